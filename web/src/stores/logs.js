@@ -1,4 +1,4 @@
-import { reactive, computed } from 'vue'
+import { reactive, markRaw, computed } from 'vue'
 
 export const MAX_LOGS = 500
 
@@ -28,19 +28,23 @@ export function filterLogs(list, { model = '', status = '', text = '' } = {}) {
  */
 export function createLogStore({ max = MAX_LOGS } = {}) {
   const state = reactive({
-    rows: [],       // newest first, at most `max`
-    held: [],       // arrived while paused (newest first)
+    // Plain (raw) arrays replaced on every change: log entries are immutable,
+    // so tracking the array identity is enough and much cheaper than a proxy.
+    rows: markRaw([]),   // newest first, at most `max`
+    held: markRaw([]),   // arrived while paused (newest first)
     paused: false,
     filter: { model: '', status: '', text: '' },
     received: 0,
   })
   const seen = new Set()
 
-  function cap(list) {
-    if (list.length > max) {
-      for (const dropped of list.slice(max)) seen.delete(dropped.request_id)
-      list.length = max
+  function prepend(list, entries) {
+    const out = entries.concat(list)
+    if (out.length > max) {
+      for (const dropped of out.slice(max)) seen.delete(dropped.request_id)
+      out.length = max
     }
+    return markRaw(out)
   }
 
   /** Add one log entry (from SSE). Duplicates (same request_id) are ignored. */
@@ -52,13 +56,8 @@ export function createLogStore({ max = MAX_LOGS } = {}) {
       seen.add(id)
     }
     state.received++
-    if (state.paused) {
-      state.held.unshift(entry)
-      cap(state.held)
-    } else {
-      state.rows.unshift(entry)
-      cap(state.rows)
-    }
+    if (state.paused) state.held = prepend(state.held, [entry])
+    else state.rows = prepend(state.rows, [entry])
     return true
   }
 
@@ -66,14 +65,13 @@ export function createLogStore({ max = MAX_LOGS } = {}) {
   function resume() {
     state.paused = false
     if (state.held.length) {
-      state.rows = [...state.held, ...state.rows]
-      state.held = []
-      cap(state.rows)
+      state.rows = prepend(state.rows, state.held)
+      state.held = markRaw([])
     }
   }
   function clear() {
-    state.rows = []
-    state.held = []
+    state.rows = markRaw([])
+    state.held = markRaw([])
     seen.clear()
   }
 
