@@ -1,0 +1,22 @@
+/*
+ * png.h - the one generated image the fake serves for every
+ * AI_GENERATED file: a valid 8x8 RGB PNG with a fixed pixel pattern,
+ * built at start-up with zlib (deflate + crc32).  See README.md for its
+ * size and SHA-256.
+ */
+#ifndef FU_PNG_H
+#define FU_PNG_H
+
+#include <stddef.h>
+
+/* Builds the image (idempotent).  Returns 0 or -1 on zlib failure. */
+int png_init(void);
+const unsigned char *png_data(void);
+size_t png_size(void);
+/* Lowercase hex SHA-256 of the PNG bytes. */
+const char *png_sha256(void);
+/* Standard base64 of the PNG bytes. */
+const char *png_base64(void);
+size_t png_base64_len(void);
+
+#endif
