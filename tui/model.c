@@ -468,3 +468,125 @@ int log_format_account(const cJSON *o, char *out, size_t n)
              reason ? reason : "");
     return 0;
 }
+
+/* ---- account table layout ---- */
+
+static const struct { const char *title; int width; bool right; } colspec[AC_NCOLS] = {
+    [AC_ID] = { "ID", 4, true },
+    [AC_NAME] = { "NAME", 0, false },
+    [AC_STATUS] = { "STATUS", 8, false },
+    [AC_UNTIL] = { "UNTIL", 8, false },
+    [AC_LAST] = { "LAST USED", 10, false },
+    [AC_REQ] = { "REQ", 6, true },
+    [AC_ERR] = { "ERR", 5, true },
+    [AC_INFL] = { "FLT", 3, true },
+};
+
+int acct_columns(int cols, int w[AC_NCOLS])
+{
+    int fixed = 0;
+    for (int c = 0; c < AC_NCOLS; c++) {
+        w[c] = colspec[c].width;
+        fixed += w[c] + 1; /* one space before each column */
+    }
+    w[AC_NAME] = cols - fixed;
+    if (w[AC_NAME] < 6)
+        w[AC_NAME] = 6;
+    if (w[AC_NAME] > 60)
+        w[AC_NAME] = 60 + (w[AC_NAME] - 60) / 2;
+    return fixed + w[AC_NAME];
+}
+
+/* Append cell text fitted to width with one leading space. */
+static void cell(char *out, size_t n, size_t *o, const char *s, int width, bool right)
+{
+    char buf[1024];
+    if (*o + 2 >= n)
+        return;
+    out[(*o)++] = ' ';
+    out[*o] = '\0';
+    tx_fit(s, width, true, right, buf, sizeof(buf));
+    size_t bl = strlen(buf);
+    if (*o + bl + 1 > n)
+        bl = n - *o - 1;
+    memcpy(out + *o, buf, bl);
+    *o += bl;
+    out[*o] = '\0';
+}
+
+static void finish_line(char *out, size_t n, size_t *o, int used, int cols)
+{
+    while (used < cols && *o + 2 <= n) {
+        out[(*o)++] = ' ';
+        used++;
+    }
+    out[*o] = '\0';
+}
+
+void acct_format_header(int cols, enum acol sort, bool desc, char *out, size_t n,
+                        int *sort_x, int *sort_w)
+{
+    int w[AC_NCOLS];
+    char t[64];
+    size_t o = 0;
+    int x = 0;
+    out[0] = '\0';
+    acct_columns(cols, w);
+    for (int c = 0; c < AC_NCOLS; c++) {
+        if (c == (int)sort)
+            snprintf(t, sizeof(t), colspec[c].right ? "%s%s" : "%s%s", colspec[c].title,
+                     desc ? "v" : "^");
+        else
+            snprintf(t, sizeof(t), "%s", colspec[c].title);
+        if (c == (int)sort) {
+            if (sort_x)
+                *sort_x = x + 1;
+            if (sort_w)
+                *sort_w = w[c];
+        }
+        cell(out, n, &o, t, w[c], colspec[c].right);
+        x += w[c] + 1;
+    }
+    finish_line(out, n, &o, x, cols);
+    /* a table wider than the screen is cut, never wrapped */
+    char cut[2048];
+    tx_fit(out, cols, true, false, cut, sizeof(cut));
+    snprintf(out, n, "%s", cut);
+}
+
+void acct_format_row(const struct acct *a, int64_t now_ms, int cols, char *out, size_t n,
+                     int *status_x, int *status_w)
+{
+    int w[AC_NCOLS];
+    char t[64];
+    size_t o = 0;
+    int x = 0;
+    out[0] = '\0';
+    acct_columns(cols, w);
+    for (int c = 0; c < AC_NCOLS; c++) {
+        const char *s = t;
+        switch ((enum acol)c) {
+        case AC_ID: snprintf(t, sizeof(t), "%lld", a->id); break;
+        case AC_NAME: s = a->name; break;
+        case AC_STATUS:
+            s = a->status;
+            if (status_x)
+                *status_x = x + 1;
+            if (status_w)
+                *status_w = w[c];
+            break;
+        case AC_UNTIL: tx_until(a->until_ms, now_ms, t, sizeof(t)); break;
+        case AC_LAST: tx_ago(a->last_used_ms, now_ms, t, sizeof(t)); break;
+        case AC_REQ: snprintf(t, sizeof(t), "%lld", a->req); break;
+        case AC_ERR: snprintf(t, sizeof(t), "%lld", a->err); break;
+        case AC_INFL: snprintf(t, sizeof(t), "%lld", a->inflight); break;
+        case AC_NCOLS: break;
+        }
+        cell(out, n, &o, s, w[c], colspec[c].right);
+        x += w[c] + 1;
+    }
+    finish_line(out, n, &o, x, cols);
+    char cut[4096];
+    tx_fit(out, cols, true, false, cut, sizeof(cut));
+    snprintf(out, n, "%s", cut);
+}

@@ -123,3 +123,17 @@ double js_num(const cJSON *o, const char *k, double def);
 int64_t js_time(const cJSON *o, const char *k);           /* ms or 0 */
 
 #endif
+
+/* ---- account table layout (shared by the TUI and `--list`) ---- */
+
+/* Column widths for a table `cols` columns wide; the name column takes
+ * what is left (at least 6).  Returns the total width. */
+int acct_columns(int cols, int widths[AC_NCOLS]);
+/* Column titles line; the sort column is marked with ^ / v.  *sort_x and
+ * *sort_w (may be NULL) receive the position of the sort column title. */
+void acct_format_header(int cols, enum acol sort, bool desc, char *out, size_t n,
+                        int *sort_x, int *sort_w);
+/* One row, exactly `cols` display columns.  *status_x / *status_w give the
+ * status cell for colouring (may be NULL). */
+void acct_format_row(const struct acct *a, int64_t now_ms, int cols, char *out, size_t n,
+                     int *status_x, int *status_w);

@@ -1,0 +1,166 @@
+/* keys.c -- the one key-binding table.  keys_lookup() maps a key to an
+ * action for the current view; the help screen (view_help.c), the hints bar
+ * (keys_hints_draw) and the man page's KEYS section are all derived from
+ * keytab[], so a binding is changed in exactly one place. */
+#include <stdio.h>
+#include <string.h>
+
+#include "text.h"
+#include "tui.h"
+
+#define ESC 27
+#define CTRL(c) ((c) & 0x1f)
+
+const struct keydef keytab[] = {
+    /* global */
+    { ACT_HELP,      V_ALL,  1,  { KC(KEY_F(1)), '?', 0 },        "Help",    "show this help" },
+    { ACT_QUIT,      V_ACC | V_LOG | V_HELP, 10, { KC(KEY_F(10)), 'q', 0 }, "Quit", "quit" },
+    { ACT_QUIT,      V_IMP, 10,  { KC(KEY_F(10)), 0, 0 },         "Quit",    "quit (q types a letter here)" },
+    { ACT_VIEW_ACC,  V_ACC | V_LOG | V_HELP, 0, { '1', 0, 0 },    NULL,      "accounts view" },
+    { ACT_VIEW_LOG,  V_ACC | V_LOG | V_HELP, 0, { '2', 0, 0 },    NULL,      "live log view" },
+    { ACT_VIEW_IMP,  V_ACC | V_LOG | V_HELP, 0, { '3', 'i', 0 },  NULL,      "import view" },
+    { ACT_NEXT_VIEW, V_ALL,  0,  { '\t', 0, 0 },                  NULL,      "next view" },
+    { ACT_BACK,      V_ALL,  0,  { ESC, 0, 0 },                   NULL,      "back / cancel / accounts view" },
+    { ACT_REFRESH,   V_ACC | V_LOG, 0, { CTRL('l'), 'g', 0 },     NULL,      "refresh now and repaint" },
+    /* moving */
+    { ACT_UP,        V_ACC | V_LOG | V_HELP, 0, { KC(KEY_UP), 'k', 0 },     NULL, "move up" },
+    { ACT_DOWN,      V_ACC | V_LOG | V_HELP, 0, { KC(KEY_DOWN), 'j', 0 },   NULL, "move down" },
+    { ACT_PGUP,      V_ALL,  0,  { KC(KEY_PPAGE), CTRL('b'), 0 }, NULL,      "page up" },
+    { ACT_PGDN,      V_ALL,  0,  { KC(KEY_NPAGE), CTRL('f'), 0 }, NULL,      "page down" },
+    { ACT_HOME,      V_ACC | V_LOG | V_HELP, 0, { KC(KEY_HOME), 0, 0 },     NULL, "first row" },
+    { ACT_END,       V_ACC | V_LOG | V_HELP, 0, { KC(KEY_END), 'G', 0 },    NULL, "last row" },
+    /* accounts */
+    { ACT_ENABLE,    V_ACC,  2,  { KC(KEY_F(2)), 'e', 0 },        "Enable",  "enable the selected account" },
+    { ACT_DISABLE,   V_ACC,  3,  { KC(KEY_F(3)), 'd', 0 },        "Disable", "disable the selected account" },
+    { ACT_FILTER,    V_ACC | V_LOG, 4, { KC(KEY_F(4)), '/', '\\' }, "Filter", "incremental filter (Esc clears)" },
+    { ACT_RESET,     V_ACC,  5,  { KC(KEY_F(5)), 'r', 0 },        "Reset",   "reset the cooldown of the selected account" },
+    { ACT_SORT_NEXT, V_ACC,  6,  { KC(KEY_F(6)), '>', 's' },      "Sort",    "sort by the next column" },
+    { ACT_SORT_PREV, V_ACC,  0,  { '<', 0, 0 },                   NULL,      "sort by the previous column" },
+    { ACT_SORT_INVERT, V_ACC, 0, { 'I', 0, 0 },                   NULL,      "invert the sort order" },
+    { ACT_EDIT,      V_ACC,  7,  { KC(KEY_F(7)), 'E', 0 },        "Edit",    "edit: choose name, proxy, note or cookies" },
+    { ACT_EDIT_NAME, V_ACC,  0,  { 'n', 0, 0 },                   NULL,      "edit the name" },
+    { ACT_EDIT_PROXY, V_ACC, 0,  { 'p', 0, 0 },                   NULL,      "edit the proxy" },
+    { ACT_EDIT_NOTE, V_ACC,  0,  { 'o', 0, 0 },                   NULL,      "edit the note" },
+    { ACT_EDIT_COOKIES, V_ACC, 0, { 'c', 0, 0 },                  NULL,      "replace the cookies (secure_c_ses, host_c_oses)" },
+    { ACT_TEST,      V_ACC,  8,  { KC(KEY_F(8)), 't', 0 },        "Test",    "test the selected account (a real request)" },
+    { ACT_DELETE,    V_ACC,  9,  { KC(KEY_F(9)), KC(KEY_DC), 'D' }, "Delete", "delete the selected account (asks y/n)" },
+    { ACT_DETAILS,   V_ACC,  0,  { '\n', KC(KEY_ENTER), '\r' },   NULL,      "show/hide the detail pane" },
+    /* log */
+    { ACT_FOLLOW,    V_LOG,  5,  { KC(KEY_F(5)), 'f', 0 },        "Follow",  "follow the newest line on/off" },
+    { ACT_PAUSE,     V_LOG,  6,  { KC(KEY_F(6)), ' ', 'p' },      "Pause",   "pause/resume the display (lines still arrive)" },
+    { ACT_LOG_CLEAR, V_LOG,  8,  { KC(KEY_F(8)), 'c', 0 },        "Clear",   "clear the log" },
+    /* import */
+    { ACT_IMP_FILE,  V_IMP,  2,  { KC(KEY_F(2)), 0, 0 },          "File",    "import a file (asks for its path)" },
+    { ACT_IMP_SUBMIT, V_IMP, 5,  { KC(KEY_F(5)), CTRL('s'), 0 },  "Submit",  "import the text typed or pasted above" },
+    { ACT_IMP_CLEAR, V_IMP,  6,  { KC(KEY_F(6)), 0, 0 },          "Clear",   "clear the text / close the report" },
+};
+const size_t keytab_n = sizeof(keytab) / sizeof(keytab[0]);
+
+enum action keys_lookup(enum view v, int key)
+{
+    unsigned bit = 1u << v;
+    if (key == 0)
+        return ACT_NONE;
+    for (size_t i = 0; i < keytab_n; i++) {
+        if (!(keytab[i].views & bit))
+            continue;
+        for (int k = 0; k < 3; k++)
+            if (keytab[i].keys[k] == key)
+                return keytab[i].act;
+    }
+    return ACT_NONE;
+}
+
+void keys_name(int key, char *out, size_t n)
+{
+    if (key & 0x40000000) {
+        int code = key & ~0x40000000;
+        if (code >= KEY_F(1) && code <= KEY_F(12)) {
+            snprintf(out, n, "F%d", code - KEY_F0);
+            return;
+        }
+        const char *s = "?";
+        switch (code) {
+        case KEY_UP: s = "Up"; break;
+        case KEY_DOWN: s = "Down"; break;
+        case KEY_PPAGE: s = "PgUp"; break;
+        case KEY_NPAGE: s = "PgDn"; break;
+        case KEY_HOME: s = "Home"; break;
+        case KEY_END: s = "End"; break;
+        case KEY_DC: s = "Del"; break;
+        case KEY_ENTER: s = "Enter"; break;
+        default: break;
+        }
+        snprintf(out, n, "%s", s);
+        return;
+    }
+    switch (key) {
+    case '\n': snprintf(out, n, "Enter"); return;
+    case '\r': snprintf(out, n, "^M"); return;
+    case '\t': snprintf(out, n, "Tab"); return;
+    case ESC: snprintf(out, n, "Esc"); return;
+    case ' ': snprintf(out, n, "Space"); return;
+    default: break;
+    }
+    if (key < 32)
+        snprintf(out, n, "^%c", key + 64);
+    else
+        snprintf(out, n, "%c", key);
+}
+
+const char *keys_view_name(enum view v)
+{
+    static const char *const names[VIEW_N] = { "Accounts", "Log", "Import", "Help" };
+    return v < VIEW_N ? names[v] : "?";
+}
+
+/* Hints bar: the F-key entries of the current view in F-key order, htop
+ * style ("F1Help F2Enable ..."); a prompt shows its own keys instead. */
+void keys_hints_draw(struct app *a)
+{
+    WINDOW *w = a->w_hints;
+    int x = 0, cols = a->cols;
+    werase(w);
+    wbkgdset(w, ' ' | screen_attr(R_BAR_LABEL));
+    wmove(w, 0, 0);
+    wclrtoeol(w);
+    if (a->form.active) {
+        const char *items[][2] = {
+            { "Enter", "Done" }, { "Esc", "Cancel" }, { "^U", "Clear" }, { NULL, NULL }
+        };
+        if (a->form.yesno || a->form.choice) {
+            items[0][0] = a->form.yesno ? "y" : "key";
+            items[0][1] = a->form.yesno ? "Yes" : "Choose";
+            items[1][0] = a->form.yesno ? "n/Esc" : "Esc";
+            items[2][0] = NULL;
+        }
+        for (int i = 0; items[i][0] && x < cols; i++) {
+            screen_put(w, 0, x, cols - x, screen_attr(R_BAR_KEY), items[i][0]);
+            x += tx_width(items[i][0]);
+            if (x >= cols)
+                break;
+            screen_put(w, 0, x, cols - x, screen_attr(R_BAR_LABEL), items[i][1]);
+            x += tx_width(items[i][1]) + 1;
+        }
+        wnoutrefresh(w);
+        return;
+    }
+    unsigned bit = 1u << a->view;
+    for (int f = 1; f <= 12 && x < cols; f++) {
+        for (size_t i = 0; i < keytab_n; i++) {
+            const struct keydef *k = &keytab[i];
+            if (k->fkey != f || !(k->views & bit) || !k->hint)
+                continue;
+            char key[8];
+            snprintf(key, sizeof(key), "F%d", f);
+            screen_put(w, 0, x, cols - x, screen_attr(R_BAR_KEY), key);
+            x += (int)strlen(key);
+            if (x >= cols)
+                break;
+            screen_put(w, 0, x, cols - x, screen_attr(R_BAR_LABEL), k->hint);
+            x += tx_width(k->hint) + 1;
+            break;
+        }
+    }
+    wnoutrefresh(w);
+}
