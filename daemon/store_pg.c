@@ -34,6 +34,7 @@
 struct pgslot {
     PGconn *c;
     bool busy;
+    bool upsert_prepared;       /* "gg_upsert" exists on this connection */
 };
 
 struct pg {
@@ -268,10 +269,12 @@ static int acquire(struct pg *p)
 
     if (c) {
         PQreset(c);
+        p->slot[i].upsert_prepared = false;
     } else {
         c = pg_connect(p);
         pthread_mutex_lock(&p->mu);
         p->slot[i].c = c;
+        p->slot[i].upsert_prepared = false;
         pthread_mutex_unlock(&p->mu);
     }
     if (c && PQstatus(c) == CONNECTION_OK) {
@@ -599,6 +602,79 @@ static int pg_account_delete(void *be, int64_t id)
     return rc;
 }
 
+/* Drop a connection whose protocol state is unknown; the next acquire of
+ * this slot reconnects.  Call while holding the slot. */
+static void discard(struct pg *p, int i)
+{
+    pthread_mutex_lock(&p->mu);
+    PQfinish(p->slot[i].c);
+    p->slot[i].c = NULL;
+    pthread_mutex_unlock(&p->mu);
+}
+
+#define UPSERT_CHUNK 200    /* statements per pipeline sync: one round trip */
+
+/* Send rows [from, to) in pipeline mode and read their results.  Returns
+ * STORE_OK, STORE_ERR (statement failed: transaction aborted) or -2 (the
+ * connection is in an unknown state). */
+static int upsert_chunk(PGconn *c, struct store_account *a, size_t from, size_t to,
+                        const int *results, bool *created)
+{
+    int rc = STORE_OK;
+
+    for (size_t k = from; k < to; k++) {
+        struct nbuf nb = { .used = 0 };
+        const char *v[19];
+
+        if (results[k] != STORE_OK)
+            continue;
+        account_params(&a[k], &nb, v);
+        if (!PQsendQueryPrepared(c, "gg_upsert", 18, v, NULL, NULL, 0)) {
+            set_pg_error(c, "upsert account");
+            return -2;
+        }
+    }
+    if (!PQpipelineSync(c)) {
+        set_pg_error(c, "pipeline sync");
+        return -2;
+    }
+    for (size_t k = from; k < to; k++) {
+        PGresult *r;
+
+        if (results[k] != STORE_OK)
+            continue;
+        r = PQgetResult(c);
+        if (!r) {
+            set_pg_error(c, "upsert account");
+            return -2;
+        }
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+            a[k].id = gi(r, 0, 0);
+            created[k] = PQgetvalue(r, 0, 1)[0] == 't';
+            a[k].created_at = gi(r, 0, 2);
+        } else if (rc == STORE_OK) {
+            if (PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
+                store_set_error("postgresql: upsert account: %s", PQresultErrorMessage(r));
+            rc = STORE_ERR;
+        }
+        PQclear(r);
+        r = PQgetResult(c);             /* end of this statement's results */
+        if (r) {
+            PQclear(r);
+            return -2;
+        }
+    }
+    {
+        PGresult *r = PQgetResult(c);
+        bool sync = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+
+        PQclear(r);
+        if (!sync)
+            return -2;
+    }
+    return rc;
+}
+
 static int pg_account_upsert_many(void *be, struct store_account *a, size_t n, int *results,
                                   bool *created)
 {
@@ -609,26 +685,37 @@ static int pg_account_upsert_many(void *be, struct store_account *a, size_t n, i
     if (i < 0)
         return STORE_ERR;
     c = CONN(p, i);
-    if (cmd(c, "BEGIN", -1, NULL, "begin", NULL) != STORE_OK)
-        goto out;
-    for (size_t k = 0; k < n; k++) {
-        struct nbuf nb = { .used = 0 };
-        const char *v[19];
-        PGresult *r;
+    if (!p->slot[i].upsert_prepared) {
+        PGresult *r = PQprepare(c, "gg_upsert", sql_acc_upsert, 18, NULL);
+        bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
 
-        if (results[k] != STORE_OK)
-            continue;
-        account_params(&a[k], &nb, v);
-        r = run(c, sql_acc_upsert, 18, v, PGRES_TUPLES_OK, "upsert account", &rc);
-        if (!r) {
-            rc = STORE_ERR;
-            rollback(c);
+        PQclear(r);
+        if (!ok) {
+            set_pg_error(c, "prepare upsert");
             goto out;
         }
-        a[k].id = gi(r, 0, 0);
-        created[k] = PQgetvalue(r, 0, 1)[0] == 't';
-        a[k].created_at = gi(r, 0, 2);
-        PQclear(r);
+        p->slot[i].upsert_prepared = true;
+    }
+    if (cmd(c, "BEGIN", -1, NULL, "begin", NULL) != STORE_OK)
+        goto out;
+    if (!PQenterPipelineMode(c)) {
+        set_pg_error(c, "pipeline mode");
+        rollback(c);
+        goto out;
+    }
+    for (size_t k = 0; k < n && rc != -2; k += UPSERT_CHUNK) {
+        rc = upsert_chunk(c, a, k, k + UPSERT_CHUNK < n ? k + UPSERT_CHUNK : n, results, created);
+        if (rc != STORE_OK)
+            break;
+    }
+    if (rc == -2 || !PQexitPipelineMode(c)) {
+        discard(p, i);                  /* server rolls back on disconnect */
+        rc = STORE_ERR;
+        goto out;
+    }
+    if (rc != STORE_OK) {
+        rollback(c);
+        goto out;
     }
     rc = cmd(c, "COMMIT", -1, NULL, "commit", NULL);
 out:

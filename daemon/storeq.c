@@ -79,6 +79,8 @@ static uint64_t write_batch(struct storeq *q, struct store_rec *b, size_t n)
         bool give_up;
 
         if (store_apply(q->s, b, n, NULL) == STORE_OK) {
+            if (backoff > BACKOFF_MIN_MS)
+                GG_INFO("storeq: store reachable again, %zu held records written", n);
             atomic_store(&q->ok, true);
             return dropped;
         }
@@ -95,8 +97,9 @@ static uint64_t write_batch(struct storeq *q, struct store_rec *b, size_t n)
             atomic_store(&q->ok, dropped < n);
             return dropped;
         }
-        GG_WARN("storeq: store unavailable (%s); holding %zu records, retry in %d ms",
-                store_last_error(), n, backoff);
+        if (backoff == BACKOFF_MIN_MS)     /* once per outage, not per retry */
+            GG_WARN("storeq: store unavailable (%s); holding %zu records, retrying",
+                    store_last_error(), n);
         pthread_mutex_lock(&q->mu);
         give_up = q->stop && gg_mono_ms() >= q->stop_at;
         if (!give_up)

@@ -940,7 +940,7 @@ int main(void)
         g_pg = true;
         printf("# backend: postgresql\n");
         /* start from an empty database */
-        raw_exec("DROP TABLE IF EXISTS conv_sessions, request_logs, stats_hourly, settings, "
+        raw_exec("SET client_min_messages = warning; DROP TABLE IF EXISTS conv_sessions, request_logs, stats_hourly, settings, "
                  "gemini_accounts, schema_version CASCADE");
     } else {
         printf("# backend: sqlite (%s)\n", g_dir);
