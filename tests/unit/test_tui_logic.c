@@ -1,0 +1,440 @@
+/* test_tui_logic.c -- unit tests for the curses-free parts of gemctl-tui and
+ * the admin client: display-width fitting, the SSE parser, account sorting,
+ * filtering and selection by id, the log ring and the table layout. */
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gg_admin_client.h"
+#include "model.h"
+#include "text.h"
+#include "tinytest.h"
+
+/* ---- text ---- */
+
+static void test_width(void)
+{
+    TT_EQ_INT(tx_width("abc"), 3);
+    TT_EQ_INT(tx_width(""), 0);
+    TT_EQ_INT(tx_width(NULL), 0);
+    TT_EQ_INT(tx_width("日本"), 4);              /* wide CJK */
+    TT_EQ_INT(tx_width("e\xcc\x81"), 1);         /* e + combining acute */
+    TT_EQ_INT(tx_width("a\x1b[31mb"), 7);        /* ESC shown as '?' */
+    TT_EQ_INT(tx_width("\xff\xfe"), 2);          /* invalid bytes: '?' each */
+    TT_EQ_INT(tx_width("caf\xc3\xa9"), 4);
+}
+
+static void test_fit(void)
+{
+    char out[256];
+    TT_EQ_INT(tx_fit("abc", 5, true, false, out, sizeof(out)), 5);
+    TT_EQ_STR(out, "abc  ");
+    tx_fit("abc", 5, true, true, out, sizeof(out));
+    TT_EQ_STR(out, "  abc");
+    tx_fit("abcdef", 4, true, false, out, sizeof(out));
+    TT_EQ_STR(out, "abc\xe2\x80\xa6");
+    TT_EQ_INT(tx_width(out), 4);
+    tx_fit("abcd", 4, false, false, out, sizeof(out));
+    TT_EQ_STR(out, "abcd");
+    /* a wide character never straddles the edge */
+    TT_EQ_INT(tx_fit("日本語テキスト", 6, true, false, out, sizeof(out)), 6);
+    TT_EQ_STR(out, "日本\xe2\x80\xa6 ");
+    TT_EQ_INT(tx_width(out), 6);
+    tx_fit("日本語", 6, true, false, out, sizeof(out));
+    TT_EQ_STR(out, "日本語");
+    tx_fit("x\ty", 5, true, false, out, sizeof(out));
+    TT_EQ_STR(out, "x?y  ");
+    tx_fit("abc", 0, true, false, out, sizeof(out));
+    TT_EQ_STR(out, "");
+    /* small output buffer: truncated but terminated */
+    char small[4];
+    tx_fit("abcdef", 10, true, false, small, sizeof(small));
+    TT_CHECK(strlen(small) < sizeof(small));
+}
+
+static void test_durations(void)
+{
+    char b[32];
+    tx_duration(59, b, sizeof(b));
+    TT_EQ_STR(b, "59s");
+    tx_duration(3725, b, sizeof(b));
+    TT_EQ_STR(b, "1h02m");
+    tx_duration(90000, b, sizeof(b));
+    TT_EQ_STR(b, "1d01h");
+    tx_ago(0, 1000, b, sizeof(b));
+    TT_EQ_STR(b, "-");
+    tx_ago(1000, 181000, b, sizeof(b));
+    TT_EQ_STR(b, "3m ago");
+    tx_until(61000, 1000, b, sizeof(b));
+    TT_EQ_STR(b, "in 1m");
+    tx_until(500, 1000, b, sizeof(b));
+    TT_EQ_STR(b, "now");
+    TT_CHECK(tx_icontains("Team-A", "team"));
+    TT_CHECK(!tx_icontains("Team-A", "b"));
+    TT_CHECK(tx_icontains("x", ""));
+    TT_EQ_INT(tx_prev_char("a日", 4), 1);
+    TT_EQ_INT(tx_next_char("a日", 4, 1), 4);
+}
+
+/* ---- SSE ---- */
+
+struct ev_log {
+    int n;
+    char ev[8][32];
+    char data[8][128];
+    int stop_after;
+};
+
+static int ev_cb(void *ctx, const char *event, const char *data, size_t len)
+{
+    struct ev_log *l = ctx;
+    if (l->n < 8) {
+        snprintf(l->ev[l->n], sizeof(l->ev[0]), "%s", event);
+        snprintf(l->data[l->n], sizeof(l->data[0]), "%.*s", (int)len, data);
+    }
+    l->n++;
+    return l->stop_after && l->n >= l->stop_after ? 7 : 0;
+}
+
+static const char sse_text[] =
+    ": ping\n\n"
+    "event: request\ndata: {\"a\":1}\n\n"
+    "event: account\r\ndata: line1\r\ndata:line2\r\n\r\n"
+    "data: plain\rid: 5\r\r"
+    "event: ignored-without-data\n\n"
+    "retry: 100\ndata: last\n\n";
+
+static void check_sse_log(const struct ev_log *l)
+{
+    TT_EQ_INT(l->n, 4);
+    TT_EQ_STR(l->ev[0], "request");
+    TT_EQ_STR(l->data[0], "{\"a\":1}");
+    TT_EQ_STR(l->ev[1], "account");
+    TT_EQ_STR(l->data[1], "line1\nline2");
+    TT_EQ_STR(l->ev[2], "message");
+    TT_EQ_STR(l->data[2], "plain");
+    TT_EQ_STR(l->ev[3], "message");
+    TT_EQ_STR(l->data[3], "last");
+}
+
+static void test_sse_whole(void)
+{
+    struct gg_sse_parser p;
+    struct ev_log l = { 0 };
+    gg_sse_init(&p, 0);
+    TT_EQ_INT(gg_sse_feed(&p, sse_text, strlen(sse_text), ev_cb, &l), 0);
+    check_sse_log(&l);
+    gg_sse_free(&p);
+}
+
+static void test_sse_split(void)
+{
+    /* every split point, and byte by byte: same events */
+    size_t n = strlen(sse_text);
+    for (size_t cut = 0; cut <= n; cut++) {
+        struct gg_sse_parser p;
+        struct ev_log l = { 0 };
+        gg_sse_init(&p, 0);
+        gg_sse_feed(&p, sse_text, cut, ev_cb, &l);
+        gg_sse_feed(&p, sse_text + cut, n - cut, ev_cb, &l);
+        if (l.n != 4 || strcmp(l.data[1], "line1\nline2") != 0) {
+            TT_CHECK(!"split parse differs");
+            fprintf(stderr, "  at cut %zu\n", cut);
+        }
+        gg_sse_free(&p);
+    }
+    struct gg_sse_parser p;
+    struct ev_log l = { 0 };
+    gg_sse_init(&p, 0);
+    for (size_t i = 0; i < n; i++)
+        gg_sse_feed(&p, sse_text + i, 1, ev_cb, &l);
+    check_sse_log(&l);
+    gg_sse_free(&p);
+}
+
+static void test_sse_limits(void)
+{
+    struct gg_sse_parser p;
+    struct ev_log l = { 0 };
+    char big[200];
+    memset(big, 'x', sizeof(big));
+    gg_sse_init(&p, 64);
+    TT_EQ_INT(gg_sse_feed(&p, "data: ", 6, ev_cb, &l), 0);
+    TT_EQ_INT(gg_sse_feed(&p, big, sizeof(big), ev_cb, &l), -1);
+    TT_EQ_INT(gg_sse_feed(&p, "\n\n", 2, ev_cb, &l), -1); /* stays broken */
+    TT_EQ_INT(l.n, 0);
+    gg_sse_free(&p);
+
+    /* a callback's non-zero value stops parsing and is returned */
+    struct ev_log s = { .stop_after = 1 };
+    gg_sse_init(&p, 0);
+    TT_EQ_INT(gg_sse_feed(&p, "data: a\n\ndata: b\n\n", 18, ev_cb, &s), 7);
+    TT_EQ_INT(s.n, 1);
+    gg_sse_free(&p);
+}
+
+/* ---- accounts ---- */
+
+static cJSON *acct_json(long long id, const char *name, const char *status, const char *until,
+                        long long req)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "status", status);
+    cJSON_AddStringToObject(o, "csesidx", "123");
+    cJSON_AddStringToObject(o, "config_id", "cfg");
+    if (until)
+        cJSON_AddStringToObject(o, "until", until);
+    else
+        cJSON_AddNullToObject(o, "until");
+    cJSON_AddNumberToObject(o, "requests_today", (double)req);
+    return o;
+}
+
+static cJSON *sample(void)
+{
+    cJSON *a = cJSON_CreateArray();
+    cJSON_AddItemToArray(a, acct_json(1, "zeta", "active", NULL, 5));
+    cJSON_AddItemToArray(a, acct_json(2, "Alpha", "disabled", NULL, 50));
+    cJSON_AddItemToArray(a, acct_json(3, "mid", "cooldown", "2030-01-01T00:00:10Z", 7));
+    cJSON_AddItemToArray(a, acct_json(4, "beta", "cooldown", "2030-01-01T00:00:05Z", 7));
+    cJSON_AddItemToArray(a, acct_json(5, "日本", "expired", NULL, 0));
+    return a;
+}
+
+static long long row_id(const struct acct_list *l, size_t r)
+{
+    const struct acct *a = acct_list_row(l, r);
+    return a ? a->id : -1;
+}
+
+static void test_sort(void)
+{
+    struct acct_list l;
+    acct_list_init(&l);
+    TT_EQ_INT(acct_list_set(&l, sample()), 0);
+    TT_EQ_INT(l.nvis, 5);
+    TT_EQ_INT(row_id(&l, 0), 1);
+    acct_list_set_sort(&l, AC_NAME, false);
+    TT_EQ_INT(row_id(&l, 0), 2); /* Alpha: case-insensitive */
+    TT_EQ_INT(row_id(&l, 1), 4); /* beta */
+    acct_list_set_sort(&l, AC_STATUS, false);
+    TT_EQ_INT(row_id(&l, 0), 1); /* active first */
+    TT_EQ_INT(row_id(&l, 1), 3); /* cooldown, tie broken by id */
+    TT_EQ_INT(row_id(&l, 2), 4);
+    TT_EQ_INT(row_id(&l, 4), 2); /* disabled last */
+    acct_list_set_sort(&l, AC_UNTIL, false);
+    TT_EQ_INT(row_id(&l, 0), 4); /* earliest deadline first */
+    TT_EQ_INT(row_id(&l, 1), 3);
+    TT_EQ_INT(row_id(&l, 2), 1); /* then the ones without, by id */
+    acct_list_set_sort(&l, AC_REQ, true);
+    TT_EQ_INT(row_id(&l, 0), 2);
+    TT_EQ_INT(row_id(&l, 4), 5);
+    acct_list_free(&l);
+}
+
+static void test_filter(void)
+{
+    struct acct_list l;
+    acct_list_init(&l);
+    acct_list_set(&l, sample());
+    acct_list_set_filter(&l, "ALP");
+    TT_EQ_INT(l.nvis, 1);
+    TT_EQ_INT(row_id(&l, 0), 2);
+    acct_list_set_filter(&l, "cooldown");
+    TT_EQ_INT(l.nvis, 2);
+    acct_list_set_filter(&l, "#5");
+    TT_EQ_INT(l.nvis, 1);
+    acct_list_set_filter(&l, "日");
+    TT_EQ_INT(l.nvis, 1);
+    acct_list_set_filter(&l, "nothing-matches");
+    TT_EQ_INT(l.nvis, 0);
+    TT_CHECK(acct_list_selected(&l) == NULL);
+    acct_list_set_filter(&l, "");
+    TT_EQ_INT(l.nvis, 5);
+    acct_list_free(&l);
+}
+
+static void test_selection_by_id(void)
+{
+    struct acct_list l;
+    acct_list_init(&l);
+    acct_list_set(&l, sample());
+    acct_list_select_row(&l, 2);
+    TT_EQ_INT(l.sel_id, 3);
+    /* re-sorting keeps the account selected, not the row */
+    acct_list_set_sort(&l, AC_NAME, false);
+    TT_EQ_INT(acct_list_selected(&l)->id, 3);
+    /* a refresh with a new order and a new account keeps it too */
+    cJSON *a = cJSON_CreateArray();
+    cJSON_AddItemToArray(a, acct_json(9, "aaa", "active", NULL, 0));
+    cJSON_AddItemToArray(a, acct_json(3, "mid", "active", NULL, 8));
+    cJSON_AddItemToArray(a, acct_json(1, "zeta", "active", NULL, 5));
+    acct_list_set(&l, a);
+    TT_EQ_INT(acct_list_selected(&l)->id, 3);
+    TT_EQ_STR(acct_list_selected(&l)->status, "active");
+    TT_EQ_INT(l.sel, 1);
+    /* the selected account disappears: the same row stays selected */
+    TT_EQ_INT(acct_list_remove(&l, 3), 1);
+    TT_EQ_INT(l.sel, 1);
+    TT_EQ_INT(acct_list_selected(&l)->id, 1);
+    TT_EQ_INT(acct_list_remove(&l, 42), 0);
+    /* moves are clamped */
+    acct_list_move(&l, -10);
+    TT_EQ_INT(acct_list_selected(&l)->id, 9);
+    acct_list_move(&l, 10);
+    TT_EQ_INT(acct_list_selected(&l)->id, 1);
+    /* an SSE account event updates in place and inserts new ones */
+    cJSON *u = acct_json(1, "zeta", "cooldown", NULL, 6);
+    acct_list_upsert(&l, u);
+    cJSON_Delete(u);
+    TT_EQ_STR(acct_list_find(&l, 1)->status, "cooldown");
+    u = acct_json(10, "new", "active", NULL, 0);
+    acct_list_upsert(&l, u);
+    cJSON_Delete(u);
+    TT_EQ_INT(l.n, 3);
+    TT_EQ_INT(acct_list_selected(&l)->id, 1);
+    /* scrolling keeps the selection visible */
+    acct_list_select_row(&l, 2);
+    l.top = 0;
+    acct_list_scroll(&l, 2);
+    TT_EQ_INT(l.top, 1); /* 3 rows, height 2, last selected */
+    acct_list_free(&l);
+}
+
+static void test_table_layout(void)
+{
+    char row[2048], hdr[2048];
+    int w[AC_NCOLS];
+    struct acct a;
+    cJSON *o = acct_json(12, "日本語の名前テストとても長い名前ですよ", "cooldown",
+                         "2030-01-01T00:05:00Z", 1234);
+    acct_from_json(&a, o);
+    for (int cols = 40; cols <= 140; cols += 20) {
+        int sx = 0, sw = 0;
+        acct_columns(cols, w);
+        acct_format_row(&a, 0, cols, row, sizeof(row), &sx, &sw);
+        TT_EQ_INT(tx_width(row), cols);
+        acct_format_header(cols, AC_NAME, false, hdr, sizeof(hdr), NULL, NULL);
+        TT_EQ_INT(tx_width(hdr), cols);
+        TT_CHECK(sw == 8);
+    }
+    acct_format_row(&a, 0, 80, row, sizeof(row), NULL, NULL);
+    TT_CHECK(strstr(row, "cooldown") != NULL);
+    TT_CHECK(strstr(row, "1234") != NULL);
+    TT_CHECK(strstr(row, "\xe2\x80\xa6") != NULL); /* long name truncated */
+    cJSON_Delete(o);
+}
+
+/* ---- log ring ---- */
+
+static void test_log_ring(void)
+{
+    struct log_ring r;
+    size_t idx[16];
+    TT_EQ_INT(log_ring_init(&r, 4), 0);
+    TT_EQ_INT(log_ring_add(&r, "one", LOG_OK, "req_1"), 1);
+    TT_EQ_INT(log_ring_add(&r, "one again", LOG_OK, "req_1"), 0); /* replay after reconnect */
+    TT_EQ_INT(log_ring_add(&r, "two 429", LOG_WARN, "req_2"), 1);
+    TT_EQ_INT(log_ring_add(&r, "note", LOG_INFO, NULL), 1);
+    TT_EQ_INT(log_ring_add(&r, "note", LOG_INFO, ""), 1);
+    TT_EQ_INT(log_ring_add(&r, "five", LOG_OK, "req_5"), 1); /* wraps */
+    TT_EQ_INT(r.n, 4);
+    TT_EQ_STR(log_ring_at(&r, 0)->text, "two 429");
+    TT_EQ_STR(log_ring_at(&r, 3)->text, "five");
+    snprintf(r.filter, sizeof(r.filter), "429");
+    TT_EQ_INT(log_ring_shown(&r, idx, 16), 1);
+    r.filter[0] = '\0';
+    r.paused = true;
+    r.pause_seq = log_ring_at(&r, 1)->seq;
+    TT_EQ_INT(log_ring_shown(&r, idx, 16), 2);
+    log_ring_add(&r, "six", LOG_OK, "req_6");
+    TT_EQ_INT(log_ring_shown(&r, idx, 16), 1); /* paused view does not grow */
+    log_ring_free(&r);
+}
+
+static void test_log_format(void)
+{
+    char line[512], id[64];
+    enum log_level lvl;
+    cJSON *o = cJSON_Parse("{\"request_id\":\"req_1\",\"ts\":\"2026-11-26T03:36:26.123Z\","
+                           "\"model\":\"gemini-2.5-flash\",\"account_id\":3,\"account\":\"team-a\","
+                           "\"status\":429,\"error_kind\":\"rate_limit\",\"latency_ms\":1840,"
+                           "\"ttft_ms\":null,\"stream\":true}");
+    TT_EQ_INT(log_format_request(o, line, sizeof(line), &lvl, id, sizeof(id)), 0);
+    TT_EQ_INT(lvl, LOG_WARN);
+    TT_EQ_STR(id, "req_1");
+    TT_CHECK(strstr(line, "429") && strstr(line, "gemini-2.5-flash") && strstr(line, "team-a"));
+    TT_CHECK(strstr(line, "rate_limit") && strstr(line, "1840ms") && strstr(line, "stream"));
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"id\":3,\"name\":\"team-a\",\"status\":\"cooldown\",\"reason\":\"429 RESOURCE_EXHAUSTED\"}");
+    TT_EQ_INT(log_format_account(o, line, sizeof(line)), 0);
+    TT_CHECK(strstr(line, "#3 team-a is now cooldown: 429 RESOURCE_EXHAUSTED") != NULL);
+    cJSON_Delete(o);
+    TT_EQ_INT(log_format_request(NULL, line, sizeof(line), NULL, NULL, 0), -1);
+}
+
+/* ---- admin client helpers ---- */
+
+static void test_client_helpers(void)
+{
+    struct gg_buf b;
+    struct gg_admin_error e;
+    char msg[256];
+    gg_buf_init(&b, 256);
+    TT_EQ_INT(gg_admin_urlencode(&b, "a b&c=d/é"), 0);
+    TT_EQ_STR(b.p, "a%20b%26c%3Dd%2F%C3%A9");
+    gg_buf_free(&b);
+
+    memset(&e, 0, sizeof(e));
+    e.kind = GG_ADMIN_E_AUTH;
+    e.http_status = 401;
+    gg_admin_strerror(&e, "http://h:1", msg, sizeof(msg));
+    TT_EQ_STR(msg, "admin key rejected (401)");
+    e.kind = GG_ADMIN_E_LOCKED;
+    e.retry_after_s = 840;
+    gg_admin_strerror(&e, "http://h:1", msg, sizeof(msg));
+    TT_EQ_STR(msg, "locked out, retry in 840s");
+    e.kind = GG_ADMIN_E_CONNECT;
+    snprintf(e.message, sizeof(e.message), "Connection refused");
+    gg_admin_strerror(&e, "http://h:1", msg, sizeof(msg));
+    TT_EQ_STR(msg, "cannot reach http://h:1: Connection refused");
+    e.kind = GG_ADMIN_E_HTTP;
+    e.http_status = 404;
+    snprintf(e.code, sizeof(e.code), "not_found");
+    snprintf(e.message, sizeof(e.message), "no such account");
+    gg_admin_strerror(&e, "http://h:1", msg, sizeof(msg));
+    TT_EQ_STR(msg, "not_found: no such account (404)");
+
+    struct gg_admin_client c;
+    TT_EQ_INT(gg_admin_client_init(&c, "http://x:7/", "k"), 0);
+    TT_EQ_STR(c.base_url, "http://x:7");
+    gg_admin_client_free(&c);
+    TT_EQ_INT(gg_admin_client_init(&c, NULL, NULL), 0);
+    TT_EQ_STR(c.base_url, GG_ADMIN_DEFAULT_URL);
+    TT_CHECK(c.key == NULL);
+    gg_admin_client_free(&c);
+}
+
+int main(void)
+{
+    if (!setlocale(LC_ALL, "C.UTF-8") && !setlocale(LC_ALL, "en_US.UTF-8")) {
+        fprintf(stderr, "no UTF-8 locale available\n");
+        return 1;
+    }
+    TT_RUN(test_width);
+    TT_RUN(test_fit);
+    TT_RUN(test_durations);
+    TT_RUN(test_sse_whole);
+    TT_RUN(test_sse_split);
+    TT_RUN(test_sse_limits);
+    TT_RUN(test_sort);
+    TT_RUN(test_filter);
+    TT_RUN(test_selection_by_id);
+    TT_RUN(test_table_layout);
+    TT_RUN(test_log_ring);
+    TT_RUN(test_log_format);
+    TT_RUN(test_client_helpers);
+    return TT_REPORT();
+}
