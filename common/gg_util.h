@@ -1,0 +1,35 @@
+/* gg_util.h -- small helpers: constant-time compare, secret masking, random
+ * ids, hashing.  All are thread-safe. */
+#ifndef GG_UTIL_H
+#define GG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Constant-time equality of two byte strings (time depends only on the
+ * lengths, never on where they differ). */
+bool gg_ct_equal(const void *a, size_t an, const void *b, size_t bn);
+/* Mask a secret for display: at most the first 4 characters (fewer for short
+ * values), then "…", then "[<len>]".  out must hold 32 bytes.  NULL or empty
+ * gives "". */
+void gg_mask(const char *secret, char *out, size_t n);
+/* Fill out with n random bytes from the OS (getrandom); returns 0 or -1. */
+int gg_random(void *out, size_t n);
+/* Random lowercase hex string of 2*nbytes chars into out (size 2*nbytes+1). */
+void gg_random_hex(char *out, size_t nbytes);
+/* SHA-256 of data as 64 lowercase hex chars + NUL into out[65]. */
+void gg_sha256_hex(const void *data, size_t n, char out[65]);
+/* Trim ASCII whitespace in place; returns s. */
+char *gg_trim(char *s);
+/* strdup that returns NULL for NULL. */
+char *gg_strdup0(const char *s);
+/* Parse a decimal integer within [min,max]; returns 0 or -1. */
+int gg_parse_int(const char *s, long long min, long long max, long long *out);
+/* Valid UTF-8 check. */
+bool gg_utf8_valid(const char *s, size_t n);
+/* Length of the longest prefix of s[0..n) that does not end inside a
+ * multi-byte UTF-8 sequence (the rest must wait for more bytes). */
+size_t gg_utf8_complete_prefix(const char *s, size_t n);
+
+#endif

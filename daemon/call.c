@@ -1,0 +1,54 @@
+/* call.c -- see call.h */
+#include "call.h"
+
+#include <microhttpd.h>
+#include <stdlib.h>
+
+#include "pool.h"
+
+struct call *call_new(enum call_kind kind)
+{
+    struct call *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    pthread_mutex_init(&c->mu, NULL);
+    c->refs = 2;
+    c->kind = kind;
+    c->forced_account = -1;
+    c->pref_account = -1;
+    c->account_id = -1;
+    c->client_fd = -1;
+    gg_buf_init(&c->out, 64u << 20);
+    gg_buf_init(&c->answer, 64u << 20);
+    gg_buf_init(&c->reasoning, 64u << 20);
+    split_init(&c->sp, 16u << 20);
+    return c;
+}
+
+void call_put(struct call *c)
+{
+    pthread_mutex_lock(&c->mu);
+    bool dead = --c->refs == 0;
+    pthread_mutex_unlock(&c->mu);
+    if (!dead)
+        return;
+    oai_chat_free(&c->req);
+    gg_buf_free(&c->out);
+    gg_buf_free(&c->answer);
+    gg_buf_free(&c->reasoning);
+    split_free(&c->sp);
+    free(c->pref_session);
+    free(c->session_name);
+    free(c->skip_detail);
+    free(c->test_answer);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+void call_wake_locked(struct call *c)
+{
+    if (c->suspended && !c->conn_gone && c->conn) {
+        c->suspended = false;
+        MHD_resume_connection(c->conn);
+    }
+}

@@ -1,0 +1,114 @@
+/* call.h -- one chat exchange shared by an HTTP connection (MHD worker
+ * threads) and the upstream thread (libcurl multi).
+ *
+ * Lifetime: created by the HTTP side with two references, one for each
+ * side; each side drops its own with call_put() when it is finished with
+ * the call (HTTP: request-completed callback; upstream: after the final
+ * output is written or on cancel).  The last put frees it.
+ *
+ * Locking: fields marked [mu] are read and written under `mu` only; fields
+ * marked [up] belong to the upstream thread; [ro] fields are set before
+ * submission and never change.  The HTTP side suspends its connection when
+ * it has nothing to send and sets `suspended`; whoever produces output or
+ * ends the call resumes it exactly once via call_wake(), never after
+ * `conn_gone`.
+ */
+#ifndef CALL_H
+#define CALL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gg_buf.h"
+#include "openai.h"
+#include "splitter.h"
+#include "xlate.h"
+
+struct MHD_Connection;
+struct account;
+
+enum call_phase {
+    PH_WAIT = 0,    /* nothing decided: no response queued yet */
+    PH_STREAM,      /* 200 + SSE committed; bytes flow through out */
+    PH_DONE,        /* non-stream: out holds the whole 200 body */
+    PH_FAILED,      /* error before any byte: err holds the envelope */
+};
+
+enum call_kind { CALL_CHAT = 0, CALL_TEST };
+
+#define CALL_MAX_EXCLUDE 64
+
+struct call {
+    pthread_mutex_t mu;
+    int refs;                           /* [mu] */
+
+    /* [ro] */
+    enum call_kind kind;
+    struct oai_chat req;
+    char request_id[40];
+    char chat_id[48];
+    char key_id[24];                    /* short hash of the API key */
+    int64_t created_s;
+    int64_t t_start_us;
+    int64_t forced_account;             /* CALL_TEST: account id, else -1 */
+    char prev_key[65];                  /* conversation key of earlier messages */
+    int64_t pref_account;               /* conversation's account or -1 */
+    char *pref_session;                 /* conversation's upstream session */
+
+    /* [mu] shared state */
+    struct MHD_Connection *conn;
+    int client_fd;
+    bool suspended;
+    bool conn_gone;
+    bool aborted;                       /* client vanished: close hard */
+    enum call_phase phase;
+    struct gg_buf out;
+    bool out_done;
+    struct oai_error err;
+    bool upstream_paused;
+    bool unpause_posted;
+    int64_t account_id;                 /* for logs: account used (-1 none) */
+    char account_name[64];
+    int64_t t_first_us;                 /* first content/reasoning byte */
+    int64_t prompt_tokens, completion_tokens;
+    const char *error_kind;             /* NULL on success */
+    int final_status;                   /* status the client saw */
+    char *test_answer;                  /* CALL_TEST result */
+    char test_error[256];
+    int64_t test_auth_ms;
+
+    /* [up] upstream state */
+    int step;
+    struct account *acct;
+    int64_t exclude[CALL_MAX_EXCLUDE];
+    int nex;
+    int attempts;
+    void *xfer;                         /* current transfer */
+    struct call *next_waiter;
+    bool waiting_oxsrf;
+    bool jwt_retried, session_retried;
+    bool continuing;
+    char *session_name;
+    struct splitter sp;
+    struct xlate xl;
+    bool role_sent, content_sent, any_text, any_file;
+    char *skip_detail;
+    const char *final_state;
+    int inband_code;
+    char inband_status[48];
+    char inband_msg[256];
+    struct gg_buf answer;               /* full answer text (conversation key, non-stream body) */
+    struct gg_buf reasoning;            /* non-stream reasoning text */
+    int64_t last_out_ms;                /* last byte queued to the client (pings) */
+    int64_t stream_start_ms, last_elem_ms;
+    struct call *act_prev, *act_next;   /* active list */
+    bool finished;
+};
+
+struct call *call_new(enum call_kind kind);
+void call_put(struct call *c);
+/* Resume the HTTP connection if it is suspended (caller holds mu). */
+void call_wake_locked(struct call *c);
+
+#endif

@@ -1,0 +1,60 @@
+/* jwt.c -- see jwt.h */
+#include "jwt.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gg_b64.h"
+#include "gg_buf.h"
+
+#define JWT_ISS "https://business.gemini.google"
+#define JWT_AUD "https://biz-discoveryengine.googleapis.com"
+
+int jwt_sign(const char *xsrf_token, const char *key_id, const char *csesidx,
+             int64_t now_s, char *out, size_t outlen)
+{
+    unsigned char key[512];
+    size_t tl = strlen(xsrf_token);
+    if (tl == 0 || gg_b64_dec_len(tl) > sizeof(key))
+        return -1;
+    ssize_t kl = gg_b64url_decode(xsrf_token, tl, key);
+    if (kl <= 0)
+        return -1;
+    for (const char *p = csesidx; *p; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    if (!*csesidx || strlen(key_id) > 256)
+        return -1;
+
+    int rc = -1;
+    struct gg_buf hdr, pl;
+    gg_buf_init(&hdr, 1024);
+    gg_buf_init(&pl, 1024);
+    if (gg_buf_adds(&hdr, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":") != 0 ||
+        gg_buf_add_json_str(&hdr, key_id, strlen(key_id)) != 0 || gg_buf_addc(&hdr, '}') != 0)
+        goto out;
+    if (gg_buf_printf(&pl, "{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"csesidx/%s\","
+                      "\"iat\":%lld,\"exp\":%lld,\"nbf\":%lld}",
+                      JWT_ISS, JWT_AUD, csesidx, (long long)now_s,
+                      (long long)(now_s + JWT_TTL_S), (long long)now_s) != 0)
+        goto out;
+    size_t need = gg_b64_enc_len(hdr.len) + gg_b64_enc_len(pl.len) + gg_b64_enc_len(32) + 2;
+    if (need > outlen)
+        goto out;
+    size_t o = gg_b64url_encode(hdr.p, hdr.len, out);
+    out[o++] = '.';
+    o += gg_b64url_encode(pl.p, pl.len, out + o);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    if (!HMAC(EVP_sha256(), key, (int)kl, (const unsigned char *)out, o, mac, &maclen))
+        goto out;
+    out[o++] = '.';
+    o += gg_b64url_encode(mac, maclen, out + o);
+    rc = (int)o;
+out:
+    gg_buf_free(&hdr);
+    gg_buf_free(&pl);
+    return rc;
+}

@@ -1,0 +1,286 @@
+/* main.c -- gemgated: start-up, signals, housekeeping, shutdown. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "auth.h"
+#include "config.h"
+#include "gg_log.h"
+#include "gg_time.h"
+#include "http.h"
+#include "models.h"
+#include "pool.h"
+#include "reqlog.h"
+#include "sessions.h"
+#include "store.h"
+#include "storeq.h"
+#include "upstream.h"
+
+static volatile sig_atomic_t got_term, got_hup;
+static struct store *store;
+static struct storeq *queue;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        got_hup = 1;
+    else
+        got_term = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: gemgated [--help] [--version] [--check-config] [--reencrypt]\n\n"
+            "gemgate %s: an OpenAI-compatible gateway over Gemini Business accounts.\n"
+            "Settings come from the environment, then .env in the working directory, then defaults:\n\n",
+            GEMGATE_VERSION);
+    config_help(out);
+    fprintf(out, "\nSignals: SIGTERM/SIGINT drain and exit; SIGHUP reloads keys and pool settings.\n");
+}
+
+static void on_account_change(const struct account *a, bool state_changed)
+{
+    if (a->from_env || !queue)
+        return;
+    storeq_put_touch(queue, a->id, a->last_used_at, 0, 0);
+    if (state_changed) {
+        storeq_put_state(queue, a->id, pool_status_name(a->status), a->reason[0] ? a->reason : NULL,
+                         a->status == ST_COOLDOWN ? a->until_ms : 0, a->fail_count);
+        reqlog_account_event(pool_account_json(a));
+    }
+}
+
+static int load_accounts(void)
+{
+    struct store_account *rows = NULL;
+    size_t n = 0;
+    if (store_account_list(store, &rows, &n) != STORE_OK) {
+        GG_ERROR("cannot read accounts: %s", store_last_error());
+        return -1;
+    }
+    bool env_dup = false;
+    for (size_t i = 0; i < n; i++) {
+        pool_add(&rows[i], false);
+        if (cfg.csesidx && cfg.config_id && rows[i].csesidx && rows[i].config_id &&
+            strcmp(rows[i].csesidx, cfg.csesidx) == 0 && strcmp(rows[i].config_id, cfg.config_id) == 0)
+            env_dup = true;
+    }
+    store_account_list_free(rows, n);
+    if (cfg.secure_c_ses && *cfg.secure_c_ses) {
+        if (!cfg.csesidx || !*cfg.csesidx || !cfg.config_id || !*cfg.config_id) {
+            GG_ERROR("SECURE_C_SES is set but CSESIDX or CONFIG_ID is missing");
+            return -1;
+        }
+        if (env_dup) {
+            GG_INFO("environment account %s is also in the store; using the stored one", cfg.csesidx);
+        } else {
+            struct store_account env = {
+                .name = "env", .secure_c_ses = cfg.secure_c_ses, .host_c_oses = cfg.host_c_oses,
+                .csesidx = cfg.csesidx, .config_id = cfg.config_id, .is_active = true, .status = "active",
+            };
+            pool_add(&env, true);
+        }
+    }
+    GG_INFO("account pool: %d account(s)", pool_size());
+    return 0;
+}
+
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void reload(void)
+{
+    char err[512];
+    /* only reloadable keys matter; a full reload re-reads everything and we
+     * keep the immutable ones from the first load */
+    struct settings keep = cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    if (config_load(err, sizeof(err)) != 0) {
+        GG_ERROR("SIGHUP: configuration rejected, keeping the old one: %s", err);
+        config_free();
+        cfg = keep;
+        return;
+    }
+    struct settings fresh = cfg;
+    cfg = keep;
+    /* swap the reloadable fields */
+#define SWAPS(f) do { char *t = cfg.f; cfg.f = fresh.f; fresh.f = t; } while (0)
+    SWAPS(api_key); SWAPS(admin_key); SWAPS(model_map); SWAPS(cors_origins); SWAPS(log_level);
+    SWAPS(language_code); SWAPS(time_zone);
+#undef SWAPS
+    cfg.ping_interval = fresh.ping_interval;
+    cfg.thinking = fresh.thinking;
+    cfg.max_retries = fresh.max_retries;
+    cfg.strategy = fresh.strategy;
+    cfg.account_max_concurrency = fresh.account_max_concurrency;
+    cfg.session_ttl = fresh.session_ttl;
+    cfg.cooldown_429 = fresh.cooldown_429;
+    cfg.cooldown_429_max = fresh.cooldown_429_max;
+    cfg.cooldown_error = fresh.cooldown_error;
+    cfg.log_retention_days = fresh.log_retention_days;
+    cfg.rate_limit_rpm = fresh.rate_limit_rpm;
+    cfg.image_output = fresh.image_output;
+    struct settings tmp = cfg;
+    cfg = fresh;
+    config_free();
+    cfg = tmp;
+    auth_reload(store);
+    if (models_set_map(cfg.model_map, err, sizeof(err)) != 0)
+        GG_ERROR("SIGHUP: %s", err);
+    GG_INFO("SIGHUP: reloaded keys, pool strategy and limits");
+}
+
+int main(int argc, char **argv)
+{
+    bool check_only = false, reencrypt = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("gemgated %s\n", GEMGATE_VERSION);
+            return 0;
+        }
+        if (strcmp(argv[i], "--check-config") == 0) {
+            check_only = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--reencrypt") == 0) {
+            reencrypt = true;
+            continue;
+        }
+        fprintf(stderr, "gemgated: unknown option '%s'\n", argv[i]);
+        usage(stderr);
+        return 2;
+    }
+    char err[512];
+    if (config_load(err, sizeof(err)) != 0) {
+        fprintf(stderr, "gemgated: configuration error: %s\n", err);
+        return 2;
+    }
+    if (models_set_map(cfg.model_map, err, sizeof(err)) != 0) {
+        fprintf(stderr, "gemgated: configuration error: %s\n", err);
+        return 2;
+    }
+    if (check_only) {
+        printf("configuration ok\n");
+        return 0;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = 1;
+    store = store_open(cfg.database_url, cfg.data_dir, cfg.secret_key, cfg.secret_key_old, err, sizeof(err));
+    if (!store) {
+        GG_ERROR("cannot open the store: %s", err);
+        goto out;
+    }
+    GG_INFO("store: %s (schema %d)", store_backend_name(store), store_schema_version(store));
+    if (reencrypt) {
+        int64_t count = 0;
+        if (store_reencrypt(store, &count) != STORE_OK) {
+            GG_ERROR("re-encryption failed: %s", store_last_error());
+            goto out;
+        }
+        printf("re-encrypted %lld account(s)\n", (long long)count);
+        rc = 0;
+        goto out;
+    }
+    queue = storeq_start(store, (size_t)cfg.storeq_capacity);
+    if (!queue) {
+        GG_ERROR("cannot start the store writer");
+        goto out;
+    }
+    pool_init();
+    pool_set_change_cb(on_account_change);
+    if (load_accounts() != 0)
+        goto out;
+    auth_reload(store);
+    sessions_init(store, queue);
+    reqlog_init(queue);
+    admin_init(store, queue);
+    if (upstream_start() != 0) {
+        GG_ERROR("cannot start the upstream thread");
+        goto out;
+    }
+    if (http_start() != 0)
+        goto out_up;
+    GG_INFO("gemgated %s listening on %s:%u (auth %s, api %s)", GEMGATE_VERSION, cfg.host, http_port(),
+            cfg.auth_url, cfg.api_url);
+    if (cfg.port_file && *cfg.port_file) {
+        char tmp[4096];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", cfg.port_file);
+        FILE *f = fopen(tmp, "w");
+        if (f) {
+            fprintf(f, "%u\n", http_port());
+            fclose(f);
+            rename(tmp, cfg.port_file);
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    int64_t last_purge = 0;
+    while (!got_term) {
+        sleep(1);
+        if (got_hup) {
+            got_hup = 0;
+            reload();
+        }
+        reqlog_tick();
+        int64_t now = gg_now_ms();
+        if (now - last_purge > 3600 * 1000) {
+            last_purge = now;
+            if (cfg.log_retention_days > 0) {
+                int64_t deleted = 0;
+                store_reqlog_purge(store, now - cfg.log_retention_days * 86400000LL, 5000, &deleted);
+                if (deleted)
+                    GG_INFO("retention: deleted %lld request-log rows", (long long)deleted);
+            }
+            if (cfg.session_ttl > 0)
+                store_session_purge(store, now - cfg.session_ttl * 1000);
+        }
+    }
+    GG_INFO("shutting down: draining streams for up to %lld s", (long long)cfg.shutdown_grace);
+    http_quiesce();
+    int64_t deadline = gg_now_ms() + cfg.shutdown_grace * 1000;
+    upstream_drain(deadline);
+    while (upstream_active() > 0 && gg_now_ms() < deadline + 2000)
+        usleep(50 * 1000);
+    reqlog_shutdown();
+    usleep(100 * 1000);
+    rc = 0;
+    http_stop();
+out_up:
+    upstream_stop();
+out:
+    if (queue)
+        storeq_stop(queue, 5000);
+    sessions_shutdown();
+    pool_shutdown();
+    auth_free();
+    if (store)
+        store_close(store);
+    models_set_map(NULL, err, sizeof(err));
+    config_free();
+    curl_global_cleanup();
+    GG_INFO("bye");
+    return rc;
+}

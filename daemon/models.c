@@ -1,0 +1,141 @@
+/* models.c -- see models.h */
+#include "models.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct model_info catalogue[] = {
+    {"gemini-auto", NULL, TOOLS_SEARCH, false},
+    {"gemini-2.5-flash", "gemini-2.5-flash", TOOLS_SEARCH, false},
+    {"gemini-2.5-pro", "gemini-2.5-pro", TOOLS_SEARCH, false},
+    {"gemini-3-flash-preview", "gemini-3-flash-preview", TOOLS_SEARCH, false},
+    {"gemini-3-pro-preview", "gemini-3-pro-preview", TOOLS_SEARCH, false},
+    {"gemini-3.1-pro-preview", "gemini-3.1-pro-preview", TOOLS_SEARCH, false},
+};
+#define NCAT (sizeof(catalogue) / sizeof(catalogue[0]))
+
+struct alias { const char *from, *to; };
+
+static const struct alias builtin_aliases[] = {
+    {"gpt-4o", "gemini-2.5-flash"},       {"gpt-4o-mini", "gemini-2.5-flash"},
+    {"gpt-4.1", "gemini-2.5-pro"},        {"gpt-4.1-mini", "gemini-2.5-flash"},
+    {"gpt-4", "gemini-2.5-pro"},          {"gpt-4-turbo", "gemini-2.5-pro"},
+    {"gpt-4-vision-preview", "gemini-2.5-flash"}, {"gpt-3.5-turbo", "gemini-2.5-flash"},
+    {"o1", "gemini-2.5-pro"},             {"o3", "gemini-3-pro-preview"},
+    {"o3-mini", "gemini-2.5-flash"},      {"o4-mini", "gemini-2.5-flash"},
+    {"gemini-pro", "gemini-2.5-pro"},     {"gemini-1.5-pro", "gemini-2.5-pro"},
+    {"gemini-1.5-flash", "gemini-2.5-flash"}, {"gemini-2.0-flash", "gemini-2.5-flash"},
+    {"gemini-2.0-flash-exp", "gemini-2.5-flash"}, {"gemini-3-pro", "gemini-3-pro-preview"},
+    {"gemini-3-flash", "gemini-3-flash-preview"}, {"gemini-3.1-pro", "gemini-3.1-pro-preview"},
+    {"auto", "gemini-auto"},
+};
+#define NALIAS (sizeof(builtin_aliases) / sizeof(builtin_aliases[0]))
+
+static pthread_rwlock_t map_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct alias *user_map;   /* owned strings */
+static size_t user_map_n;
+
+static const struct model_info *find_exact(const char *id)
+{
+    for (size_t i = 0; i < NCAT; i++)
+        if (strcmp(catalogue[i].id, id) == 0)
+            return &catalogue[i];
+    return NULL;
+}
+
+int models_resolve(const char *requested, struct model_choice *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!requested || !*requested || strlen(requested) >= sizeof(out->name))
+        return -1;
+    char base[128];
+    snprintf(base, sizeof(base), "%s", requested);
+    unsigned add = 0, drop = 0;
+    size_t bl = strlen(base);
+    if (bl > 9 && strcmp(base + bl - 9, "-nosearch") == 0) {
+        base[bl - 9] = '\0';
+        drop = TOOLS_SEARCH;
+    } else if (bl > 7 && strcmp(base + bl - 7, "-search") == 0) {
+        base[bl - 7] = '\0';
+        add = TOOLS_SEARCH;
+    }
+    const struct model_info *m = find_exact(base);
+    const char *target = NULL;
+    if (!m) {
+        pthread_rwlock_rdlock(&map_lock);
+        for (size_t i = 0; i < user_map_n && !m; i++)
+            if (strcmp(user_map[i].from, base) == 0) {
+                m = find_exact(user_map[i].to);
+                target = m ? m->id : NULL;
+            }
+        pthread_rwlock_unlock(&map_lock);
+    }
+    for (size_t i = 0; !m && i < NALIAS; i++)
+        if (strcmp(builtin_aliases[i].from, base) == 0) {
+            m = find_exact(builtin_aliases[i].to);
+            target = m ? m->id : NULL;
+        }
+    if (!m)
+        return -1;
+    out->model = m;
+    out->tools = (m->tools | add) & ~drop;
+    out->upgraded = target != NULL;
+    snprintf(out->name, sizeof(out->name), "%s", requested);
+    return 0;
+}
+
+const struct model_info *models_list(size_t *n)
+{
+    *n = NCAT;
+    return catalogue;
+}
+
+void models_names(char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < NCAT; i++) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, n - l, "%s%s", i ? ", " : "", catalogue[i].id);
+    }
+}
+
+int models_set_map(const char *spec, char *err, size_t errlen)
+{
+    struct alias *na = NULL;
+    size_t nn = 0;
+    char *copy = spec ? strdup(spec) : NULL;
+    char *save = NULL;
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ') tok++;
+        if (!*tok)
+            continue;
+        char *eq = strchr(tok, '=');
+        if (!eq || eq == tok || !find_exact(eq + 1)) {
+            snprintf(err, errlen, "MODEL_MAP: bad entry '%s' (from=to, to must be a catalogue model)", tok);
+            for (size_t i = 0; i < nn; i++) { free((char *)na[i].from); free((char *)na[i].to); }
+            free(na);
+            free(copy);
+            return -1;
+        }
+        *eq = '\0';
+        struct alias *t = realloc(na, (nn + 1) * sizeof(*na));
+        if (!t)
+            break;
+        na = t;
+        na[nn].from = strdup(tok);
+        na[nn].to = strdup(eq + 1);
+        nn++;
+    }
+    free(copy);
+    pthread_rwlock_wrlock(&map_lock);
+    struct alias *old = user_map;
+    size_t oldn = user_map_n;
+    user_map = na;
+    user_map_n = nn;
+    pthread_rwlock_unlock(&map_lock);
+    for (size_t i = 0; i < oldn; i++) { free((char *)old[i].from); free((char *)old[i].to); }
+    free(old);
+    return 0;
+}

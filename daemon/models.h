@@ -1,0 +1,44 @@
+/* models.h -- the model catalogue, aliases and upgrades.
+ *
+ * models_resolve() maps a requested name to a catalogue model: exact ids
+ * first, then MODEL_MAP entries (config), then built-in aliases for older or
+ * OpenAI names (gpt-4o -> gemini-2.5-flash, gemini-pro -> gemini-2.5-pro,
+ * ...).  An optional "-search" suffix enables web grounding explicitly and
+ * "-nosearch" disables it.  Returns NULL for unknown names.  The result
+ * points into static or long-lived storage; `*upgraded_from` is set to the
+ * requested name's alias target when an alias applied (for logging).
+ * models_set_map() parses MODEL_MAP ("a=b,c=d") and may be called again on
+ * reload; it returns -1 with err set on a bad entry.  Thread-safety:
+ * resolve is safe against concurrent resolves; set_map takes a lock.
+ */
+#ifndef MODELS_H
+#define MODELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TOOLS_SEARCH 0x1u
+#define TOOLS_IMAGE 0x2u
+#define TOOLS_VIDEO 0x4u
+
+struct model_info {
+    const char *id;           /* public OpenAI-facing id */
+    const char *upstream_id;  /* assistGenerationConfig.modelId; NULL = omit (auto) */
+    unsigned tools;           /* default toolsSpec parts */
+    bool image_only;          /* virtual image model */
+};
+
+struct model_choice {
+    const struct model_info *model;
+    unsigned tools;           /* after suffixes */
+    char name[128];           /* id reported back to the client */
+    bool upgraded;            /* an alias was applied */
+};
+
+int models_resolve(const char *requested, struct model_choice *out);  /* 0 or -1 unknown */
+const struct model_info *models_list(size_t *n);
+int models_set_map(const char *spec, char *err, size_t errlen);
+/* Fill buf with a comma list of public ids (for error messages). */
+void models_names(char *buf, size_t n);
+
+#endif

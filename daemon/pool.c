@@ -1,0 +1,657 @@
+/* pool.c -- see pool.h */
+#include "pool.h"
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "gg_log.h"
+#include "gg_time.h"
+#include "gg_util.h"
+#include "store.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct account **accts;   /* sorted: env first, then by id */
+static size_t n_accts, cap_accts;
+static size_t rr_next;
+static pool_change_cb change_cb;
+
+static const char *const status_names[] = {"active", "cooldown", "expired", "disabled"};
+
+const char *pool_status_name(enum acct_status s)
+{
+    return status_names[s];
+}
+
+void pool_init(void) {}
+
+void pool_set_change_cb(pool_change_cb cb)
+{
+    change_cb = cb;
+}
+
+static void free_account(struct account *a)
+{
+    free(a->name);
+    free(a->secure_c_ses);
+    free(a->host_c_oses);
+    free(a->csesidx);
+    free(a->config_id);
+    free(a->proxy);
+    free(a->note);
+    free(a);
+}
+
+void pool_shutdown(void)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_accts; i++) {
+        accts[i]->removed = true;
+        if (--accts[i]->refs == 0)
+            free_account(accts[i]);
+    }
+    free(accts);
+    accts = NULL;
+    n_accts = cap_accts = 0;
+    pthread_mutex_unlock(&lock);
+}
+
+static int64_t day_of(int64_t ms)
+{
+    return ms / 86400000;
+}
+
+static void roll_day(struct account *a, int64_t now)
+{
+    int64_t d = day_of(now);
+    if (a->today != d) {
+        a->today = d;
+        a->requests_today = 0;
+        a->errors_today = 0;
+    }
+}
+
+/* Expire cooldowns whose time has passed (under lock). */
+static void refresh_state(struct account *a, int64_t now)
+{
+    if (a->status == ST_COOLDOWN && a->until_ms <= now) {
+        a->status = ST_ACTIVE;
+        a->reason[0] = '\0';
+        a->until_ms = 0;
+    }
+}
+
+static void set_str(char **dst, const char *src)
+{
+    char *n = src ? strdup(src) : NULL;
+    free(*dst);
+    *dst = n;
+}
+
+static enum acct_status parse_status(const char *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (s && strcmp(s, status_names[i]) == 0)
+            return (enum acct_status)i;
+    return ST_ACTIVE;
+}
+
+static void fill_from_row(struct account *a, const struct store_account *r)
+{
+    bool cred_change = !a->secure_c_ses || !r->secure_c_ses || strcmp(a->secure_c_ses, r->secure_c_ses) != 0 ||
+                       !a->csesidx || !r->csesidx || strcmp(a->csesidx, r->csesidx) != 0 ||
+                       (a->host_c_oses ? 1 : 0) != (r->host_c_oses ? 1 : 0) ||
+                       (a->host_c_oses && r->host_c_oses && strcmp(a->host_c_oses, r->host_c_oses) != 0);
+    set_str(&a->name, r->name);
+    set_str(&a->secure_c_ses, r->secure_c_ses);
+    set_str(&a->host_c_oses, r->host_c_oses && *r->host_c_oses ? r->host_c_oses : NULL);
+    set_str(&a->csesidx, r->csesidx);
+    set_str(&a->config_id, r->config_id);
+    set_str(&a->proxy, r->proxy && *r->proxy ? r->proxy : NULL);
+    set_str(&a->note, r->note);
+    if (cred_change)
+        a->cred_gen++;
+    a->is_active = r->is_active;
+    a->status = parse_status(r->status);
+    snprintf(a->reason, sizeof(a->reason), "%s", r->reason ? r->reason : "");
+    a->until_ms = r->cooldown_until;
+    a->fail_count = r->fail_count;
+    a->expires_at = r->expires_at;
+    a->last_used_at = r->last_used_at;
+    a->created_at = r->created_at;
+    a->updated_at = r->updated_at;
+    a->requests_total = r->requests_total;
+    a->errors_total = r->errors_total;
+    if (!a->is_active && a->status == ST_ACTIVE) {
+        a->status = ST_DISABLED;
+        if (!a->reason[0])
+            snprintf(a->reason, sizeof(a->reason), "disabled by admin");
+    }
+}
+
+int pool_add(const struct store_account *row, bool from_env)
+{
+    struct account *a = calloc(1, sizeof(*a));
+    if (!a)
+        return -1;
+    a->id = from_env ? 0 : row->id;
+    a->from_env = from_env;
+    a->refs = 1;
+    fill_from_row(a, row);
+    if (!a->created_at)
+        a->created_at = gg_now_ms();
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_accts; i++) {
+        if (accts[i]->id == a->id && !from_env) {
+            pthread_mutex_unlock(&lock);
+            free_account(a);
+            return -1;
+        }
+    }
+    if (n_accts == cap_accts) {
+        size_t nc = cap_accts ? cap_accts * 2 : 16;
+        struct account **na = realloc(accts, nc * sizeof(*na));
+        if (!na) {
+            pthread_mutex_unlock(&lock);
+            free_account(a);
+            return -1;
+        }
+        accts = na;
+        cap_accts = nc;
+    }
+    size_t pos = n_accts;
+    while (pos > 0 && !accts[pos - 1]->from_env && (from_env || accts[pos - 1]->id > a->id)) {
+        accts[pos] = accts[pos - 1];
+        pos--;
+    }
+    accts[pos] = a;
+    n_accts++;
+    pthread_mutex_unlock(&lock);
+    return 0;
+}
+
+static struct account *find_locked(int64_t id)
+{
+    for (size_t i = 0; i < n_accts; i++)
+        if (accts[i]->id == id)
+            return accts[i];
+    return NULL;
+}
+
+int pool_update(const struct store_account *row)
+{
+    pthread_mutex_lock(&lock);
+    struct account *a = find_locked(row->id);
+    if (a) {
+        uint64_t gen = a->cred_gen;
+        bool active = a->is_active;
+        enum acct_status st = a->status;
+        char reason[160];
+        snprintf(reason, sizeof(reason), "%s", a->reason);
+        int64_t until = a->until_ms, fails = a->fail_count, rt = a->requests_total, et = a->errors_total;
+        int64_t lu = a->last_used_at, ca = a->created_at;
+        fill_from_row(a, row);
+        a->is_active = active;
+        a->status = st;
+        snprintf(a->reason, sizeof(a->reason), "%s", reason);
+        a->until_ms = until;
+        a->fail_count = fails;
+        a->requests_total = rt;
+        a->errors_total = et;
+        a->last_used_at = lu;
+        a->created_at = ca;
+        a->updated_at = gg_now_ms();
+        if (a->cred_gen != gen && a->status == ST_EXPIRED) {
+            a->status = ST_ACTIVE;
+            a->reason[0] = '\0';
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    if (a && change_cb)
+        change_cb(a, true);
+    return a ? 0 : -1;
+}
+
+int pool_fill_row(int64_t id, struct store_account *row)
+{
+    pthread_mutex_lock(&lock);
+    struct account *a = find_locked(id);
+    if (a) {
+        refresh_state(a, gg_now_ms());
+        row->is_active = a->is_active;
+        free(row->status);
+        free(row->reason);
+        row->status = strdup(status_names[a->status]);
+        row->reason = a->reason[0] ? strdup(a->reason) : NULL;
+        row->cooldown_until = a->status == ST_COOLDOWN ? a->until_ms : 0;
+        row->fail_count = a->fail_count;
+        row->last_used_at = a->last_used_at;
+        row->requests_total = a->requests_total;
+        row->errors_total = a->errors_total;
+    }
+    pthread_mutex_unlock(&lock);
+    return a ? 0 : -1;
+}
+
+int pool_remove(int64_t id)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_accts; i++) {
+        if (accts[i]->id == id) {
+            struct account *a = accts[i];
+            memmove(&accts[i], &accts[i + 1], (n_accts - i - 1) * sizeof(*accts));
+            n_accts--;
+            a->removed = true;
+            if (--a->refs == 0)
+                free_account(a);
+            pthread_mutex_unlock(&lock);
+            return 0;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return -1;
+}
+
+struct account *pool_get(int64_t id)
+{
+    pthread_mutex_lock(&lock);
+    struct account *a = find_locked(id);
+    if (a)
+        a->refs++;
+    pthread_mutex_unlock(&lock);
+    return a;
+}
+
+void pool_put(struct account *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&lock);
+    bool dead = --a->refs == 0;
+    pthread_mutex_unlock(&lock);
+    if (dead)
+        free_account(a);
+}
+
+int pool_size(void)
+{
+    pthread_mutex_lock(&lock);
+    int n = (int)n_accts;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+static bool usable(const struct account *a, int64_t now)
+{
+    if (!a->is_active || a->status != ST_ACTIVE)
+        return false;
+    if (a->expires_at && a->expires_at <= now)
+        return false;
+    if (cfg.account_max_concurrency > 0 && a->inflight >= cfg.account_max_concurrency)
+        return false;
+    return true;
+}
+
+struct account *pool_acquire(const int64_t *exclude, int nex, int *retry_after_s, bool *all_rate_limited)
+{
+    int64_t now = gg_now_ms();
+    struct account *best = NULL;
+    int64_t soonest = 0;
+    bool any_busy = false, any_cool = false, only_429 = true;
+    pthread_mutex_lock(&lock);
+    size_t n = n_accts;
+    size_t start = cfg.strategy == STRATEGY_ROUND_ROBIN && n ? rr_next % n : 0;
+    for (size_t k = 0; k < n; k++) {
+        struct account *a = accts[(start + k) % n];
+        bool skip = false;
+        for (int e = 0; e < nex; e++)
+            if (exclude[e] == a->id)
+                skip = true;
+        if (skip)
+            continue;
+        refresh_state(a, now);
+        if (!usable(a, now)) {
+            if (a->is_active && a->status == ST_COOLDOWN) {
+                any_cool = true;
+                if (!soonest || a->until_ms < soonest)
+                    soonest = a->until_ms;
+                if (strncmp(a->reason, "429", 3) != 0)
+                    only_429 = false;
+            } else if (a->is_active && a->status == ST_ACTIVE) {
+                any_busy = true;
+            }
+            continue;
+        }
+        if (cfg.strategy == STRATEGY_LEAST_USED) {
+            if (!best || a->inflight < best->inflight ||
+                (a->inflight == best->inflight && a->last_used_at < best->last_used_at))
+                best = a;
+            continue;
+        }
+        best = a;
+        if (cfg.strategy == STRATEGY_ROUND_ROBIN)
+            rr_next = (start + k + 1) % n;
+        break;
+    }
+    if (best) {
+        best->refs++;
+        best->inflight++;
+        best->last_used_at = now;
+        roll_day(best, now);
+        best->requests_today++;
+        best->requests_total++;
+    }
+    pthread_mutex_unlock(&lock);
+    if (!best) {
+        int ra = soonest ? (int)((soonest - now + 999) / 1000) : 0;
+        if (any_busy && (!ra || ra > 1))
+            ra = 1;
+        *retry_after_s = ra > 0 ? ra : (any_busy ? 1 : 0);
+        *all_rate_limited = any_cool && only_429 && !any_busy;
+    }
+    return best;
+}
+
+struct account *pool_acquire_id(int64_t id, bool any_state)
+{
+    int64_t now = gg_now_ms();
+    pthread_mutex_lock(&lock);
+    struct account *a = find_locked(id);
+    if (a) {
+        refresh_state(a, now);
+        if (!any_state && !usable(a, now))
+            a = NULL;
+    }
+    if (a) {
+        a->refs++;
+        a->inflight++;
+        a->last_used_at = now;
+        roll_day(a, now);
+        a->requests_today++;
+        a->requests_total++;
+    }
+    pthread_mutex_unlock(&lock);
+    return a;
+}
+
+void pool_ref(struct account *a)
+{
+    pthread_mutex_lock(&lock);
+    a->refs++;
+    pthread_mutex_unlock(&lock);
+}
+
+void pool_release(struct account *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&lock);
+    a->inflight--;
+    bool dead = --a->refs == 0;
+    pthread_mutex_unlock(&lock);
+    if (dead)
+        free_account(a);
+}
+
+static const char *outcome_kind(enum outcome o)
+{
+    switch (o) {
+    case OUT_RATE_LIMIT: return "rate_limit";
+    case OUT_EXPIRED: return "expired";
+    case OUT_FORBIDDEN: return "forbidden";
+    case OUT_AUTH: return "auth";
+    case OUT_NETWORK: return "network";
+    case OUT_SERVER: return "upstream";
+    case OUT_EMPTY: return "empty";
+    case OUT_CLIENT: return "client";
+    default: return "ok";
+    }
+}
+
+void pool_report(struct account *a, enum outcome o, const char *detail)
+{
+    int64_t now = gg_now_ms();
+    bool state_changed = false;
+    enum acct_status before;
+    pthread_mutex_lock(&lock);
+    before = a->status;
+    roll_day(a, now);
+    if (o == OUT_OK) {
+        a->fail_count = 0;
+    } else if (o != OUT_EMPTY && o != OUT_CLIENT) {
+        a->errors_today++;
+        a->errors_total++;
+        memmove(&a->last_errors[1], &a->last_errors[0], sizeof(a->last_errors[0]) * (ACCT_LAST_ERRORS - 1));
+        a->last_errors[0].at = now;
+        snprintf(a->last_errors[0].kind, sizeof(a->last_errors[0].kind), "%s", outcome_kind(o));
+        snprintf(a->last_errors[0].msg, sizeof(a->last_errors[0].msg), "%s", detail ? detail : "");
+        if (a->n_errors < ACCT_LAST_ERRORS)
+            a->n_errors++;
+        if (!a->removed && a->status != ST_DISABLED && a->status != ST_EXPIRED) {
+            switch (o) {
+            case OUT_RATE_LIMIT: {
+                int64_t secs = cfg.cooldown_429;
+                for (int64_t k = 0; k < a->fail_count && secs < cfg.cooldown_429_max; k++)
+                    secs *= 2;
+                if (secs > cfg.cooldown_429_max)
+                    secs = cfg.cooldown_429_max;
+                a->fail_count++;
+                a->status = ST_COOLDOWN;
+                a->until_ms = now + secs * 1000;
+                snprintf(a->reason, sizeof(a->reason), "429 %s", detail ? detail : "RESOURCE_EXHAUSTED");
+                break;
+            }
+            case OUT_EXPIRED:
+                a->status = ST_EXPIRED;
+                a->until_ms = 0;
+                snprintf(a->reason, sizeof(a->reason), "%s", detail ? detail : "cookies expired");
+                break;
+            case OUT_FORBIDDEN:
+                a->status = ST_DISABLED;
+                a->until_ms = 0;
+                snprintf(a->reason, sizeof(a->reason), "403 %s", detail ? detail : "PERMISSION_DENIED");
+                break;
+            case OUT_AUTH:
+            case OUT_NETWORK:
+            case OUT_SERVER:
+                a->fail_count++;
+                a->status = ST_COOLDOWN;
+                a->until_ms = now + cfg.cooldown_error * 1000;
+                snprintf(a->reason, sizeof(a->reason), "%s", detail ? detail : outcome_kind(o));
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    state_changed = before != a->status || o != OUT_OK;
+    if (state_changed && before != a->status)
+        GG_INFO("account %lld (%s) %s -> %s: %s", (long long)a->id, a->name ? a->name : "",
+                status_names[before], status_names[a->status], a->reason);
+    pthread_mutex_unlock(&lock);
+    if (change_cb)
+        change_cb(a, before != a->status);
+}
+
+static int admin_set(int64_t id, int action, const char *reason)
+{
+    pthread_mutex_lock(&lock);
+    struct account *a = find_locked(id);
+    if (!a) {
+        pthread_mutex_unlock(&lock);
+        return -1;
+    }
+    switch (action) {
+    case 0: /* enable */
+        a->is_active = true;
+        a->status = ST_ACTIVE;
+        a->reason[0] = '\0';
+        a->until_ms = 0;
+        a->fail_count = 0;
+        break;
+    case 1: /* disable */
+        a->is_active = false;
+        a->status = ST_DISABLED;
+        snprintf(a->reason, sizeof(a->reason), "%s", reason && *reason ? reason : "disabled by admin");
+        a->until_ms = 0;
+        break;
+    case 2: /* reset cooldown */
+        if (a->status == ST_COOLDOWN) {
+            a->status = ST_ACTIVE;
+            a->reason[0] = '\0';
+        }
+        a->until_ms = 0;
+        a->fail_count = 0;
+        break;
+    }
+    a->updated_at = gg_now_ms();
+    a->refs++;
+    pthread_mutex_unlock(&lock);
+    if (change_cb)
+        change_cb(a, true);
+    pool_put(a);
+    return 0;
+}
+
+int pool_enable(int64_t id) { return admin_set(id, 0, NULL); }
+int pool_disable(int64_t id, const char *reason) { return admin_set(id, 1, reason); }
+int pool_reset(int64_t id) { return admin_set(id, 2, NULL); }
+
+int pool_creds(struct account *a, struct creds *out)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&lock);
+    out->secure_c_ses = gg_strdup0(a->secure_c_ses);
+    out->host_c_oses = gg_strdup0(a->host_c_oses);
+    out->csesidx = gg_strdup0(a->csesidx);
+    out->config_id = gg_strdup0(a->config_id);
+    out->proxy = gg_strdup0(a->proxy);
+    out->name = gg_strdup0(a->name);
+    out->gen = a->cred_gen;
+    pthread_mutex_unlock(&lock);
+    if (!out->secure_c_ses || !out->csesidx || !out->config_id) {
+        pool_creds_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void pool_creds_free(struct creds *c)
+{
+    free(c->secure_c_ses);
+    free(c->host_c_oses);
+    free(c->csesidx);
+    free(c->config_id);
+    free(c->proxy);
+    free(c->name);
+    memset(c, 0, sizeof(*c));
+}
+
+static void add_time(cJSON *o, const char *k, int64_t ms)
+{
+    if (!ms) {
+        cJSON_AddNullToObject(o, k);
+        return;
+    }
+    char t[40];
+    gg_rfc3339(ms, t, sizeof(t));
+    cJSON_AddStringToObject(o, k, t);
+}
+
+static cJSON *account_json_locked(struct account *a, int64_t now)
+{
+    char m[64];
+    refresh_state(a, now);
+    roll_day(a, now);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)a->id);
+    cJSON_AddStringToObject(o, "name", a->name ? a->name : "");
+    cJSON_AddStringToObject(o, "source", a->from_env ? "env" : "db");
+    cJSON_AddStringToObject(o, "csesidx", a->csesidx ? a->csesidx : "");
+    cJSON_AddStringToObject(o, "config_id", a->config_id ? a->config_id : "");
+    gg_mask(a->secure_c_ses, m, sizeof(m));
+    cJSON_AddStringToObject(o, "secure_c_ses", m);
+    gg_mask(a->host_c_oses, m, sizeof(m));
+    cJSON_AddStringToObject(o, "host_c_oses", m);
+    cJSON_AddStringToObject(o, "proxy", a->proxy ? a->proxy : "");
+    cJSON_AddStringToObject(o, "note", a->note ? a->note : "");
+    cJSON_AddBoolToObject(o, "is_active", a->is_active);
+    cJSON_AddStringToObject(o, "status", status_names[a->status]);
+    if (a->reason[0])
+        cJSON_AddStringToObject(o, "reason", a->reason);
+    else
+        cJSON_AddNullToObject(o, "reason");
+    add_time(o, "until", a->status == ST_COOLDOWN ? a->until_ms : 0);
+    add_time(o, "expires_at", a->expires_at);
+    add_time(o, "last_used_at", a->last_used_at);
+    add_time(o, "created_at", a->created_at);
+    add_time(o, "updated_at", a->updated_at);
+    cJSON_AddNumberToObject(o, "requests_today", (double)a->requests_today);
+    cJSON_AddNumberToObject(o, "errors_today", (double)a->errors_today);
+    cJSON_AddNumberToObject(o, "requests_total", (double)a->requests_total);
+    cJSON_AddNumberToObject(o, "errors_total", (double)a->errors_total);
+    cJSON_AddNumberToObject(o, "inflight", a->inflight);
+    cJSON *errs = cJSON_AddArrayToObject(o, "last_errors");
+    for (int i = 0; i < a->n_errors; i++) {
+        cJSON *e = cJSON_CreateObject();
+        add_time(e, "at", a->last_errors[i].at);
+        cJSON_AddStringToObject(e, "kind", a->last_errors[i].kind);
+        cJSON_AddStringToObject(e, "message", a->last_errors[i].msg);
+        cJSON_AddItemToArray(errs, e);
+    }
+    return o;
+}
+
+cJSON *pool_account_json(const struct account *ca)
+{
+    struct account *a = (struct account *)ca;
+    pthread_mutex_lock(&lock);
+    cJSON *o = account_json_locked(a, gg_now_ms());
+    pthread_mutex_unlock(&lock);
+    return o;
+}
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+    if (!hay)
+        return false;
+    return strcasestr(hay, needle) != NULL;
+}
+
+cJSON *pool_list_json(const char *status_filter, const char *q)
+{
+    cJSON *arr = cJSON_CreateArray();
+    int64_t now = gg_now_ms();
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_accts; i++) {
+        struct account *a = accts[i];
+        refresh_state(a, now);
+        if (status_filter && *status_filter && strcmp(status_filter, status_names[a->status]) != 0)
+            continue;
+        if (q && *q && !contains_ci(a->name, q) && !contains_ci(a->csesidx, q) && !contains_ci(a->config_id, q))
+            continue;
+        cJSON_AddItemToArray(arr, account_json_locked(a, now));
+    }
+    pthread_mutex_unlock(&lock);
+    return arr;
+}
+
+void pool_counts(int *total, int *active, int *cooldown, int *expired, int *disabled)
+{
+    int c[4] = {0};
+    int64_t now = gg_now_ms();
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_accts; i++) {
+        refresh_state(accts[i], now);
+        c[accts[i]->status]++;
+    }
+    *total = (int)n_accts;
+    pthread_mutex_unlock(&lock);
+    *active = c[ST_ACTIVE];
+    *cooldown = c[ST_COOLDOWN];
+    *expired = c[ST_EXPIRED];
+    *disabled = c[ST_DISABLED];
+}

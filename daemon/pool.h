@@ -1,0 +1,132 @@
+/* pool.h -- the in-memory account pool: selection, failover state, counters.
+ *
+ * The pool is the source of truth at run time; the store only persists it
+ * (through storeq, never on the request path).  One mutex guards the list
+ * and every account's mutable fields; selection is O(accounts) under it.
+ *
+ * Ownership: accounts are refcounted.  pool_acquire() and pool_get() return
+ * a reference the caller must drop with pool_release() / pool_put().  An
+ * account removed from the pool stays valid for holders until the last
+ * reference goes.  Credentials may change under an admin update; readers
+ * take a consistent copy with pool_creds() (owned by the caller, free with
+ * pool_creds_free()).  `upstream_*` fields belong to the upstream thread.
+ *
+ * State rules (each with a visible status, reason and until-time):
+ *   rate limit (429 / RESOURCE_EXHAUSTED) -> cooldown, COOLDOWN_429 doubled
+ *     per consecutive 429 up to COOLDOWN_429_MAX; ends by itself;
+ *   cookie expired (getoxsrf 401 / refreshcookies) -> expired until the
+ *     cookies are updated or an admin enables it;
+ *   403 -> disabled with the reason until an admin enables it;
+ *   network error / 5xx -> cooldown COOLDOWN_ERROR;
+ *   thoughts but no answer -> no penalty.
+ * Success resets the consecutive-failure count.
+ */
+#ifndef POOL_H
+#define POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gg_buf.h"
+#include "jwt.h"
+
+struct store_account;
+struct cJSON;
+
+enum acct_status { ST_ACTIVE = 0, ST_COOLDOWN, ST_EXPIRED, ST_DISABLED };
+
+enum outcome {
+    OUT_OK = 0,
+    OUT_RATE_LIMIT,     /* 429 */
+    OUT_EXPIRED,        /* cookies rejected */
+    OUT_FORBIDDEN,      /* 403 */
+    OUT_AUTH,           /* 401 on an API call after a JWT refresh */
+    OUT_NETWORK,        /* connect/read failure, timeout */
+    OUT_SERVER,         /* 5xx */
+    OUT_EMPTY,          /* thoughts only: retry elsewhere, no penalty */
+    OUT_CLIENT,         /* 4xx caused by the request itself: no penalty */
+};
+
+#define ACCT_LAST_ERRORS 10
+
+struct account {
+    int64_t id;                 /* 0 = the environment account */
+    bool from_env;
+    /* below: guarded by the pool lock */
+    int refs;
+    bool removed;
+    char *name, *secure_c_ses, *host_c_oses, *csesidx, *config_id, *proxy, *note;
+    uint64_t cred_gen;          /* bumped when cookies/csesidx change */
+    bool is_active;
+    enum acct_status status;
+    char reason[160];
+    int64_t until_ms;
+    int64_t fail_count;
+    int64_t expires_at, last_used_at, created_at, updated_at;
+    int64_t requests_total, errors_total, requests_today, errors_today;
+    int64_t today;              /* day number of the *_today counters */
+    int inflight;
+    struct { int64_t at; char kind[16]; char msg[120]; } last_errors[ACCT_LAST_ERRORS];
+    int n_errors;
+    /* upstream thread only */
+    char upstream_jwt[JWT_MAX];
+    int64_t upstream_jwt_exp_ms;
+    uint64_t upstream_jwt_gen;
+    void *upstream_waiters;     /* calls waiting for getoxsrf */
+    bool upstream_oxsrf_busy;
+};
+
+struct creds {
+    char *secure_c_ses, *host_c_oses, *csesidx, *config_id, *proxy, *name;
+    uint64_t gen;
+};
+
+typedef void (*pool_change_cb)(const struct account *a, bool state_changed);
+
+void pool_init(void);
+void pool_shutdown(void);
+void pool_set_change_cb(pool_change_cb cb);  /* called under no lock */
+
+/* Add from a store row (id > 0) or the environment (id 0). Returns 0/-1. */
+int pool_add(const struct store_account *row, bool from_env);
+/* Replace the editable fields of account id from row (admin update):
+ * name, cookies, csesidx, config_id, proxy, note.  New cookies clear an
+ * `expired` state.  Runtime state and counters are kept. */
+int pool_update(const struct store_account *row);
+/* Fill the runtime fields of row (status, reason, until, counters) from the
+ * pool's account, for persisting.  Returns -1 when unknown. */
+int pool_fill_row(int64_t id, struct store_account *row);
+int pool_remove(int64_t id);
+struct account *pool_get(int64_t id);       /* +ref or NULL */
+void pool_put(struct account *a);           /* -ref */
+
+/* Choose an account not in exclude[0..nex).  NULL when none can serve:
+ * *retry_after_s = seconds to the soonest recovery (0 = unknown) and
+ * *all_rate_limited tells 429 from 503. */
+struct account *pool_acquire(const int64_t *exclude, int nex, int *retry_after_s,
+                             bool *all_rate_limited);
+void pool_release(struct account *a);
+/* Acquire a specific account (a conversation's, or an admin test).  With
+ * `any_state` it is returned whatever its status (tests probe sick
+ * accounts); otherwise NULL unless it is usable now. */
+struct account *pool_acquire_id(int64_t id, bool any_state);
+void pool_ref(struct account *a);           /* +ref on an account already held */
+/* Record the outcome of an upstream exchange on account a. */
+void pool_report(struct account *a, enum outcome o, const char *detail);
+
+/* Admin actions; return 0, or -1 when the id is unknown. */
+int pool_enable(int64_t id);
+int pool_disable(int64_t id, const char *reason);
+int pool_reset(int64_t id);
+
+int pool_creds(struct account *a, struct creds *out);
+void pool_creds_free(struct creds *c);
+
+/* JSON for the admin API (secrets masked). */
+struct cJSON *pool_account_json(const struct account *a);   /* takes the lock */
+struct cJSON *pool_list_json(const char *status_filter, const char *q);
+void pool_counts(int *total, int *active, int *cooldown, int *expired, int *disabled);
+const char *pool_status_name(enum acct_status s);
+int pool_size(void);
+
+#endif

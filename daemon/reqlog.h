@@ -1,0 +1,55 @@
+/* reqlog.h -- the request log: a ring of recent requests in memory, rows
+ * queued to the store (storeq) for history and aggregates, per-minute
+ * counters for the console's charts, and the live SSE feed
+ * (/api/admin/logs/stream) of finished requests and account changes.
+ *
+ * reqlog_record() copies its argument; it never blocks on I/O.
+ * Subscribers: reqlog_sse_open() returns an MHD response that streams
+ * events to one client; reqlog_sse_close() (from the request-completed
+ * callback) detaches it.  A subscriber that falls more than 1 MiB behind
+ * is disconnected.  All functions are thread-safe.
+ */
+#ifndef REQLOG_H
+#define REQLOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct store;
+struct storeq;
+struct cJSON;
+struct MHD_Connection;
+struct MHD_Response;
+struct reqlog_sub;
+
+struct reqlog_entry {
+    const char *request_id;
+    const char *model;
+    int64_t account_id;
+    const char *account;
+    int status;
+    const char *error_kind;
+    int64_t latency_ms, ttft_ms;
+    int64_t prompt_tokens, completion_tokens;
+    int64_t bytes_out;
+    bool stream;
+};
+
+void reqlog_init(struct storeq *q);
+void reqlog_shutdown(void);
+void reqlog_record(const struct reqlog_entry *e);
+void reqlog_account_event(struct cJSON *account);       /* takes ownership */
+/* Newest first, filtered; returns a cJSON array. */
+struct cJSON *reqlog_recent(int limit, const char *model, int64_t account_id, int status_min,
+                            int status_max, int64_t since_ms);
+/* {"t","requests","errors"} for the last 60 minutes. */
+struct cJSON *reqlog_per_minute(void);
+void reqlog_rates(double *rpm, double *error_rate);     /* over the last 5 minutes */
+uint64_t reqlog_store_dropped(void);
+bool reqlog_store_ok(void);
+void reqlog_tick(void);                                 /* pings; call about once a second */
+
+struct MHD_Response *reqlog_sse_open(struct MHD_Connection *conn, struct reqlog_sub **out);
+void reqlog_sse_close(struct reqlog_sub *s);
+
+#endif

@@ -1,0 +1,1414 @@
+/* upstream.c -- see upstream.h
+ *
+ * Call steps (upstream thread only):
+ *   S_ACQUIRE  pick an account (conversation's account first, then pool)
+ *   S_JWT      wait for the account's getoxsrf (shared by all its calls)
+ *   S_SESSION  widgetCreateSession (skipped for a continuing conversation)
+ *   S_STREAM   widgetStreamAssist, splitter -> translator -> output
+ *   S_DONE     output finished, reference dropped
+ * Failover happens only while no answer content has reached the client.
+ */
+#include "upstream.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "config.h"
+#include "gg_log.h"
+#include "gg_time.h"
+#include "gg_util.h"
+#include "jwt.h"
+#include "pool.h"
+#include "sessions.h"
+
+enum { S_ACQUIRE = 0, S_JWT, S_SESSION, S_STREAM, S_DONE };
+enum { X_OXSRF = 1, X_SESSION, X_STREAM };
+
+#define OUT_HIGH_WATER (256u * 1024u)
+#define OUT_LOW_WATER (64u * 1024u)
+#define ERR_BODY_MAX (64u * 1024u)
+#define TICK_MS 200
+#define JWT_REFRESH_MARGIN_MS 60000
+#define UA "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36"
+
+struct xfer {
+    int kind;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    char *post;
+    struct gg_buf resp;          /* getoxsrf / createSession body, or error body */
+    long status;
+    bool status_known;
+    struct call *call;           /* X_SESSION, X_STREAM */
+    struct account *acct;        /* X_OXSRF (own reference) */
+    uint64_t gen;
+    char csesidx[32];
+    int64_t t0_ms;
+};
+
+enum cmd_kind { CMD_SUBMIT, CMD_CANCEL, CMD_UNPAUSE };
+struct cmd {
+    enum cmd_kind kind;
+    struct call *call;
+    struct cmd *next;
+};
+
+static pthread_t thr;
+static CURLM *multi;
+static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
+static struct cmd *qhead, *qtail;
+static volatile int stop_flag;
+static volatile int64_t drain_deadline;  /* 0 = not draining */
+static struct call *active_head;
+static int active_n;
+static volatile int active_pub;
+static struct gg_buf scratch;            /* upstream thread only */
+
+/* ---- command queue ------------------------------------------------------- */
+
+static void post(enum cmd_kind k, struct call *c)
+{
+    struct cmd *m = malloc(sizeof(*m));
+    if (!m)
+        return;
+    m->kind = k;
+    m->call = c;
+    m->next = NULL;
+    if (k != CMD_SUBMIT) {
+        pthread_mutex_lock(&c->mu);
+        c->refs++;
+        pthread_mutex_unlock(&c->mu);
+    }
+    pthread_mutex_lock(&qmu);
+    if (qtail)
+        qtail->next = m;
+    else
+        qhead = m;
+    qtail = m;
+    pthread_mutex_unlock(&qmu);
+    if (multi)
+        curl_multi_wakeup(multi);
+}
+
+void upstream_submit(struct call *c) { post(CMD_SUBMIT, c); }
+void upstream_cancel(struct call *c) { post(CMD_CANCEL, c); }
+void upstream_unpause(struct call *c) { post(CMD_UNPAUSE, c); }
+int upstream_active(void) { return active_pub; }
+
+/* ---- active list ---------------------------------------------------------- */
+
+static void active_add(struct call *c)
+{
+    c->act_prev = NULL;
+    c->act_next = active_head;
+    if (active_head)
+        active_head->act_prev = c;
+    active_head = c;
+    active_n++;
+    active_pub = active_n;
+}
+
+static void active_del(struct call *c)
+{
+    if (c->act_prev)
+        c->act_prev->act_next = c->act_next;
+    else if (active_head == c)
+        active_head = c->act_next;
+    if (c->act_next)
+        c->act_next->act_prev = c->act_prev;
+    c->act_prev = c->act_next = NULL;
+    active_n--;
+    active_pub = active_n;
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+static void out_append(struct call *c, const char *data, size_t n)
+{
+    pthread_mutex_lock(&c->mu);
+    if (!c->conn_gone) {
+        if (c->phase == PH_WAIT)
+            c->phase = PH_STREAM;
+        if (gg_buf_add(&c->out, data, n) != 0)
+            c->aborted = true;
+        call_wake_locked(c);
+    }
+    pthread_mutex_unlock(&c->mu);
+    c->last_out_ms = gg_mono_ms();
+}
+
+static const char *model_id(const struct call *c)
+{
+    return c->req.model.model ? c->req.model.model->id : "gemini-auto";
+}
+
+static void chunk_begin(struct call *c, struct gg_buf *b)
+{
+    gg_buf_reset(b);
+    gg_buf_printf(b, "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\",\"created\":%lld,"
+                  "\"model\":\"%s\",\"system_fingerprint\":null,\"choices\":[",
+                  c->chat_id, (long long)c->created_s, model_id(c));
+}
+
+static void chunk_end(struct call *c, struct gg_buf *b)
+{
+    gg_buf_adds(b, "]");
+    if (c->req.include_usage)
+        gg_buf_adds(b, ",\"usage\":null");
+    gg_buf_adds(b, "}\n\n");
+}
+
+static void emit_delta(struct call *c, const char *field, const char *s, size_t n)
+{
+    struct gg_buf *b = &scratch;
+    if (!c->role_sent) {
+        chunk_begin(c, b);
+        gg_buf_adds(b, "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}");
+        chunk_end(c, b);
+        out_append(c, b->p, b->len);
+        c->role_sent = true;
+    }
+    chunk_begin(c, b);
+    gg_buf_printf(b, "{\"index\":0,\"delta\":{\"%s\":", field);
+    gg_buf_add_json_str(b, s, n);
+    gg_buf_adds(b, "},\"logprobs\":null,\"finish_reason\":null}");
+    chunk_end(c, b);
+    out_append(c, b->p, b->len);
+}
+
+/* Replace invalid UTF-8 with U+FFFD so clients never see broken text. */
+static const char *clean_utf8(const char *s, size_t n, size_t *outn, struct gg_buf *tmp)
+{
+    if (gg_utf8_valid(s, n)) {
+        *outn = n;
+        return s;
+    }
+    gg_buf_reset(tmp);
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = u[i] < 0x80 ? 1 : (u[i] & 0xE0) == 0xC0 ? 2 : (u[i] & 0xF0) == 0xE0 ? 3 : (u[i] & 0xF8) == 0xF0 ? 4 : 0;
+        if (k && i + k <= n && gg_utf8_valid(s + i, k)) {
+            gg_buf_add(tmp, s + i, k);
+            i += k;
+        } else {
+            gg_buf_adds(tmp, "\xEF\xBF\xBD");
+            i++;
+        }
+    }
+    *outn = tmp->len;
+    return tmp->p ? tmp->p : "";
+}
+
+static void sink_text(void *ctx, const char *s0, size_t n0, bool thought)
+{
+    struct call *c = ctx;
+    static struct gg_buf tmp = {NULL, 0, 0, 64u << 20};
+    size_t n;
+    const char *s = clean_utf8(s0, n0, &n, &tmp);
+    if (n == 0)
+        return;
+    c->any_text = c->any_text || !thought;
+    if (c->t_first_us == 0) {
+        pthread_mutex_lock(&c->mu);
+        c->t_first_us = gg_mono_us();
+        pthread_mutex_unlock(&c->mu);
+    }
+    if (thought) {
+        if (cfg.thinking == THINKING_DROP)
+            return;
+        gg_buf_add(&c->reasoning, s, n);
+        if (c->req.stream)
+            emit_delta(c, "reasoning_content", s, n);
+        return;
+    }
+    gg_buf_add(&c->answer, s, n);
+    if (c->req.stream) {
+        emit_delta(c, "content", s, n);
+        c->content_sent = true;
+    }
+}
+
+static void sink_file(void *ctx, const char *file_id, const char *mime, const char *name)
+{
+    struct call *c = ctx;
+    (void)file_id; (void)mime; (void)name;
+    c->any_file = true;
+}
+
+static void sink_session(void *ctx, const char *session)
+{
+    (void)ctx; (void)session; /* the long projects/... form; we keep the created name */
+}
+
+static void sink_state(void *ctx, const char *state, const char *detail)
+{
+    struct call *c = ctx;
+    if (strcmp(state, "SUCCEEDED") == 0)
+        c->final_state = "SUCCEEDED";
+    else if (strcmp(state, "SKIPPED") == 0)
+        c->final_state = "SKIPPED";
+    else if (strcmp(state, "FAILED") == 0)
+        c->final_state = "FAILED";
+    if (detail) {
+        free(c->skip_detail);
+        c->skip_detail = strdup(detail);
+    }
+}
+
+static void sink_error(void *ctx, int code, const char *status, const char *message)
+{
+    struct call *c = ctx;
+    c->inband_code = code ? code : 500;
+    snprintf(c->inband_status, sizeof(c->inband_status), "%s", status ? status : "");
+    snprintf(c->inband_msg, sizeof(c->inband_msg), "%s", message ? message : "");
+}
+
+static int on_element(void *ctx, const char *elem, size_t n)
+{
+    struct call *c = ctx;
+    c->last_elem_ms = gg_mono_ms();
+    if (xlate_element(&c->xl, elem, n) != 0)
+        GG_WARN("[%s] unparsable upstream element (%zu bytes) skipped", c->request_id, n);
+    return 0;
+}
+
+/* ---- finishing ------------------------------------------------------------ */
+
+static int64_t prompt_estimate(const struct call *c)
+{
+    int64_t t = 0;
+    for (size_t i = 0; i < c->req.n_msgs; i++)
+        t += oai_estimate_tokens(c->req.msgs[i].text, strlen(c->req.msgs[i].text)) + 4;
+    return t;
+}
+
+static void finish_common(struct call *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->prompt_tokens = prompt_estimate(c);
+    c->completion_tokens = oai_estimate_tokens(c->answer.p ? c->answer.p : "", c->answer.len) +
+                           (c->reasoning.len ? oai_estimate_tokens(c->reasoning.p, c->reasoning.len) : 0);
+    if (c->acct) {
+        c->account_id = c->acct->id;
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void release_account(struct call *c)
+{
+    if (c->acct) {
+        pool_release(c->acct);
+        c->acct = NULL;
+    }
+}
+
+static void call_done(struct call *c)
+{
+    if (c->step == S_DONE)
+        return;
+    c->step = S_DONE;
+    release_account(c);
+    active_del(c);
+    call_put(c);
+}
+
+static void usage_json(struct call *c, struct gg_buf *b)
+{
+    int64_t rt = c->reasoning.len ? oai_estimate_tokens(c->reasoning.p, c->reasoning.len) : 0;
+    gg_buf_printf(b, "{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,\"total_tokens\":%lld,"
+                  "\"prompt_tokens_details\":{\"cached_tokens\":0},"
+                  "\"completion_tokens_details\":{\"reasoning_tokens\":%lld}}",
+                  (long long)c->prompt_tokens, (long long)c->completion_tokens,
+                  (long long)(c->prompt_tokens + c->completion_tokens), (long long)rt);
+}
+
+/* Successful end: finish chunk (+usage) and [DONE], or the whole body. */
+static void finish_ok(struct call *c, const char *finish_reason)
+{
+    finish_common(c);
+    if (c->kind == CALL_TEST) {
+        pthread_mutex_lock(&c->mu);
+        c->test_answer = strdup(c->answer.p ? c->answer.p : "");
+        c->phase = PH_DONE;
+        c->final_status = 200;
+        c->out_done = true;
+        call_wake_locked(c);
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
+    struct gg_buf *b = &scratch;
+    if (c->req.stream) {
+        if (!c->role_sent)
+            emit_delta(c, "content", "", 0);
+        chunk_begin(c, b);
+        gg_buf_printf(b, "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"%s\"}", finish_reason);
+        chunk_end(c, b);
+        if (c->req.include_usage) {
+            gg_buf_printf(b, "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\",\"created\":%lld,"
+                          "\"model\":\"%s\",\"system_fingerprint\":null,\"choices\":[],\"usage\":",
+                          c->chat_id, (long long)c->created_s, model_id(c));
+            usage_json(c, b);
+            gg_buf_adds(b, "}\n\n");
+        }
+        gg_buf_adds(b, "data: [DONE]\n\n");
+        pthread_mutex_lock(&c->mu);
+        if (!c->conn_gone) {
+            c->phase = PH_STREAM;
+            gg_buf_add(&c->out, b->p, b->len);
+        }
+        c->final_status = 200;
+        c->out_done = true;
+        call_wake_locked(c);
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
+    gg_buf_reset(b);
+    gg_buf_printf(b, "{\"id\":\"%s\",\"object\":\"chat.completion\",\"created\":%lld,\"model\":\"%s\","
+                  "\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":",
+                  c->chat_id, (long long)c->created_s, model_id(c));
+    gg_buf_add_json_str(b, c->answer.p ? c->answer.p : "", c->answer.len);
+    if (c->reasoning.len) {
+        gg_buf_adds(b, ",\"reasoning_content\":");
+        gg_buf_add_json_str(b, c->reasoning.p, c->reasoning.len);
+    }
+    gg_buf_printf(b, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"%s\"}],\"usage\":", finish_reason);
+    usage_json(c, b);
+    gg_buf_adds(b, "}");
+    pthread_mutex_lock(&c->mu);
+    gg_buf_reset(&c->out);
+    gg_buf_add(&c->out, b->p, b->len);
+    c->phase = PH_DONE;
+    c->final_status = 200;
+    c->out_done = true;
+    call_wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Failure: an HTTP error before any byte, or an error frame in the stream. */
+static void finish_err(struct call *c, int status, const char *type, const char *code,
+                       int retry_after, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+static void finish_err(struct call *c, int status, const char *type, const char *code,
+                       int retry_after, const char *kind, const char *fmt, ...)
+{
+    struct oai_error e;
+    memset(&e, 0, sizeof(e));
+    e.status = status;
+    e.type = type;
+    e.code = code;
+    e.retry_after = retry_after;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.message, sizeof(e.message), fmt, ap);
+    va_end(ap);
+    finish_common(c);
+    pthread_mutex_lock(&c->mu);
+    c->error_kind = kind;
+    if (c->kind == CALL_TEST)
+        snprintf(c->test_error, sizeof(c->test_error), "%s", e.message);
+    if (c->phase == PH_WAIT) {
+        c->phase = PH_FAILED;
+        c->err = e;
+        c->final_status = status;
+    } else {
+        struct gg_buf *b = &scratch;
+        gg_buf_reset(b);
+        gg_buf_adds(b, "data: ");
+        oai_error_json(&e, b);
+        gg_buf_adds(b, "\n\n");
+        if (!c->conn_gone)
+            gg_buf_add(&c->out, b->p, b->len);
+        c->final_status = 200;
+    }
+    c->out_done = true;
+    call_wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+    GG_DEBUG("[%s] failed: %d %s", c->request_id, status, e.message);
+}
+
+/* ---- transfers ------------------------------------------------------------ */
+
+static void xfer_free(struct xfer *x)
+{
+    if (!x)
+        return;
+    if (x->easy) {
+        curl_multi_remove_handle(multi, x->easy);
+        curl_easy_cleanup(x->easy);
+    }
+    curl_slist_free_all(x->hdrs);
+    free(x->post);
+    gg_buf_free(&x->resp);
+    free(x);
+}
+
+static size_t write_buffered(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct xfer *x = ud;
+    size_t n = size * nmemb;
+    if (!x->status_known) {
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+        x->status_known = true;
+    }
+    if (x->resp.len + n > x->resp.max)
+        n = x->resp.max > x->resp.len ? x->resp.max - x->resp.len : 0;
+    gg_buf_add(&x->resp, ptr, n);
+    return size * nmemb;
+}
+
+static size_t write_stream(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct xfer *x = ud;
+    struct call *c = x->call;
+    size_t n = size * nmemb;
+    if (!x->status_known) {
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+        x->status_known = true;
+    }
+    if (x->status != 200) {
+        if (x->resp.len < ERR_BODY_MAX)
+            gg_buf_add(&x->resp, ptr, n > ERR_BODY_MAX - x->resp.len ? ERR_BODY_MAX - x->resp.len : n);
+        return n;
+    }
+    pthread_mutex_lock(&c->mu);
+    bool gone = c->conn_gone || c->aborted;
+    if (!gone && c->req.stream && c->out.len >= OUT_HIGH_WATER) {
+        c->upstream_paused = true;
+        c->unpause_posted = false;
+        pthread_mutex_unlock(&c->mu);
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (gone)
+        return 0; /* abort the transfer */
+    int rc = split_feed(&c->sp, ptr, n, on_element, c);
+    if (rc != 0) {
+        GG_WARN("[%s] upstream stream malformed (%d)", c->request_id, rc);
+        return 0;
+    }
+    return n;
+}
+
+static struct xfer *xfer_new(int kind, const char *url, const char *proxy)
+{
+    struct xfer *x = calloc(1, sizeof(*x));
+    if (!x)
+        return NULL;
+    x->kind = kind;
+    x->t0_ms = gg_mono_ms();
+    gg_buf_init(&x->resp, 1u << 20);
+    x->easy = curl_easy_init();
+    if (!x->easy) {
+        free(x);
+        return NULL;
+    }
+    CURL *e = x->easy;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)cfg.up_connect_timeout);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg.tls_verify ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg.tls_verify ? 2L : 0L);
+    if (cfg.ca_bundle && *cfg.ca_bundle)
+        curl_easy_setopt(e, CURLOPT_CAINFO, cfg.ca_bundle);
+    const char *px = proxy && *proxy ? proxy : cfg.proxy;
+    if (px && *px)
+        curl_easy_setopt(e, CURLOPT_PROXY, px);
+    else
+        curl_easy_setopt(e, CURLOPT_PROXY, "");
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_buffered);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    x->hdrs = curl_slist_append(x->hdrs, "user-agent: " UA);
+    x->hdrs = curl_slist_append(x->hdrs, "origin: https://business.gemini.google");
+    x->hdrs = curl_slist_append(x->hdrs, "referer: https://business.gemini.google/");
+    x->hdrs = curl_slist_append(x->hdrs, "accept-language: en-US,en;q=0.9");
+    x->hdrs = curl_slist_append(x->hdrs, "accept: */*");
+    return x;
+}
+
+static void xfer_start(struct xfer *x)
+{
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+    if (x->post) {
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->post);
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(x->post));
+    }
+    curl_multi_add_handle(multi, x->easy);
+}
+
+static void api_headers(struct xfer *x, const struct account *a)
+{
+    char h[JWT_MAX + 32];
+    snprintf(h, sizeof(h), "authorization: Bearer %s", a->upstream_jwt);
+    x->hdrs = curl_slist_append(x->hdrs, h);
+    x->hdrs = curl_slist_append(x->hdrs, "content-type: application/json");
+    x->hdrs = curl_slist_append(x->hdrs, "x-server-timeout: 1800");
+    x->hdrs = curl_slist_append(x->hdrs, "sec-fetch-dest: empty");
+    x->hdrs = curl_slist_append(x->hdrs, "sec-fetch-mode: cors");
+    x->hdrs = curl_slist_append(x->hdrs, "sec-fetch-site: cross-site");
+}
+
+/* Parse a Google error body: {"error":{"code","message","status"}}. */
+static void google_error(const struct gg_buf *body, char *status, size_t sn, char *msg, size_t mn)
+{
+    status[0] = msg[0] = '\0';
+    const char *p = body->p ? body->p : "";
+    if (strncmp(p, ")]}'", 4) == 0)
+        p += 4;
+    cJSON *j = cJSON_Parse(p);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+    const cJSON *src = e ? e : j;
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(src, "status");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(src, "message");
+    if (cJSON_IsString(s))
+        snprintf(status, sn, "%s", s->valuestring);
+    if (cJSON_IsString(m))
+        snprintf(msg, mn, "%s", m->valuestring);
+    cJSON_Delete(j);
+}
+
+/* ---- the state machine ---------------------------------------------------- */
+
+static void step_acquire(struct call *c);
+static void step_jwt(struct call *c);
+static void step_session(struct call *c);
+static void step_stream(struct call *c);
+
+static void reset_attempt(struct call *c)
+{
+    split_free(&c->sp);
+    split_init(&c->sp, 16u << 20);
+    struct xlate_sink sink = {c, sink_text, sink_file, sink_session, sink_state, sink_error};
+    xlate_init(&c->xl, &sink);
+    c->final_state = NULL;
+    c->inband_code = 0;
+    c->inband_status[0] = c->inband_msg[0] = '\0';
+    free(c->skip_detail);
+    c->skip_detail = NULL;
+    c->any_text = c->any_file = false;
+    c->jwt_retried = c->session_retried = false;
+    gg_buf_reset(&c->answer);
+    if (!c->req.stream)
+        gg_buf_reset(&c->reasoning);
+}
+
+static const char *outcome_error_kind(enum outcome o)
+{
+    switch (o) {
+    case OUT_RATE_LIMIT: return "rate_limit";
+    case OUT_EXPIRED: case OUT_FORBIDDEN: case OUT_AUTH: return "auth";
+    case OUT_CLIENT: return "client";
+    default: return "upstream";
+    }
+}
+
+/* Record the failure on the account and try another one if allowed. */
+static void failover(struct call *c, enum outcome o, const char *detail)
+{
+    if (c->acct) {
+        pool_report(c->acct, o, detail);
+        if (c->nex < CALL_MAX_EXCLUDE)
+            c->exclude[c->nex++] = c->acct->id;
+        release_account(c);
+    }
+    c->attempts++;
+    bool can_retry = !c->content_sent && c->kind != CALL_TEST && c->attempts <= cfg.max_retries &&
+                     drain_deadline == 0;
+    if (can_retry) {
+        GG_INFO("[%s] failover after %s (attempt %d)", c->request_id, detail ? detail : "error", c->attempts);
+        free(c->session_name);
+        c->session_name = NULL;
+        c->continuing = false;
+        reset_attempt(c);
+        step_acquire(c);
+        return;
+    }
+    if (c->content_sent || c->kind == CALL_TEST) {
+        finish_err(c, 502, "api_error", "upstream_error", 0, outcome_error_kind(o),
+                   "Upstream failed: %s", detail ? detail : "error");
+        call_done(c);
+        return;
+    }
+    int ra = 0;
+    bool all429 = false;
+    struct account *probe = pool_acquire(c->exclude, 0, &ra, &all429);
+    if (probe)
+        pool_release(probe); /* an account exists, we are only out of retries */
+    if (o == OUT_RATE_LIMIT)
+        finish_err(c, 429, "rate_limit_error", "rate_limit_exceeded", ra > 0 ? ra : (int)cfg.cooldown_429,
+                   "rate_limit", "Upstream quota exhausted on every account tried (%s). Retry later.",
+                   detail ? detail : "429");
+    else if (o == OUT_NETWORK)
+        finish_err(c, 502, "api_error", "upstream_unreachable", 0, "upstream",
+                   "Upstream request failed: %s", detail ? detail : "network error");
+    else if (o == OUT_EMPTY)
+        finish_err(c, 502, "api_error", "empty_response", 0, "upstream",
+                   "The model produced thoughts but no answer on every account tried.");
+    else
+        finish_err(c, 502, "api_error", "upstream_error", 0, outcome_error_kind(o),
+                   "Upstream failed: %s", detail ? detail : "error");
+    call_done(c);
+}
+
+static void step_acquire(struct call *c)
+{
+    c->step = S_ACQUIRE;
+    struct account *a = NULL;
+    int ra = 0;
+    bool all429 = false;
+    if (c->forced_account >= 0) {
+        a = pool_acquire_id(c->forced_account, true);
+        if (!a) {
+            finish_err(c, 404, "invalid_request_error", "not_found", 0, "client", "no such account");
+            call_done(c);
+            return;
+        }
+    } else if (c->pref_account >= 0 && c->attempts == 0) {
+        a = pool_acquire_id(c->pref_account, false);
+        if (a) {
+            c->continuing = true;
+            free(c->session_name);
+            c->session_name = c->pref_session ? strdup(c->pref_session) : NULL;
+        }
+    }
+    if (!a)
+        a = c->forced_account >= 0 ? NULL : pool_acquire(c->exclude, c->nex, &ra, &all429);
+    if (!a) {
+        if (c->attempts > 0 && c->nex > 0) {
+            /* tried some, none left */
+            if (all429 || ra > 0)
+                finish_err(c, 429, "rate_limit_error", "rate_limit_exceeded", ra > 0 ? ra : 1, "rate_limit",
+                           "All accounts are cooling down or busy; retry in %d s.", ra > 0 ? ra : 1);
+            else
+                finish_err(c, 503, "api_error", "no_available_accounts", ra > 0 ? ra : 30, "upstream",
+                           "No account could serve the request (every account tried failed).");
+        } else if (all429) {
+            finish_err(c, 429, "rate_limit_error", "rate_limit_exceeded", ra > 0 ? ra : 1, "rate_limit",
+                       "Every account is cooling down after upstream rate limits; retry in %d s.", ra > 0 ? ra : 1);
+        } else {
+            finish_err(c, 503, "api_error", "no_available_accounts", ra > 0 ? ra : 30, "upstream",
+                       "No usable account in the pool (all disabled, expired, cooling down or busy).");
+        }
+        call_done(c);
+        return;
+    }
+    c->acct = a;
+    pthread_mutex_lock(&c->mu);
+    c->account_id = a->id;
+    snprintf(c->account_name, sizeof(c->account_name), "%s", a->name ? a->name : "");
+    pthread_mutex_unlock(&c->mu);
+    step_jwt(c);
+}
+
+static void oxsrf_finish(struct account *a, bool ok, enum outcome o, const char *detail);
+
+static void oxsrf_start(struct account *a)
+{
+    struct creds cr;
+    if (pool_creds(a, &cr) != 0) {
+        oxsrf_finish(a, false, OUT_EXPIRED, "account has no credentials");
+        return;
+    }
+    char url[2048];
+    snprintf(url, sizeof(url), "%s/auth/getoxsrf?csesidx=%s", cfg.auth_url, cr.csesidx);
+    struct xfer *x = xfer_new(X_OXSRF, url, cr.proxy);
+    if (!x) {
+        pool_creds_free(&cr);
+        oxsrf_finish(a, false, OUT_NETWORK, "out of memory");
+        return;
+    }
+    struct gg_buf ck;
+    gg_buf_init(&ck, 32768);
+    gg_buf_printf(&ck, "cookie: __Secure-C_SES=%s", cr.secure_c_ses);
+    if (cr.host_c_oses && *cr.host_c_oses)
+        gg_buf_printf(&ck, "; __Host-C_OSES=%s", cr.host_c_oses);
+    x->hdrs = curl_slist_append(x->hdrs, ck.p);
+    gg_buf_free(&ck);
+    x->hdrs = curl_slist_append(x->hdrs, "sec-fetch-site: same-site");
+    x->hdrs = curl_slist_append(x->hdrs, "sec-fetch-mode: cors");
+    x->hdrs = curl_slist_append(x->hdrs, "sec-fetch-dest: empty");
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, (long)(cfg.up_connect_timeout + 30));
+    pool_ref(a);
+    x->acct = a;
+    x->gen = cr.gen;
+    snprintf(x->csesidx, sizeof(x->csesidx), "%s", cr.csesidx);
+    a->upstream_oxsrf_busy = true;
+    pool_creds_free(&cr);
+    xfer_start(x);
+}
+
+static void step_jwt(struct call *c)
+{
+    c->step = S_JWT;
+    struct account *a = c->acct;
+    int64_t now = gg_now_ms();
+    if (a->upstream_jwt[0] && a->upstream_jwt_gen == a->cred_gen &&
+        a->upstream_jwt_exp_ms - now > JWT_REFRESH_MARGIN_MS) {
+        step_session(c);
+        return;
+    }
+    c->waiting_oxsrf = true;
+    c->next_waiter = a->upstream_waiters;
+    a->upstream_waiters = c;
+    if (!a->upstream_oxsrf_busy)
+        oxsrf_start(a);
+}
+
+static void oxsrf_finish(struct account *a, bool ok, enum outcome o, const char *detail)
+{
+    a->upstream_oxsrf_busy = false;
+    struct call *w = a->upstream_waiters;
+    a->upstream_waiters = NULL;
+    /* reverse into arrival order */
+    struct call *rev = NULL;
+    while (w) {
+        struct call *n = w->next_waiter;
+        w->next_waiter = rev;
+        rev = w;
+        w = n;
+    }
+    bool reported = false;
+    while (rev) {
+        struct call *n = rev->next_waiter;
+        rev->next_waiter = NULL;
+        rev->waiting_oxsrf = false;
+        if (rev->step == S_JWT && rev->acct == a) {
+            if (ok) {
+                step_session(rev);
+            } else {
+                if (reported && rev->acct) {
+                    /* the account was already penalised once for this getoxsrf */
+                    if (rev->nex < CALL_MAX_EXCLUDE)
+                        rev->exclude[rev->nex++] = rev->acct->id;
+                    release_account(rev);
+                    rev->attempts++;
+                    reset_attempt(rev);
+                    if (rev->attempts <= cfg.max_retries)
+                        step_acquire(rev);
+                    else
+                        failover(rev, o, detail);
+                } else {
+                    reported = true;
+                    failover(rev, o, detail);
+                }
+            }
+        }
+        rev = n;
+    }
+    if (!ok && !reported)
+        pool_report(a, o, detail);
+}
+
+static void oxsrf_done(struct xfer *x, CURLcode res)
+{
+    struct account *a = x->acct;
+    long st = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
+    char detail[200];
+    if (res != CURLE_OK) {
+        snprintf(detail, sizeof(detail), "getoxsrf: %s", curl_easy_strerror(res));
+        oxsrf_finish(a, false, OUT_NETWORK, detail);
+        goto out;
+    }
+    if (st == 302 || st == 301 || st == 303 || st == 307) {
+        char *loc = NULL;
+        curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc);
+        if (loc && strstr(loc, "refreshcookies"))
+            oxsrf_finish(a, false, OUT_EXPIRED, "getoxsrf redirected to refreshcookies (cookies need refreshing)");
+        else
+            oxsrf_finish(a, false, OUT_EXPIRED, "getoxsrf redirected (cookies rejected)");
+        goto out;
+    }
+    if (st != 200) {
+        char gs[64], gm[160];
+        google_error(&x->resp, gs, sizeof(gs), gm, sizeof(gm));
+        snprintf(detail, sizeof(detail), "%ld %s%s%s", st, gs[0] ? gs : "", gm[0] ? ": " : "", gm);
+        enum outcome o = st == 401 ? OUT_EXPIRED : st == 403 ? OUT_FORBIDDEN : st == 429 ? OUT_RATE_LIMIT
+                       : st >= 500 ? OUT_SERVER : OUT_EXPIRED;
+        if (st == 401)
+            snprintf(detail, sizeof(detail), "getoxsrf 401 %s", gs[0] ? gs : "EXPIRED_SIGN_IN");
+        else if (st == 403)
+            snprintf(detail, sizeof(detail), "getoxsrf %s", gs[0] ? gs : "Access Restricted");
+        else if (st == 429)
+            snprintf(detail, sizeof(detail), "%s", gs[0] ? gs : "RESOURCE_EXHAUSTED");
+        oxsrf_finish(a, false, o, detail);
+        goto out;
+    }
+    const char *p = x->resp.p ? x->resp.p : "";
+    if (strncmp(p, ")]}'", 4) == 0)
+        p += 4;
+    cJSON *j = cJSON_Parse(p);
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "xsrfToken");
+    const cJSON *kid = cJSON_GetObjectItemCaseSensitive(j, "keyId");
+    if (!cJSON_IsString(tok) || !cJSON_IsString(kid) || !*tok->valuestring || !*kid->valuestring) {
+        cJSON_Delete(j);
+        oxsrf_finish(a, false, OUT_EXPIRED, "getoxsrf answer without xsrfToken/keyId (cookies expired)");
+        goto out;
+    }
+    int64_t now_s = gg_now_ms() / 1000;
+    int n = jwt_sign(tok->valuestring, kid->valuestring, x->csesidx, now_s, a->upstream_jwt, sizeof(a->upstream_jwt));
+    cJSON_Delete(j);
+    if (n < 0) {
+        a->upstream_jwt[0] = '\0';
+        oxsrf_finish(a, false, OUT_EXPIRED, "getoxsrf returned an unusable xsrfToken");
+        goto out;
+    }
+    a->upstream_jwt_exp_ms = (now_s + JWT_TTL_S) * 1000;
+    a->upstream_jwt_gen = x->gen;
+    oxsrf_finish(a, true, OUT_OK, NULL);
+out:
+    if (x->acct) {
+        x->acct = NULL;
+        pool_put(a);
+    }
+}
+
+static void step_session(struct call *c)
+{
+    c->step = S_SESSION;
+    if (c->session_name) {
+        step_stream(c);
+        return;
+    }
+    struct creds cr;
+    if (pool_creds(c->acct, &cr) != 0) {
+        failover(c, OUT_EXPIRED, "account has no credentials");
+        return;
+    }
+    char url[2048];
+    snprintf(url, sizeof(url), "%s/v1alpha/locations/global/widgetCreateSession", cfg.api_url);
+    struct xfer *x = xfer_new(X_SESSION, url, cr.proxy);
+    if (!x) {
+        pool_creds_free(&cr);
+        failover(c, OUT_NETWORK, "out of memory");
+        return;
+    }
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "configId", cr.config_id);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "additionalParams"), "token", "-");
+    cJSON *sess = cJSON_AddObjectToObject(cJSON_AddObjectToObject(body, "createSessionRequest"), "session");
+    cJSON_AddStringToObject(sess, "name", "");
+    cJSON_AddStringToObject(sess, "displayName", "");
+    x->post = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    pool_creds_free(&cr);
+    api_headers(x, c->acct);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, (long)(cfg.up_connect_timeout + 30));
+    x->call = c;
+    c->xfer = x;
+    xfer_start(x);
+}
+
+static void session_done(struct xfer *x, CURLcode res)
+{
+    struct call *c = x->call;
+    c->xfer = NULL;
+    long st = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
+    char detail[200], gs[64], gm[160];
+    if (res != CURLE_OK) {
+        snprintf(detail, sizeof(detail), "createSession: %s", curl_easy_strerror(res));
+        xfer_free(x);
+        failover(c, OUT_NETWORK, detail);
+        return;
+    }
+    if (st != 200) {
+        google_error(&x->resp, gs, sizeof(gs), gm, sizeof(gm));
+        snprintf(detail, sizeof(detail), "createSession %ld %s", st, gs[0] ? gs : gm);
+        xfer_free(x);
+        if (st == 401 && !c->jwt_retried) {
+            c->jwt_retried = true;
+            c->acct->upstream_jwt[0] = '\0';
+            step_jwt(c);
+            return;
+        }
+        failover(c, st == 429 ? OUT_RATE_LIMIT : st == 403 ? OUT_FORBIDDEN : st == 401 ? OUT_AUTH
+                    : st >= 500 ? OUT_SERVER : OUT_SERVER, detail);
+        return;
+    }
+    cJSON *j = cJSON_Parse(x->resp.p ? x->resp.p : "");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "session");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(s, "name");
+    if (!cJSON_IsString(name) || !*name->valuestring) {
+        cJSON_Delete(j);
+        xfer_free(x);
+        failover(c, OUT_SERVER, "createSession answer without session.name");
+        return;
+    }
+    free(c->session_name);
+    c->session_name = strdup(name->valuestring);
+    c->continuing = false;
+    cJSON_Delete(j);
+    xfer_free(x);
+    step_stream(c);
+}
+
+static void step_stream(struct call *c)
+{
+    c->step = S_STREAM;
+    struct creds cr;
+    if (pool_creds(c->acct, &cr) != 0) {
+        failover(c, OUT_EXPIRED, "account has no credentials");
+        return;
+    }
+    char url[2048];
+    snprintf(url, sizeof(url), "%s/v1alpha/locations/global/widgetStreamAssist", cfg.api_url);
+    struct xfer *x = xfer_new(X_STREAM, url, cr.proxy);
+    if (!x) {
+        pool_creds_free(&cr);
+        failover(c, OUT_NETWORK, "out of memory");
+        return;
+    }
+    struct gg_buf q;
+    gg_buf_init(&q, 64u << 20);
+    if (c->kind == CALL_TEST)
+        gg_buf_adds(&q, "Reply with exactly one word: pong");
+    else if (c->continuing)
+        oai_flatten(&c->req, c->req.first_new, false, &q);
+    else
+        oai_flatten(&c->req, 0, true, &q);
+    if (q.len == 0)
+        gg_buf_adds(&q, " ");
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "configId", cr.config_id);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "additionalParams"), "token", "-");
+    cJSON *sar = cJSON_AddObjectToObject(body, "streamAssistRequest");
+    cJSON_AddStringToObject(sar, "session", c->session_name);
+    cJSON *parts = cJSON_AddArrayToObject(cJSON_AddObjectToObject(sar, "query"), "parts");
+    cJSON *part = cJSON_CreateObject();
+    cJSON_AddStringToObject(part, "text", q.p);
+    cJSON_AddItemToArray(parts, part);
+    cJSON_AddStringToObject(sar, "filter", "");
+    cJSON_AddArrayToObject(sar, "fileIds");
+    cJSON_AddStringToObject(sar, "answerGenerationMode", "NORMAL");
+    cJSON *tools = cJSON_AddObjectToObject(sar, "toolsSpec");
+    unsigned tbits = c->kind == CALL_TEST ? 0 : c->req.model.tools;
+    if (tbits & TOOLS_SEARCH)
+        cJSON_AddObjectToObject(tools, "webGroundingSpec");
+    cJSON_AddStringToObject(tools, "toolRegistry", "default_tool_registry");
+    if (tbits & TOOLS_IMAGE)
+        cJSON_AddObjectToObject(tools, "imageGenerationSpec");
+    if (tbits & TOOLS_VIDEO)
+        cJSON_AddObjectToObject(tools, "videoGenerationSpec");
+    cJSON_AddStringToObject(sar, "languageCode", cfg.language_code);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(sar, "userMetadata"), "timeZone", cfg.time_zone);
+    cJSON_AddStringToObject(sar, "assistSkippingMode", "REQUEST_ASSIST");
+    const char *mid = c->req.model.model ? c->req.model.model->upstream_id : NULL;
+    if (mid && c->kind != CALL_TEST)
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(sar, "assistGenerationConfig"), "modelId", mid);
+    x->post = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    gg_buf_free(&q);
+    pool_creds_free(&cr);
+    if (!x->post) {
+        xfer_free(x);
+        failover(c, OUT_CLIENT, "out of memory building the request");
+        return;
+    }
+    api_headers(x, c->acct);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_stream);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+    gg_buf_init(&x->resp, ERR_BODY_MAX);
+    x->call = c;
+    c->xfer = x;
+    c->stream_start_ms = gg_mono_ms();
+    c->last_elem_ms = 0;
+    xfer_start(x);
+}
+
+static bool not_owned(const char *msg)
+{
+    return msg && strstr(msg, "not owned");
+}
+
+static void stream_done(struct xfer *x, CURLcode res)
+{
+    struct call *c = x->call;
+    c->xfer = NULL;
+    long st = x->status_known ? x->status : 0;
+    if (!st)
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
+    char detail[256], gs[64], gm[160];
+    bool gone;
+    pthread_mutex_lock(&c->mu);
+    gone = c->conn_gone || c->aborted;
+    pthread_mutex_unlock(&c->mu);
+    if (gone) {
+        xfer_free(x);
+        pool_report(c->acct, OUT_CLIENT, "client disconnected");
+        pthread_mutex_lock(&c->mu);
+        c->error_kind = "client_abort";
+        c->out_done = true;
+        call_wake_locked(c);
+        pthread_mutex_unlock(&c->mu);
+        finish_common(c);
+        call_done(c);
+        return;
+    }
+    if (res != CURLE_OK && st == 200 && c->xl.elements > 0 && split_finish(&c->sp) == SPLIT_COMPLETE)
+        res = CURLE_OK; /* body complete; trailing garbage is harmless */
+    if (st != 200 && st != 0) {
+        google_error(&x->resp, gs, sizeof(gs), gm, sizeof(gm));
+        snprintf(detail, sizeof(detail), "%ld %s%s%s", st, gs, gm[0] ? ": " : "", gm);
+        xfer_free(x);
+        if (st == 401 && !not_owned(gm) && !c->jwt_retried) {
+            c->jwt_retried = true;
+            c->acct->upstream_jwt[0] = '\0';
+            step_jwt(c);
+            return;
+        }
+        if ((st == 404 || not_owned(gm)) && !c->session_retried) {
+            /* the session vanished or belongs to someone else: new session,
+             * full context, once */
+            c->session_retried = true;
+            free(c->session_name);
+            c->session_name = NULL;
+            c->continuing = false;
+            step_session(c);
+            return;
+        }
+        enum outcome o = st == 429 ? OUT_RATE_LIMIT : st == 403 ? OUT_FORBIDDEN : st == 401 ? OUT_AUTH
+                       : st >= 500 ? OUT_SERVER : st == 404 ? OUT_SERVER : OUT_CLIENT;
+        if (o == OUT_CLIENT) {
+            if (c->acct)
+                pool_report(c->acct, OUT_CLIENT, detail);
+            finish_err(c, 502, "api_error", "upstream_bad_request", 0, "upstream",
+                       "Upstream rejected the request: %s", detail);
+            call_done(c);
+            return;
+        }
+        if (st == 429)
+            snprintf(detail, sizeof(detail), "%s", gs[0] ? gs : "RESOURCE_EXHAUSTED");
+        failover(c, o, detail);
+        return;
+    }
+    bool truncated = res != CURLE_OK || split_finish(&c->sp) == SPLIT_TRUNCATED;
+    if (res != CURLE_OK)
+        snprintf(detail, sizeof(detail), "%s", curl_easy_strerror(res));
+    else
+        snprintf(detail, sizeof(detail), "upstream stream ended without its closing bracket");
+    xfer_free(x);
+    if (c->inband_code) {
+        bool rl = c->inband_code == 429 || strcmp(c->inband_status, "RESOURCE_EXHAUSTED") == 0;
+        snprintf(detail, sizeof(detail), "%d %s%s%s", c->inband_code, c->inband_status,
+                 c->inband_msg[0] ? ": " : "", c->inband_msg);
+        if (c->content_sent) {
+            pool_report(c->acct, rl ? OUT_RATE_LIMIT : OUT_SERVER, detail);
+            finish_err(c, rl ? 429 : 502, rl ? "rate_limit_error" : "api_error",
+                       rl ? "rate_limit_exceeded" : "upstream_error", 0, rl ? "rate_limit" : "upstream",
+                       "Upstream error after the answer started: %s", detail);
+            call_done(c);
+            return;
+        }
+        failover(c, rl ? OUT_RATE_LIMIT : OUT_SERVER, rl ? (c->inband_status[0] ? c->inband_status : "RESOURCE_EXHAUSTED") : detail);
+        return;
+    }
+    if (truncated) {
+        if (c->content_sent) {
+            pool_report(c->acct, OUT_NETWORK, detail);
+            finish_err(c, 502, "api_error", "stream_truncated", 0, "truncated",
+                       "The upstream stream was cut before the answer was complete (%s).", detail);
+            call_done(c);
+            return;
+        }
+        failover(c, OUT_NETWORK, detail);
+        return;
+    }
+    if (c->final_state && (strcmp(c->final_state, "SKIPPED") == 0 || strcmp(c->final_state, "FAILED") == 0) &&
+        !c->any_text) {
+        char msg[600];
+        snprintf(msg, sizeof(msg), "The upstream declined to answer (%s)%s%s.",
+                 strcmp(c->final_state, "SKIPPED") == 0 ? "skipped" : "failed",
+                 c->skip_detail ? ": " : "", c->skip_detail ? c->skip_detail : "");
+        sink_text(c, msg, strlen(msg), false);
+        pool_report(c->acct, OUT_OK, NULL);
+        finish_ok(c, "content_filter");
+        call_done(c);
+        return;
+    }
+    if (!c->any_text && !c->any_file) {
+        failover(c, OUT_EMPTY, "thoughts but no answer");
+        return;
+    }
+    pool_report(c->acct, OUT_OK, NULL);
+    if (c->kind == CALL_CHAT && c->session_name && c->acct) {
+        char key[65];
+        oai_conv_key(c->key_id, &c->req, c->req.n_msgs, c->answer.p ? c->answer.p : "", c->answer.len, key);
+        sessions_put(key, c->acct->id, c->session_name, model_id(c));
+    }
+    finish_ok(c, "stop");
+    call_done(c);
+}
+
+/* ---- commands, ticks, loop ------------------------------------------------ */
+
+static void cancel_call(struct call *c)
+{
+    if (c->step == S_DONE)
+        return;
+    if (c->waiting_oxsrf && c->acct) {
+        struct call **pp = (struct call **)&c->acct->upstream_waiters;
+        while (*pp) {
+            if (*pp == c) {
+                *pp = c->next_waiter;
+                break;
+            }
+            pp = &(*pp)->next_waiter;
+        }
+        c->waiting_oxsrf = false;
+    }
+    if (c->xfer) {
+        xfer_free(c->xfer);
+        c->xfer = NULL;
+    }
+    if (c->acct)
+        pool_report(c->acct, OUT_CLIENT, "client disconnected");
+    pthread_mutex_lock(&c->mu);
+    if (!c->error_kind)
+        c->error_kind = "client_abort";
+    c->out_done = true;
+    c->aborted = true;
+    call_wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+    finish_common(c);
+    call_done(c);
+}
+
+static void drain_commands(void)
+{
+    pthread_mutex_lock(&qmu);
+    struct cmd *m = qhead;
+    qhead = qtail = NULL;
+    pthread_mutex_unlock(&qmu);
+    while (m) {
+        struct cmd *n = m->next;
+        struct call *c = m->call;
+        switch (m->kind) {
+        case CMD_SUBMIT:
+            active_add(c);
+            reset_attempt(c);
+            c->last_out_ms = gg_mono_ms();
+            if (drain_deadline) {
+                finish_err(c, 503, "api_error", "shutting_down", 5, "upstream", "The gateway is shutting down.");
+                call_done(c);
+            } else {
+                step_acquire(c);
+            }
+            break;
+        case CMD_CANCEL:
+            cancel_call(c);
+            call_put(c);
+            break;
+        case CMD_UNPAUSE: {
+            pthread_mutex_lock(&c->mu);
+            bool do_it = c->upstream_paused && c->step == S_STREAM;
+            c->upstream_paused = false;
+            c->unpause_posted = false;
+            pthread_mutex_unlock(&c->mu);
+            if (do_it && c->xfer)
+                curl_easy_pause(((struct xfer *)c->xfer)->easy, CURLPAUSE_CONT);
+            call_put(c);
+            break;
+        }
+        }
+        free(m);
+        m = n;
+    }
+}
+
+static void drain_done(void)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct xfer *x = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        CURLcode res = msg->data.result;
+        if (!x)
+            continue;
+        switch (x->kind) {
+        case X_OXSRF:
+            oxsrf_done(x, res);
+            xfer_free(x);
+            break;
+        case X_SESSION:
+            session_done(x, res);
+            break;
+        case X_STREAM:
+            stream_done(x, res);
+            break;
+        }
+    }
+}
+
+static void tick(void)
+{
+    int64_t now = gg_mono_ms();
+    /* collect client fds of suspended connections for a hang-up check */
+    static struct pollfd *pfd;
+    static struct call **pc;
+    static size_t pcap;
+    size_t np = 0;
+    for (struct call *c = active_head, *next; c; c = next) {
+        next = c->act_next;
+        /* keep-alive pings for streams */
+        if (c->req.stream && cfg.ping_interval > 0 && c->kind == CALL_CHAT &&
+            now - c->last_out_ms >= cfg.ping_interval * 1000)
+            out_append(c, ": ping\n\n", 8);
+        /* deadlines */
+        if (c->step == S_STREAM) {
+            const char *why = NULL;
+            if (c->last_elem_ms == 0 && now - c->stream_start_ms > cfg.up_first_byte_timeout * 1000)
+                why = "no upstream data before the first-byte deadline";
+            else if (c->last_elem_ms && now - c->last_elem_ms > cfg.up_idle_timeout * 1000)
+                why = "upstream idle too long between elements";
+            else if (now - c->stream_start_ms > cfg.up_total_timeout * 1000)
+                why = "upstream exceeded the total deadline";
+            if (why) {
+                if (c->xfer) {
+                    xfer_free(c->xfer);
+                    c->xfer = NULL;
+                }
+                if (c->content_sent) {
+                    pool_report(c->acct, OUT_NETWORK, why);
+                    finish_err(c, 504, "api_error", "upstream_timeout", 0, "upstream", "%s", why);
+                    call_done(c);
+                } else {
+                    failover(c, OUT_NETWORK, why);
+                }
+                continue;
+            }
+        }
+        if (drain_deadline && gg_now_ms() > drain_deadline) {
+            if (c->xfer) {
+                xfer_free(c->xfer);
+                c->xfer = NULL;
+            }
+            if (c->acct)
+                pool_report(c->acct, OUT_CLIENT, "gateway shutdown");
+            finish_err(c, 503, "api_error", "shutting_down", 5, "upstream",
+                       "The gateway is shutting down; the stream was closed.");
+            call_done(c);
+            continue;
+        }
+        pthread_mutex_lock(&c->mu);
+        int fd = c->suspended && !c->conn_gone ? c->client_fd : -1;
+        pthread_mutex_unlock(&c->mu);
+        if (fd >= 0) {
+            if (np == pcap) {
+                size_t nc = pcap ? pcap * 2 : 256;
+                struct pollfd *a = realloc(pfd, nc * sizeof(*pfd));
+                struct call **b = a ? realloc(pc, nc * sizeof(*pc)) : NULL;
+                if (a) pfd = a;
+                if (b) pc = b;
+                if (!a || !b)
+                    continue;
+                pcap = nc;
+            }
+            pfd[np].fd = fd;
+            pfd[np].events = POLLRDHUP;
+            pfd[np].revents = 0;
+            pc[np++] = c;
+        }
+    }
+    if (np && poll(pfd, np, 0) > 0) {
+        for (size_t i = 0; i < np; i++) {
+            if (pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+                struct call *c = pc[i];
+                GG_DEBUG("[%s] client hung up", c->request_id);
+                cancel_call(c);
+            }
+        }
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    int64_t last_tick = 0;
+    while (!stop_flag) {
+        int running = 0;
+        curl_multi_perform(multi, &running);
+        drain_done();
+        drain_commands();
+        int64_t now = gg_mono_ms();
+        if (active_n && now - last_tick >= TICK_MS) {
+            tick();
+            last_tick = now;
+        }
+        curl_multi_perform(multi, &running);
+        drain_done();
+        int timeout = active_n ? TICK_MS : 60000;
+        curl_multi_poll(multi, NULL, 0, timeout, NULL);
+    }
+    /* shutdown: end whatever is left */
+    drain_commands();
+    while (active_head) {
+        struct call *c = active_head;
+        if (c->xfer) {
+            xfer_free(c->xfer);
+            c->xfer = NULL;
+        }
+        if (c->acct && c->waiting_oxsrf)
+            c->acct->upstream_waiters = NULL;
+        finish_err(c, 503, "api_error", "shutting_down", 5, "upstream", "The gateway is shutting down.");
+        call_done(c);
+    }
+    return NULL;
+}
+
+int upstream_start(void)
+{
+    multi = curl_multi_init();
+    if (!multi)
+        return -1;
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 256L);
+    gg_buf_init(&scratch, 64u << 20);
+    if (pthread_create(&thr, NULL, thread_main, NULL) != 0) {
+        curl_multi_cleanup(multi);
+        multi = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void upstream_drain(int64_t deadline_ms)
+{
+    drain_deadline = deadline_ms;
+    if (multi)
+        curl_multi_wakeup(multi);
+}
+
+void upstream_stop(void)
+{
+    if (!multi)
+        return;
+    stop_flag = 1;
+    curl_multi_wakeup(multi);
+    pthread_join(thr, NULL);
+    curl_multi_cleanup(multi);
+    multi = NULL;
+    gg_buf_free(&scratch);
+    pthread_mutex_lock(&qmu);
+    while (qhead) {
+        struct cmd *n = qhead->next;
+        free(qhead);
+        qhead = n;
+    }
+    qtail = NULL;
+    pthread_mutex_unlock(&qmu);
+}
