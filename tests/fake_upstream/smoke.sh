@@ -199,6 +199,9 @@ curl -sS -X POST "$B/__fake/reset" | grep -q '"ok":true' || fail reset
 [[ "$(curl -sS "$B/__fake/record" | q 'o.requests.length')" == 0 ]] || fail "reset kept requests"
 ok "reset"
 
+node "$here/protocol_test.js" "$port" || fail "protocol_test.js"
+ok "protocol_test.js (raw HTTP, directives, scenarios, disconnects)"
+
 kill -TERM "$pid"
 set +e
 wait "$pid"
