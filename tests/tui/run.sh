@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# tests/tui/run.sh -- headless tests of the REAL gemctl-tui, driven inside
+# tmux (send-keys / capture-pane, polling waits) against the REAL gemgated
+# and the fake upstream started by tests/lib/stack.sh.
+#
+#   tests/tui/run.sh                          binaries from build/
+#   GEMGATE_BUILD_DIR=build-asan tests/tui/run.sh
+#
+# Prints "N passed, N failed" last; exits non-zero on any failure.  With an
+# ASan build, sanitizer reports of gemctl-tui go to files that are checked
+# at the end (they would otherwise be drawn over the screen).
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$repo/tests/tui/lib.sh"
+
+for tool in tmux curl node; do
+  command -v $tool >/dev/null || { echo "run.sh: $tool is required"; echo "0 passed, 1 failed"; exit 1; }
+done
+[[ -x $TUI_BIN ]] || { echo "run.sh: $TUI_BIN not built"; echo "0 passed, 1 failed"; exit 1; }
+
+WORK=$(mktemp -d /tmp/gemtui-test.XXXXXX)
+SOCK=gemtui-$$
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+T() { tmux -u -L "$SOCK" -f /dev/null "$@"; }
+
+cleanup() {
+  T kill-server 2>/dev/null
+  stack_stop >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# tui_start SESSION KEY [extra args...]: run gemctl-tui in a 120x40 window;
+# when it exits the pane shows "TUI-EXITED rc=N" (and stays open)
+tui_start() {
+  local s=$1 key=$2
+  shift 2
+  cat >"$WORK/$s.sh" <<EOF
+cd "$WORK"
+env -u GEMGATE_URL -u GEMGATE_ADMIN_KEY -u NO_COLOR HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" \
+  TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+  ASAN_OPTIONS="log_path=$WORK/asan.$s:detect_leaks=1:abort_on_error=0" \
+  UBSAN_OPTIONS="log_path=$WORK/ubsan.$s:print_stacktrace=1" \
+  GEMGATE_URL="$GG_URL" GEMGATE_ADMIN_KEY="$key" "$TUI_BIN" $*
+echo "TUI-EXITED rc=\$?"
+exec sleep 600
+EOF
+  T new-session -d -s "$s" -x 120 -y 40 "bash $WORK/$s.sh"
+}
+screen() { T capture-pane -p -t "$1"; }
+keys() { local s=$1; shift; T send-keys -t "$s" "$@"; }
+on_screen() { screen "$1" | grep -qE -- "$2"; }
+# wait_screen SESSION REGEX [TIMEOUT]
+wait_screen() {
+  if wait_until "${3:-10}" on_screen "$1" "$2"; then return 0; fi
+  echo "---- screen of $1 (waited for /$2/):"
+  screen "$1" | sed 's/^/    |/'
+  return 1
+}
+line_of() { screen "$1" | sed -n "$2p"; }
+
+acct_status() { admin GET "/api/admin/accounts/$1" | jget .status; }
+acct_name() { admin GET "/api/admin/accounts/$1" | jget .name; }
+
+mkdir -p "$WORK/home/.config"
+if ! stack_start; then
+  echo "run.sh: stack_start failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+id_alpha=$(create_account alpha 1001)
+id_beta=$(create_account beta 1002 false)
+id_gamma=$(create_account gamma 1003)
+id_jp=$(create_account "日本語の名前" 1004)
+
+# ---- 1. the list shows the accounts and their states ----------------------
+tui_start main "$GG_ADMIN_KEY"
+if wait_screen main 'gamma' 10; then
+  pass "accounts listed"
+  s=$(screen main)
+  check "alpha shown active" grep -qE "^ +$id_alpha alpha +active" <<<"$s"
+  check "beta shown disabled" grep -qE "^ +$id_beta beta +disabled" <<<"$s"
+  l_a=$(grep -E " alpha " <<<"$s" | head -1); l_j=$(grep "日本語の名前" <<<"$s" | head -1)
+  check "UTF-8 name: status column lines up ($(dcol "$l_a" active) vs $(dcol "$l_j" active))" \
+    test "$(dcol "$l_a" active)" = "$(dcol "$l_j" active)"
+  check "header shows the pool counts" grep -qE "pool 4 +3 active +0 cooldown +0 expired +1 disabled" <<<"$s"
+  check "column titles shown" grep -qE "ID.*NAME +STATUS +UNTIL +LAST USED +REQ +ERR +FLT" <<<"$s"
+  check "hints bar at the bottom" bash -c '[[ $1 == F1Help*F10Quit* ]]' _ "$(line_of main 40)"
+else
+  fail "accounts listed"
+fi
+
+# ---- 2. detail pane and help --------------------------------------------
+keys main '/' ; keys main -l 'alpha'; keys main Enter
+check "filter narrows the list" wait_screen main 'filter: alpha' 5
+check "detail pane shows the selected account" wait_screen main "#$id_alpha alpha +\[db\] +csesidx 1001" 5
+keys main '?'
+check "help screen generated from the key table" wait_screen main 'F2 e +enable the selected account' 5
+keys main Escape
+check "back from help" wait_screen main 'F2Enable' 5
+
+# ---- 3. disabling from the TUI changes the daemon's state ------------------
+keys main '/'; keys main C-u; keys main -l 'gamma'; keys main Enter
+wait_screen main "#$id_gamma gamma" 5 >/dev/null
+keys main F3
+if wait_screen main "disable #$id_gamma gamma: done \(now disabled\)" 10; then
+  pass "disable reported in the status line"
+else
+  fail "disable reported in the status line"
+fi
+check "daemon says gamma is disabled" wait_until 5 bash -c "[[ \$(curl -s -H 'Authorization: Bearer $GG_ADMIN_KEY' $GG_URL/api/admin/accounts/$id_gamma | node -e 'let s=\"\";process.stdin.on(\"data\",d=>s+=d).on(\"end\",()=>console.log(JSON.parse(s).status))') == disabled ]]"
+check "table shows gamma disabled" wait_screen main "^ +$id_gamma gamma +disabled" 5
+keys main e
+check "enable from the TUI" wait_until 5 bash -c "[[ \$(curl -s -H 'Authorization: Bearer $GG_ADMIN_KEY' $GG_URL/api/admin/accounts/$id_gamma | node -e 'let s=\"\";process.stdin.on(\"data\",d=>s+=d).on(\"end\",()=>console.log(JSON.parse(s).status))') == active ]]"
+
+# ---- 4. edit the name through a prompt ----------------------------------
+keys main n
+if wait_screen main "name of #$id_gamma:" 5; then
+  keys main C-u; keys main -l 'gamma-renamed'; keys main Enter
+  check "rename applied in the daemon" wait_until 5 bash -c "[[ \$(curl -s -H 'Authorization: Bearer $GG_ADMIN_KEY' $GG_URL/api/admin/accounts/$id_gamma | node -e 'let s=\"\";process.stdin.on(\"data\",d=>s+=d).on(\"end\",()=>console.log(JSON.parse(s).name))') == gamma-renamed ]]"
+else
+  fail "rename prompt opened"
+fi
+keys main '/'; keys main Escape   # Esc in the filter prompt clears the filter
+check "filter cleared" wait_screen main "^ +$id_beta beta" 5
+
+# ---- 5. import a file, see the report ----------------------------------
+cat >"$WORK/import.txt" <<'EOF'
+# name|secure_c_ses|host_c_oses|csesidx|config_id
+imp-one|CSE.imp1|COS.imp1|2001|cfg-2001
+imp-two|CSE.imp2||2002|cfg-2002
+broken|CSE.x|COS.x|not-digits|cfg-x
+EOF
+keys main 3
+wait_screen main 'import: type or paste' 5 >/dev/null
+keys main F2
+if wait_screen main 'import file:' 5; then
+  keys main -l "$WORK/import.txt"; keys main Enter
+  check "import report shown" wait_screen main 'import report: 2 created, 0 updated, 1 rejected' 10
+  check "report lists the created entries" wait_screen main 'line 2 +created +#[0-9]+ +imp-one' 2
+  check "report lists the rejected entry" wait_screen main 'line 4 +rejected' 2
+  check "daemon has the imported accounts" \
+    bash -c "[[ \$(curl -s -H 'Authorization: Bearer $GG_ADMIN_KEY' $GG_URL/api/admin/accounts | node -e 'let s=\"\";process.stdin.on(\"data\",d=>s+=d).on(\"end\",()=>console.log(JSON.parse(s).accounts.length))') == 6 ]]"
+else
+  fail "import file prompt opened"
+fi
+# pasted text in the multi-line area
+keys main Escape                       # close the report (back to the editor)
+keys main -l 'imp-three|CSE.imp3|COS.imp3|2003|cfg-2003'; keys main Enter
+keys main -l 'imp-four|CSE.imp4|COS.imp4|2004|cfg-2004'
+keys main F5
+check "pasted text imported" wait_screen main 'import report: 2 created, 0 updated, 0 rejected' 10
+keys main Escape; keys main Escape    # report -> editor -> accounts view
+check "back to the accounts view" wait_screen main 'F2Enable' 5
+
+# ---- 6. the live log shows a chat request made now ----------------------
+keys main 2
+check "log view open and stream connected" wait_screen main 'connected to the live log stream' 10
+curl -s -o "$WORK/chat.out" -w '%{http_code}' -H "Authorization: Bearer $GG_API_KEY" \
+  -H 'Content-Type: application/json' \
+  -d '{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hi"}]}' \
+  "$GG_URL/v1/chat/completions" >"$WORK/chat.code"
+check "chat request logged in the live log (HTTP $(cat "$WORK/chat.code"))" \
+  wait_screen main "[0-9:]{8} +$(cat "$WORK/chat.code") gemini-2.5-flash" 10
+keys main ' '
+check "pause shown" wait_screen main 'PAUSED' 5
+keys main ' '
+
+# ---- 7. resize 120x40 -> 80x24 keeps a usable layout --------------------
+keys main 1
+wait_screen main 'F2Enable' 5 >/dev/null
+T resize-window -t main -x 80 -y 24
+wait_until 5 bash -c "[[ \$(tmux -u -L $SOCK capture-pane -p -t main | wc -l) -eq 24 ]]"
+sleep 0.3 # let the redraw after SIGWINCH settle (then poll below)
+resize_ok() {
+  local s; s=$(screen main)
+  [[ $(wc -l <<<"$s") -eq 24 ]] || return 1
+  [[ $(sed -n 1p <<<"$s") == gemgate* ]] || return 1
+  [[ $(sed -n 2p <<<"$s") == pool* ]] || return 1
+  [[ $(sed -n 3p <<<"$s") == " 1 Accounts"* ]] || return 1
+  sed -n 4p <<<"$s" | grep -qE 'ID.*NAME +STATUS +UNTIL +LAST USED +REQ +ERR +FLT' || return 1
+  [[ $(sed -n 24p <<<"$s") == "F1Help F2Enable F3Disable F4Filter F5Reset F6Sort F7Edit F8Test F9Delete F10Quit" ]] || return 1
+  # every account row starts with its id: nothing wrapped onto the next line
+  sed -n 5,10p <<<"$s" | grep -vqE '^ +[0-9]+ [^ ]' && return 1
+  return 0
+}
+if wait_until 5 resize_ok; then pass "80x24 layout: header, column titles and hints bar intact"; else
+  fail "80x24 layout: header, column titles and hints bar intact"; screen main | sed 's/^/    |/'; fi
+w80=$(screen main | max_dwidth)
+check "80x24: no line wider than 80 columns (widest $w80)" test "$w80" -le 80
+T resize-window -t main -x 120 -y 40
+check "back to 120x40" wait_screen main 'F1Help F2Enable.*F10Quit' 5
+
+# ---- 8. a wrong key gives a clear message -------------------------------
+tui_start badkey "wrong-key-$$"
+check "wrong key: clear message" wait_screen badkey 'admin key rejected \(401\)' 10
+check "wrong key: retry countdown" wait_screen badkey 'retrying in [0-9]+s' 3
+keys badkey q
+check "wrong key: quits cleanly" wait_screen badkey 'TUI-EXITED rc=0' 5
+
+# ---- 9. delete with confirmation -----------------------------------------
+keys main '/'; keys main -l 'imp-four'; keys main Enter
+wait_screen main 'imp-four' 5 >/dev/null
+keys main F9
+if wait_screen main 'delete account #[0-9]+ imp-four\? \(y/N\)' 5; then
+  keys main n
+  check "delete cancelled with n" wait_screen main 'delete cancelled' 5
+  keys main F9; wait_screen main '\(y/N\)' 5 >/dev/null; keys main y
+  check "delete confirmed with y" wait_screen main 'imp-four: deleted' 5
+else
+  fail "delete asks for confirmation"
+fi
+keys main '/'; keys main Escape
+
+# ---- 10. a stopped daemon gives a clear message, no crash ----------------
+url=$GG_URL
+stack_stop >/dev/null 2>&1
+check "daemon down: clear message" wait_screen main "cannot reach ${url//./\\.} — retrying in [0-9]+s" 15
+check "daemon down: table still drawn" on_screen main 'ID.*NAME +STATUS'
+keys main q
+check "q quits and restores the terminal" wait_screen main 'TUI-EXITED rc=0' 5
+check "terminal left in normal mode (no alternate screen)" bash -c '! tmux -u -L '"$SOCK"' display -p -t main "#{alternate_on}" | grep -q 1'
+
+# ---- sanitizer reports ----------------------------------------------------
+reports=$(ls "$WORK"/asan.* "$WORK"/ubsan.* 2>/dev/null)
+if [[ -n $reports ]]; then
+  fail "sanitizer reports from gemctl-tui"
+  for f in $reports; do sed 's/^/    |/' "$f" | head -40; done
+else
+  pass "no sanitizer reports"
+fi
+
+report
