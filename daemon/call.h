@@ -84,6 +84,8 @@ struct call {
     int64_t exclude[CALL_MAX_EXCLUDE];
     int nex;
     int attempts;
+    int last_outcome;                   /* enum outcome of the last failed attempt */
+    char last_detail[200];
     void *xfer;                         /* current transfer */
     struct call *next_waiter;
     bool waiting_oxsrf;

@@ -449,6 +449,7 @@ int http_start(void)
             threads = 8;
     }
     daemon_h = MHD_start_daemon(flags, (uint16_t)cfg.port, NULL, NULL, access_cb, NULL,
+                                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                 MHD_OPTION_SOCK_ADDR, sa,
                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg.max_connections,
@@ -457,7 +458,6 @@ int http_start(void)
                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
                                 MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
-                                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                 MHD_OPTION_END);
     if (!daemon_h) {
         GG_ERROR("cannot listen on %s:%lld: %s", cfg.host, (long long)cfg.port, strerror(errno));

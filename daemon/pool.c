@@ -310,9 +310,17 @@ struct account *pool_acquire(const int64_t *exclude, int nex, int *retry_after_s
         for (int e = 0; e < nex; e++)
             if (exclude[e] == a->id)
                 skip = true;
-        if (skip)
-            continue;
         refresh_state(a, now);
+        if (skip) {
+            if (a->is_active && a->status == ST_COOLDOWN) {
+                any_cool = true;
+                if (!soonest || a->until_ms < soonest)
+                    soonest = a->until_ms;
+                if (strncmp(a->reason, "429", 3) != 0)
+                    only_429 = false;
+            }
+            continue;
+        }
         if (!usable(a, now)) {
             if (a->is_active && a->status == ST_COOLDOWN) {
                 any_cool = true;
@@ -375,6 +383,27 @@ struct account *pool_acquire_id(int64_t id, bool any_state)
     }
     pthread_mutex_unlock(&lock);
     return a;
+}
+
+void pool_recovery(int *retry_after_s, bool *all_rate_limited)
+{
+    int64_t now = gg_now_ms(), soonest = 0;
+    bool any = false, only = true;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_accts; i++) {
+        struct account *a = accts[i];
+        refresh_state(a, now);
+        if (a->is_active && a->status == ST_COOLDOWN) {
+            any = true;
+            if (!soonest || a->until_ms < soonest)
+                soonest = a->until_ms;
+            if (strncmp(a->reason, "429", 3) != 0)
+                only = false;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    *retry_after_s = soonest ? (int)((soonest - now + 999) / 1000) : 0;
+    *all_rate_limited = any && only;
 }
 
 void pool_ref(struct account *a)

@@ -106,6 +106,9 @@ void pool_put(struct account *a);           /* -ref */
 struct account *pool_acquire(const int64_t *exclude, int nex, int *retry_after_s,
                              bool *all_rate_limited);
 void pool_release(struct account *a);
+/* Seconds until the soonest cooldown ends (0 = none) and whether every
+ * cooling account cools because of rate limits; selects nothing. */
+void pool_recovery(int *retry_after_s, bool *all_rate_limited);
 /* Acquire a specific account (a conversation's, or an admin test).  With
  * `any_state` it is returned whatever its status (tests probe sick
  * accounts); otherwise NULL unless it is usable now. */

@@ -25,6 +25,7 @@
 #include "gg_util.h"
 #include "jwt.h"
 #include "pool.h"
+#include "metrics.h"
 #include "sessions.h"
 
 enum { S_ACQUIRE = 0, S_JWT, S_SESSION, S_STREAM, S_DONE };
@@ -613,6 +614,33 @@ static const char *outcome_error_kind(enum outcome o)
     }
 }
 
+/* No account left after at least one failed attempt: answer with the
+ * status that matches the last failure. */
+static void final_error(struct call *c, enum outcome o, const char *detail)
+{
+    int ra = 0;
+    bool all429 = false;
+    pool_recovery(&ra, &all429);
+    if (o == OUT_RATE_LIMIT)
+        finish_err(c, 429, "rate_limit_error", "rate_limit_exceeded", ra > 0 ? ra : (int)cfg.cooldown_429,
+                   "rate_limit", "Upstream quota exhausted on every account tried (%s). Retry later.",
+                   detail ? detail : "429");
+    else if (o == OUT_NETWORK && detail && strstr(detail, "deadline"))
+        finish_err(c, 504, "api_error", "upstream_timeout", 0, "upstream", "Upstream timed out: %s", detail);
+    else if (o == OUT_NETWORK)
+        finish_err(c, 502, "api_error", "upstream_unreachable", 0, "upstream",
+                   "Upstream request failed: %s", detail ? detail : "network error");
+    else if (o == OUT_EXPIRED || o == OUT_FORBIDDEN || o == OUT_AUTH)
+        finish_err(c, 503, "api_error", "no_available_accounts", ra > 0 ? ra : 30, "auth",
+                   "No usable account: the last one tried was rejected upstream (%s).", detail ? detail : "auth");
+    else if (o == OUT_EMPTY)
+        finish_err(c, 502, "api_error", "empty_response", 0, "upstream",
+                   "The model produced thoughts but no answer on every account tried.");
+    else
+        finish_err(c, 502, "api_error", "upstream_error", 0, outcome_error_kind(o),
+                   "Upstream failed: %s", detail ? detail : "error");
+}
+
 /* Record the failure on the account and try another one if allowed. */
 static void failover(struct call *c, enum outcome o, const char *detail)
 {
@@ -623,6 +651,9 @@ static void failover(struct call *c, enum outcome o, const char *detail)
         release_account(c);
     }
     c->attempts++;
+    c->last_outcome = o;
+    snprintf(c->last_detail, sizeof(c->last_detail), "%s", detail ? detail : "");
+    metrics_failover();
     bool can_retry = !c->content_sent && c->kind != CALL_TEST && c->attempts <= cfg.max_retries &&
                      drain_deadline == 0;
     if (can_retry) {
@@ -640,24 +671,7 @@ static void failover(struct call *c, enum outcome o, const char *detail)
         call_done(c);
         return;
     }
-    int ra = 0;
-    bool all429 = false;
-    struct account *probe = pool_acquire(c->exclude, 0, &ra, &all429);
-    if (probe)
-        pool_release(probe); /* an account exists, we are only out of retries */
-    if (o == OUT_RATE_LIMIT)
-        finish_err(c, 429, "rate_limit_error", "rate_limit_exceeded", ra > 0 ? ra : (int)cfg.cooldown_429,
-                   "rate_limit", "Upstream quota exhausted on every account tried (%s). Retry later.",
-                   detail ? detail : "429");
-    else if (o == OUT_NETWORK)
-        finish_err(c, 502, "api_error", "upstream_unreachable", 0, "upstream",
-                   "Upstream request failed: %s", detail ? detail : "network error");
-    else if (o == OUT_EMPTY)
-        finish_err(c, 502, "api_error", "empty_response", 0, "upstream",
-                   "The model produced thoughts but no answer on every account tried.");
-    else
-        finish_err(c, 502, "api_error", "upstream_error", 0, outcome_error_kind(o),
-                   "Upstream failed: %s", detail ? detail : "error");
+    final_error(c, o, detail);
     call_done(c);
 }
 
@@ -685,21 +699,15 @@ static void step_acquire(struct call *c)
     if (!a)
         a = c->forced_account >= 0 ? NULL : pool_acquire(c->exclude, c->nex, &ra, &all429);
     if (!a) {
-        if (c->attempts > 0 && c->nex > 0) {
-            /* tried some, none left */
-            if (all429 || ra > 0)
-                finish_err(c, 429, "rate_limit_error", "rate_limit_exceeded", ra > 0 ? ra : 1, "rate_limit",
-                           "All accounts are cooling down or busy; retry in %d s.", ra > 0 ? ra : 1);
-            else
-                finish_err(c, 503, "api_error", "no_available_accounts", ra > 0 ? ra : 30, "upstream",
-                           "No account could serve the request (every account tried failed).");
-        } else if (all429) {
-            finish_err(c, 429, "rate_limit_error", "rate_limit_exceeded", ra > 0 ? ra : 1, "rate_limit",
-                       "Every account is cooling down after upstream rate limits; retry in %d s.", ra > 0 ? ra : 1);
-        } else {
+        if (c->attempts > 0 && c->last_outcome != OUT_RATE_LIMIT && !all429)
+            final_error(c, (enum outcome)c->last_outcome, c->last_detail);
+        else if (c->last_outcome == OUT_RATE_LIMIT || all429)
+            finish_err(c, 429, "rate_limit_error", "rate_limit_exceeded", ra > 0 ? ra : (int)cfg.cooldown_429,
+                       "rate_limit", "Every usable account is rate limited upstream; retry in %d s.",
+                       ra > 0 ? ra : (int)cfg.cooldown_429);
+        else
             finish_err(c, 503, "api_error", "no_available_accounts", ra > 0 ? ra : 30, "upstream",
                        "No usable account in the pool (all disabled, expired, cooling down or busy).");
-        }
         call_done(c);
         return;
     }
