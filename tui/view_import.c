@@ -88,8 +88,18 @@ void imp_draw(struct app *a)
     if (cline >= a->imp_top + (size_t)h)
         a->imp_top = cline - (size_t)h + 1;
     screen_put(w, 0, 0, a->cols, screen_attr(R_COLHDR),
-               a->imp_busy ? " import: sending..."
-                           : " import: type or paste accounts (JSON, KEY=VALUE blocks, or name|secure_c_ses|host_c_oses|csesidx|config_id lines)");
+               a->imp_busy ? " import: sending..." : " import accounts: type or paste below, then F5");
+    if (a->imp.len == 0 && h >= 6) {
+        static const char *const ph[] = {
+            "formats, detected automatically:",
+            "  name|secure_c_ses|host_c_oses|csesidx|config_id     one per line",
+            "  SECURE_C_SES=...  CSESIDX=...  CONFIG_ID=...        .env blocks",
+            "  [{\"secure_c_ses\":...,\"csesidx\":...,\"config_id\":...}]  JSON",
+            "or press F2 to import a file.",
+        };
+        for (int i = 0; i < 5; i++)
+            screen_put(w, 3 + i, 2, a->cols - 2, screen_attr(R_DIM), ph[i]);
+    }
     size_t line = 0, pos = 0, len = a->imp.len;
     int cy = -1, cx = 0;
     while (pos <= len) {
@@ -119,8 +129,8 @@ void imp_draw(struct app *a)
         pos = e + 1;
     }
     char foot[200];
-    snprintf(foot, sizeof(foot), " %zu bytes, %zu lines   F5 submit  F2 import a file  F6 clear  Esc back",
-             a->imp.len, line);
+    snprintf(foot, sizeof(foot), " %zu bytes, %zu line%s   F5 submit  F2 import a file  F6 clear  Esc back",
+             a->imp.len, line, line == 1 ? "" : "s");
     screen_put(w, h + 1, 0, a->cols, screen_attr(R_DIM), foot);
     if (cy >= 0 && !a->form.active) {
         if (cx >= a->cols)

@@ -46,10 +46,13 @@ void logv_draw(struct app *a)
             newer++;
         }
     }
-    snprintf(title, sizeof(title), " %-8s %3s %-18s %-16s %7s   live log: %zu line%s%s%s", "TIME", "ST",
-             "MODEL", "ACCOUNT", "LATENCY", n, n == 1 ? "" : "s",
-             r->paused ? ", paused" : r->follow ? ", following" : "",
-             newer ? " (+ new lines)" : "");
+    char cnt[64];
+    if (newer)
+        snprintf(cnt, sizeof(cnt), "%zu lines, +%zu new", n, newer);
+    else
+        snprintf(cnt, sizeof(cnt), "%zu line%s", n, n == 1 ? "" : "s");
+    snprintf(title, sizeof(title), " %-8s %3s %-18s %-16s %7s  %s", "TIME", "ST", "MODEL", "ACCOUNT",
+             "LATENCY", cnt);
     screen_put(w, 0, 0, a->cols, screen_attr(R_COLHDR), title);
     if (n == 0)
         screen_put(w, 1, 0, a->cols, screen_attr(R_DIM),

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# tests/tui/cli.sh -- tests of gemctl-tui's non-interactive mode against the
+# REAL gemgated + fake upstream (tests/lib/stack.sh): output, JSON (parsed
+# with node) and exit codes 0 ok, 1 API error, 2 usage, 3 cannot connect,
+# 4 auth failed.  Prints "N passed, N failed" last.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$repo/tests/tui/lib.sh"
+
+command -v node >/dev/null || { echo "cli.sh: node is required"; echo "0 passed, 1 failed"; exit 1; }
+[[ -x $TUI_BIN ]] || { echo "cli.sh: $TUI_BIN not built"; echo "0 passed, 1 failed"; exit 1; }
+
+WORK=$(mktemp -d /tmp/gemcli-test.XXXXXX)
+cleanup() { stack_stop >/dev/null 2>&1; rm -rf "$WORK"; }
+trap cleanup EXIT
+export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config
+mkdir -p "$XDG_CONFIG_HOME/gemgate"
+unset GEMGATE_URL GEMGATE_ADMIN_KEY
+
+# run NAME EXPECTED_RC ARGS... : runs the CLI with the stack's URL and key,
+# stdout in $WORK/NAME.out, stderr in $WORK/NAME.err
+run() {
+  local name=$1 want=$2
+  shift 2
+  GEMGATE_URL=$GG_URL GEMGATE_ADMIN_KEY=$GG_ADMIN_KEY "$TUI_BIN" "$@" \
+    >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null
+  local rc=$?
+  if [[ $rc -eq $want ]]; then
+    pass "$name: exit $rc"
+  else
+    fail "$name: exit $rc, expected $want"
+    sed 's/^/    out|/' "$WORK/$name.out" | head -20
+    sed 's/^/    err|/' "$WORK/$name.err" | head -20
+  fi
+}
+out() { cat "$WORK/$1.out"; }
+err() { cat "$WORK/$1.err"; }
+
+if ! stack_start; then
+  echo "cli.sh: stack_start failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+id_a=$(create_account alpha 3001)
+id_b=$(create_account beta 3002 false)
+
+# ---- usage errors (2) -------------------------------------------------------
+run usage_unknown 2 --frobnicate
+run usage_extra_arg 2 --list extra
+run usage_two_cmds 2 --list --overview
+run usage_bad_id 2 --enable abc
+run usage_json_alone 2 --json
+run usage_missing_file 2 --import "$WORK/does-not-exist"
+check "usage error message on stderr" grep -q "invalid account id 'abc'" "$WORK/usage_bad_id.err"
+run help 0 --help
+check "--help lists the exit codes" grep -q "3 cannot connect, 4 auth failed" "$WORK/help.out"
+
+# ---- --list -------------------------------------------------------------------
+run list 0 --list
+check "--list shows the column titles" grep -qE "^ +ID +NAME +STATUS +UNTIL +LAST USED +REQ +ERR +FLT$" "$WORK/list.out"
+check "--list shows alpha active" grep -qE "^ +$id_a alpha +active" "$WORK/list.out"
+check "--list shows beta disabled" grep -qE "^ +$id_b beta +disabled" "$WORK/list.out"
+run list_json 0 --list --json
+check "--list --json is JSON with 2 accounts" test "$(out list_json | jget .accounts.length)" = 2
+check "--list --json masks the cookies" test "$(out list_json | jget '.accounts[0].secure_c_ses.includes("…")')" = true
+
+# ---- actions ---------------------------------------------------------------
+run disable 0 --disable "$id_a"
+check "--disable prints the new status" grep -q "#$id_a alpha: disabled, status disabled" "$WORK/disable.out"
+check "daemon: alpha disabled" test "$(admin GET "/api/admin/accounts/$id_a" | jget .status)" = disabled
+run enable 0 --enable "$id_a"
+check "daemon: alpha active again" test "$(admin GET "/api/admin/accounts/$id_a" | jget .status)" = active
+run reset 0 --reset "$id_a"
+run get_json 0 --get "$id_a" --json
+check "--get --json returns the account" test "$(out get_json | jget .name)" = alpha
+run enable_missing 1 --enable 999999
+check "API error message names the code" grep -q "not_found" "$WORK/enable_missing.err"
+run test_acct 0 --test "$id_a"
+check "--test prints the result" grep -qE "#$id_a test ok: [0-9]+ ms" "$WORK/test_acct.out"
+
+# ---- import ------------------------------------------------------------------
+cat >"$WORK/imp.txt" <<'EOF'
+imp-one|CSE.i1|COS.i1|4001|cfg-4001
+imp-two|CSE.i2||4002|cfg-4002
+broken|CSE.x|COS.x|notdigits|cfg-x
+EOF
+run import_file 0 --import "$WORK/imp.txt"
+check "import report summary" grep -q "created 2, updated 0, rejected 1" "$WORK/import_file.out"
+check "import report rejected line" grep -qE "^line 3: rejected: .*csesidx" "$WORK/import_file.out"
+GEMGATE_URL=$GG_URL GEMGATE_ADMIN_KEY=$GG_ADMIN_KEY "$TUI_BIN" --import - --json <"$WORK/imp.txt" >"$WORK/import_stdin.out" 2>&1
+rc=$?
+check "import from stdin (-) exits 0" test $rc -eq 0
+check "import again updates (idempotent)" test "$(jget .updated <"$WORK/import_stdin.out")" = 2
+
+# ---- overview -------------------------------------------------------------------
+run overview 0 --overview --json
+check "--overview --json has the pool" test "$(out overview | jget .pool.total)" = 4
+check "--overview --json counts disabled" test "$(out overview | jget .pool.disabled)" = 1
+run overview_text 0 --overview
+check "--overview text" grep -qE "^pool 4: 3 active, 0 cooldown, 0 expired, 1 disabled$" "$WORK/overview_text.out"
+
+# ---- delete ------------------------------------------------------------------------
+run delete 0 --delete "$id_b"
+check "daemon: beta gone (404)" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $GG_ADMIN_KEY" "$GG_URL/api/admin/accounts/$id_b")" = 404
+run delete_again 1 --delete "$id_b"
+
+# ---- config file: used when 0600, refused otherwise ---------------------
+conf=$XDG_CONFIG_HOME/gemgate/tui.conf
+printf 'GEMGATE_URL=%s\nGEMGATE_ADMIN_KEY=%s\n' "$GG_URL" "$GG_ADMIN_KEY" >"$conf"
+chmod 600 "$conf"
+env -u GEMGATE_URL -u GEMGATE_ADMIN_KEY "$TUI_BIN" --overview --json >"$WORK/conf_ok.out" 2>"$WORK/conf_ok.err"
+check "tui.conf (0600) supplies URL and key" test $? -eq 0
+chmod 644 "$conf"
+env -u GEMGATE_URL -u GEMGATE_ADMIN_KEY "$TUI_BIN" --overview --json >"$WORK/conf_bad.out" 2>"$WORK/conf_bad.err"
+rc=$?
+check "tui.conf readable by others is refused (exit $rc)" test $rc -ne 0
+check "refusal says why" grep -q "mode 0644 lets other users read the admin key" "$WORK/conf_bad.err"
+env -u GEMGATE_URL -u GEMGATE_ADMIN_KEY "$TUI_BIN" --config "$conf" --list >/dev/null 2>"$WORK/conf_bad2.err"
+check "explicit --config with bad mode: usage error (2)" test $? -eq 2
+rm -f "$conf"
+
+# ---- auth failed (4) and cannot connect (3) ---------------------------------
+GEMGATE_URL=$GG_URL GEMGATE_ADMIN_KEY=wrong-key "$TUI_BIN" --list >/dev/null 2>"$WORK/auth.err"
+check "wrong key exits 4" test $? -eq 4
+check "wrong key message" grep -q "admin key rejected (401)" "$WORK/auth.err"
+# a port nothing listens on: bind a socket, note its port, close it
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})')
+GEMGATE_URL=http://127.0.0.1:$port GEMGATE_ADMIN_KEY=x "$TUI_BIN" --list >/dev/null 2>"$WORK/conn.err"
+check "unreachable daemon exits 3" test $? -eq 3
+check "unreachable message" grep -q "cannot reach http://127.0.0.1:$port" "$WORK/conn.err"
+"$TUI_BIN" --url "http://127.0.0.1:$port" --key x --overview --json >/dev/null 2>&1
+check "--url/--key options (unreachable) exit 3" test $? -eq 3
+
+# ---- interactive mode refuses a non-terminal -------------------------------------
+GEMGATE_URL=$GG_URL "$TUI_BIN" </dev/null >/dev/null 2>"$WORK/notty.err"
+check "no terminal: usage error (2)" test $? -eq 2
+
+report
