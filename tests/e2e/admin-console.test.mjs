@@ -26,6 +26,13 @@ async function chat(content = 'hello') {
   return { status: res.status, body, requestId: res.headers.get('x-request-id') }
 }
 
+// Stop the daemon (keep the fake upstream and temp dir for stack.stop()).
+async function goAway(s) {
+  if (s.stopGw) return s.stopGw()
+  await s.stop()
+  s.stop = async () => {}
+}
+
 const row = (name) => page.locator(`[data-testid=accounts-table] tr.account-row[data-name="${name}"]`)
 const badge = (name) => row(name).locator('.status-badge')
 
@@ -251,8 +258,7 @@ describe('admin console (e2e)', { timeout: 180000 }, () => {
   it('shows "disconnected — retrying" when the daemon goes away', async () => {
     await gotoView('logs')
     await page.waitForFunction(() => document.querySelector('.stream-state')?.dataset.state === 'open')
-    await stack.stop()
-    stack.stop = async () => {}
+    await goAway(stack)
     await page.waitForFunction(() => document.querySelector('.stream-state')?.dataset.state === 'retrying', null, { timeout: 20000 })
     assert.match(await page.textContent('.stream-state'), /disconnected — retrying/)
     await gotoView('accounts')

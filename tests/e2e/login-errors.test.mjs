@@ -52,8 +52,8 @@ describe('login errors (e2e)', { timeout: 120000 }, () => {
   })
 
   it('says so when the daemon is unreachable', async () => {
-    await stack.stop()
-    stack.stop = async () => {}
+    if (stack.stopGw) await stack.stopGw()
+    else { await stack.stop(); stack.stop = async () => {} }
     const r = await tryKey('any-key')
     assert.equal(r.code, 'unreachable')
     assert.match(r.text, /cannot reach/i)

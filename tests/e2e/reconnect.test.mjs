@@ -1,11 +1,9 @@
-// The live log reconnects by itself after a daemon restart.  Needs the stack
-// to honour opts.env PORT / ADMIN_KEY / API_KEY (same address and key after
-// the restart); skipped otherwise.
+// The live log reconnects by itself after a daemon restart on the same
+// address (tests/lib/stack.mjs stopGw()/startGw()).
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
-import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { launchBrowser, screenshot } from './browser.mjs'
@@ -13,22 +11,13 @@ import { launchBrowser, screenshot } from './browser.mjs'
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const WEB_DIST = path.join(REPO, 'web', 'dist')
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) })
-    s.on('error', reject)
-  })
-}
-
-let startStack, stack, b, page, env
+let stack, b, page
 
 describe('live log reconnect (e2e)', { timeout: 120000 }, () => {
   before(async () => {
     if (!existsSync(path.join(WEB_DIST, 'index.html'))) execFileSync('npm', ['run', 'build'], { cwd: path.join(REPO, 'web'), stdio: 'inherit' })
-    ;({ startStack } = await import('../lib/stack.mjs'))
-    const port = await freePort()
-    env = { WEB_DIR: WEB_DIST, PORT: String(port), ADMIN_KEY: 'adm-reconnect-' + port, API_KEY: 'sk-reconnect-' + port }
-    stack = await startStack({ env })
+    const { startStack } = await import('../lib/stack.mjs')
+    stack = await startStack({ env: { WEB_DIR: WEB_DIST } })
     b = await launchBrowser()
     page = await b.newPage({ width: 1280, height: 720 })
     page.setDefaultTimeout(15000)
@@ -39,20 +28,24 @@ describe('live log reconnect (e2e)', { timeout: 120000 }, () => {
   })
 
   it('shows "disconnected — retrying" during a restart and catches up afterwards', async (t) => {
-    if (!stack.url.endsWith(':' + env.PORT) || stack.adminKey !== env.ADMIN_KEY) {
-      t.skip('stack does not honour opts.env PORT/ADMIN_KEY')
+    if (typeof stack.stopGw !== 'function' || typeof stack.startGw !== 'function') {
+      t.skip('stack has no stopGw()/startGw()')
       return
     }
+    const port = new URL(stack.url).port
     await page.goto(`${stack.url}/admin/#/logs`)
     await page.fill('#admin-key', stack.adminKey)
     await page.click('button[type=submit]')
     await page.waitForFunction(() => document.querySelector('.stream-state')?.dataset.state === 'open')
 
-    await stack.stop()
+    await stack.stopGw()
     await page.waitForFunction(() => document.querySelector('.stream-state')?.dataset.state === 'retrying', null, { timeout: 20000 })
+    assert.match(await page.textContent('.stream-state'), /disconnected — retrying/)
     await screenshot(page, '30-log-retrying', { fullPage: false })
 
-    stack = await startStack({ env })
+    // same address, same keys, same data dir
+    await stack.startGw({ PORT: port })
+    assert.equal(new URL(stack.url).port, port)
     await page.waitForFunction(() => document.querySelector('.stream-state')?.dataset.state === 'open', null, { timeout: 30000 })
     const res = await fetch(`${stack.url}/v1/chat/completions`, {
       method: 'POST',
@@ -62,6 +55,9 @@ describe('live log reconnect (e2e)', { timeout: 120000 }, () => {
     await res.text()
     await page.waitForFunction(() => [...document.querySelectorAll('.log-row')].some((r) => r.textContent.includes('gemini-2.5-flash')))
     assert.equal(await page.locator('[data-testid=logout]').count(), 1, 'still logged in')
-    await screenshot(page, '31-log-after-restart')
+    await page.locator('[data-nav=accounts]').click()
+    await page.locator('tr.account-row').first().waitFor()
+    assert.equal(await page.locator('[data-testid=down-banner]').count(), 0, 'no stale "unreachable" banner')
+    await screenshot(page, '31-after-restart')
   })
 })
