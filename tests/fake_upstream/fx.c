@@ -34,6 +34,7 @@ void fx_init(struct fx *fx)
   fx->fragment_bytes = 12;
   fx->split_ms = 2;
   fx->truncate_after = 3;
+  fx->batch = -1;
 }
 
 void fx_free(struct fx *fx)

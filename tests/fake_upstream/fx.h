@@ -61,7 +61,8 @@ struct fx {
   int nogzip;
   int image;
   int images;            /* number of generated images (default 1) */
-  int batch;             /* coalesce elements into large writes */
+  int batch;             /* coalesce elements into ~64 KiB writes; -1 =
+                          * auto (on when fragments >= 1000) */
   int escape_html;       /* Google-style \u003c escapes */
   int rotate;            /* redirect: rotate the __Secure-C_SES cookie */
   int thoughts;          /* number of thought elements (default 2) */

@@ -13,7 +13,9 @@
  *   [last]   answer.state SUCCEEDED + answer.name + full sessionInfo
  *            (image requests repeat the file replies here)
  * Each element is one HTTP chunk (optionally gzip, Z_SYNC_FLUSH per
- * element) written with its own send() unless batching is on.
+ * element) written with its own send().  With batching (directive batch,
+ * automatic for fragments >= 1000 without delay_ms) elements are
+ * coalesced into ~64 KiB chunks, one flush and one send() per chunk.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -62,6 +64,11 @@ struct sj {
   z_stream z;
   struct dbuf stage;       /* current element text (uncompressed) */
   size_t stage_off;
+  struct dbuf frag;        /* current fragment (fragments=N mode) */
+  struct dbuf tpl;         /* answer element: prefix MARK suffix */
+  size_t tpl_pre, tpl_suf;
+  struct dbuf batch;       /* elements coalesced into one write */
+  int batching;
   char utoken[48], atoken[48], qid[24], tid[24], aid[24];
   const char *final_state;
 };
@@ -193,8 +200,10 @@ static const char *thought_text(int i, char *buf, size_t n, size_t qlen)
   return buf;
 }
 
-/* Next answer fragment [*s, *e) of the answer text; returns 0 when done. */
-static int next_fragment(struct sj *j, size_t *s, size_t *e)
+/* Next answer fragment into (*p, *n); returns 0 when done.  Plain mode
+ * walks the answer once; fragments=N mode takes fragment_bytes from the
+ * endless repetition of the answer.  Cuts fall on UTF-8 boundaries. */
+static int next_fragment(struct sj *j, const char **p, size_t *n)
 {
   size_t fb = j->fx.fragment_bytes ? (size_t)j->fx.fragment_bytes : 12;
   size_t end;
@@ -203,10 +212,33 @@ static int next_fragment(struct sj *j, size_t *s, size_t *e)
   if(j->fx.fragments > 0) {
     if(j->frags_done >= j->fx.fragments)
       return 0;
-    if(j->acur >= j->alen)
-      j->acur = 0;  /* cycle */
+    dbuf_reset(&j->frag, 1 << 20);
+    while(j->frag.len < fb) {
+      if(j->acur >= j->alen)
+        j->acur = 0;  /* wrap around */
+      end = j->acur + (fb - j->frag.len);
+      if(end < j->alen) {
+        while(end > j->acur && (j->answer[end] & 0xC0) == 0x80)
+          end--;
+        if(end == j->acur) {
+          if(j->frag.len)
+            break;
+          end = utf8_next_boundary(j->answer, j->alen, j->acur + 1);
+        }
+      }
+      else
+        end = j->alen;
+      dbuf_add(&j->frag, j->answer + j->acur, end - j->acur);
+      j->acur = end;
+      if(end < j->alen)
+        break;
+    }
+    j->frags_done++;
+    *p = j->frag.p;
+    *n = j->frag.len;
+    return 1;
   }
-  else if(j->acur >= j->alen)
+  if(j->acur >= j->alen)
     return 0;
   end = j->acur + fb;
   if(end >= j->alen)
@@ -217,8 +249,8 @@ static int next_fragment(struct sj *j, size_t *s, size_t *e)
     if(end == j->acur)
       end = utf8_next_boundary(j->answer, j->alen, j->acur + 1);
   }
-  *s = j->acur;
-  *e = end;
+  *p = j->answer + j->acur;
+  *n = end - j->acur;
   j->acur = end;
   j->frags_done++;
   return 1;
@@ -288,6 +320,25 @@ static void elem_final(struct jw *w, struct sj *j, const char *state)
   j->final_state = state;
 }
 
+#define TPL_MARK "@@FAKE_FRAGMENT@@"
+
+/* Renders an answer-fragment element (not the first one) once with a
+ * marker text, so later fragments are prefix + escaped text + suffix. */
+static void build_template(struct sj *j)
+{
+  struct jw w;
+  const char *m;
+  dbuf_init(&j->tpl, 64 * 1024);
+  jw_init(&w, &j->tpl, !j->fx.compact);
+  w.escape_html = j->fx.escape_html;
+  elem_open(&w, j);
+  reply_text(&w, TPL_MARK, strlen(TPL_MARK), 0);
+  elem_close(&w, j);
+  m = memmem(j->tpl.p, j->tpl.len, TPL_MARK, strlen(TPL_MARK));
+  j->tpl_pre = (size_t)(m - j->tpl.p);
+  j->tpl_suf = j->tpl_pre + strlen(TPL_MARK);
+}
+
 /* Builds the next element (with its leading separator) into j->stage.
  * Returns 0 when the stream has no further elements (the closing bracket
  * is then due). */
@@ -295,7 +346,8 @@ static int build_next(struct sj *j)
 {
   struct jw w;
   char tbuf[256];
-  size_t s, e;
+  const char *fp;
+  size_t fn;
   int pretty = !j->fx.compact;
 
   dbuf_reset(&j->stage, 256 * 1024);
@@ -336,12 +388,21 @@ static int build_next(struct sj *j)
       elem_close(&w, j);
       return 1;
     case S_ANSWER:
-      if(!next_fragment(j, &s, &e)) {
+      if(!next_fragment(j, &fp, &fn)) {
         j->step = S_FINAL;
         continue;
       }
+      if(j->elems) {
+        /* fast path: no per-member writer calls */
+        if(!j->tpl.len)
+          build_template(j);
+        dbuf_add(&j->stage, j->tpl.p, j->tpl_pre);
+        json_escape(&j->stage, fp, fn, j->fx.escape_html);
+        dbuf_add(&j->stage, j->tpl.p + j->tpl_suf, j->tpl.len - j->tpl_suf);
+        return 1;
+      }
       elem_open(&w, j);
-      reply_text(&w, j->answer + s, e - s, 0);
+      reply_text(&w, fp, fn, 0);
       elem_close(&w, j);
       return 1;
     case S_IMG_TEXT:
@@ -391,6 +452,14 @@ static size_t drip_end(const struct sj *j)
   return lim;
 }
 
+static void flush_batch(struct conn *c, struct sj *j)
+{
+  if(j->batch.len) {
+    body_out(c, j, j->batch.p, j->batch.len, 0);
+    dbuf_reset(&j->batch, 256 * 1024);
+  }
+}
+
 static void end_body(struct conn *c, struct sj *j, int with_bracket)
 {
   const char *close = j->fx.compact ? "]" : "\n]";
@@ -406,7 +475,6 @@ static void end_body(struct conn *c, struct sj *j, int with_bracket)
 static void stream_run(struct conn *c, void *arg)
 {
   struct sj *j = arg;
-  size_t produced = 0;
 
   switch(j->phase) {
   case PH_HEADERS: {
@@ -449,6 +517,7 @@ static void stream_run(struct conn *c, void *arg)
       int more = build_next(j);
       int cut = 0;
       if(!more) {
+        flush_batch(c, j);
         j->phase = PH_END;
         return;
       }
@@ -456,6 +525,7 @@ static void stream_run(struct conn *c, void *arg)
          (j->elems >= j->fx.truncate_after || j->step == S_CLOSE))
         cut = 1;
       if(cut) {
+        flush_batch(c, j);
         j->final_state = "TRUNCATED";
         if(j->fx.mode == FX_TRUNCATE) {
           body_out(c, j, j->stage.p, j->stage.len / 2, 0);
@@ -464,28 +534,30 @@ static void stream_run(struct conn *c, void *arg)
           http_job_finish(c);
           return;
         }
-        if(j->fx.mode == FX_TRUNCATE_CLEAN) {
-          if(j->fx.mid)
-            body_out(c, j, j->stage.p, j->stage.len / 2, 0);
-          end_body(c, j, 0);
-          http_job_finish(c);
-          return;
-        }
+        if(j->fx.mid)
+          body_out(c, j, j->stage.p, j->stage.len / 2, 0);
+        end_body(c, j, 0);
+        http_job_finish(c);
+        return;
       }
       if(j->fx.split_utf8) {
         j->phase = PH_DRIP;
         stream_run(c, arg);
         return;
       }
-      body_out(c, j, j->stage.p, j->stage.len, 0);
       j->elems++;
-      produced += j->stage.len;
-      if(j->fx.delay_ms) {
-        http_job_sleep(c, (uint64_t)j->fx.delay_ms);
-        return;
+      if(j->batching) {
+        dbuf_add(&j->batch, j->stage.p, j->stage.len);
+        if(j->batch.len >= BATCH_BYTES) {
+          flush_batch(c, j);
+          return;
+        }
+        continue;
       }
-      if(!j->fx.batch || produced >= BATCH_BYTES)
-        return;  /* one element per send() unless batching */
+      body_out(c, j, j->stage.p, j->stage.len, 0);
+      if(j->fx.delay_ms)
+        http_job_sleep(c, (uint64_t)j->fx.delay_ms);
+      return;  /* one element per send() */
     }
   case PH_END:
     end_body(c, j, 1);
@@ -510,6 +582,9 @@ static void stream_done(struct conn *c, void *arg, int disconnected)
     deflateEnd(&j->z);
   rec_active_streams--;
   dbuf_free(&j->stage);
+  dbuf_free(&j->frag);
+  dbuf_free(&j->tpl);
+  dbuf_free(&j->batch);
   free(j->query);
   free(j->answer);
   fx_free(&j->fx);
@@ -750,8 +825,12 @@ void h_stream(struct conn *c)
   rand_hex(j->tid, 16);
   rand_hex(j->aid, 16);
   dbuf_init(&j->stage, HTTP_MAX_BODY);
+  dbuf_init(&j->frag, 1 << 20);
+  dbuf_init(&j->batch, HTTP_MAX_BODY);
   if(j->fx.split_utf8)
     j->fx.nogzip = 1;  /* split the plain bytes, not the compressed ones */
+  j->batching = !j->fx.split_utf8 && !j->fx.delay_ms &&
+                (j->fx.batch > 0 || (j->fx.batch < 0 && j->fx.fragments >= 1000));
   if(!j->fx.nogzip && accepts_gzip(http_header(&c->req, "accept-encoding"))) {
     memset(&j->z, 0, sizeof(j->z));
     if(deflateInit2(&j->z, 1, Z_DEFLATED, 16 + 11, 4,
