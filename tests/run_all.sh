@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# run_all.sh -- the whole test suite, as `make test` and CI run it.
+#
+# 1. normal build: unit tests (ctest), store conformance on SQLite and on a
+#    throwaway PostgreSQL, fake-upstream protocol smoke, openai-SDK
+#    real-client tests, pool/admin integration tests, gemctl-tui in tmux and
+#    its CLI mode, web console unit tests (vitest) and browser end-to-end
+#    tests (playwright-core + Debian chromium);
+# 2. ASan+UBSan build: unit tests, store, openai-SDK, integration and TUI
+#    suites again, with every sanitizer report collected and failing the run;
+# 3. short fuzzing runs (clang libFuzzer, about a minute in total).
+# Set QUICK=1 to skip the sanitizer and fuzz stages.  Prints
+# "N passed, N failed" (suites) as its last line; exits non-zero on failure.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+JOBS=$(nproc 2>/dev/null || echo 2)
+pass=0; fail=0; failed=()
+log_dir=$(mktemp -d /tmp/gemgate-tests.XXXXXX)
+
+suite() {   # name command...
+    local name=$1; shift
+    echo
+    echo "=================== $name"
+    local t0=$SECONDS
+    if "$@"; then
+        pass=$((pass + 1)); echo "--- $name: ok ($((SECONDS - t0)) s)"
+    else
+        fail=$((fail + 1)); failed+=("$name"); echo "--- $name: FAILED ($((SECONDS - t0)) s)"
+    fi
+}
+
+build() {   # dir extra-cmake-args...
+    local dir=$1; shift
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null && cmake --build "$dir" -j"$JOBS" 2>&1 | grep -Ev '^\[|^-- ' ; return "${PIPESTATUS[0]}"
+}
+
+npm_ci() { (cd "$1" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); }
+
+node_suite() {   # build-dir dir
+    (cd "$2" && GEMGATE_BUILD_DIR="$repo/$1" node --test --test-concurrency=1 ./*.test.mjs)
+}
+
+stage_normal() {
+    suite "build" build build
+    suite "unit (ctest)" ctest --test-dir build --output-on-failure
+    suite "store: sqlite + postgresql" tests/run_store_tests.sh build/tests/unit/test_store
+    suite "fake upstream protocol smoke" tests/fake_upstream/smoke.sh build/tests/fake_upstream/fake_upstream
+    npm_ci tests/node
+    suite "openai SDK + integration (node)" node_suite build tests/node
+    suite "integration (shell)" tests/integration/run.sh build
+    suite "gemctl-tui in tmux" env GEMGATE_BUILD_DIR="$repo/build" tests/tui/run.sh
+    suite "gemctl-tui CLI mode" env GEMGATE_BUILD_DIR="$repo/build" tests/tui/cli.sh
+    npm_ci web
+    suite "web console unit tests (vitest)" bash -c 'cd web && npx vitest run'
+    npm_ci tests/e2e
+    suite "web console in chromium (playwright)" node_suite build tests/e2e
+}
+
+stage_asan() {
+    export ASAN_OPTIONS="log_path=$log_dir/asan:detect_leaks=1:abort_on_error=0:halt_on_error=1"
+    export UBSAN_OPTIONS="log_path=$log_dir/ubsan:print_stacktrace=1:halt_on_error=1"
+    suite "build (ASan+UBSan)" build build-asan -DGEM_SANITIZE=ON -DGEM_BUILD_WEB=OFF
+    suite "unit (ASan+UBSan)" ctest --test-dir build-asan --output-on-failure
+    suite "store (ASan+UBSan)" tests/run_store_tests.sh build-asan/tests/unit/test_store
+    suite "openai SDK + integration (ASan+UBSan)" node_suite build-asan tests/node
+    suite "integration shell (ASan+UBSan)" tests/integration/run.sh build-asan
+    suite "gemctl-tui (ASan+UBSan)" env GEMGATE_BUILD_DIR="$repo/build-asan" tests/tui/run.sh
+    suite "gemctl-tui CLI (ASan+UBSan)" env GEMGATE_BUILD_DIR="$repo/build-asan" tests/tui/cli.sh
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+    suite "no sanitizer reports" check_sanitizer_logs
+}
+
+check_sanitizer_logs() {
+    local f found=0
+    for f in "$log_dir"/asan* "$log_dir"/ubsan*; do
+        [ -e "$f" ] || continue
+        found=1
+        echo "sanitizer report $f:"; head -40 "$f"
+    done
+    [ $found = 0 ]
+}
+
+stage_fuzz() {
+    [ -x tests/fuzz/run.sh ] || return 0
+    suite "fuzz (libFuzzer, short)" tests/fuzz/run.sh short
+}
+
+stage_normal
+if [ -z "${QUICK:-}" ]; then
+    stage_asan
+    stage_fuzz
+fi
+rm -rf "$log_dir"
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "failed suites:"; printf '  %s\n' "${failed[@]}"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
