@@ -51,7 +51,7 @@ const struct keydef keytab[] = {
     { ACT_LOG_CLEAR, V_LOG,  8,  { KC(KEY_F(8)), 'c', 0 },        "Clear",   "clear the log" },
     /* import */
     { ACT_IMP_FILE,  V_IMP,  2,  { KC(KEY_F(2)), 0, 0 },          "File",    "import a file (asks for its path)" },
-    { ACT_IMP_SUBMIT, V_IMP, 5,  { KC(KEY_F(5)), CTRL('s'), 0 },  "Submit",  "import the text typed or pasted above" },
+    { ACT_IMP_SUBMIT, V_IMP, 5,  { KC(KEY_F(5)), 0, 0 },          "Submit",  "import the text typed or pasted above" },
     { ACT_IMP_CLEAR, V_IMP,  6,  { KC(KEY_F(6)), 0, 0 },          "Clear",   "clear the text / close the report" },
 };
 const size_t keytab_n = sizeof(keytab) / sizeof(keytab[0]);

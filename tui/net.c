@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gg_time.h"
+#include "text.h"
 #include "tui.h"
 
 #define AUTH_RETRY_MS 30000
@@ -156,15 +157,15 @@ void net_status_text(struct app *a, int64_t now, char *out, size_t n, enum role 
         memcpy(head, a->conn_detail, hl);
         head[hl] = '\0';
         if (a->ov_inflight && secs == 0)
-            snprintf(out, n, "%s \xe2\x80\x94 retrying now%s%s%s", head, why ? " (" : "",
+            snprintf(out, n, "%s %s retrying now%s%s%s", head, tx_dash(), why ? " (" : "",
                      why ? why + 2 : "", why ? ")" : "");
         else
-            snprintf(out, n, "%s \xe2\x80\x94 retrying in %lds%s%s%s", head, secs, why ? " (" : "",
+            snprintf(out, n, "%s %s retrying in %lds%s%s%s", head, tx_dash(), secs, why ? " (" : "",
                      why ? why + 2 : "", why ? ")" : "");
         return;
     }
     case CONN_AUTH:
-        snprintf(out, n, "admin key rejected (401) \xe2\x80\x94 %s; retrying in %lds",
+        snprintf(out, n, "admin key rejected (401) %s %s; retrying in %lds", tx_dash(),
                  a->cli.key ? "check --key / GEMGATE_ADMIN_KEY" : "no key given (--key, GEMGATE_ADMIN_KEY or tui.conf)",
                  secs);
         return;

@@ -8,7 +8,6 @@
  * pipe with a timeout computed from the next refresh due.
  */
 #include <errno.h>
-#include <langinfo.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -368,12 +367,8 @@ int screen_run(struct app *a)
 
 void screen_hline(WINDOW *win, int y, int w, int attr)
 {
-    static int utf8 = -1;
+    bool utf8 = tx_utf8();
     char buf[3 * 1000 + 1];
-    if (utf8 < 0) {
-        const char *cs = nl_langinfo(CODESET);
-        utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
-    }
     if (w > 1000)
         w = 1000;
     size_t o = 0;

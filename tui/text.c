@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE 700
 #include "text.h"
 
+#include <langinfo.h>
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
@@ -243,4 +244,19 @@ size_t tx_next_char(const char *s, size_t len, size_t pos)
     while (pos < len && ((unsigned char)s[pos] & 0xC0) == 0x80)
         pos++;
     return pos;
+}
+
+bool tx_utf8(void)
+{
+    static int utf8 = -1;
+    if (utf8 < 0) {
+        const char *cs = nl_langinfo(CODESET);
+        utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+    }
+    return utf8;
+}
+
+const char *tx_dash(void)
+{
+    return tx_utf8() ? "\xe2\x80\x94" : "-";
 }

@@ -34,6 +34,11 @@ void tx_until(int64_t until_ms, int64_t now_ms, char *out, size_t n);
 /* Case-insensitive (ASCII) substring test; empty needle matches. */
 bool tx_icontains(const char *hay, const char *needle);
 
+/* Is the current locale UTF-8?  (cached after the first call) */
+bool tx_utf8(void);
+/* "\u2014" in UTF-8 locales, else "-". */
+const char *tx_dash(void);
+
 /* UTF-8 aware cursor moves in a byte string: offset of the previous /
  * next character boundary from pos. */
 size_t tx_prev_char(const char *s, size_t pos);

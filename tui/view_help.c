@@ -11,7 +11,7 @@
 static bool help_line(size_t i, char *out, size_t n, enum role *role)
 {
     static const struct { unsigned views; const char *title; } groups[] = {
-        { V_ALL, "Everywhere" }, { V_ACC, "Accounts view (1)" }, { V_LOG, "Live log view (2)" },
+        { V_ALL, "All views (Import: only F-keys, Tab, Esc, PgUp/PgDn)" }, { V_ACC, "Accounts view (1)" }, { V_LOG, "Live log view (2)" },
         { V_IMP, "Import view (3): letters type text; F-keys, Tab and Esc act" },
     };
     size_t k = 0;
@@ -35,6 +35,12 @@ static bool help_line(size_t i, char *out, size_t n, enum role *role)
                 if (!d->keys[j] || d->keys[j] == '\r')
                     continue;
                 keys_name(d->keys[j], nm, sizeof(nm));
+                if (j > 0 && d->keys[j - 1]) {
+                    char prev[16];
+                    keys_name(d->keys[j - 1], prev, sizeof(prev));
+                    if (strcmp(prev, nm) == 0)
+                        continue; /* KEY_ENTER and \n are both "Enter" */
+                }
                 if (keys[0])
                     strncat(keys, " ", sizeof(keys) - strlen(keys) - 1);
                 strncat(keys, nm, sizeof(keys) - strlen(keys) - 1);

@@ -347,7 +347,7 @@ bool imp_text_key(struct app *a, int key, bool is_code)
             return true;
         }
     }
-    if (key == ESC || key == '\t' || key == 19 /* ^S */ || key == 12 /* ^L */)
+    if (key == ESC || key == '\t' || key == 12 /* ^L */)
         return false;
     if (key == 127 || key == 8)
         return imp_text_key(a, KEY_BACKSPACE, true);

@@ -223,6 +223,22 @@ keys main q
 check "q quits and restores the terminal" wait_screen main 'TUI-EXITED rc=0' 5
 check "terminal left in normal mode (no alternate screen)" bash -c '! tmux -u -L '"$SOCK"' display -p -t main "#{alternate_on}" | grep -q 1'
 
+# ---- 11. locked out (fresh daemon: the lock-out is per client IP) -------
+if stack_start >/dev/null 2>&1; then
+  for i in 1 2 3 4 5 6; do
+    curl -s -o /dev/null -H "Authorization: Bearer wrong-$i" "$GG_URL/api/admin/overview"
+  done
+  tui_start locked "$GG_ADMIN_KEY"
+  check "locked out: clear message with the wait" wait_screen locked "locked out, retry in [0-9]+s" 10
+  # SIGTERM: the handler ends the loop and the terminal is restored
+  tui_pid=$(pgrep -P "$(T display -p -t locked "#{pane_pid}")" | head -1)
+  [[ -n $tui_pid ]] && kill -TERM "$tui_pid"
+  check "SIGTERM: exits with 143 and restores the terminal" wait_screen locked "TUI-EXITED rc=143" 5
+  stack_stop >/dev/null 2>&1
+else
+  fail "second stack_start"
+fi
+
 # ---- sanitizer reports ----------------------------------------------------
 reports=$(ls "$WORK"/asan.* "$WORK"/ubsan.* 2>/dev/null)
 if [[ -n $reports ]]; then
