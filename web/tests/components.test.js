@@ -14,7 +14,7 @@ describe('ImportReport', () => {
         { index: 0, line: 1, result: 'created', id: 7, name: 'a' },
         { index: 1, line: 2, result: 'updated', id: 3, name: 'b' },
         { index: 2, line: 3, result: 'rejected', reason: 'csesidx: must be decimal digits' },
-        { index: 3, result: 'created', id: 8, name: 'json-entry' },
+        { index: 3, line: 0, result: 'created', id: 8, name: 'json-entry' },
       ],
     }
     const w = mount(ImportReport, { props: { report } })
@@ -27,7 +27,7 @@ describe('ImportReport', () => {
     expect(rej.text()).toContain('3')
     expect(rej.text()).toContain('csesidx: must be decimal digits')
     expect(rows[0].text()).toContain('#7')
-    expect(rows[3].text()).toContain('#4') // JSON entries have no line: index+1
+    expect(rows[3].find('td').text()).toBe('#4') // JSON entries have no line: index+1
   })
   it('shows a placeholder for an empty report', () => {
     const w = mount(ImportReport, { props: { report: { created: 0, updated: 0, rejected: 0, entries: [] } } })
