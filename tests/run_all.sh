@@ -47,7 +47,7 @@ stage_normal() {
     suite "store: sqlite + postgresql" tests/run_store_tests.sh build/tests/unit/test_store
     suite "fake upstream protocol smoke" tests/fake_upstream/smoke.sh build/tests/fake_upstream/fake_upstream
     npm_ci tests/node
-    suite "openai SDK + integration (node)" node_suite build tests/node
+    suite "openai SDK + pool + admin (node; SQLite and PostgreSQL)" tests/node/run.sh build
     suite "integration (shell)" tests/integration/run.sh build
     suite "gemctl-tui in tmux" env GEMGATE_BUILD_DIR="$repo/build" tests/tui/run.sh
     suite "gemctl-tui CLI mode" env GEMGATE_BUILD_DIR="$repo/build" tests/tui/cli.sh
@@ -63,7 +63,7 @@ stage_asan() {
     suite "build (ASan+UBSan)" build build-asan -DGEM_SANITIZE=ON -DGEM_BUILD_WEB=OFF
     suite "unit (ASan+UBSan)" ctest --test-dir build-asan --output-on-failure
     suite "store (ASan+UBSan)" tests/run_store_tests.sh build-asan/tests/unit/test_store
-    suite "openai SDK + integration (ASan+UBSan)" node_suite build-asan tests/node
+    suite "openai SDK + pool + admin (ASan+UBSan)" tests/node/run.sh build-asan
     suite "integration shell (ASan+UBSan)" tests/integration/run.sh build-asan
     suite "gemctl-tui (ASan+UBSan)" env GEMGATE_BUILD_DIR="$repo/build-asan" tests/tui/run.sh
     suite "gemctl-tui CLI (ASan+UBSan)" env GEMGATE_BUILD_DIR="$repo/build-asan" tests/tui/cli.sh
