@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "cluster.h"
 #include "call.h"
 #include "config.h"
 #include "gg_log.h"
@@ -716,6 +717,10 @@ enum MHD_Result admin_readyz(struct http_req *r)
     bool ready = store_ok && act > 0;
     cJSON_AddStringToObject(o, "status", ready ? "ready" : "not_ready");
     cJSON_AddBoolToObject(o, "store", store_ok);
+    if (cluster_enabled())
+        cJSON_AddBoolToObject(o, "cluster_sync", cluster_ok());
+    cJSON_AddNumberToObject(o, "queued_writes", (double)storeq_depth(sq));
+    cJSON_AddNumberToObject(o, "dropped_writes", (double)storeq_dropped(sq));
     cJSON_AddNumberToObject(o, "usable_accounts", act);
     if (!store_ok)
         cJSON_AddStringToObject(o, "reason", "store unreachable (serving from memory)");

@@ -10,6 +10,7 @@
 
 #include "admin.h"
 #include "auth.h"
+#include "cluster.h"
 #include "config.h"
 #include "gg_log.h"
 #include "gg_time.h"
@@ -210,6 +211,8 @@ int main(int argc, char **argv)
     if (load_accounts() != 0)
         goto out;
     auth_reload(store);
+    if (cluster_start(cfg.database_url, store) != 0)
+        GG_WARN("cluster: cannot start the change listener");
     sessions_init(store, queue);
     reqlog_init(queue);
     admin_init(store, queue);
@@ -271,6 +274,7 @@ int main(int argc, char **argv)
 out_up:
     upstream_stop();
 out:
+    cluster_stop();
     if (queue)
         storeq_stop(queue, 5000);
     sessions_shutdown();

@@ -13,11 +13,21 @@
 #include "gg_util.h"
 #include "store.h"
 
+#define CALL_EXCLUDE_MAX 256
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct account **accts;   /* sorted: env first, then by id */
 static size_t n_accts, cap_accts;
 static size_t rr_next;
 static pool_change_cb change_cb;
+static pool_lease_take_fn lease_take;
+static pool_lease_release_fn lease_release;
+
+void pool_set_lease_hooks(pool_lease_take_fn take, pool_lease_release_fn release)
+{
+    lease_take = take;
+    lease_release = release;
+}
 
 static const char *const status_names[] = {"active", "cooldown", "expired", "disabled"};
 
@@ -215,6 +225,69 @@ int pool_update(const struct store_account *row)
     return a ? 0 : -1;
 }
 
+int pool_sync_row(const struct store_account *row)
+{
+    pthread_mutex_lock(&lock);
+    struct account *a = find_locked(row->id);
+    if (!a) {
+        pthread_mutex_unlock(&lock);
+        int rc = pool_add(row, false);
+        if (rc == 0 && change_cb) {
+            struct account *n = pool_get(row->id);
+            if (n) {
+                change_cb(n, false);
+                pool_put(n);
+            }
+        }
+        return rc == 0 ? 1 : -1;
+    }
+    enum acct_status st = a->status;
+    bool act = a->is_active;
+    int64_t until = a->until_ms;
+    char reason[160];
+    snprintf(reason, sizeof(reason), "%s", a->reason);
+    uint64_t gen = a->cred_gen;
+    int64_t rt = a->requests_total, et = a->errors_total, lu = a->last_used_at;
+    fill_from_row(a, row);
+    /* counters are per instance; keep the larger view */
+    if (rt > a->requests_total) a->requests_total = rt;
+    if (et > a->errors_total) a->errors_total = et;
+    if (lu > a->last_used_at) a->last_used_at = lu;
+    bool changed = st != a->status || act != a->is_active || until != a->until_ms ||
+                   strcmp(reason, a->reason) != 0 || gen != a->cred_gen;
+    a->refs++;
+    pthread_mutex_unlock(&lock);
+    if (changed)
+        GG_INFO("account %lld synced from the store: %s%s%s", (long long)a->id, status_names[a->status],
+                a->reason[0] ? " - " : "", a->reason);
+    pool_put(a);
+    return changed ? 1 : 0;
+}
+
+int pool_retain(const int64_t *ids, size_t n)
+{
+    int removed = 0;
+    for (;;) {
+        int64_t victim = -1;
+        pthread_mutex_lock(&lock);
+        for (size_t i = 0; i < n_accts && victim < 0; i++) {
+            if (accts[i]->from_env)
+                continue;
+            bool keep = false;
+            for (size_t k = 0; k < n && !keep; k++)
+                keep = ids[k] == accts[i]->id;
+            if (!keep)
+                victim = accts[i]->id;
+        }
+        pthread_mutex_unlock(&lock);
+        if (victim < 0)
+            break;
+        pool_remove(victim);
+        removed++;
+    }
+    return removed;
+}
+
 int pool_fill_row(int64_t id, struct store_account *row)
 {
     pthread_mutex_lock(&lock);
@@ -295,7 +368,65 @@ static bool usable(const struct account *a, int64_t now)
     return true;
 }
 
+static struct account *acquire_local(const int64_t *exclude, int nex, int *retry_after_s,
+                                     bool *all_rate_limited);
+
+/* Cross-instance limit: hold a lease slot for a picked account, or give it
+ * back and try the next one.  Called without the pool lock. */
+static bool take_lease(struct account *a)
+{
+    if (!lease_take || cfg.account_max_concurrency <= 0 || a->from_env)
+        return true;
+    int slot = lease_take(a->id, (int)cfg.account_max_concurrency);
+    if (slot == -2)
+        return true; /* leases unavailable: the local limit still holds */
+    if (slot < 0)
+        return false;
+    pthread_mutex_lock(&lock);
+    if (a->n_lease < 64)
+        a->lease_slots[a->n_lease++] = slot;
+    pthread_mutex_unlock(&lock);
+    return true;
+}
+
+static void undo_acquire(struct account *a)
+{
+    pthread_mutex_lock(&lock);
+    a->inflight--;
+    a->requests_today--;
+    a->requests_total--;
+    bool dead = --a->refs == 0;
+    pthread_mutex_unlock(&lock);
+    if (dead)
+        free_account(a);
+}
+
 struct account *pool_acquire(const int64_t *exclude, int nex, int *retry_after_s, bool *all_rate_limited)
+{
+    int64_t ex[CALL_EXCLUDE_MAX];
+    int n = nex < CALL_EXCLUDE_MAX ? nex : CALL_EXCLUDE_MAX;
+    memcpy(ex, exclude, (size_t)n * sizeof(*ex));
+    for (;;) {
+        struct account *a = acquire_local(ex, n, retry_after_s, all_rate_limited);
+        if (!a && n > nex) {
+            /* the rest are busy on other instances */
+            *retry_after_s = 1;
+            *all_rate_limited = false;
+        }
+        if (!a || take_lease(a))
+            return a;
+        undo_acquire(a);
+        if (n >= CALL_EXCLUDE_MAX) {
+            *retry_after_s = 1;
+            *all_rate_limited = false;
+            return NULL;
+        }
+        ex[n++] = a->id;
+    }
+}
+
+static struct account *acquire_local(const int64_t *exclude, int nex, int *retry_after_s,
+                                     bool *all_rate_limited)
 {
     int64_t now = gg_now_ms();
     struct account *best = NULL;
@@ -382,6 +513,10 @@ struct account *pool_acquire_id(int64_t id, bool any_state)
         a->requests_total++;
     }
     pthread_mutex_unlock(&lock);
+    if (a && !any_state && !take_lease(a)) {
+        undo_acquire(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -417,6 +552,12 @@ void pool_release(struct account *a)
 {
     if (!a)
         return;
+    pthread_mutex_lock(&lock);
+    int slot = a->n_lease > 0 ? a->lease_slots[--a->n_lease] : -1;
+    int64_t id = a->id;
+    pthread_mutex_unlock(&lock);
+    if (slot >= 0 && lease_release)
+        lease_release(id, slot);
     pthread_mutex_lock(&lock);
     a->inflight--;
     bool dead = --a->refs == 0;

@@ -25,6 +25,7 @@
 #define POOL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gg_buf.h"
@@ -66,6 +67,8 @@ struct account {
     int64_t requests_total, errors_total, requests_today, errors_today;
     int64_t today;              /* day number of the *_today counters */
     int inflight;
+    int lease_slots[64];        /* cross-instance slots held (cluster mode) */
+    int n_lease;
     struct { int64_t at; char kind[16]; char msg[120]; } last_errors[ACCT_LAST_ERRORS];
     int n_errors;
     /* upstream thread only */
@@ -97,6 +100,19 @@ int pool_update(const struct store_account *row);
  * pool's account, for persisting.  Returns -1 when unknown. */
 int pool_fill_row(int64_t id, struct store_account *row);
 int pool_remove(int64_t id);
+/* Apply a row read back from a shared store (another instance changed it):
+ * credentials, editable fields, the admin switch and the state.  Adds the
+ * account when unknown.  Local counters are kept.  Returns 1 when something
+ * visible changed, 0 when not, -1 on error. */
+int pool_sync_row(const struct store_account *row);
+/* Remove store-backed accounts whose id is not in ids[0..n) (reconcile). */
+int pool_retain(const int64_t *ids, size_t n);
+/* Lease hooks for cross-instance concurrency limits (cluster.c).  take
+ * returns a slot >= 0, -1 when every slot is held elsewhere, -2 when leases
+ * are unavailable (then only the local limit applies). */
+typedef int (*pool_lease_take_fn)(int64_t account_id, int limit);
+typedef void (*pool_lease_release_fn)(int64_t account_id, int slot);
+void pool_set_lease_hooks(pool_lease_take_fn take, pool_lease_release_fn release);
 struct account *pool_get(int64_t id);       /* +ref or NULL */
 void pool_put(struct account *a);           /* -ref */
 

@@ -101,7 +101,43 @@ export async function startStack(opts = {}) {
     try { json = JSON.parse(t); } catch { /* not JSON */ }
     return { status: r.status, headers: r.headers, json, text: t };
   };
+  // A second gemgated on the same fake (and, with DATABASE_URL, the same
+  // database): for multi-instance tests.
+  s.peers = [];
+  s.startPeer = async (env = {}) => {
+    const pdir = mkdtempSync(join(dir, 'peer-'));
+    const portFile = join(pdir, 'gw.port');
+    const log = openSync(join(pdir, 'gemgated.log'), 'a');
+    const penv = {
+      PATH: process.env.PATH, HOME: process.env.HOME || '/tmp',
+      ASAN_OPTIONS: process.env.ASAN_OPTIONS || '', UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || '',
+      TSAN_OPTIONS: process.env.TSAN_OPTIONS || '',
+      HOST: '127.0.0.1', PORT: '0', PORT_FILE: portFile, DATA_DIR: join(pdir, 'data'),
+      API_KEY: apiKey, ADMIN_KEY: adminKey, GEMINI_AUTH_URL: fakeUrl, GEMINI_API_URL: fakeUrl,
+      LOG_LEVEL: process.env.GG_LOG_LEVEL || 'info', ...(opts.env || {}), ...env,
+    };
+    const proc = spawn(join(buildDir, 'daemon/gemgated'), [], { cwd: pdir, env: penv, stdio: ['ignore', log, log] });
+    const port = await waitFile(portFile, 20000);
+    const peer = {
+      url: `http://127.0.0.1:${port}`, proc,
+      logs: () => { try { return readFileSync(join(pdir, 'gemgated.log'), 'utf8'); } catch { return ''; } },
+      stop: async () => { proc.kill('SIGTERM'); return waitExit(proc, 15000); },
+      admin: async (method, path, body) => {
+        const r = await fetch(peer.url + '/api/admin' + path, {
+          method, headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const t = await r.text();
+        let json = null;
+        try { json = JSON.parse(t); } catch { /* not JSON */ }
+        return { status: r.status, json, text: t };
+      },
+    };
+    s.peers.push(peer);
+    return peer;
+  };
   s.stop = async () => {
+    for (const p of s.peers) await p.stop();
     await s.stopGw();
     fake.kill('SIGTERM');
     await waitExit(fake, 5000);
