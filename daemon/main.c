@@ -117,7 +117,27 @@ static void reload(void)
     }
     struct settings fresh = cfg;
     cfg = keep;
-    /* swap the reloadable fields */
+    /* log what changes (secrets only by name), then swap the reloadable fields */
+#define SAME_STR(a, b) (((a) == NULL && (b) == NULL) || ((a) && (b) && strcmp((a), (b)) == 0))
+#define NOTE_S(name, f, secret) do { if (!SAME_STR(cfg.f, fresh.f)) { \
+        if (secret) GG_INFO("SIGHUP: %s changed", name); \
+        else GG_INFO("SIGHUP: %s '%s' -> '%s'", name, cfg.f ? cfg.f : "", fresh.f ? fresh.f : ""); \
+        changed++; } } while (0)
+#define NOTE_I(name, f) do { if (cfg.f != fresh.f) { \
+        GG_INFO("SIGHUP: %s %lld -> %lld", name, (long long)cfg.f, (long long)fresh.f); changed++; } } while (0)
+    int changed = 0;
+    NOTE_S("API_KEY", api_key, 1); NOTE_S("ADMIN_KEY", admin_key, 1); NOTE_S("MODEL_MAP", model_map, 0);
+    NOTE_S("CORS_ORIGINS", cors_origins, 0); NOTE_S("LOG_LEVEL", log_level, 0);
+    NOTE_S("LANGUAGE_CODE", language_code, 0); NOTE_S("TIME_ZONE", time_zone, 0);
+    NOTE_I("PING_INTERVAL", ping_interval); NOTE_I("THINKING", thinking); NOTE_I("MAX_RETRIES", max_retries);
+    NOTE_I("POOL_STRATEGY", strategy); NOTE_I("ACCOUNT_MAX_CONCURRENCY", account_max_concurrency);
+    NOTE_I("SESSION_TTL", session_ttl); NOTE_I("COOLDOWN_429", cooldown_429);
+    NOTE_I("COOLDOWN_429_MAX", cooldown_429_max); NOTE_I("COOLDOWN_ERROR", cooldown_error);
+    NOTE_I("LOG_RETENTION_DAYS", log_retention_days); NOTE_I("RATE_LIMIT_RPM", rate_limit_rpm);
+    NOTE_I("IMAGE_OUTPUT", image_output);
+#undef NOTE_S
+#undef NOTE_I
+#undef SAME_STR
 #define SWAPS(f) do { char *t = cfg.f; cfg.f = fresh.f; fresh.f = t; } while (0)
     SWAPS(api_key); SWAPS(admin_key); SWAPS(model_map); SWAPS(cors_origins); SWAPS(log_level);
     SWAPS(language_code); SWAPS(time_zone);
@@ -134,6 +154,7 @@ static void reload(void)
     cfg.log_retention_days = fresh.log_retention_days;
     cfg.rate_limit_rpm = fresh.rate_limit_rpm;
     cfg.image_output = fresh.image_output;
+    gg_log_level = gg_log_parse_level(cfg.log_level) >= 0 ? gg_log_parse_level(cfg.log_level) : gg_log_level;
     struct settings tmp = cfg;
     cfg = fresh;
     config_free();
@@ -141,7 +162,8 @@ static void reload(void)
     auth_reload(store);
     if (models_set_map(cfg.model_map, err, sizeof(err)) != 0)
         GG_ERROR("SIGHUP: %s", err);
-    GG_INFO("SIGHUP: reloaded keys, pool strategy and limits");
+    GG_INFO("SIGHUP: reloaded (%d setting%s changed; immutable settings such as PORT need a restart)",
+            changed, changed == 1 ? "" : "s");
 }
 
 int main(int argc, char **argv)
@@ -285,6 +307,6 @@ out:
     models_set_map(NULL, err, sizeof(err));
     config_free();
     curl_global_cleanup();
-    GG_INFO("bye");
+    GG_INFO("bye (exit %d)", rc);
     return rc;
 }
