@@ -29,8 +29,10 @@ endif()
 # Checked at install time: web/dist is usually built after configuring.
 install(CODE "
   if(EXISTS \"${GG_WEB_DIST}/index.html\")
+    # resolve a symlinked web/dist, or the symlink itself would be installed
+    file(REAL_PATH \"${GG_WEB_DIST}\" _gg_web)
     file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/share/gemgate/web\" TYPE DIRECTORY
-         FILES \"${GG_WEB_DIST}/\")
+         FILES \"\${_gg_web}/\")
   else()
     message(WARNING \"gemgate: web/dist/index.html not found -- the web console is NOT installed \"
                     \"(run `make web` first); /admin will answer 404\")
