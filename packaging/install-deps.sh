@@ -9,7 +9,8 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev
             libsqlite3-dev libpq-dev libssl-dev libncurses-dev zlib1g-dev ca-certificates)
-TEST_PKGS=(clang libclang-rt-14-dev postgresql-15 tmux chromium curl procps util-linux sqlite3 bc)
+TEST_PKGS=(clang libclang-rt-14-dev postgresql-15 tmux chromium curl procps util-linux sqlite3 bc
+           dpkg-dev man-db)   # dpkg-dev: dpkg-shlibdeps for the .deb test (tests/integration/t_deb.sh)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")
