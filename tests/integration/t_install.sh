@@ -126,6 +126,8 @@ for m in man8/gemgated.8 man1/gemctl-tui.1; do
         check "$m: has .TH/.SH NAME" bash -c "grep -q '^\.TH' '$f' && grep -q '^\.SH NAME' '$f'"
     fi
 done
+ver=$("$D/usr/bin/gemgated" --version | awk '{print $2}')
+check "gemgated.8 names version $ver" grep -q "^\.TH GEMGATED 8 .*\"gemgate $ver\"" "$D/usr/share/man/man8/gemgated.8"
 if command -v man >/dev/null; then
     check "man finds gemgated(8) under the installed MANPATH" \
         bash -c "MANPATH='$D/usr/share/man' man -w 8 gemgated | grep -q '$D/usr/share/man/man8/gemgated.8'"
