@@ -136,11 +136,16 @@ fi
 # ---- 4. every setting documented; the sample config parses -------------------------
 "$D/usr/bin/gemgated" --help | awk '/^  [A-Z][A-Z0-9_]* /{print $1}' | sort >"$T/help.keys"
 sed -n 's/^#\{0,1\}\([A-Z][A-Z0-9_]*\)=.*/\1/p' "$D/etc/gemgate/gemgate.env" | sort >"$T/env.keys"
-sed -n 's/^\.B \([A-Z][A-Z0-9_]*\)$/\1/p' "$D/usr/share/man/man8/gemgated.8" | sort -u >"$T/man.keys"
+sed -n '/^\.SH CONFIGURATION/,/^\.SH SIGNALS/s/^\.B \([A-Z][A-Z0-9_]*\)$/\1/p' "$D/usr/share/man/man8/gemgated.8" | sort -u >"$T/man.keys"
 check "--help lists settings ($(wc -l <"$T/help.keys"))" test "$(wc -l <"$T/help.keys")" -ge 40
-check "gemgate.env lists exactly the --help settings" diff -u "$T/help.keys" "$T/env.keys"
+# strict: every setting of the binary is in the sample config and the man page;
+# lenient the other way (a note), so docs may land just before the code.
+check "gemgate.env lists every --help setting" \
+    bash -c "comm -23 '$T/help.keys' '$T/env.keys' | sed 's/^/       missing from gemgate.env: /' | { ! grep .; }"
 check "gemgated.8 documents every --help setting" \
-    bash -c "comm -23 '$T/help.keys' '$T/man.keys' | sed 's/^/       undocumented: /' | { ! grep .; }"
+    bash -c "comm -23 '$T/help.keys' '$T/man.keys' | sed 's/^/       undocumented in gemgated.8: /' | { ! grep .; }"
+extra=$(comm -13 "$T/help.keys" <(sort -u "$T/env.keys" "$T/man.keys") | tr '\n' ' ')
+[ -n "$extra" ] && echo "  note documented but unknown to this binary: $extra"
 asan_env=()
 [ -n "${ASAN_OPTIONS:-}" ] && asan_env+=("ASAN_OPTIONS=$ASAN_OPTIONS")
 [ -n "${UBSAN_OPTIONS:-}" ] && asan_env+=("UBSAN_OPTIONS=$UBSAN_OPTIONS")
