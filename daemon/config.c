@@ -64,6 +64,10 @@ static const struct gg_cfg_entry table[] = {
     I("RATE_LIMIT_RPM", rate_limit_rpm, "0", 0, 10000000, GG_CFG_RELOAD, "requests per minute per API key (0 = off)"),
     E("IMAGE_OUTPUT", image_output, "base64", image_choices, GG_CFG_RELOAD, "generated images as data URLs or gateway URLs"),
     I("IMAGE_MAX_BYTES", image_max_bytes, "20971520", 1024, 1LL << 30, 0, "largest attachment fetched or accepted"),
+    B("FETCH_ALLOW_PRIVATE", fetch_allow_private, "false", GG_CFG_RELOAD, "let image URLs reach loopback/private addresses"),
+    I("FETCH_TIMEOUT", fetch_timeout, "30", 1, 600, GG_CFG_RELOAD, "seconds to fetch one image URL"),
+    I("IMAGE_URL_TTL", image_url_ttl, "3600", 60, 86400 * 7, GG_CFG_RELOAD, "seconds a generated image stays at its /images/ URL"),
+    S("PUBLIC_URL", public_url, NULL, GG_CFG_RELOAD, "base URL for /images/ links (default: http://<Host header>)"),
     I("SHUTDOWN_GRACE", shutdown_grace, "20", 0, 3600, 0, "seconds streams may finish after SIGTERM"),
     I("STOREQ_CAPACITY", storeq_capacity, "50000", 100, 10000000, 0, "queued store writes before dropping"),
 };

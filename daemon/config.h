@@ -48,6 +48,10 @@ struct settings {
     int64_t rate_limit_rpm;
     int image_output;
     int64_t image_max_bytes;
+    bool fetch_allow_private;
+    int64_t fetch_timeout;
+    int64_t image_url_ttl;
+    char *public_url;
     int64_t shutdown_grace;
     int64_t storeq_capacity;
 };

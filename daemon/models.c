@@ -13,6 +13,8 @@ static const struct model_info catalogue[] = {
     {"gemini-3-flash-preview", "gemini-3-flash-preview", TOOLS_SEARCH, false},
     {"gemini-3-pro-preview", "gemini-3-pro-preview", TOOLS_SEARCH, false},
     {"gemini-3.1-pro-preview", "gemini-3.1-pro-preview", TOOLS_SEARCH, false},
+    /* virtual: image generation only (protocol doc §4.1, Dreamy-rain) */
+    {"gemini-imagen", NULL, TOOLS_IMAGE, true},
 };
 #define NCAT (sizeof(catalogue) / sizeof(catalogue[0]))
 
@@ -53,13 +55,21 @@ int models_resolve(const char *requested, struct model_choice *out)
     char base[128];
     snprintf(base, sizeof(base), "%s", requested);
     unsigned add = 0, drop = 0;
-    size_t bl = strlen(base);
-    if (bl > 9 && strcmp(base + bl - 9, "-nosearch") == 0) {
-        base[bl - 9] = '\0';
-        drop = TOOLS_SEARCH;
-    } else if (bl > 7 && strcmp(base + bl - 7, "-search") == 0) {
-        base[bl - 7] = '\0';
-        add = TOOLS_SEARCH;
+    /* suffixes, combinable in any order: -image, -search, -nosearch */
+    for (;;) {
+        size_t bl = strlen(base);
+        if (bl > 9 && strcmp(base + bl - 9, "-nosearch") == 0) {
+            base[bl - 9] = '\0';
+            drop |= TOOLS_SEARCH;
+        } else if (bl > 7 && strcmp(base + bl - 7, "-search") == 0) {
+            base[bl - 7] = '\0';
+            add |= TOOLS_SEARCH;
+        } else if (bl > 6 && strcmp(base + bl - 6, "-image") == 0) {
+            base[bl - 6] = '\0';
+            add |= TOOLS_IMAGE;
+        } else {
+            break;
+        }
     }
     const struct model_info *m = find_exact(base);
     const char *target = NULL;
@@ -90,6 +100,33 @@ const struct model_info *models_list(size_t *n)
 {
     *n = NCAT;
     return catalogue;
+}
+
+/* base ids, then <id>-search and <id>-image of every chat model */
+static char listed_buf[NCAT * 3][64];
+static const char *listed[NCAT * 3];
+static size_t listed_n;
+static pthread_once_t listed_once = PTHREAD_ONCE_INIT;
+
+static void build_listed(void)
+{
+    for (size_t i = 0; i < NCAT; i++)
+        snprintf(listed_buf[listed_n++], sizeof(listed_buf[0]), "%s", catalogue[i].id);
+    for (size_t i = 0; i < NCAT; i++) {
+        if (catalogue[i].image_only)
+            continue;
+        snprintf(listed_buf[listed_n++], sizeof(listed_buf[0]), "%s-search", catalogue[i].id);
+        snprintf(listed_buf[listed_n++], sizeof(listed_buf[0]), "%s-image", catalogue[i].id);
+    }
+    for (size_t i = 0; i < listed_n; i++)
+        listed[i] = listed_buf[i];
+}
+
+const char *const *models_listed(size_t *n)
+{
+    pthread_once(&listed_once, build_listed);
+    *n = listed_n;
+    return listed;
 }
 
 void models_names(char *buf, size_t n)

@@ -3,8 +3,10 @@
  * models_resolve() maps a requested name to a catalogue model: exact ids
  * first, then MODEL_MAP entries (config), then built-in aliases for older or
  * OpenAI names (gpt-4o -> gemini-2.5-flash, gemini-pro -> gemini-2.5-pro,
- * ...).  An optional "-search" suffix enables web grounding explicitly and
- * "-nosearch" disables it.  Returns NULL for unknown names.  The result
+ * ...).  Suffixes, combinable in any order: "-search" enables web
+ * grounding explicitly, "-nosearch" disables it, "-image" adds image
+ * generation (imageGenerationSpec).  The virtual model "gemini-imagen" is
+ * image generation only (no modelId, no grounding).  Returns NULL for unknown names.  The result
  * points into static or long-lived storage; `*upgraded_from` is set to the
  * requested name's alias target when an alias applied (for logging).
  * models_set_map() parses MODEL_MAP ("a=b,c=d") and may be called again on
@@ -37,6 +39,9 @@ struct model_choice {
 
 int models_resolve(const char *requested, struct model_choice *out);  /* 0 or -1 unknown */
 const struct model_info *models_list(size_t *n);
+/* The ids /v1/models lists: the catalogue plus the -search and -image
+ * variants of every chat model (static storage). */
+const char *const *models_listed(size_t *n);
 int models_set_map(const char *spec, char *err, size_t errlen);
 /* Fill buf with a comma list of public ids (for error messages). */
 void models_names(char *buf, size_t n);
