@@ -41,6 +41,11 @@ void call_put(struct call *c)
     free(c->session_name);
     free(c->skip_detail);
     free(c->test_answer);
+    free(c->fetch_url);
+    for (size_t i = 0; i < c->n_gen; i++) {
+        free(c->gen[i].session);
+        free(c->gen[i].data);
+    }
     pthread_mutex_destroy(&c->mu);
     free(c);
 }

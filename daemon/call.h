@@ -35,9 +35,23 @@ enum call_phase {
     PH_FAILED,      /* error before any byte: err holds the envelope */
 };
 
-enum call_kind { CALL_CHAT = 0, CALL_TEST };
+enum call_kind { CALL_CHAT = 0, CALL_TEST, CALL_IMAGES };
 
 #define CALL_MAX_EXCLUDE 64
+#define CALL_MAX_UPLOADS 32     /* = openai.c MAX_ATTACHMENTS */
+#define CALL_MAX_GEN 16         /* generated files kept per answer */
+
+/* A generated file reported by the stream (`content.file`), de-duplicated
+ * by id, then described by widgetListSessionFileMetadata and downloaded. */
+struct gen_file {
+    char id[96];
+    char mime[64];
+    char *session;              /* the projects/... path from metadata, or NULL */
+    unsigned char *data;        /* downloaded bytes, owned */
+    size_t len;
+    int tries;
+    bool failed;
+};
 
 struct call {
     pthread_mutex_t mu;
@@ -55,6 +69,8 @@ struct call {
     char prev_key[65];                  /* conversation key of earlier messages */
     int64_t pref_account;               /* conversation's account or -1 */
     char *pref_session;                 /* conversation's upstream session */
+    bool images_url;                    /* CALL_IMAGES: response_format "url" */
+    char base_url[256];                 /* prefix of /images/ links */
 
     /* [mu] shared state */
     struct MHD_Connection *conn;
@@ -106,6 +122,18 @@ struct call {
     int64_t stream_start_ms, last_elem_ms;
     struct call *act_prev, *act_next;   /* active list */
     bool finished;
+    /* [up] attachments: fetch (before an account is taken) and upload (into
+     * each new session; file ids are per session, so a failover uploads
+     * again).  req.att[].data/len/mime of http(s) parts are written here. */
+    size_t att_i;                       /* next attachment to fetch / upload */
+    int fetch_hops;                     /* redirects followed so far */
+    char *fetch_url;                    /* current hop */
+    char file_ids[CALL_MAX_UPLOADS][96];
+    size_t n_file_ids;
+    /* [up] generated media */
+    struct gen_file gen[CALL_MAX_GEN];
+    size_t n_gen, gen_i;
+    int64_t retry_at_ms;                /* next download attempt (0 = none) */
 };
 
 struct call *call_new(enum call_kind kind);

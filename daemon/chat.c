@@ -118,38 +118,55 @@ static enum MHD_Result resumed(struct http_req *r)
     return ret;
 }
 
-enum MHD_Result chat_handle(struct http_req *r)
+/* Method, API key and rate limit; false when a reply was queued. */
+static bool admit(struct http_req *r, char key_id[24], enum MHD_Result *ret)
 {
-    if (r->call)
-        return resumed(r);
-    if (r->status)
-        return MHD_YES;
+    *ret = MHD_YES;
     if (strcmp(r->method, "POST") != 0) {
         struct oai_error e;
         oai_set_error(&e, 405, "invalid_request_error", NULL, "method_not_allowed",
                       "Method %s is not allowed on %s; use POST.", r->method, r->url);
-        return http_reply_oai_error(r, &e);
+        *ret = http_reply_oai_error(r, &e);
+        return false;
     }
-    char key_id[24];
     if (!chat_auth(r, key_id))
-        return MHD_YES;
+        return false;
     if (metrics_rate_limited(key_id)) {
         struct oai_error e;
         oai_set_error(&e, 429, "rate_limit_error", NULL, "rate_limit_exceeded",
                       "Rate limit reached for this API key (%lld requests per minute).", (long long)cfg.rate_limit_rpm);
         e.retry_after = 60;
-        return http_reply_oai_error(r, &e);
+        *ret = http_reply_oai_error(r, &e);
+        return false;
     }
-    struct call *c = call_new(CALL_CHAT);
-    if (!c)
-        return MHD_NO;
-    struct oai_error err;
-    if (oai_parse_chat(r->body.p ? r->body.p : "", r->body.len, &c->req, &err) != 0) {
-        call_put(c);
-        call_put(c);
-        metrics_request_done(NULL, err.status, 0, -1, "client");
-        return http_reply_oai_error(r, &err);
+    return true;
+}
+
+/* Prefix of gateway-served /images/ links: PUBLIC_URL, else the scheme
+ * (X-Forwarded-Proto) and Host the client used. */
+static void base_url(struct http_req *r, char *out, size_t n)
+{
+    if (cfg.public_url && *cfg.public_url) {
+        snprintf(out, n, "%s", cfg.public_url);
+        size_t l = strlen(out);
+        while (l > 0 && out[l - 1] == '/')
+            out[--l] = '\0';
+        return;
     }
+    const char *host = http_header(r, "Host");
+    const char *proto = http_header(r, "X-Forwarded-Proto");
+    bool ok = host && *host && strlen(host) < 200;
+    for (const char *p = host; ok && *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr(".-:[]_", *p)))
+            ok = false;
+    snprintf(out, n, "%s://%s", proto && strcmp(proto, "https") == 0 ? "https" : "http",
+             ok ? host : "localhost");
+}
+
+/* Fill the call's identity, suspend the connection and hand it over. */
+static enum MHD_Result submit(struct http_req *r, struct call *c, const char *key_id)
+{
     gg_buf_free(&r->body);
     snprintf(c->request_id, sizeof(c->request_id), "%s", r->request_id);
     char hex[33];
@@ -161,11 +178,12 @@ enum MHD_Result chat_handle(struct http_req *r)
     c->created_s = gg_now_ms() / 1000;
     c->t_start_us = r->t_start_us;
     c->conn = r->conn;
+    base_url(r, c->base_url, sizeof(c->base_url));
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     c->client_fd = ci ? ci->connect_fd : -1;
     if (c->req.model.upgraded)
         GG_INFO("[%s] model %s upgraded to %s", c->request_id, c->req.model_req, c->req.model.model->id);
-    if (c->req.first_new > 0) {
+    if (c->kind == CALL_CHAT && c->req.first_new > 0) {
         oai_conv_key(c->key_id, &c->req, c->req.first_new, NULL, 0, c->prev_key);
         int64_t aid;
         char *sess = NULL, *model = NULL;
@@ -190,6 +208,52 @@ enum MHD_Result chat_handle(struct http_req *r)
     pthread_mutex_unlock(&c->mu);
     upstream_submit(c);
     return MHD_YES;
+}
+
+enum MHD_Result chat_handle(struct http_req *r)
+{
+    if (r->call)
+        return resumed(r);
+    if (r->status)
+        return MHD_YES;
+    char key_id[24];
+    enum MHD_Result ret;
+    if (!admit(r, key_id, &ret))
+        return ret;
+    struct call *c = call_new(CALL_CHAT);
+    if (!c)
+        return MHD_NO;
+    struct oai_error err;
+    if (oai_parse_chat(r->body.p ? r->body.p : "", r->body.len, &c->req, &err) != 0) {
+        call_put(c);
+        call_put(c);
+        metrics_request_done(NULL, err.status, 0, -1, "client");
+        return http_reply_oai_error(r, &err);
+    }
+    return submit(r, c, key_id);
+}
+
+enum MHD_Result chat_images(struct http_req *r)
+{
+    if (r->call)
+        return resumed(r);
+    if (r->status)
+        return MHD_YES;
+    char key_id[24];
+    enum MHD_Result ret;
+    if (!admit(r, key_id, &ret))
+        return ret;
+    struct call *c = call_new(CALL_IMAGES);
+    if (!c)
+        return MHD_NO;
+    struct oai_error err;
+    if (oai_parse_images(r->body.p ? r->body.p : "", r->body.len, &c->req, &c->images_url, &err) != 0) {
+        call_put(c);
+        call_put(c);
+        metrics_request_done(NULL, err.status, 0, -1, "client");
+        return http_reply_oai_error(r, &err);
+    }
+    return submit(r, c, key_id);
 }
 
 void chat_completed(struct http_req *r, enum MHD_RequestTerminationCode toe)
@@ -233,10 +297,10 @@ void chat_completed(struct http_req *r, enum MHD_RequestTerminationCode toe)
     r->call = NULL;
 }
 
-static cJSON *model_json(const struct model_info *m)
+static cJSON *model_json(const char *id)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", m->id);
+    cJSON_AddStringToObject(o, "id", id);
     cJSON_AddStringToObject(o, "object", "model");
     cJSON_AddNumberToObject(o, "created", 1735689600);
     cJSON_AddStringToObject(o, "owned_by", "google");
@@ -254,12 +318,12 @@ enum MHD_Result chat_models(struct http_req *r)
     if (!chat_auth(r, key_id))
         return MHD_YES;
     size_t n;
-    const struct model_info *list = models_list(&n);
+    const char *const *list = models_listed(&n);
     if (strncmp(r->url, "/v1/models/", 11) == 0) {
         const char *id = r->url + 11;
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(list[i].id, id) == 0)
-                return http_reply_cjson(r, 200, model_json(&list[i]));
+        struct model_choice mc;
+        if (models_resolve(id, &mc) == 0)
+            return http_reply_cjson(r, 200, model_json(id));
         struct oai_error e;
         oai_set_error(&e, 404, "invalid_request_error", "model", "model_not_found",
                       "The model '%.100s' does not exist or you do not have access to it.", id);
@@ -269,6 +333,6 @@ enum MHD_Result chat_models(struct http_req *r)
     cJSON_AddStringToObject(root, "object", "list");
     cJSON *data = cJSON_AddArrayToObject(root, "data");
     for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(data, model_json(&list[i]));
+        cJSON_AddItemToArray(data, model_json(list[i]));
     return http_reply_cjson(r, 200, root);
 }

@@ -1,5 +1,7 @@
 /* chat.h -- the OpenAI endpoints: POST /v1/chat/completions (streamed or
- * not) and GET /v1/models[/{id}].  chat_handle() is called when the request
+ * not), POST /v1/images/generations (a non-streamed exchange with an image
+ * model whose generated files come back as b64_json or /images/ URLs) and
+ * GET /v1/models[/{id}].  chat_handle() is called when the request
  * body is complete and again each time the suspended connection is resumed
  * by the upstream thread; chat_completed() runs from MHD's
  * request-completed callback, cancels an unfinished upstream exchange, logs
@@ -12,6 +14,7 @@
 struct http_req;
 
 enum MHD_Result chat_handle(struct http_req *r);
+enum MHD_Result chat_images(struct http_req *r);
 enum MHD_Result chat_models(struct http_req *r);
 void chat_completed(struct http_req *r, enum MHD_RequestTerminationCode toe);
 /* Check the OpenAI API key; on failure queues the 401 and returns false. */

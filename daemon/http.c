@@ -16,6 +16,7 @@
 
 #include "admin.h"
 #include "chat.h"
+#include "media.h"
 #include "config.h"
 #include "gg_log.h"
 #include "gg_time.h"
@@ -23,7 +24,7 @@
 #include "metrics.h"
 #include "openai.h"
 
-enum { R_NONE = 0, R_CHAT, R_MODELS, R_MODEL, R_HEALTH, R_READY, R_METRICS, R_ADMIN, R_STATIC, R_NOTFOUND,
+enum { R_NONE = 0, R_CHAT, R_IMAGES, R_MEDIA, R_MODELS, R_MODEL, R_HEALTH, R_READY, R_METRICS, R_ADMIN, R_STATIC, R_NOTFOUND,
        R_OPTIONS, R_ROOT };
 
 static struct MHD_Daemon *daemon_h;
@@ -246,6 +247,10 @@ static int route_of(const char *method, const char *url)
     if (strcmp(url, "/v1/chat/completions") == 0 || strcmp(url, "/chat/completions") == 0 ||
         strcmp(url, "/hf/v1/chat/completions") == 0)
         return R_CHAT;
+    if (strcmp(url, "/v1/images/generations") == 0 || strcmp(url, "/images/generations") == 0)
+        return R_IMAGES;
+    if (strncmp(url, "/images/", 8) == 0)
+        return R_MEDIA;
     if (strcmp(url, "/v1/models") == 0 || strcmp(url, "/models") == 0)
         return R_MODELS;
     if (strncmp(url, "/v1/models/", 11) == 0)
@@ -270,6 +275,10 @@ static enum MHD_Result handle(struct http_req *r)
     switch (r->route) {
     case R_CHAT:
         return chat_handle(r);
+    case R_IMAGES:
+        return chat_images(r);
+    case R_MEDIA:
+        return media_serve(r);
     case R_MODELS:
     case R_MODEL:
         return chat_models(r);
@@ -392,7 +401,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct http_req *r = *con_cls;
     if (!r)
         return;
-    if (r->route == R_CHAT)
+    if (r->route == R_CHAT || r->route == R_IMAGES)
         chat_completed(r, toe);
     else if (r->route == R_ADMIN)
         admin_completed(r, toe);

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "gg_util.h"
+#include "media.h"
 
 #define MAX_MESSAGES 10000
 #define MAX_ATTACHMENTS 32
@@ -81,6 +83,7 @@ void oai_chat_free(struct oai_chat *req)
         free_message(&req->msgs[i]);
     free(req->msgs);
     for (size_t i = 0; i < req->n_att; i++) {
+        free(req->att[i].data);
         free(req->att[i].url);
         free(req->att[i].mime);
         free(req->att[i].filename);
@@ -92,8 +95,11 @@ void oai_chat_free(struct oai_chat *req)
 }
 
 static int add_attachment(struct oai_chat *req, int mi, int pi, const char *url, const char *filename,
-                          struct oai_error *err, const char *param)
+                          bool is_file, struct oai_error *err)
 {
+    char param[64];
+    snprintf(param, sizeof(param), "messages[%d].content[%d].%s", mi, pi,
+             is_file ? "file.file_data" : "image_url.url");
     if (req->n_att >= MAX_ATTACHMENTS) {
         oai_set_error(err, 400, "invalid_request_error", param, "too_many_attachments",
                       "At most %d attachments per request are supported.", MAX_ATTACHMENTS);
@@ -105,20 +111,60 @@ static int add_attachment(struct oai_chat *req, int mi, int pi, const char *url,
     req->att = na;
     struct oai_attachment *a = &req->att[req->n_att];
     memset(a, 0, sizeof(*a));
+    req->n_att++;
     a->msg_index = mi;
     a->part_index = pi;
-    a->url = strdup(url);
+    a->is_file = is_file;
+    a->upload = (size_t)mi >= req->first_new;
+    snprintf(a->param, sizeof(a->param), "%s", param);
     a->filename = gg_strdup0(filename);
-    if (!a->url)
+    if (filename && !a->filename)
         goto oom;
-    if (strncmp(url, "data:", 5) == 0) {
-        const char *semi = strchr(url + 5, ';');
-        const char *comma = strchr(url + 5, ',');
-        const char *end = semi && (!comma || semi < comma) ? semi : comma;
-        if (end && end > url + 5)
-            a->mime = strndup(url + 5, (size_t)(end - url - 5));
+    bool is_data = strncmp(url, "data:", 5) == 0;
+    bool is_http = strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
+    char msg[300], mime[128];
+    if (!a->upload) {
+        /* an earlier turn: only its type is kept, for the record */
+        if (is_data) {
+            const char *comma = strchr(url + 5, ',');
+            const char *semi = strchr(url + 5, ';');
+            const char *end = semi && (!comma || semi < comma) ? semi : comma;
+            if (end && end > url + 5) {
+                media_mime_norm(url + 5, (size_t)(end - url - 5), mime, sizeof(mime));
+                a->mime = strdup(mime);
+            }
+        } else if (is_http && !(a->url = strdup(url))) {
+            goto oom;
+        }
+        return 0;
     }
-    req->n_att++;
+    if (is_http && !is_file) {
+        char *norm = NULL;
+        if (media_url_check(url, cfg.fetch_allow_private, NULL, 0, NULL, &norm, msg, sizeof(msg)) != 0) {
+            oai_set_error(err, 400, "invalid_request_error", param, "invalid_image_url", "%s", msg);
+            return -1;
+        }
+        a->url = norm;
+        return 0;
+    }
+    if (!is_data && !is_file) {
+        oai_set_error(err, 400, "invalid_request_error", param, "invalid_image_url",
+                      "Invalid image URL: expected a data: URL or an http(s) URL.");
+        return -1;
+    }
+    int rc = media_decode(url, (size_t)cfg.image_max_bytes, is_file, filename, &a->data, &a->len,
+                          mime, sizeof(mime), msg, sizeof(msg));
+    if (rc == MEDIA_NOMEM)
+        goto oom;
+    if (rc != MEDIA_OK) {
+        oai_set_error(err, 400, "invalid_request_error", param,
+                      rc == MEDIA_TOO_LARGE ? "file_too_large" : rc == MEDIA_UNSUPPORTED ? "unsupported_file_type"
+                                                                  : "invalid_value", "%s", msg);
+        return -1;
+    }
+    a->mime = strdup(mime);
+    if (!a->mime)
+        goto oom;
     return 0;
 oom:
     oai_set_error(err, 500, "api_error", NULL, NULL, "out of memory");
@@ -179,7 +225,7 @@ static int parse_content(struct oai_chat *req, int mi, const cJSON *content, str
                 return -1;
             }
             (*n_images)++;
-            if (add_attachment(req, mi, pi, u, NULL, err, param) != 0)
+            if (add_attachment(req, mi, pi, u, NULL, false, err) != 0)
                 return -1;
         } else if (strcmp(t, "file") == 0) {
             const cJSON *f = cJSON_GetObjectItemCaseSensitive(part, "file");
@@ -193,7 +239,7 @@ static int parse_content(struct oai_chat *req, int mi, const cJSON *content, str
             }
             (*n_images)++;
             if (add_attachment(req, mi, pi, fd->valuestring, cJSON_IsString(fn) ? fn->valuestring : NULL,
-                               err, param) != 0)
+                               true, err) != 0)
                 return -1;
         } else {
             snprintf(param, sizeof(param), "messages[%d].content[%d].type", mi, pi);
@@ -233,6 +279,15 @@ static int parse_messages(const cJSON *msgs, struct oai_chat *req, struct oai_er
     }
     int i = 0;
     const cJSON *m;
+    /* the current turn (after the last assistant message) is known before
+     * the parts are parsed: only its attachments are decoded */
+    cJSON_ArrayForEach(m, msgs) {
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+        i++;
+        if (cJSON_IsString(role) && strcmp(role->valuestring, "assistant") == 0)
+            req->first_new = (size_t)i;
+    }
+    i = 0;
     struct gg_buf text;
     gg_buf_init(&text, 64u << 20);
     cJSON_ArrayForEach(m, msgs) {
@@ -462,6 +517,101 @@ int oai_parse_chat(const char *body, size_t n, struct oai_chat *req, struct oai_
                       model->valuestring, names);
         goto out;
     }
+    /* web grounding on request: OpenAI's web_search_options (any object) */
+    const cJSON *wso = cJSON_GetObjectItemCaseSensitive(root, "web_search_options");
+    if (cJSON_IsObject(wso))
+        req->model.tools |= TOOLS_SEARCH;
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    if (rc != 0)
+        oai_chat_free(req);
+    return rc;
+}
+
+int oai_parse_images(const char *body, size_t n, struct oai_chat *req, bool *want_url, struct oai_error *err)
+{
+    memset(req, 0, sizeof(*req));
+    memset(err, 0, sizeof(*err));
+    *want_url = cfg.image_output == IMAGE_OUT_URL;
+    int rc = -1;
+    cJSON *root = cJSON_ParseWithLength(body, n);
+    if (!cJSON_IsObject(root)) {
+        oai_set_error(err, 400, "invalid_request_error", NULL, "invalid_json",
+                      "We could not parse the JSON body of your request; expected a JSON object.");
+        goto out;
+    }
+    const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(root, "prompt");
+    if (!prompt) {
+        oai_set_error(err, 400, "invalid_request_error", "prompt", "missing_required_parameter",
+                      "Missing required parameter: 'prompt'.");
+        goto out;
+    }
+    if (!cJSON_IsString(prompt)) {
+        type_error(err, "prompt", "a string", prompt);
+        goto out;
+    }
+    if (!*prompt->valuestring) {
+        oai_set_error(err, 400, "invalid_request_error", "prompt", "empty_string",
+                      "Invalid 'prompt': empty string.");
+        goto out;
+    }
+    const cJSON *nn = cJSON_GetObjectItemCaseSensitive(root, "n");
+    if (nn && !cJSON_IsNull(nn)) {
+        if (!cJSON_IsNumber(nn) || nn->valuedouble != (double)(int)nn->valuedouble) {
+            type_error(err, "n", "an integer", nn);
+            goto out;
+        }
+        if (nn->valueint < 1) {
+            oai_set_error(err, 400, "invalid_request_error", "n", "integer_below_min_value",
+                          "Invalid 'n': integer below minimum value. Expected a value >= 1.");
+            goto out;
+        }
+        if (nn->valueint > 1) {
+            oai_set_error(err, 400, "invalid_request_error", "n", "unsupported_value",
+                          "Only n=1 is supported by this gateway; send one request per image.");
+            goto out;
+        }
+    }
+    const cJSON *rf = cJSON_GetObjectItemCaseSensitive(root, "response_format");
+    if (rf && !cJSON_IsNull(rf)) {
+        if (!cJSON_IsString(rf)) {
+            type_error(err, "response_format", "a string", rf);
+            goto out;
+        }
+        if (strcmp(rf->valuestring, "url") == 0) {
+            *want_url = true;
+        } else if (strcmp(rf->valuestring, "b64_json") == 0) {
+            *want_url = false;
+        } else {
+            oai_set_error(err, 400, "invalid_request_error", "response_format", "invalid_value",
+                          "Invalid value: '%.40s'. Supported values are: 'url' and 'b64_json'.", rf->valuestring);
+            goto out;
+        }
+    }
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    if (model && !cJSON_IsNull(model) && !cJSON_IsString(model)) {
+        type_error(err, "model", "a string", model);
+        goto out;
+    }
+    const char *mname = cJSON_IsString(model) ? model->valuestring : "gemini-imagen";
+    if (strncmp(mname, "dall-e", 6) == 0 || strncmp(mname, "gpt-image", 9) == 0)
+        mname = "gemini-imagen";
+    req->model_req = strdup(mname);
+    if (models_resolve(mname, &req->model) != 0) {
+        oai_set_error(err, 404, "invalid_request_error", "model", "model_not_found",
+                      "The model '%.100s' does not exist or you do not have access to it.", mname);
+        goto out;
+    }
+    req->model.tools |= TOOLS_IMAGE;
+    req->msgs = calloc(1, sizeof(*req->msgs));
+    if (!req->msgs || !req->model_req || !(req->msgs[0].text = strdup(prompt->valuestring))) {
+        oai_set_error(err, 500, "api_error", NULL, NULL, "out of memory");
+        goto out;
+    }
+    req->n_msgs = 1;
+    req->msgs[0].role = ROLE_USER;
+    req->first_new = 0;
     rc = 0;
 out:
     cJSON_Delete(root);

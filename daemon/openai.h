@@ -29,11 +29,23 @@ struct oai_error {
 
 enum oai_role { ROLE_SYSTEM, ROLE_USER, ROLE_ASSISTANT, ROLE_TOOL };
 
+/* An image_url or file content part.  Parts of the current turn
+ * (msg_index >= first_new) have `upload` set: their data: URLs are decoded
+ * and checked at parse time (data/len/mime filled, url NULL); their http(s)
+ * URLs are syntax- and policy-checked and fetched later by the upstream
+ * thread, which then fills data/len/mime (it owns them from submission on).
+ * Parts of earlier turns are only counted (they become "[image]" markers
+ * in the flattened text, protocol doc §7.1); their data: URLs are dropped. */
 struct oai_attachment {
     int msg_index, part_index;
-    char *url;              /* data: URL or http(s) URL, owned */
-    char *mime;             /* from a data URL, or NULL */
+    bool upload;            /* current turn: goes upstream */
+    bool is_file;           /* a `file` part (else image_url) */
+    char param[64];         /* the part's path for error envelopes */
+    char *url;              /* http(s) URL (normalised), owned, or NULL */
+    char *mime;             /* normalised type, or NULL until known */
     char *filename;         /* file parts, or NULL */
+    unsigned char *data;    /* decoded bytes, owned, or NULL */
+    size_t len;
 };
 
 struct oai_message {
@@ -57,6 +69,13 @@ struct oai_chat {
 };
 
 int oai_parse_chat(const char *body, size_t n, struct oai_chat *req, struct oai_error *err);
+/* POST /v1/images/generations: {prompt, model?, n?, response_format?, size?,
+ * quality?, style?, user?} into a one-message request for an image model
+ * (gemini-imagen unless a catalogue model is named; DALL-E / gpt-image
+ * names map to gemini-imagen).  *want_url is set from response_format
+ * ("url" / "b64_json"; default from IMAGE_OUTPUT).  n > 1 is refused with
+ * param "n".  Same contract as oai_parse_chat. */
+int oai_parse_images(const char *body, size_t n, struct oai_chat *req, bool *want_url, struct oai_error *err);
 void oai_chat_free(struct oai_chat *req);
 
 /* Flatten messages [from, n_msgs) into one upstream query text (appends to

@@ -4,12 +4,21 @@
  *   S_ACQUIRE  pick an account (conversation's account first, then pool)
  *   S_JWT      wait for the account's getoxsrf (shared by all its calls)
  *   S_SESSION  widgetCreateSession (skipped for a continuing conversation)
+ *   S_FETCH    http(s) attachments: resolve on a helper thread, check every
+ *              address, fetch pinned to the checked one (before S_ACQUIRE)
+ *   S_ACQUIRE  ...
+ *   S_UPLOAD   widgetAddContextFile per attachment of the current turn into
+ *              the attempt's session (again after a failover: new session)
  *   S_STREAM   widgetStreamAssist, splitter -> translator -> output
+ *   S_MEDIA    generated files: widgetListSessionFileMetadata, then one
+ *              downloadFile per file (3 attempts, back-off), then the
+ *              markdown images / images API body
  *   S_DONE     output finished, reference dropped
  * Failover happens only while no answer content has reached the client.
  */
 #include "upstream.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <poll.h>
@@ -20,22 +29,31 @@
 
 #include "call.h"
 #include "config.h"
+#include "gg_b64.h"
 #include "gg_log.h"
 #include "gg_time.h"
 #include "gg_util.h"
 #include "jwt.h"
+#include "media.h"
 #include "pool.h"
 #include "metrics.h"
 #include "sessions.h"
 
-enum { S_ACQUIRE = 0, S_JWT, S_SESSION, S_STREAM, S_DONE };
-enum { X_OXSRF = 1, X_SESSION, X_STREAM };
+enum { S_ACQUIRE = 0, S_JWT, S_SESSION, S_STREAM, S_DONE, S_FETCH, S_UPLOAD, S_MEDIA };
+enum { X_OXSRF = 1, X_SESSION, X_STREAM, X_FETCH, X_UPLOAD, X_LIST, X_DOWNLOAD };
 
 #define OUT_HIGH_WATER (256u * 1024u)
 #define OUT_LOW_WATER (64u * 1024u)
 #define ERR_BODY_MAX (64u * 1024u)
 #define TICK_MS 200
 #define JWT_REFRESH_MARGIN_MS 60000
+#define FETCH_MAX_HOPS 5
+#define UPLOAD_TIMEOUT_S 120
+#define LIST_TIMEOUT_S 30
+#define DOWNLOAD_TIMEOUT_S 180
+#define DOWNLOAD_ATTEMPTS 3
+#define DOWNLOAD_BACKOFF_MS 500          /* 500 ms, then 1 s */
+#define DOWNLOAD_MAX (64u << 20)
 #define UA "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36"
 
 struct xfer {
@@ -51,12 +69,16 @@ struct xfer {
     uint64_t gen;
     char csesidx[32];
     int64_t t0_ms;
+    struct curl_slist *resolve;  /* X_FETCH: the pinned address */
+    bool allow_private;          /* X_FETCH: policy at start */
+    bool too_large;              /* X_FETCH / X_DOWNLOAD: cap hit */
 };
 
-enum cmd_kind { CMD_SUBMIT, CMD_CANCEL, CMD_UNPAUSE };
+enum cmd_kind { CMD_SUBMIT, CMD_CANCEL, CMD_UNPAUSE, CMD_RESOLVED };
 struct cmd {
     enum cmd_kind kind;
     struct call *call;
+    struct media_resolved *res;  /* CMD_RESOLVED, owned */
     struct cmd *next;
 };
 
@@ -80,6 +102,7 @@ static void post(enum cmd_kind k, struct call *c)
         return;
     m->kind = k;
     m->call = c;
+    m->res = NULL;
     m->next = NULL;
     if (k != CMD_SUBMIT) {
         pthread_mutex_lock(&c->mu);
@@ -236,11 +259,24 @@ static void sink_text(void *ctx, const char *s0, size_t n0, bool thought)
     }
 }
 
+/* Generated files: the stream repeats them on its last element, so keep
+ * each id once. */
 static void sink_file(void *ctx, const char *file_id, const char *mime, const char *name)
 {
     struct call *c = ctx;
-    (void)file_id; (void)mime; (void)name;
+    (void)name;
     c->any_file = true;
+    for (size_t i = 0; i < c->n_gen; i++)
+        if (strcmp(c->gen[i].id, file_id) == 0)
+            return;
+    if (c->n_gen >= CALL_MAX_GEN || strlen(file_id) >= sizeof(c->gen[0].id)) {
+        GG_WARN("[%s] generated file %.40s ignored (limit %d)", c->request_id, file_id, CALL_MAX_GEN);
+        return;
+    }
+    struct gen_file *g = &c->gen[c->n_gen++];
+    memset(g, 0, sizeof(*g));
+    snprintf(g->id, sizeof(g->id), "%s", file_id);
+    snprintf(g->mime, sizeof(g->mime), "%s", mime && *mime ? mime : "image/png");
 }
 
 static void sink_session(void *ctx, const char *session)
@@ -330,6 +366,50 @@ static void usage_json(struct call *c, struct gg_buf *b)
                   (long long)(c->prompt_tokens + c->completion_tokens), (long long)rt);
 }
 
+/* Link or data URL of a downloaded file: url mode stores it for
+ * IMAGE_URL_TTL and links /images/<token>.<ext>; base64 mode (or a store
+ * failure) gives a data URL. */
+static void media_ref(struct call *c, const struct gen_file *g, bool want_url, struct gg_buf *b)
+{
+    char tok[33];
+    if (want_url && media_store_put(g->data, g->len, g->mime, cfg.image_url_ttl, tok) == 0) {
+        gg_buf_printf(b, "%s/images/%s.%s", c->base_url, tok, media_ext(g->mime));
+        return;
+    }
+    gg_buf_printf(b, "data:%s;base64,", g->mime);
+    if (gg_buf_reserve(b, gg_b64_enc_len(g->len)) == 0)
+        b->len += gg_b64_encode(g->data, g->len, b->p + b->len);
+}
+
+/* POST /v1/images/generations reply: {"created","data":[{b64_json|url, revised_prompt}]} */
+static void images_body(struct call *c, struct gg_buf *b)
+{
+    gg_buf_reset(b);
+    gg_buf_printf(b, "{\"created\":%lld,\"data\":[", (long long)c->created_s);
+    const char *rp = c->answer.len ? c->answer.p : c->req.msgs[0].text;
+    bool first = true;
+    for (size_t i = 0; i < c->n_gen; i++) {
+        const struct gen_file *g = &c->gen[i];
+        if (!g->data)
+            continue;
+        gg_buf_adds(b, first ? "{" : ",{");
+        first = false;
+        char tok[33];
+        if (c->images_url && media_store_put(g->data, g->len, g->mime, cfg.image_url_ttl, tok) == 0) {
+            gg_buf_printf(b, "\"url\":\"%s/images/%s.%s\"", c->base_url, tok, media_ext(g->mime));
+        } else {
+            gg_buf_adds(b, "\"b64_json\":\"");
+            if (gg_buf_reserve(b, gg_b64_enc_len(g->len)) == 0)
+                b->len += gg_b64_encode(g->data, g->len, b->p + b->len);
+            gg_buf_adds(b, "\"");
+        }
+        gg_buf_adds(b, ",\"revised_prompt\":");
+        gg_buf_add_json_str(b, rp, strlen(rp));
+        gg_buf_adds(b, "}");
+    }
+    gg_buf_adds(b, "]}");
+}
+
 /* Successful end: finish chunk (+usage) and [DONE], or the whole body. */
 static void finish_ok(struct call *c, const char *finish_reason)
 {
@@ -345,6 +425,19 @@ static void finish_ok(struct call *c, const char *finish_reason)
         return;
     }
     struct gg_buf *b = &scratch;
+    if (c->kind == CALL_IMAGES) {
+        images_body(c, b);
+        pthread_mutex_lock(&c->mu);
+        gg_buf_reset(&c->out);
+        if (gg_buf_add(&c->out, b->p, b->len) != 0)
+            c->aborted = true;
+        c->phase = PH_DONE;
+        c->final_status = 200;
+        c->out_done = true;
+        call_wake_locked(c);
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
     if (c->req.stream) {
         if (!c->role_sent)
             emit_delta(c, "content", "", 0);
@@ -392,12 +485,13 @@ static void finish_ok(struct call *c, const char *finish_reason)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* Failure: an HTTP error before any byte, or an error frame in the stream. */
-static void finish_err(struct call *c, int status, const char *type, const char *code,
-                       int retry_after, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-static void finish_err(struct call *c, int status, const char *type, const char *code,
-                       int retry_after, const char *kind, const char *fmt, ...)
+/* Failure: an HTTP error before any byte, or an error frame in the stream.
+ * `param` names the request field at fault (NULL = none). */
+static void finish_verr(struct call *c, int status, const char *type, const char *code, const char *param,
+                        int retry_after, const char *kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 8, 0)));
+static void finish_verr(struct call *c, int status, const char *type, const char *code, const char *param,
+                        int retry_after, const char *kind, const char *fmt, va_list ap)
 {
     struct oai_error e;
     memset(&e, 0, sizeof(e));
@@ -405,10 +499,8 @@ static void finish_err(struct call *c, int status, const char *type, const char 
     e.type = type;
     e.code = code;
     e.retry_after = retry_after;
-    va_list ap;
-    va_start(ap, fmt);
+    snprintf(e.param, sizeof(e.param), "%s", param ? param : "");
     vsnprintf(e.message, sizeof(e.message), fmt, ap);
-    va_end(ap);
     finish_common(c);
     pthread_mutex_lock(&c->mu);
     c->error_kind = kind;
@@ -434,6 +526,29 @@ static void finish_err(struct call *c, int status, const char *type, const char 
     GG_DEBUG("[%s] failed: %d %s", c->request_id, status, e.message);
 }
 
+static void finish_err(struct call *c, int status, const char *type, const char *code,
+                       int retry_after, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+static void finish_err(struct call *c, int status, const char *type, const char *code,
+                       int retry_after, const char *kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    finish_verr(c, status, type, code, NULL, retry_after, kind, fmt, ap);
+    va_end(ap);
+}
+
+/* A client error about one content part (400, invalid_request_error). */
+static void finish_part_err(struct call *c, const char *param, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void finish_part_err(struct call *c, const char *param, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    finish_verr(c, 400, "invalid_request_error", code, param, 0, "client", fmt, ap);
+    va_end(ap);
+}
+
 /* ---- transfers ------------------------------------------------------------ */
 
 static void xfer_free(struct xfer *x)
@@ -445,6 +560,7 @@ static void xfer_free(struct xfer *x)
         curl_easy_cleanup(x->easy);
     }
     curl_slist_free_all(x->hdrs);
+    curl_slist_free_all(x->resolve);
     free(x->post);
     gg_buf_free(&x->resp);
     free(x);
@@ -462,6 +578,18 @@ static size_t write_buffered(char *ptr, size_t size, size_t nmemb, void *ud)
         n = x->resp.max > x->resp.len ? x->resp.max - x->resp.len : 0;
     gg_buf_add(&x->resp, ptr, n);
     return size * nmemb;
+}
+
+/* Fetches and downloads: the whole body, aborting past the buffer's cap. */
+static size_t write_capped(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct xfer *x = ud;
+    size_t n = size * nmemb;
+    if (gg_buf_add(&x->resp, ptr, n) != 0) {
+        x->too_large = true;
+        return 0;
+    }
+    return n;
 }
 
 static size_t write_stream(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -585,6 +713,10 @@ static void step_acquire(struct call *c);
 static void step_jwt(struct call *c);
 static void step_session(struct call *c);
 static void step_stream(struct call *c);
+static void step_fetch(struct call *c);
+static void step_upload(struct call *c);
+static void step_media(struct call *c);
+static void step_download(struct call *c);
 
 static void reset_attempt(struct call *c)
 {
@@ -599,6 +731,13 @@ static void reset_attempt(struct call *c)
     c->skip_detail = NULL;
     c->any_text = c->any_file = false;
     c->jwt_retried = c->session_retried = false;
+    for (size_t i = 0; i < c->n_gen; i++) {
+        free(c->gen[i].session);
+        free(c->gen[i].data);
+    }
+    memset(c->gen, 0, sizeof(c->gen));
+    c->n_gen = c->gen_i = 0;
+    c->retry_at_ms = 0;
     gg_buf_reset(&c->answer);
     if (!c->req.stream)
         gg_buf_reset(&c->reasoning);
@@ -678,6 +817,7 @@ static void failover(struct call *c, enum outcome o, const char *detail)
 static void step_acquire(struct call *c)
 {
     c->step = S_ACQUIRE;
+    c->att_i = c->n_file_ids = 0;     /* a new attempt uploads again */
     struct account *a = NULL;
     int ra = 0;
     bool all429 = false;
@@ -886,9 +1026,10 @@ static void step_session(struct call *c)
 {
     c->step = S_SESSION;
     if (c->session_name) {
-        step_stream(c);
+        step_upload(c);
         return;
     }
+    c->att_i = c->n_file_ids = 0;     /* file ids belong to the old session */
     struct creds cr;
     if (pool_creds(c->acct, &cr) != 0) {
         failover(c, OUT_EXPIRED, "account has no credentials");
@@ -959,7 +1100,7 @@ static void session_done(struct xfer *x, CURLcode res)
     c->continuing = false;
     cJSON_Delete(j);
     xfer_free(x);
-    step_stream(c);
+    step_upload(c);
 }
 
 static void step_stream(struct call *c)
@@ -998,7 +1139,9 @@ static void step_stream(struct call *c)
     cJSON_AddStringToObject(part, "text", q.p);
     cJSON_AddItemToArray(parts, part);
     cJSON_AddStringToObject(sar, "filter", "");
-    cJSON_AddArrayToObject(sar, "fileIds");
+    cJSON *fids = cJSON_AddArrayToObject(sar, "fileIds");
+    for (size_t i = 0; i < c->n_file_ids; i++)
+        cJSON_AddItemToArray(fids, cJSON_CreateString(c->file_ids[i]));
     cJSON_AddStringToObject(sar, "answerGenerationMode", "NORMAL");
     cJSON *tools = cJSON_AddObjectToObject(sar, "toolsSpec");
     unsigned tbits = c->kind == CALL_TEST ? 0 : c->req.model.tools;
@@ -1033,6 +1176,18 @@ static void step_stream(struct call *c)
     c->stream_start_ms = gg_mono_ms();
     c->last_elem_ms = 0;
     xfer_start(x);
+}
+
+/* The answer is complete: remember the conversation, send the end. */
+static void complete_ok(struct call *c)
+{
+    if (c->kind == CALL_CHAT && c->session_name && c->acct) {
+        char key[65];
+        oai_conv_key(c->key_id, &c->req, c->req.n_msgs, c->answer.p ? c->answer.p : "", c->answer.len, key);
+        sessions_put(key, c->acct->id, c->session_name, model_id(c));
+    }
+    finish_ok(c, "stop");
+    call_done(c);
 }
 
 static bool not_owned(const char *msg)
@@ -1150,13 +1305,584 @@ static void stream_done(struct xfer *x, CURLcode res)
         return;
     }
     pool_report(c->acct, OUT_OK, NULL);
-    if (c->kind == CALL_CHAT && c->session_name && c->acct) {
-        char key[65];
-        oai_conv_key(c->key_id, &c->req, c->req.n_msgs, c->answer.p ? c->answer.p : "", c->answer.len, key);
-        sessions_put(key, c->acct->id, c->session_name, model_id(c));
+    if (c->n_gen && c->kind != CALL_TEST) {
+        step_media(c);
+        return;
     }
-    finish_ok(c, "stop");
-    call_done(c);
+    if (c->kind == CALL_IMAGES) {
+        finish_err(c, 502, "api_error", "no_image_generated", 0, "upstream",
+                   "The model answered without generating an image: %.300s", c->answer.p ? c->answer.p : "");
+        call_done(c);
+        return;
+    }
+    complete_ok(c);
+}
+
+/* ---- attachments: fetch (S_FETCH) and upload (S_UPLOAD) ------------------- */
+
+static struct oai_attachment *next_att(struct call *c, bool want_fetch)
+{
+    for (; c->att_i < c->req.n_att; c->att_i++) {
+        struct oai_attachment *a = &c->req.att[c->att_i];
+        if (!a->upload)
+            continue;
+        if (want_fetch ? (!a->data && a->url) : a->data != NULL)
+            return a;
+    }
+    return NULL;
+}
+
+/* resolver thread -> upstream thread (the call reference travels along) */
+static void resolved_cb(void *arg, struct media_resolved *res)
+{
+    struct call *c = arg;
+    struct cmd *m = malloc(sizeof(*m));
+    if (!m) {
+        free(res);
+        call_put(c);
+        return;
+    }
+    m->kind = CMD_RESOLVED;
+    m->call = c;
+    m->res = res;
+    m->next = NULL;
+    pthread_mutex_lock(&qmu);
+    if (qtail)
+        qtail->next = m;
+    else
+        qhead = m;
+    qtail = m;
+    pthread_mutex_unlock(&qmu);
+    if (multi)
+        curl_multi_wakeup(multi);
+}
+
+/* Resolve the current hop's host off-thread; the answer comes back as
+ * CMD_RESOLVED. */
+static void fetch_resolve(struct call *c)
+{
+    struct oai_attachment *a = &c->req.att[c->att_i];
+    char host[256], msg[200];
+    int port = 0;
+    if (media_url_check(c->fetch_url, cfg.fetch_allow_private, host, sizeof(host), &port, NULL,
+                        msg, sizeof(msg)) != 0) {
+        finish_part_err(c, a->param, "invalid_image_url", "%s", msg);
+        call_done(c);
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->refs++;
+    pthread_mutex_unlock(&c->mu);
+    if (media_resolve_async(host, port, cfg.fetch_allow_private, resolved_cb, c) != 0) {
+        call_put(c);
+        finish_err(c, 500, "api_error", NULL, 0, "upstream", "could not start the resolver");
+        call_done(c);
+    }
+}
+
+static void step_fetch(struct call *c)
+{
+    c->step = S_FETCH;
+    struct oai_attachment *a = next_att(c, true);
+    if (!a) {
+        step_acquire(c);
+        return;
+    }
+    free(c->fetch_url);
+    c->fetch_url = strdup(a->url);
+    c->fetch_hops = 0;
+    if (!c->fetch_url) {
+        finish_err(c, 500, "api_error", NULL, 0, "upstream", "out of memory");
+        call_done(c);
+        return;
+    }
+    fetch_resolve(c);
+}
+
+/* Every connection of a fetch is checked again at connect time, so the
+ * transfer can only reach the address the resolver approved. */
+static curl_socket_t fetch_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    struct xfer *x = ud;
+    (void)purpose;
+    if (!x->allow_private && media_addr_blocked(&addr->addr)) {
+        GG_WARN("fetch: connection to a blocked address refused");
+        return CURL_SOCKET_BAD;
+    }
+    return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+static void fetch_resolved(struct call *c, struct media_resolved *res)
+{
+    struct oai_attachment *a = &c->req.att[c->att_i];
+    if (res->rc != 0) {
+        finish_part_err(c, a->param, "invalid_image_url", "%s", res->msg);
+        call_done(c);
+        return;
+    }
+    struct xfer *x = xfer_new(X_FETCH, c->fetch_url, NULL);
+    if (!x) {
+        finish_err(c, 500, "api_error", NULL, 0, "upstream", "out of memory");
+        call_done(c);
+        return;
+    }
+    char host[256], pin[400], msg[200];
+    int port = 0;
+    if (media_url_check(c->fetch_url, true, host, sizeof(host), &port, NULL, msg, sizeof(msg)) == 0) {
+        struct in6_addr tmp;
+        if (inet_pton(AF_INET, host, &tmp) != 1 && inet_pton(AF_INET6, host, &tmp) != 1) {
+            snprintf(pin, sizeof(pin), "%s:%d:%s", host, port, res->addr_text);
+            x->resolve = curl_slist_append(NULL, pin);
+            curl_easy_setopt(x->easy, CURLOPT_RESOLVE, x->resolve);
+        }
+    }
+    /* a plain client: no upstream headers, no proxy, no shared connections */
+    curl_slist_free_all(x->hdrs);
+    x->hdrs = curl_slist_append(NULL, "user-agent: " UA);
+    x->hdrs = curl_slist_append(x->hdrs, "accept: image/*,application/pdf,*/*;q=0.8");
+    curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
+    curl_easy_setopt(x->easy, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, (long)cfg.fetch_timeout);
+    curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT, (long)(cfg.fetch_timeout < 10 ? cfg.fetch_timeout : 10));
+    /* each file up to IMAGE_MAX_BYTES, all fetched files of a call up to
+     * twice that (the bytes stay in memory for re-uploads) */
+    size_t used = 0, cap = (size_t)cfg.image_max_bytes;
+    for (size_t i = 0; i < c->req.n_att; i++)
+        used += c->req.att[i].upload && c->req.att[i].url ? c->req.att[i].len : 0;
+    if (used + cap > 2 * (size_t)cfg.image_max_bytes)
+        cap = used < 2 * (size_t)cfg.image_max_bytes ? 2 * (size_t)cfg.image_max_bytes - used : 0;
+    curl_easy_setopt(x->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap);
+    curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, fetch_open_socket);
+    curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_capped);
+    gg_buf_free(&x->resp);
+    gg_buf_init(&x->resp, cap);
+    x->allow_private = cfg.fetch_allow_private;
+    x->call = c;
+    c->xfer = x;
+    xfer_start(x);
+}
+
+static void fetch_done(struct xfer *x, CURLcode res)
+{
+    struct call *c = x->call;
+    struct oai_attachment *a = &c->req.att[c->att_i];
+    c->xfer = NULL;
+    long st = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
+    char msg[300];
+    if (x->too_large || res == CURLE_FILESIZE_EXCEEDED) {
+        xfer_free(x);
+        finish_part_err(c, a->param, "file_too_large",
+                        "The file at the URL is larger than the limit (%lld bytes per file, twice that per request).",
+                        (long long)cfg.image_max_bytes);
+        call_done(c);
+        return;
+    }
+    if (res != CURLE_OK) {
+        snprintf(msg, sizeof(msg), "The image URL could not be fetched: %s.", curl_easy_strerror(res));
+        xfer_free(x);
+        finish_part_err(c, a->param, "invalid_image_url", "%s", msg);
+        call_done(c);
+        return;
+    }
+    if (st >= 300 && st < 400) {
+        char *loc = NULL;
+        curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc);
+        char *next = NULL;
+        int rc = loc ? media_url_check(loc, cfg.fetch_allow_private, NULL, 0, NULL, &next, msg, sizeof(msg)) : -1;
+        xfer_free(x);
+        if (!loc)
+            snprintf(msg, sizeof(msg), "The image URL redirected without a location.");
+        else if (rc == 0 && ++c->fetch_hops > FETCH_MAX_HOPS)
+            snprintf(msg, sizeof(msg), "The image URL redirected more than %d times.", FETCH_MAX_HOPS);
+        if (rc != 0 || c->fetch_hops > FETCH_MAX_HOPS) {
+            free(next);
+            finish_part_err(c, a->param, "invalid_image_url", "%s", msg);
+            call_done(c);
+            return;
+        }
+        free(c->fetch_url);
+        c->fetch_url = next;
+        fetch_resolve(c);
+        return;
+    }
+    if (st < 200 || st >= 300) {
+        xfer_free(x);
+        finish_part_err(c, a->param, "invalid_image_url", "The image URL could not be fetched: HTTP %ld.", st);
+        call_done(c);
+        return;
+    }
+    char *ct = NULL, mime[128];
+    curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
+    if (x->resp.len == 0) {
+        xfer_free(x);
+        finish_part_err(c, a->param, "invalid_image_url", "The image URL returned an empty body.");
+        call_done(c);
+        return;
+    }
+    if (media_type_of_fetch(ct, (const unsigned char *)x->resp.p, x->resp.len, c->fetch_url, mime, sizeof(mime),
+                            msg, sizeof(msg)) != 0) {
+        xfer_free(x);
+        finish_part_err(c, a->param, "unsupported_file_type", "%s", msg);
+        call_done(c);
+        return;
+    }
+    free(a->mime);
+    a->mime = strdup(mime);
+    a->data = (unsigned char *)gg_buf_steal(&x->resp, &a->len);
+    GG_DEBUG("[%s] fetched %s: %zu bytes %s in %lld ms", c->request_id, a->param, a->len, mime,
+             (long long)(gg_mono_ms() - x->t0_ms));
+    xfer_free(x);
+    if (!a->mime || !a->data) {
+        finish_err(c, 500, "api_error", NULL, 0, "upstream", "out of memory");
+        call_done(c);
+        return;
+    }
+    c->att_i++;
+    step_fetch(c);
+}
+
+/* The addContextFileRequest body, base64 written straight into it. */
+static char *upload_body(const char *config_id, const char *session, const struct oai_attachment *a)
+{
+    struct gg_buf h;
+    gg_buf_init(&h, 64 * 1024);
+    char fname[160];
+    if (a->filename && *a->filename) {
+        snprintf(fname, sizeof(fname), "%s", a->filename);
+    } else {
+        char hex[7];
+        gg_random_hex(hex, 3);
+        snprintf(fname, sizeof(fname), "upload_%lld_%s.%s", (long long)(gg_now_ms() / 1000), hex,
+                 media_ext(a->mime));
+    }
+    gg_buf_adds(&h, "{\"configId\":");
+    gg_buf_add_json_str(&h, config_id, strlen(config_id));
+    gg_buf_adds(&h, ",\"additionalParams\":{\"token\":\"-\"},\"addContextFileRequest\":{\"name\":");
+    gg_buf_add_json_str(&h, session, strlen(session));
+    gg_buf_adds(&h, ",\"fileName\":");
+    gg_buf_add_json_str(&h, fname, strlen(fname));
+    gg_buf_adds(&h, ",\"mimeType\":");
+    gg_buf_add_json_str(&h, a->mime, strlen(a->mime));
+    int rc = gg_buf_adds(&h, ",\"fileContents\":\"");
+    char *out = rc == 0 ? malloc(h.len + gg_b64_enc_len(a->len) + 4) : NULL;
+    if (out) {
+        memcpy(out, h.p, h.len);
+        size_t o = h.len + gg_b64_encode(a->data, a->len, out + h.len);
+        memcpy(out + o, "\"}}", 4);
+    }
+    gg_buf_free(&h);
+    return out;
+}
+
+static void step_upload(struct call *c)
+{
+    c->step = S_UPLOAD;
+    struct oai_attachment *a = c->kind == CALL_TEST ? NULL : next_att(c, false);
+    if (!a || c->n_file_ids >= CALL_MAX_UPLOADS) {
+        step_stream(c);
+        return;
+    }
+    struct creds cr;
+    if (pool_creds(c->acct, &cr) != 0) {
+        failover(c, OUT_EXPIRED, "account has no credentials");
+        return;
+    }
+    char url[2048];
+    snprintf(url, sizeof(url), "%s/v1alpha/locations/global/widgetAddContextFile", cfg.api_url);
+    struct xfer *x = xfer_new(X_UPLOAD, url, cr.proxy);
+    if (x)
+        x->post = upload_body(cr.config_id, c->session_name, a);
+    pool_creds_free(&cr);
+    if (!x || !x->post) {
+        xfer_free(x);
+        finish_err(c, 500, "api_error", NULL, 0, "upstream", "out of memory building the upload");
+        call_done(c);
+        return;
+    }
+    api_headers(x, c->acct);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, (long)UPLOAD_TIMEOUT_S);
+    x->call = c;
+    c->xfer = x;
+    xfer_start(x);
+}
+
+static void upload_done(struct xfer *x, CURLcode res)
+{
+    struct call *c = x->call;
+    struct oai_attachment *a = &c->req.att[c->att_i];
+    c->xfer = NULL;
+    long st = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
+    char detail[300], gs[64], gm[200];
+    if (res != CURLE_OK) {
+        snprintf(detail, sizeof(detail), "addContextFile: %s", curl_easy_strerror(res));
+        xfer_free(x);
+        failover(c, OUT_NETWORK, detail);
+        return;
+    }
+    if (st != 200) {
+        google_error(&x->resp, gs, sizeof(gs), gm, sizeof(gm));
+        snprintf(detail, sizeof(detail), "addContextFile %ld %s%s%s", st, gs, gm[0] ? ": " : "", gm);
+        xfer_free(x);
+        if (st == 400) {
+            /* the file itself was refused: the client's problem, no penalty */
+            pool_report(c->acct, OUT_CLIENT, detail);
+            bool unsupported = strstr(gm, "Unsupported file type") != NULL;
+            finish_part_err(c, a->param, unsupported ? "unsupported_file_type" : "invalid_value",
+                            "%s%s", unsupported ? "" : "The upstream rejected the attachment: ",
+                            gm[0] ? gm : "400");
+            call_done(c);
+            return;
+        }
+        if (st == 401 && !not_owned(gm) && !c->jwt_retried) {
+            c->jwt_retried = true;
+            c->acct->upstream_jwt[0] = '\0';
+            step_jwt(c);
+            return;
+        }
+        if ((st == 404 || not_owned(gm)) && !c->session_retried) {
+            c->session_retried = true;
+            free(c->session_name);
+            c->session_name = NULL;
+            c->continuing = false;
+            step_session(c);
+            return;
+        }
+        failover(c, st == 429 ? OUT_RATE_LIMIT : st == 403 ? OUT_FORBIDDEN : st == 401 ? OUT_AUTH : OUT_SERVER,
+                 detail);
+        return;
+    }
+    cJSON *j = cJSON_Parse(x->resp.p ? x->resp.p : "");
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "addContextFileResponse");
+    const cJSON *fid = cJSON_GetObjectItemCaseSensitive(r, "fileId");
+    if (!cJSON_IsString(fid) || !*fid->valuestring || strlen(fid->valuestring) >= sizeof(c->file_ids[0])) {
+        cJSON_Delete(j);
+        xfer_free(x);
+        failover(c, OUT_SERVER, "addContextFile answer without fileId");
+        return;
+    }
+    snprintf(c->file_ids[c->n_file_ids++], sizeof(c->file_ids[0]), "%s", fid->valuestring);
+    GG_DEBUG("[%s] uploaded %s (%zu bytes, %s) as %s in %lld ms", c->request_id, a->param, a->len, a->mime,
+             fid->valuestring, (long long)(gg_mono_ms() - x->t0_ms));
+    cJSON_Delete(j);
+    xfer_free(x);
+    c->att_i++;
+    step_upload(c);
+}
+
+/* ---- generated media (S_MEDIA) ---------------------------------------------- */
+
+static void step_media(struct call *c)
+{
+    c->step = S_MEDIA;
+    c->gen_i = 0;
+    struct creds cr;
+    if (pool_creds(c->acct, &cr) != 0) {
+        step_download(c);
+        return;
+    }
+    char url[2048];
+    snprintf(url, sizeof(url), "%s/v1alpha/locations/global/widgetListSessionFileMetadata", cfg.api_url);
+    struct xfer *x = xfer_new(X_LIST, url, cr.proxy);
+    if (!x) {
+        pool_creds_free(&cr);
+        step_download(c);
+        return;
+    }
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "configId", cr.config_id);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "additionalParams"), "token", "-");
+    cJSON *lr = cJSON_AddObjectToObject(body, "listSessionFileMetadataRequest");
+    cJSON_AddStringToObject(lr, "name", c->session_name ? c->session_name : "");
+    cJSON_AddStringToObject(lr, "filter", "file_origin_type = AI_GENERATED");
+    x->post = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    pool_creds_free(&cr);
+    if (!x->post) {
+        xfer_free(x);
+        step_download(c);
+        return;
+    }
+    api_headers(x, c->acct);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, (long)LIST_TIMEOUT_S);
+    x->call = c;
+    c->xfer = x;
+    xfer_start(x);
+}
+
+/* Metadata gives each file's exact session path and type; without it the
+ * created session name and the stream's type are used. */
+static void list_done(struct xfer *x, CURLcode res)
+{
+    struct call *c = x->call;
+    c->xfer = NULL;
+    long st = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
+    if (res != CURLE_OK || st != 200) {
+        GG_WARN("[%s] listSessionFileMetadata failed (%ld %s); downloading with the stream's data",
+                c->request_id, st, res != CURLE_OK ? curl_easy_strerror(res) : "");
+    } else {
+        cJSON *j = cJSON_Parse(x->resp.p ? x->resp.p : "");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "listSessionFileMetadataResponse");
+        const cJSON *md;
+        cJSON_ArrayForEach(md, cJSON_GetObjectItemCaseSensitive(r, "fileMetadata")) {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(md, "fileId");
+            const cJSON *sess = cJSON_GetObjectItemCaseSensitive(md, "session");
+            const cJSON *mt = cJSON_GetObjectItemCaseSensitive(md, "mimeType");
+            for (size_t i = 0; cJSON_IsString(id) && i < c->n_gen; i++) {
+                struct gen_file *g = &c->gen[i];
+                if (strcmp(g->id, id->valuestring) != 0)
+                    continue;
+                if (cJSON_IsString(sess) && *sess->valuestring && !g->session)
+                    g->session = strdup(sess->valuestring);
+                if (cJSON_IsString(mt) && *mt->valuestring)
+                    media_mime_norm(mt->valuestring, strlen(mt->valuestring), g->mime, sizeof(g->mime));
+            }
+        }
+        cJSON_Delete(j);
+    }
+    xfer_free(x);
+    step_download(c);
+}
+
+static void media_finish(struct call *c);
+
+static void step_download(struct call *c)
+{
+    c->step = S_MEDIA;
+    while (c->gen_i < c->n_gen && (c->gen[c->gen_i].data || c->gen[c->gen_i].failed))
+        c->gen_i++;
+    if (c->gen_i >= c->n_gen) {
+        media_finish(c);
+        return;
+    }
+    struct gen_file *g = &c->gen[c->gen_i];
+    g->tries++;
+    struct creds cr;
+    if (pool_creds(c->acct, &cr) != 0) {
+        g->failed = true;
+        step_download(c);
+        return;
+    }
+    char *eid = curl_easy_escape(NULL, g->id, 0);
+    char url[2048];
+    /* protocol doc §3.5 form A: raw bytes, possibly after a redirect */
+    snprintf(url, sizeof(url), "%s/v1alpha/%s:downloadFile?fileId=%s&alt=media", cfg.api_url,
+             g->session ? g->session : c->session_name, eid ? eid : "");
+    curl_free(eid);
+    struct xfer *x = xfer_new(X_DOWNLOAD, url, cr.proxy);
+    pool_creds_free(&cr);
+    if (!x) {
+        g->failed = true;
+        step_download(c);
+        return;
+    }
+    api_headers(x, c->acct);
+    gg_buf_free(&x->resp);
+    gg_buf_init(&x->resp, DOWNLOAD_MAX);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_capped);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, (long)DOWNLOAD_TIMEOUT_S);
+    curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_MAXREDIRS, 3L);
+    curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    x->call = c;
+    c->xfer = x;
+    xfer_start(x);
+}
+
+static void download_done(struct xfer *x, CURLcode res)
+{
+    struct call *c = x->call;
+    struct gen_file *g = &c->gen[c->gen_i];
+    c->xfer = NULL;
+    long st = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
+    if (res == CURLE_OK && st == 200 && x->resp.len > 0) {
+        /* some forms answer with base64 text of the file (§3.5) */
+        const char *p = x->resp.p;
+        if (x->resp.len > 8 && (strncmp(p, "iVBORw0KGgo", 11) == 0 || strncmp(p, "/9j/", 4) == 0)) {
+            unsigned char *raw = malloc(gg_b64_dec_len(x->resp.len) + 1);
+            ssize_t n = raw ? gg_b64_decode(p, x->resp.len, raw) : -1;
+            if (n > 0) {
+                g->data = raw;
+                g->len = (size_t)n;
+            } else {
+                free(raw);
+            }
+        }
+        if (!g->data)
+            g->data = (unsigned char *)gg_buf_steal(&x->resp, &g->len);
+        GG_DEBUG("[%s] downloaded %s: %zu bytes in %lld ms (attempt %d)", c->request_id, g->id, g->len,
+                 (long long)(gg_mono_ms() - x->t0_ms), g->tries);
+        xfer_free(x);
+        c->gen_i++;
+        step_download(c);
+        return;
+    }
+    GG_WARN("[%s] download of %s failed (attempt %d/%d): %ld %s", c->request_id, g->id, g->tries,
+            DOWNLOAD_ATTEMPTS, st, res != CURLE_OK ? curl_easy_strerror(res) : "");
+    xfer_free(x);
+    if (g->tries < DOWNLOAD_ATTEMPTS) {
+        c->retry_at_ms = gg_mono_ms() + ((int64_t)DOWNLOAD_BACKOFF_MS << (g->tries - 1));
+        return;   /* tick() starts the next attempt */
+    }
+    g->failed = true;
+    c->gen_i++;
+    step_download(c);
+}
+
+/* All downloads settled: images into the answer (chat) or the images API
+ * body, then the normal end. */
+static void media_finish(struct call *c)
+{
+    size_t ok = 0, failed = 0;
+    for (size_t i = 0; i < c->n_gen; i++) {
+        if (c->gen[i].data)
+            ok++;
+        else
+            failed++;
+    }
+    if (ok == 0 && (c->kind == CALL_IMAGES || !c->any_text)) {
+        pool_report(c->acct, OUT_SERVER, "generated files could not be downloaded");
+        finish_err(c, 502, "api_error", "image_download_failed", 0, "upstream",
+                   "The model generated %zu file(s), but none could be downloaded from the upstream.", c->n_gen);
+        call_done(c);
+        return;
+    }
+    if (c->kind == CALL_CHAT) {
+        struct gg_buf md;
+        gg_buf_init(&md, 64u << 20);
+        bool lead = c->answer.len > 0;
+        for (size_t i = 0; i < c->n_gen; i++) {
+            const struct gen_file *g = &c->gen[i];
+            if (lead)
+                gg_buf_adds(&md, "\n\n");
+            lead = true;
+            if (!g->data) {
+                gg_buf_adds(&md, "[image unavailable: the download failed]");
+                continue;
+            }
+            gg_buf_adds(&md, "![image](");
+            media_ref(c, g, cfg.image_output == IMAGE_OUT_URL, &md);
+            gg_buf_adds(&md, ")");
+        }
+        if (md.len) {
+            gg_buf_add(&c->answer, md.p, md.len);
+            if (c->req.stream) {
+                emit_delta(c, "content", md.p, md.len);
+                c->content_sent = true;
+            }
+        }
+        gg_buf_free(&md);
+        if (failed)
+            GG_WARN("[%s] %zu of %zu generated files could not be downloaded", c->request_id, failed, c->n_gen);
+    }
+    complete_ok(c);
 }
 
 /* ---- commands, ticks, loop ------------------------------------------------ */
@@ -1211,8 +1937,15 @@ static void drain_commands(void)
                 finish_err(c, 503, "api_error", "shutting_down", 5, "upstream", "The gateway is shutting down.");
                 call_done(c);
             } else {
-                step_acquire(c);
+                c->att_i = 0;
+                step_fetch(c);
             }
+            break;
+        case CMD_RESOLVED:
+            if (c->step == S_FETCH && !c->xfer)
+                fetch_resolved(c, m->res);
+            free(m->res);
+            call_put(c);
             break;
         case CMD_CANCEL:
             cancel_call(c);
@@ -1258,6 +1991,18 @@ static void drain_done(void)
         case X_STREAM:
             stream_done(x, res);
             break;
+        case X_FETCH:
+            fetch_done(x, res);
+            break;
+        case X_UPLOAD:
+            upload_done(x, res);
+            break;
+        case X_LIST:
+            list_done(x, res);
+            break;
+        case X_DOWNLOAD:
+            download_done(x, res);
+            break;
         }
     }
 }
@@ -1273,9 +2018,16 @@ static void tick(void)
     for (struct call *c = active_head, *next; c; c = next) {
         next = c->act_next;
         /* keep-alive pings for streams */
-        if (c->req.stream && cfg.ping_interval > 0 && c->kind == CALL_CHAT &&
+        /* (none while fetching: a bad URL still gets its 400) */
+        if (c->req.stream && cfg.ping_interval > 0 && c->kind == CALL_CHAT && c->step != S_FETCH &&
             now - c->last_out_ms >= cfg.ping_interval * 1000)
             out_append(c, ": ping\n\n", 8);
+        /* download back-off */
+        if (c->step == S_MEDIA && !c->xfer && c->retry_at_ms && now >= c->retry_at_ms) {
+            c->retry_at_ms = 0;
+            step_download(c);
+            continue;
+        }
         /* deadlines */
         if (c->step == S_STREAM) {
             const char *why = NULL;
