@@ -27,6 +27,7 @@
 enum { CS_SIZE, CS_DATA, CS_DATA_END, CS_TRAILER, CS_DONE };
 
 uint64_t http_conns_open;
+static struct conn *all_conns;
 
 static struct {
   struct ev_io io;
@@ -118,6 +119,12 @@ static void conn_free(struct conn *c, int disconnected)
     if(lsn.app.finished)
       lsn.app.finished(c, disconnected);
   }
+  if(c->all_prev)
+    c->all_prev->all_next = c->all_next;
+  else
+    all_conns = c->all_next;
+  if(c->all_next)
+    c->all_next->all_prev = c->all_prev;
   close(c->io.fd);
   free(c->req.head);
   dbuf_free(&c->req.body);
@@ -850,9 +857,19 @@ static void accept_cb(struct ev_io *io, uint32_t events)
     dbuf_init(&c->req.body, HTTP_MAX_BODY);
     c->req.clen = -1;
     c->state = C_HEAD;
+    c->all_next = all_conns;
+    if(all_conns)
+      all_conns->all_prev = c;
+    all_conns = c;
     http_conns_open++;
     conn_events(c);
   }
+}
+
+void http_close_all(void)
+{
+  while(all_conns)
+    conn_free(all_conns, 1);
 }
 
 int http_listen(const char *host, int port, const struct http_app *app)

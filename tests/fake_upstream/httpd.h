@@ -68,6 +68,7 @@ struct http_job_ops {
 enum conn_state { C_HEAD, C_BODY, C_RESP };
 
 struct conn {
+  struct conn *all_prev, *all_next;   /* every open connection */
   struct ev_io io;
   struct ev_timer timer;
   enum conn_state state;
@@ -102,6 +103,8 @@ struct http_app {
 /* Binds and listens on host:port (port 0 = ephemeral) and registers the
  * listener with the event loop.  Returns the bound port, or -1. */
 int http_listen(const char *host, int port, const struct http_app *app);
+/* Close and free every open connection (at shutdown, after ev_run). */
+void http_close_all(void);
 
 /* Case-insensitive header lookup; first match or NULL. */
 const char *http_header(const struct http_req *r, const char *name);

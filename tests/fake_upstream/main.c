@@ -191,5 +191,6 @@ int main(int argc, char **argv)
     log_msg("event loop failed: %s", strerror(errno));
     return 1;
   }
+  http_close_all();
   return 0;
 }
