@@ -1,6 +1,10 @@
 /* gg_b64.c -- see gg_b64.h */
 #include "gg_b64.h"
 
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
 static const char std_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char url_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -36,37 +40,52 @@ static size_t encode(const unsigned char *in, size_t n, char *out, const char *a
 size_t gg_b64_encode(const void *in, size_t n, char *out) { return encode(in, n, out, std_alpha, 1); }
 size_t gg_b64url_encode(const void *in, size_t n, char *out) { return encode(in, n, out, url_alpha, 0); }
 
-static int val(unsigned char c, int url)
+/* Table-driven decoding, 4 characters per step.  Padding is optional but,
+ * when present, must make the length a multiple of 4 (at most two '='). */
+static signed char tables[2][256];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void tables_init(void)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == (url ? '-' : '+')) return 62;
-    if (c == (url ? '_' : '/')) return 63;
-    return -1;
+    memset(tables, -1, sizeof(tables));
+    for (int i = 0; i < 64; i++) {
+        tables[0][(unsigned char)std_alpha[i]] = (signed char)i;
+        tables[1][(unsigned char)url_alpha[i]] = (signed char)i;
+    }
 }
 
 static ssize_t decode(const char *in, size_t n, unsigned char *out, int url)
 {
-    while (n > 0 && in[n - 1] == '=')
+    pthread_once(&tables_once, tables_init);
+    size_t pad = 0;
+    while (n > 0 && in[n - 1] == '=') {
         n--;
-    if (n % 4 == 1)
-        return -1;
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = val((unsigned char)in[i], url);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits & 0xff);
-        }
+        pad++;
     }
-    /* leftover bits must be zero for canonical input; be lenient like peers */
+    if (pad > 2 || n % 4 == 1 || (pad && (n + pad) % 4 != 0))
+        return -1;
+    const unsigned char *p = (const unsigned char *)in;
+    const signed char *t = tables[url];
+    size_t i = 0, o = 0;
+    for (; i + 4 <= n; i += 4) {
+        int a = t[p[i]], b = t[p[i + 1]], c = t[p[i + 2]], d = t[p[i + 3]];
+        if ((a | b | c | d) < 0)
+            return -1;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+        out[o++] = (unsigned char)(v >> 16);
+        out[o++] = (unsigned char)(v >> 8);
+        out[o++] = (unsigned char)v;
+    }
+    size_t r = n - i;
+    if (r) {
+        int a = t[p[i]], b = t[p[i + 1]], c = r == 3 ? t[p[i + 2]] : 0;
+        if ((a | b | c) < 0)
+            return -1;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
+        out[o++] = (unsigned char)(v >> 16);
+        if (r == 3)
+            out[o++] = (unsigned char)(v >> 8);
+    }
     return (ssize_t)o;
 }
 

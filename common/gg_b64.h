@@ -1,10 +1,11 @@
 /* gg_b64.h -- base64 (RFC 4648 §4) and base64url (§5) codecs.
  *
  * Encoders write into a caller buffer sized with gg_b64_enc_len(); they
- * NUL-terminate and return the length.  Decoders accept input with or
- * without '=' padding, reject any other character (including whitespace
- * when strict), write at most gg_b64_dec_len() bytes and return the decoded
- * length, or -1 on malformed input.
+ * NUL-terminate and return the length.  Decoders are table-driven (4
+ * characters per step), accept input with or without '=' padding (when
+ * present it must complete a multiple of 4, at most two), reject any other
+ * character including whitespace, write at most gg_b64_dec_len() bytes and
+ * return the decoded length, or -1 on malformed input.  Thread-safe.
  */
 #ifndef GG_B64_H
 #define GG_B64_H

@@ -17,6 +17,8 @@ int jwt_sign(const char *xsrf_token, const char *key_id, const char *csesidx,
 {
     unsigned char key[512];
     size_t tl = strlen(xsrf_token);
+    while (tl > 0 && xsrf_token[tl - 1] == '=')
+        tl--; /* any padding, even excess (peers append "==" blindly) */
     if (tl == 0 || gg_b64_dec_len(tl) > sizeof(key))
         return -1;
     ssize_t kl = gg_b64url_decode(xsrf_token, tl, key);

@@ -119,55 +119,6 @@ static bool generic_mime(const char *m)
            strcmp(m, "application/binary") == 0;
 }
 
-/* Standard base64, padded or not, no other characters: a table-driven
- * decoder (4 characters per step), several times faster than a per-character
- * branch chain on random data.  Returns the length or -1. */
-static signed char b64_table[256];
-static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
-
-static void b64_init(void)
-{
-    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    memset(b64_table, -1, sizeof(b64_table));
-    for (int i = 0; i < 64; i++)
-        b64_table[(unsigned char)alpha[i]] = (signed char)i;
-}
-
-static ssize_t b64_decode(const char *in, size_t n, unsigned char *out)
-{
-    pthread_once(&b64_once, b64_init);
-    size_t pad = 0;
-    while (n > 0 && in[n - 1] == '=' && pad < 3) {
-        n--;
-        pad++;
-    }
-    if (pad > 2 || n % 4 == 1 || (pad && (n + pad) % 4 != 0))
-        return -1;
-    const unsigned char *p = (const unsigned char *)in;
-    const signed char *t = b64_table;
-    size_t i = 0, o = 0;
-    for (; i + 4 <= n; i += 4) {
-        int a = t[p[i]], b = t[p[i + 1]], c = t[p[i + 2]], d = t[p[i + 3]];
-        if ((a | b | c | d) < 0)
-            return -1;
-        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
-        out[o++] = (unsigned char)(v >> 16);
-        out[o++] = (unsigned char)(v >> 8);
-        out[o++] = (unsigned char)v;
-    }
-    size_t r = n - i;
-    if (r) {
-        int a = t[p[i]], b = t[p[i + 1]], c = r == 3 ? t[p[i + 2]] : 0;
-        if ((a | b | c) < 0)
-            return -1;
-        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
-        out[o++] = (unsigned char)(v >> 16);
-        if (r == 3)
-            out[o++] = (unsigned char)(v >> 8);
-    }
-    return (ssize_t)o;
-}
-
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -224,7 +175,7 @@ int media_decode(const char *url, size_t max, bool raw_b64, const char *name_hin
             snprintf(msg, msgn, "out of memory");
             goto out;
         }
-        ssize_t dn = pn ? b64_decode(payload, pn, buf) : 0;
+        ssize_t dn = pn ? gg_b64_decode(payload, pn, buf) : 0;
         if (dn < 0) {
             snprintf(msg, msgn, "Invalid base64 data in the attachment.");
             goto out;

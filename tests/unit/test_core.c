@@ -201,6 +201,8 @@ static void test_jwt_vector(void)
     /* padded token decodes to the same key */
     n = jwt_sign("dGVzdF94c3JmX3Rva2VuX2tleV8zMmJ5dGVzISE=", "test_key_id_123", "2026259595", 1700000000, out, sizeof(out));
     TT_EQ_STR(out, expect);
+    n = jwt_sign("dGVzdF94c3JmX3Rva2VuX2tleV8zMmJ5dGVzISE===", "test_key_id_123", "2026259595", 1700000000, out, sizeof(out));
+    TT_EQ_STR(out, expect);
     TT_EQ_INT(jwt_sign("!!!", "k", "1", 1, out, sizeof(out)), -1);
     TT_EQ_INT(jwt_sign("YWJj", "k", "12a", 1, out, sizeof(out)), -1);
 }
@@ -218,6 +220,9 @@ static void test_b64(void)
     TT_EQ_INT(gg_b64_decode("aGVsbG8=", 8, dec), 5);
     TT_EQ_INT(gg_b64_decode("aGV sbG8", 8, dec), -1);
     TT_EQ_INT(gg_b64_decode("a", 1, dec), -1);
+    TT_EQ_INT(gg_b64_decode("aGVsbG8===", 10, dec), -1);   /* excess padding */
+    TT_EQ_INT(gg_b64_decode("aGVsbA=", 7, dec), -1);       /* padding that does not complete 4 */
+    TT_EQ_INT(gg_b64_decode("aGVsbA", 6, dec), 4);
 }
 
 /* ---- UTF-8 ------------------------------------------------------------------- */
