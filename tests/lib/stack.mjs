@@ -57,6 +57,7 @@ export async function startStack(opts = {}) {
     const baseEnv = {
       PATH: process.env.PATH, HOME: process.env.HOME || '/tmp',
       ASAN_OPTIONS: process.env.ASAN_OPTIONS || '', UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || '',
+      TSAN_OPTIONS: process.env.TSAN_OPTIONS || '',
       HOST: '127.0.0.1', PORT: '0', PORT_FILE: portFile, DATA_DIR: s.dataDir,
       API_KEY: apiKey, ADMIN_KEY: adminKey, GEMINI_AUTH_URL: fakeUrl, GEMINI_API_URL: fakeUrl,
       LOG_LEVEL: process.env.GG_LOG_LEVEL || 'info',
