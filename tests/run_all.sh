@@ -8,8 +8,11 @@
 #    tests (playwright-core + Debian chromium);
 # 2. ASan+UBSan build: unit tests, store, openai-SDK, integration and TUI
 #    suites again, with every sanitizer report collected and failing the run;
-# 3. short fuzzing runs (clang libFuzzer, about a minute in total).
-# Set QUICK=1 to skip the sanitizer and fuzz stages.  Prints
+# 3. short fuzzing runs (clang libFuzzer, about a minute in total);
+# 4. ThreadSanitizer build: the node suites again, any TSan report fails.
+# The normal stage also runs a one-minute soak under injected faults
+# (tests/soak/soak.mjs; SOAK_LONG=1 makes it 15 minutes).
+# Set QUICK=1 to skip the sanitizer, fuzz and TSan stages.  Prints
 # "N passed, N failed" (suites) as its last line; exits non-zero on failure.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,6 +52,7 @@ stage_normal() {
     npm_ci tests/node
     suite "openai SDK + pool + admin (node; SQLite and PostgreSQL)" tests/node/run.sh build
     suite "integration (shell)" tests/integration/run.sh build
+    suite "soak under faults (RSS, fds, no silent truncation)" env GEMGATE_BUILD_DIR="$repo/build" node tests/soak/soak.mjs
     suite "gemctl-tui in tmux" env GEMGATE_BUILD_DIR="$repo/build" tests/tui/run.sh
     suite "gemctl-tui CLI mode" env GEMGATE_BUILD_DIR="$repo/build" tests/tui/cli.sh
     npm_ci web
@@ -86,10 +90,32 @@ stage_fuzz() {
     suite "fuzz (libFuzzer, short)" tests/fuzz/run.sh short
 }
 
+# TSan: reports go to files (exitcode=0 so exit statuses stay meaningful);
+# tests/tsan.supp may only name third-party frames.
+stage_tsan() {
+    mkdir -p "$log_dir/tsan"
+    suite "build (TSan)" build build-tsan -DGEM_TSAN=ON -DGEM_BUILD_WEB=OFF
+    export TSAN_OPTIONS="log_path=$log_dir/tsan/tsan:halt_on_error=0:exitcode=0:second_deadlock_stack=1:suppressions=$repo/tests/tsan.supp"
+    suite "openai SDK + pool + admin (TSan)" tests/node/run.sh build-tsan
+    unset TSAN_OPTIONS
+    suite "no TSan reports" check_tsan_logs
+}
+
+check_tsan_logs() {
+    local f found=0
+    for f in "$log_dir"/tsan/tsan*; do
+        [ -e "$f" ] || continue
+        found=1
+        echo "TSan report $f:"; grep -E '^(WARNING|SUMMARY)' "$f"; head -40 "$f"
+    done
+    [ $found = 0 ]
+}
+
 stage_normal
 if [ -z "${QUICK:-}" ]; then
     stage_asan
     stage_fuzz
+    stage_tsan
 fi
 rm -rf "$log_dir"
 echo
