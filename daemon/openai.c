@@ -62,6 +62,15 @@ static const char *json_type_name(const cJSON *j)
     return "an invalid value";
 }
 
+/* True when a JSON number is an integer in [lo, hi] (no float-cast UB). */
+static bool json_int_in(const cJSON *j, double lo, double hi)
+{
+    if (!cJSON_IsNumber(j))
+        return false;
+    double v = j->valuedouble;
+    return v >= lo && v <= hi && v == (double)(long long)v;
+}
+
 static int type_error(struct oai_error *err, const char *param, const char *expected, const cJSON *got)
 {
     oai_set_error(err, 400, "invalid_request_error", param, "invalid_type",
@@ -430,7 +439,7 @@ int oai_parse_chat(const char *body, size_t n, struct oai_chat *req, struct oai_
     }
     const cJSON *nn = cJSON_GetObjectItemCaseSensitive(root, "n");
     if (nn && !cJSON_IsNull(nn)) {
-        if (!cJSON_IsNumber(nn) || nn->valuedouble != (double)(int)nn->valuedouble) {
+        if (!cJSON_IsNumber(nn) || !json_int_in(nn, -1e15, 1e15)) {
             type_error(err, "n", "an integer", nn);
             goto out;
         }
@@ -463,7 +472,7 @@ int oai_parse_chat(const char *body, size_t n, struct oai_chat *req, struct oai_
     for (int i = 0; int_params[i]; i++) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, int_params[i]);
         if (p && !cJSON_IsNull(p)) {
-            if (!cJSON_IsNumber(p) || p->valuedouble != (double)(int64_t)p->valuedouble) {
+            if (!cJSON_IsNumber(p) || !json_int_in(p, -1e15, 1e15)) {
                 type_error(err, int_params[i], "an integer", p);
                 goto out;
             }
@@ -558,7 +567,7 @@ int oai_parse_images(const char *body, size_t n, struct oai_chat *req, bool *wan
     }
     const cJSON *nn = cJSON_GetObjectItemCaseSensitive(root, "n");
     if (nn && !cJSON_IsNull(nn)) {
-        if (!cJSON_IsNumber(nn) || nn->valuedouble != (double)(int)nn->valuedouble) {
+        if (!cJSON_IsNumber(nn) || !json_int_in(nn, -1e15, 1e15)) {
             type_error(err, "n", "an integer", nn);
             goto out;
         }
