@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# bench/run.sh -- gemgate benchmarks in one command (also `make bench`).
+#
+#   bench/run.sh            full run (~7 minutes), writes docs/BENCHMARKS.md
+#   bench/run.sh --quick    1-2 minute version (shorter phases, fewer rates)
+#
+# Starts the fake upstream and gemgated on 127.0.0.1 port 0, drives them with
+# bench/loadgen.c (open-loop, epoll, C) and times daemon/splitter.c +
+# daemon/xlate.c with bench/splitbench.c.  Raw results: bench/results/<stamp>/
+# (gitignored; bench/results/latest points at the newest).
+# Env: GEMGATE_BUILD_DIR (default build), BENCH_OUT (default docs/BENCHMARKS.md).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+BUILD=${GEMGATE_BUILD_DIR:-$REPO/build}
+OUT=${BENCH_OUT:-$REPO/docs/BENCHMARKS.md}
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# ---------------------------------------------------------------- build
+if [ ! -x "$BUILD/daemon/gemgated" ] || [ ! -x "$BUILD/tests/fake_upstream/fake_upstream" ]; then
+    cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$BUILD" -j"$(nproc)" --target gemgated fake_upstream >/dev/null
+fi
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RES=$REPO/bench/results/$STAMP
+mkdir -p "$RES/bin"
+ln -sfn "$STAMP" "$REPO/bench/results/latest"
+CFLAGS_B="-O2 -g -DNDEBUG -std=gnu11 -Wall -Wextra -Idaemon -Icommon"
+cc $CFLAGS_B bench/loadgen.c daemon/jwt.c common/gg_b64.c common/gg_buf.c -lcrypto -lz -o "$RES/bin/loadgen"
+cc $CFLAGS_B bench/splitbench.c daemon/splitter.c daemon/xlate.c common/gg_buf.c -lcjson -o "$RES/bin/splitbench"
+LG=$RES/bin/loadgen
+
+# ---------------------------------------------------------------- processes
+FAKE_PID= GG_PID= STK=
+KEY=sk-bench-$RANDOM$RANDOM
+cleanup() {
+    [ -n "$GG_PID" ] && kill -TERM "$GG_PID" 2>/dev/null && wait "$GG_PID" 2>/dev/null
+    [ -n "$FAKE_PID" ] && kill -TERM "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+    [ -n "$STK" ] && rm -rf "$STK"
+    return 0
+}
+trap cleanup EXIT
+STK=$(mktemp -d /tmp/gemgate-bench.XXXXXX)
+
+wait_file() { local i; for i in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
+
+start_fake() {
+    rm -f "$STK/fake.port"
+    "$BUILD/tests/fake_upstream/fake_upstream" --host 127.0.0.1 --port 0 --port-file "$STK/fake.port" --quiet \
+        >>"$RES/fake.log" 2>&1 &
+    FAKE_PID=$!
+    wait_file "$STK/fake.port" || { echo "bench: fake upstream did not start" >&2; exit 1; }
+    FAKE_PORT=$(cat "$STK/fake.port")
+}
+
+start_gw() {   # fresh data dir every time
+    rm -rf "$STK/data" "$STK/gw.port"
+    env HOST=127.0.0.1 PORT=0 PORT_FILE="$STK/gw.port" DATA_DIR="$STK/data" API_KEY="$KEY" \
+        GEMINI_AUTH_URL="http://127.0.0.1:$FAKE_PORT" GEMINI_API_URL="http://127.0.0.1:$FAKE_PORT" \
+        SECURE_C_SES=demo-ses CSESIDX=1000001 CONFIG_ID=demo-config \
+        LOG_LEVEL=warn PING_INTERVAL=0 ACCOUNT_MAX_CONCURRENCY=0 THREADS=2 \
+        "$BUILD/daemon/gemgated" >>"$RES/gemgated.log" 2>&1 &
+    GG_PID=$!
+    wait_file "$STK/gw.port" || { echo "bench: gemgated did not start" >&2; tail "$RES/gemgated.log" >&2; exit 1; }
+    GW_PORT=$(cat "$STK/gw.port")
+}
+
+stop_gw() {
+    kill -TERM "$GG_PID" 2>/dev/null || true
+    local i
+    for i in $(seq 1 200); do kill -0 "$GG_PID" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$GG_PID" 2>/dev/null || true
+    wait "$GG_PID" 2>/dev/null || true
+    GG_PID=
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# lg FILE LABEL TARGET [args...]: one loadgen run appended to FILE
+lg() {
+    local file=$1 label=$2 target=$3
+    shift 3
+    local port=$FAKE_PORT
+    case $target in gw|gw-cont) port=$GW_PORT ;; esac
+    echo "  $label" >&2
+    "$LG" --label "$label" --target "$target" --port "$port" --key "$KEY" \
+        --pid "$GG_PID" gw --pid "$FAKE_PID" fake "$@" >>"$RES/$file" 2>>"$RES/loadgen.log"
+}
+
+if [ $QUICK = 1 ]; then
+    D=3; RATES="100 1000"; TD=3; STREAMS_BIG=9500; SFRAG=8; RD=3; SMB=30
+else
+    D=10; RATES="100 500 1000"; TD=10; STREAMS_BIG=9500; SFRAG=15; RD=10; SMB=100
+fi
+
+# ---------------------------------------------------------------- machine
+{
+    echo "stamp=$STAMP"
+    echo "quick=$QUICK"
+    echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "cores=$(nproc)"
+    echo "mem=$(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+    echo "kernel=$(uname -r)"
+    echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "compiler=$(cc --version | head -1)"
+    echo "build_type=$(awk -F= '/^CMAKE_BUILD_TYPE:/ {print $2}' "$BUILD/CMakeCache.txt")"
+    echo "mhd=$(pkg-config --modversion libmicrohttpd)"
+    echo "curl=$(pkg-config --modversion libcurl)"
+    echo "cjson=$(pkg-config --modversion libcjson)"
+    echo "openssl=$(pkg-config --modversion openssl)"
+    echo "nofile=$(ulimit -Hn)"
+    echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "others=$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 5 {printf "%s(%s%%) ", $2, $1}')"
+    echo "commit=$(git rev-parse --short HEAD)$(git diff --quiet -- daemon common || echo +dirty)"
+} >"$RES/machine.env"
+
+start_fake
+
+# ---------------------------------------------------------------- 1. added latency (open loop)
+echo "bench: 1. added latency, open loop ${D}s per point" >&2
+start_gw
+MSG='hi'
+"$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1   # warm-up
+for r in $RATES; do
+    for t in direct gw direct-sa gw-cont; do
+        lg latency.jsonl "$t@$r" "$t" --rate "$r" --duration "$D" --conns 2048 --msg "$MSG" --timeout 30 --drain 30
+    done
+done
+
+# ---------------------------------------------------------------- 2. throughput (closed loop)
+echo "bench: 2. throughput, closed loop 64 connections ${TD}s" >&2
+for t in direct gw; do
+    lg throughput.jsonl "$t" "$t" --closed --conns 64 --duration "$TD" --stream 0 --msg "$MSG" --timeout 30
+done
+
+# ---------------------------------------------------------------- 4. relay throughput
+echo "bench: 4. relay of long answers" >&2
+ANSWER='Lorem%20ipsum%20dolor%20sit%20amet%2C%20consectetur%20adipiscing%20elit%2C%20sed%20do%20eiusmod%20tempor.%20'
+RFRAG=5000; RBYTES=1000
+RMSG="relay [[fake:nothoughts,fragments=$RFRAG,fragment_bytes=$RBYTES,answer=$ANSWER]]"
+for c in 1 4; do
+    for t in direct gw; do
+        lg relay.jsonl "$t c=$c" "$t" --closed --conns "$c" --duration "$RD" --msg "$RMSG" \
+            --marker Lorem --answer-bytes $((RFRAG * RBYTES)) --timeout 60 --drain 60
+    done
+done
+stop_gw
+
+# ---------------------------------------------------------------- 3. concurrent long streams
+echo "bench: 3. idle RSS and concurrent slow streams" >&2
+start_gw
+sleep 3
+echo "idle_rss_kb=$(rss_kb "$GG_PID")" >"$RES/idle.env"
+echo "fake_idle_rss_kb=$(rss_kb "$FAKE_PID")" >>"$RES/idle.env"
+SMSG="stream [[fake:fragments=$SFRAG,delay_ms=1000]]"
+lg streams.jsonl "1000 streams" gw --rate 1000 --count 1000 --conns 1000 --msg "$SMSG" --timeout 120 --drain 120
+stop_gw
+start_gw   # the same without upstream gzip: isolates zlib's per-stream inflate state
+sleep 2
+lg streams.jsonl "1000 streams nogzip" gw --rate 1000 --count 1000 --conns 1000 \
+    --msg "stream [[fake:fragments=$SFRAG,delay_ms=1000,nogzip]]" --timeout 120 --drain 120
+stop_gw
+start_gw
+sleep 2
+lg streams.jsonl "$STREAMS_BIG streams" gw --rate 2000 --count "$STREAMS_BIG" --conns "$STREAMS_BIG" \
+    --msg "$SMSG" --timeout 120 --drain 120
+grep -c 'Too many open files\|EMFILE' "$RES/gemgated.log" >"$RES/emfile.count" || true
+lg streams.jsonl "$STREAMS_BIG streams direct" direct --rate 2000 --count "$STREAMS_BIG" --conns "$STREAMS_BIG" \
+    --msg "$SMSG" --timeout 120 --drain 120
+stop_gw
+
+# ---------------------------------------------------------------- 5. splitter microbenchmark
+echo "bench: 5. splitter/translator microbenchmark (${SMB} MB)" >&2
+"$RES/bin/splitbench" --mb "$SMB" --reps 3 >"$RES/splitbench.json"
+
+# ---------------------------------------------------------------- report
+python3 "$REPO/bench/report.py" "$RES" "$OUT"
+echo "bench: wrote $OUT (raw results in $RES)" >&2
