@@ -119,6 +119,25 @@ describe('secrets never leave the daemon', () => {
   });
 });
 
+describe('clear errors when a shared getoxsrf fails', () => {
+  let s;
+  before(async () => { s = await startStack({ env: { MAX_RETRIES: '3' } }); });
+  after(async () => { await s?.stop(); });
+
+  // Reported: oxsrf_finish() sends the 2nd..nth waiter of a failed getoxsrf
+  // to step_acquire() without last_outcome/last_detail, so with no other
+  // account they get 502 "Upstream failed: " instead of the first one's 503.
+  test('every waiter gets the same clear 503', { todo: 'upstream.c oxsrf_finish: waiters lose the failure cause' }, async () => {
+    await s.fake('POST', '/__fake/scenario', { csesidx: '1000001', endpoint: 'getoxsrf', mode: 'expired', headers_ms: 300, count: 1 });
+    const rs = await Promise.all([1, 2, 3].map(() => chat(s, 'shared getoxsrf')));
+    const bodies = await Promise.all(rs.map((r) => r.json()));
+    for (const [i, r] of rs.entries()) {
+      assert.equal(r.status, 503, `waiter ${i}: ${r.status} ${bodies[i].error.message}`);
+      assert.match(bodies[i].error.message, /EXPIRED_SIGN_IN/);
+    }
+  });
+});
+
 describe('admin lockout', () => {
   let s;
   before(async () => { s = await startStack(); });
