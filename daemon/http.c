@@ -464,7 +464,7 @@ int http_start(void)
                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg.max_connections,
                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg.per_ip_connections,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg.connection_timeout,
-                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
                                 MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
                                 MHD_OPTION_END);

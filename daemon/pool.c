@@ -241,6 +241,11 @@ int pool_sync_row(const struct store_account *row)
         }
         return rc == 0 ? 1 : -1;
     }
+    if (row->updated_at && a->updated_at && row->updated_at < a->updated_at) {
+        /* an older row (a late notification): this instance already knows better */
+        pthread_mutex_unlock(&lock);
+        return 0;
+    }
     enum acct_status st = a->status;
     bool act = a->is_active;
     int64_t until = a->until_ms;
@@ -638,6 +643,8 @@ void pool_report(struct account *a, enum outcome o, const char *detail)
         }
     }
     state_changed = before != a->status || o != OUT_OK;
+    if (before != a->status || (o != OUT_OK && o != OUT_EMPTY && o != OUT_CLIENT))
+        a->updated_at = now;
     if (state_changed && before != a->status)
         GG_INFO("account %lld (%s) %s -> %s: %s", (long long)a->id, a->name ? a->name : "",
                 status_names[before], status_names[a->status], a->reason);

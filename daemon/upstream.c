@@ -21,7 +21,11 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +96,18 @@ static struct call *active_head;
 static int active_n;
 static volatile int active_pub;
 static struct gg_buf scratch;            /* upstream thread only */
+static int ep = -1;                      /* epoll set: curl sockets + wake_fd */
+static int wake_fd = -1;                 /* eventfd: commands are waiting */
+static int64_t curl_deadline = -1;       /* curl's timer, monotonic ms */
+
+static void wake(void)
+{
+    uint64_t one = 1;
+    if (wake_fd >= 0) {
+        ssize_t w = write(wake_fd, &one, sizeof(one));
+        (void)w;
+    }
+}
 
 /* ---- command queue ------------------------------------------------------- */
 
@@ -116,8 +132,7 @@ static void post(enum cmd_kind k, struct call *c)
         qhead = m;
     qtail = m;
     pthread_mutex_unlock(&qmu);
-    if (multi)
-        curl_multi_wakeup(multi);
+    wake();
 }
 
 void upstream_submit(struct call *c) { post(CMD_SUBMIT, c); }
@@ -1169,6 +1184,7 @@ static void step_stream(struct call *c)
     }
     api_headers(x, c->acct);
     curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_stream);
+    curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 8192L); /* elements are small; saves 8 KiB a stream */
     curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
     gg_buf_init(&x->resp, ERR_BODY_MAX);
     x->call = c;
@@ -1353,8 +1369,7 @@ static void resolved_cb(void *arg, struct media_resolved *res)
         qhead = m;
     qtail = m;
     pthread_mutex_unlock(&qmu);
-    if (multi)
-        curl_multi_wakeup(multi);
+    wake();
 }
 
 /* Resolve the current hop's host off-thread; the answer comes back as
@@ -2095,24 +2110,77 @@ static void tick(void)
     }
 }
 
+/* ---- event loop: curl's socket API on one epoll set ---------------------- */
+
+static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)e; (void)userp; (void)socketp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL);   /* may already be closed */
+        return 0;
+    }
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.data.fd = s;
+    if (epoll_ctl(ep, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
+        epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
+    return 0;
+}
+
+static int timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+    (void)m; (void)userp;
+    curl_deadline = timeout_ms < 0 ? -1 : gg_mono_ms() + timeout_ms;
+    return 0;
+}
+
 static void *thread_main(void *arg)
 {
     (void)arg;
     int64_t last_tick = 0;
+    struct epoll_event evs[256];
     while (!stop_flag) {
+        int64_t now = gg_mono_ms();
+        int64_t wait = 60000;
+        if (curl_deadline >= 0)
+            wait = curl_deadline > now ? curl_deadline - now : 0;
+        if (active_n) {
+            int64_t t = last_tick + TICK_MS - now;
+            if (t < wait)
+                wait = t > 0 ? t : 0;
+        }
+        int n = epoll_wait(ep, evs, 256, (int)wait);
         int running = 0;
-        curl_multi_perform(multi, &running);
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            if (fd == wake_fd) {
+                uint64_t v;
+                ssize_t r = read(wake_fd, &v, sizeof(v));
+                (void)r;
+                continue;
+            }
+            int flags = 0;
+            if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+                flags |= CURL_CSELECT_IN;
+            if (evs[i].events & EPOLLOUT)
+                flags |= CURL_CSELECT_OUT;
+            if (evs[i].events & EPOLLERR)
+                flags |= CURL_CSELECT_ERR;
+            curl_multi_socket_action(multi, fd, flags, &running);
+        }
+        now = gg_mono_ms();
+        if (curl_deadline >= 0 && now >= curl_deadline) {
+            curl_deadline = -1;
+            curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
         drain_done();
         drain_commands();
-        int64_t now = gg_mono_ms();
         if (active_n && now - last_tick >= TICK_MS) {
             tick();
             last_tick = now;
         }
-        curl_multi_perform(multi, &running);
         drain_done();
-        int timeout = active_n ? TICK_MS : 60000;
-        curl_multi_poll(multi, NULL, 0, timeout, NULL);
     }
     /* shutdown: end whatever is left */
     drain_commands();
@@ -2137,6 +2205,20 @@ int upstream_start(void)
         return -1;
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 256L);
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ep < 0 || wake_fd < 0) {
+        curl_multi_cleanup(multi);
+        multi = NULL;
+        return -1;
+    }
+    struct epoll_event wev;
+    memset(&wev, 0, sizeof(wev));
+    wev.events = EPOLLIN;
+    wev.data.fd = wake_fd;
+    epoll_ctl(ep, EPOLL_CTL_ADD, wake_fd, &wev);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     gg_buf_init(&scratch, 64u << 20);
     if (pthread_create(&thr, NULL, thread_main, NULL) != 0) {
         curl_multi_cleanup(multi);
@@ -2149,8 +2231,7 @@ int upstream_start(void)
 void upstream_drain(int64_t deadline_ms)
 {
     drain_deadline = deadline_ms;
-    if (multi)
-        curl_multi_wakeup(multi);
+    wake();
 }
 
 void upstream_stop(void)
@@ -2158,10 +2239,13 @@ void upstream_stop(void)
     if (!multi)
         return;
     stop_flag = 1;
-    curl_multi_wakeup(multi);
+    wake();
     pthread_join(thr, NULL);
     curl_multi_cleanup(multi);
     multi = NULL;
+    close(ep);
+    close(wake_fd);
+    ep = wake_fd = -1;
     gg_buf_free(&scratch);
     pthread_mutex_lock(&qmu);
     while (qhead) {
