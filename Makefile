@@ -36,7 +36,7 @@ test: test-deps web
 	tests/run_all.sh
 
 bench: build
-	bench/run.sh
+	bench/run.sh && bench/pool429.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz web/dist
