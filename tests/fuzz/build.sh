@@ -14,13 +14,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 out=${1:-$repo/build-fuzz}
-# Known bugs: known/chat/*-float-cast.json (out-of-range double -> integer
-# casts in openai.c) also need -fno-sanitize=float-cast-overflow until fixed.
 defs=FUZZ_KNOWN_BUGS
-known_flags="-fno-sanitize=float-cast-overflow"
-if [ -n "${FUZZ_STRICT:-}" ]; then defs=; known_flags=; fi
+[ -z "${FUZZ_STRICT:-}" ] || defs=
 mkdir -p "$out"
-flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined $known_flags ${FUZZ_CFLAGS:-}"
+flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined ${FUZZ_CFLAGS:-}"
 
 cmake -S "$repo" -B "$out" -DCMAKE_C_COMPILER="${FUZZ_CC:-clang}" -DCMAKE_BUILD_TYPE=Debug \
       -DGEM_FUZZ=ON -DGEM_WERROR=OFF -DGEM_BUILD_WEB=OFF -DGEM_FUZZ_DEFS="$defs" \
