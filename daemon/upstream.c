@@ -796,11 +796,14 @@ static void final_error(struct call *c, enum outcome o, const char *detail)
                    "Upstream failed: %s", detail ? detail : "error");
 }
 
-/* Record the failure on the account and try another one if allowed. */
-static void failover(struct call *c, enum outcome o, const char *detail)
+/* Record the failure on the account (unless `report` is false because the
+ * same failure was already recorded for it) and try another account if
+ * allowed; otherwise answer with the status that matches the failure. */
+static void failover_ex(struct call *c, enum outcome o, const char *detail, bool report)
 {
     if (c->acct) {
-        pool_report(c->acct, o, detail);
+        if (report)
+            pool_report(c->acct, o, detail);
         if (c->nex < CALL_MAX_EXCLUDE)
             c->exclude[c->nex++] = c->acct->id;
         release_account(c);
@@ -828,6 +831,11 @@ static void failover(struct call *c, enum outcome o, const char *detail)
     }
     final_error(c, o, detail);
     call_done(c);
+}
+
+static void failover(struct call *c, enum outcome o, const char *detail)
+{
+    failover_ex(c, o, detail, true);
 }
 
 static void step_acquire(struct call *c)
@@ -953,15 +961,7 @@ static void oxsrf_finish(struct account *a, bool ok, enum outcome o, const char 
             } else {
                 if (reported && rev->acct) {
                     /* the account was already penalised once for this getoxsrf */
-                    if (rev->nex < CALL_MAX_EXCLUDE)
-                        rev->exclude[rev->nex++] = rev->acct->id;
-                    release_account(rev);
-                    rev->attempts++;
-                    reset_attempt(rev);
-                    if (rev->attempts <= cfg.max_retries)
-                        step_acquire(rev);
-                    else
-                        failover(rev, o, detail);
+                    failover_ex(rev, o, detail, false);
                 } else {
                     reported = true;
                     failover(rev, o, detail);
