@@ -150,3 +150,23 @@ size_t gg_utf8_complete_prefix(const char *str, size_t n)
     }
     return n;
 }
+
+char *gg_utf8_sanitize(char *str)
+{
+    unsigned char *s = (unsigned char *)str;
+    size_t n = strlen(str);
+    size_t keep = gg_utf8_complete_prefix(str, n);
+    s[keep] = '\0';
+    n = keep;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t k = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (k && i + k <= n && gg_utf8_valid(str + i, k)) {
+            i += k;
+        } else {
+            s[i++] = '?';
+        }
+    }
+    return str;
+}

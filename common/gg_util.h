@@ -28,6 +28,10 @@ char *gg_strdup0(const char *s);
 int gg_parse_int(const char *s, long long min, long long max, long long *out);
 /* Valid UTF-8 check. */
 bool gg_utf8_valid(const char *s, size_t n);
+/* Make s valid UTF-8 in place: every byte that does not start a complete,
+ * valid sequence becomes '?', and an incomplete sequence at the end (a cut
+ * made by a size-capped printf) is dropped.  Returns s. */
+char *gg_utf8_sanitize(char *s);
 /* Length of the longest prefix of s[0..n) that does not end inside a
  * multi-byte UTF-8 sequence (the rest must wait for more bytes). */
 size_t gg_utf8_complete_prefix(const char *s, size_t n);

@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,8 @@
 #define RECONCILE_MS 15000
 
 static bool enabled;
-static volatile bool stopping;
-static volatile bool listen_ok;
+static atomic_bool stopping;
+static atomic_bool listen_ok;
 static pthread_t thr;
 static char *conninfo;
 static struct store *store;
@@ -156,7 +157,7 @@ static void apply_notification(const char *payload)
     cJSON *j = cJSON_Parse(payload);
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(j, "op");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
-    if (cJSON_IsString(op) && cJSON_IsNumber(id)) {
+    if (cJSON_IsString(op) && cJSON_IsNumber(id) && id->valuedouble >= 1 && id->valuedouble < 9e15) {
         int64_t aid = (int64_t)id->valuedouble;
         if (strcmp(op->valuestring, "DELETE") == 0) {
             pool_remove(aid);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -27,7 +28,7 @@
 enum { R_NONE = 0, R_CHAT, R_IMAGES, R_MEDIA, R_MODELS, R_MODEL, R_HEALTH, R_READY, R_METRICS, R_ADMIN, R_STATIC, R_NOTFOUND,
        R_OPTIONS, R_ROOT };
 
-static struct MHD_Daemon *daemon_h;
+static struct MHD_Daemon *_Atomic daemon_h;
 static uint16_t bound_port;
 
 /* ---- helpers ---------------------------------------------------------------- */

@@ -33,13 +33,20 @@ void oai_set_error(struct oai_error *e, int status, const char *type, const char
 int oai_error_json(const struct oai_error *e, struct gg_buf *out)
 {
     int rc = 0;
+    char msg[sizeof(e->message)], param[sizeof(e->param)];
+    /* messages quote client input and are size-capped: never emit a cut or
+     * invalid UTF-8 sequence */
+    snprintf(msg, sizeof(msg), "%s", e->message);
+    snprintf(param, sizeof(param), "%s", e->param);
+    gg_utf8_sanitize(msg);
+    gg_utf8_sanitize(param);
     rc |= gg_buf_adds(out, "{\"error\":{\"message\":");
-    rc |= gg_buf_add_json_str(out, e->message, strlen(e->message));
+    rc |= gg_buf_add_json_str(out, msg, strlen(msg));
     rc |= gg_buf_adds(out, ",\"type\":");
     rc |= gg_buf_add_json_str(out, e->type, strlen(e->type));
     rc |= gg_buf_adds(out, ",\"param\":");
-    if (e->param[0])
-        rc |= gg_buf_add_json_str(out, e->param, strlen(e->param));
+    if (param[0])
+        rc |= gg_buf_add_json_str(out, param, strlen(param));
     else
         rc |= gg_buf_adds(out, "null");
     rc |= gg_buf_adds(out, ",\"code\":");

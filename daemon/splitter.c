@@ -106,6 +106,8 @@ int split_feed(struct splitter *s, const char *data, size_t n, split_cb cb, void
                 return SPLIT_ERR_SIZE;
             i = end;
             if (s->depth == 0) { /* scan_elem stopped just past the closing brace */
+                if (s->elem.p[s->elem.len - 1] != '}')
+                    return SPLIT_ERR_SYNTAX; /* "{...]": brackets do not match */
                 s->elements++;
                 int rc = cb(ctx, s->elem.p, s->elem.len);
                 gg_buf_reset(&s->elem);

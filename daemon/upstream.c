@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -91,11 +92,11 @@ static pthread_t thr;
 static CURLM *multi;
 static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
 static struct cmd *qhead, *qtail;
-static volatile int stop_flag;
-static volatile int64_t drain_deadline;  /* 0 = not draining */
+static atomic_int stop_flag;
+static _Atomic int64_t drain_deadline;    /* 0 = not draining */
 static struct call *active_head;
 static int active_n;
-static volatile int active_pub;
+static atomic_int active_pub;
 static struct gg_buf scratch;            /* upstream thread only */
 static int ep = -1;                      /* epoll set: curl sockets + wake_fd */
 static int wake_fd = -1;                 /* eventfd: commands are waiting */

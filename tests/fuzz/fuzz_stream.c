@@ -127,12 +127,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(e1.len[i] == e2.len[i] && memcmp(e1.p[i], e2.p[i], e1.len[i]) == 0);
         FUZZ_CHECK(e1.len[i] >= 2 && e1.len[i] <= MAX_ELEMENT);
         FUZZ_CHECK(e1.p[i][0] == '{');
-#ifdef FUZZ_KNOWN_BUGS
-        /* known/stream/split-bracket-mismatch: "{]" is emitted as an element */
-        FUZZ_CHECK(e1.p[i][e1.len[i] - 1] == '}' || e1.p[i][e1.len[i] - 1] == ']');
-#else
+        /* regressions/stream/split-bracket-mismatch: "{]" is not an element */
         FUZZ_CHECK(e1.p[i][e1.len[i] - 1] == '}');
-#endif
         if (input_utf8)
             FUZZ_CHECK(gg_utf8_valid(e1.p[i], e1.len[i]));
     }

@@ -124,10 +124,9 @@ describe('clear errors when a shared getoxsrf fails', () => {
   before(async () => { s = await startStack({ env: { MAX_RETRIES: '3' } }); });
   after(async () => { await s?.stop(); });
 
-  // Reported: oxsrf_finish() sends the 2nd..nth waiter of a failed getoxsrf
-  // to step_acquire() without last_outcome/last_detail, so with no other
-  // account they get 502 "Upstream failed: " instead of the first one's 503.
-  test('every waiter gets the same clear 503', { todo: 'upstream.c oxsrf_finish: waiters lose the failure cause' }, async () => {
+  // Regression: the 2nd..nth waiter of a failed shared getoxsrf used to get
+  // 502 "Upstream failed: " instead of the first one's 503.
+  test('every waiter gets the same clear 503', async () => {
     await s.fake('POST', '/__fake/scenario', { csesidx: '1000001', endpoint: 'getoxsrf', mode: 'expired', headers_ms: 300, count: 1 });
     const rs = await Promise.all([1, 2, 3].map(() => chat(s, 'shared getoxsrf')));
     const bodies = await Promise.all(rs.map((r) => r.json()));
