@@ -48,7 +48,7 @@ stage_normal() {
     suite "build" build build
     suite "unit (ctest)" ctest --test-dir build --output-on-failure
     suite "store: sqlite + postgresql" tests/run_store_tests.sh build/tests/unit/test_store
-    suite "fake upstream protocol smoke" tests/fake_upstream/smoke.sh build/tests/fake_upstream/fake_upstream
+    # (the fake upstream's own protocol smoke test runs inside ctest: fake_upstream_smoke)
     npm_ci tests/node
     suite "openai SDK + pool + admin (node; SQLite and PostgreSQL)" tests/node/run.sh build
     suite "integration (shell)" tests/integration/run.sh build

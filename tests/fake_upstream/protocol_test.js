@@ -207,14 +207,18 @@ async function main() {
   let t0 = Date.now(), tHead = 0, tBody = 0;
   r = await rawStream('x [[fake:headers_ms=300]]', '', { wait: 1500, onData: () => { if (!tHead) tHead = Date.now() - t0; } });
   assert(tHead >= 280, 'headers_ms ' + tHead);
-  t0 = Date.now(); tHead = 0;
-  r = await rawStream('x [[fake:first_byte_ms=300]]', '', {
-    wait: 1500, onData: (d) => {
-      const now = Date.now() - t0;
-      if (!tHead) tHead = now;
-      if (d.includes('[{')) tBody = tBody || now;
-    }
-  });
+  // timing on a loaded 2-core machine: allow two retries before failing
+  for (let attempt = 1; ; attempt++) {
+    t0 = Date.now(); tHead = 0; tBody = 0;
+    r = await rawStream('x [[fake:first_byte_ms=300]]', '', {
+      wait: 1500, onData: (d) => {
+        const now = Date.now() - t0;
+        if (!tHead) tHead = now;
+        if (d.includes('[{')) tBody = tBody || now;
+      }
+    });
+    if ((tHead < 150 && tBody >= 280) || attempt === 3) break;
+  }
   assert(tHead < 150 && tBody >= 280, `first_byte_ms head ${tHead} body ${tBody}`);
   ok('headers_ms / first_byte_ms');
 
