@@ -1071,6 +1071,11 @@ static void step_session(struct call *c)
     pool_creds_free(&cr);
     api_headers(x, c->acct);
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, (long)(cfg.up_connect_timeout + 30));
+    if (active_n > FRESH_CONN_ABOVE) {
+        /* see step_stream: keep the connection cache out of busy periods */
+        curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(x->easy, CURLOPT_FORBID_REUSE, 1L);
+    }
     x->call = c;
     c->xfer = x;
     xfer_start(x);
@@ -2214,7 +2219,9 @@ int upstream_start(void)
     if (!multi)
         return -1;
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 0L); /* 0: scales with the transfers (a fixed cap makes every return scan the cache) */
+    /* idle connections kept for reuse: bounded, or idle sockets pile up next
+     * to thousands of live streams and exhaust the descriptor limit */
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 256L);
     ep = epoll_create1(EPOLL_CLOEXEC);
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (ep < 0 || wake_fd < 0) {
