@@ -210,7 +210,11 @@ static enum MHD_Result submit(struct http_req *r, struct call *c, const char *ke
     return MHD_YES;
 }
 
-enum MHD_Result chat_handle(struct http_req *r)
+/* One POST endpoint that runs an upstream exchange: admit (auth, rate),
+ * parse into a new call (kind), submit; re-entered after each resume. */
+typedef int (*parse_fn)(struct call *c, const char *body, size_t n, struct oai_error *err);
+
+static enum MHD_Result exchange(struct http_req *r, enum call_kind kind, parse_fn parse)
 {
     if (r->call)
         return resumed(r);
@@ -220,11 +224,11 @@ enum MHD_Result chat_handle(struct http_req *r)
     enum MHD_Result ret;
     if (!admit(r, key_id, &ret))
         return ret;
-    struct call *c = call_new(CALL_CHAT);
+    struct call *c = call_new(kind);
     if (!c)
         return MHD_NO;
     struct oai_error err;
-    if (oai_parse_chat(r->body.p ? r->body.p : "", r->body.len, &c->req, &err) != 0) {
+    if (parse(c, r->body.p ? r->body.p : "", r->body.len, &err) != 0) {
         call_put(c);
         call_put(c);
         metrics_request_done(NULL, err.status, 0, -1, "client");
@@ -233,27 +237,24 @@ enum MHD_Result chat_handle(struct http_req *r)
     return submit(r, c, key_id);
 }
 
+static int parse_chat(struct call *c, const char *body, size_t n, struct oai_error *err)
+{
+    return oai_parse_chat(body, n, &c->req, err);
+}
+
+static int parse_images(struct call *c, const char *body, size_t n, struct oai_error *err)
+{
+    return oai_parse_images(body, n, &c->req, &c->images_url, err);
+}
+
+enum MHD_Result chat_handle(struct http_req *r)
+{
+    return exchange(r, CALL_CHAT, parse_chat);
+}
+
 enum MHD_Result chat_images(struct http_req *r)
 {
-    if (r->call)
-        return resumed(r);
-    if (r->status)
-        return MHD_YES;
-    char key_id[24];
-    enum MHD_Result ret;
-    if (!admit(r, key_id, &ret))
-        return ret;
-    struct call *c = call_new(CALL_IMAGES);
-    if (!c)
-        return MHD_NO;
-    struct oai_error err;
-    if (oai_parse_images(r->body.p ? r->body.p : "", r->body.len, &c->req, &c->images_url, &err) != 0) {
-        call_put(c);
-        call_put(c);
-        metrics_request_done(NULL, err.status, 0, -1, "client");
-        return http_reply_oai_error(r, &err);
-    }
-    return submit(r, c, key_id);
+    return exchange(r, CALL_IMAGES, parse_images);
 }
 
 void chat_completed(struct http_req *r, enum MHD_RequestTerminationCode toe)

@@ -80,6 +80,20 @@ static char *jstr(const cJSON *o, const char *k, struct import_entry *e)
     return dup_trim(v->valuestring, strlen(v->valuestring));
 }
 
+static void fill_entry(struct import_entry *e, const cJSON *o)
+{
+    e->name = jstr(o, "name", e);
+    e->secure_c_ses = jstr(o, "secure_c_ses", e);
+    e->host_c_oses = jstr(o, "host_c_oses", e);
+    e->csesidx = jstr(o, "csesidx", e);
+    e->config_id = jstr(o, "config_id", e);
+    e->proxy = jstr(o, "proxy", e);
+    e->note = jstr(o, "note", e);
+    const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "is_active");
+    if (cJSON_IsBool(act))
+        e->is_active = cJSON_IsTrue(act);
+}
+
 static int parse_json(const char *text, size_t n, struct list *l)
 {
     cJSON *root = cJSON_ParseWithLength(text, n);
@@ -96,18 +110,8 @@ static int parse_json(const char *text, size_t n, struct list *l)
         if (!arr) {
             /* a single account object */
             struct import_entry *e = push(l, 1);
-            if (e) {
-                e->name = jstr(root, "name", e);
-                e->secure_c_ses = jstr(root, "secure_c_ses", e);
-                e->host_c_oses = jstr(root, "host_c_oses", e);
-                e->csesidx = jstr(root, "csesidx", e);
-                e->config_id = jstr(root, "config_id", e);
-                e->proxy = jstr(root, "proxy", e);
-                e->note = jstr(root, "note", e);
-                const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "is_active");
-                if (cJSON_IsBool(act))
-                    e->is_active = cJSON_IsTrue(act);
-            }
+            if (e)
+                fill_entry(e, root);
             cJSON_Delete(root);
             return 0;
         }
@@ -130,16 +134,7 @@ static int parse_json(const char *text, size_t n, struct list *l)
             snprintf(e->error, sizeof(e->error), "entry %d is not an object", idx);
             continue;
         }
-        e->name = jstr(o, "name", e);
-        e->secure_c_ses = jstr(o, "secure_c_ses", e);
-        e->host_c_oses = jstr(o, "host_c_oses", e);
-        e->csesidx = jstr(o, "csesidx", e);
-        e->config_id = jstr(o, "config_id", e);
-        e->proxy = jstr(o, "proxy", e);
-        e->note = jstr(o, "note", e);
-        const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "is_active");
-        if (cJSON_IsBool(act))
-            e->is_active = cJSON_IsTrue(act);
+        fill_entry(e, o);
     }
     cJSON_Delete(root);
     return 0;
