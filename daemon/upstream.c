@@ -1226,6 +1226,29 @@ static bool not_owned(const char *msg)
     return msg && strstr(msg, "not owned");
 }
 
+/* The two recoverable API failures, each tried once per attempt: a 401
+ * refreshes the JWT and repeats the step; a 404 or "not owned" session
+ * gets a new session and the full context.  Returns true when a retry
+ * was started. */
+static bool retry_once(struct call *c, long st, const char *gm)
+{
+    if (st == 401 && !not_owned(gm) && !c->jwt_retried) {
+        c->jwt_retried = true;
+        c->acct->upstream_jwt[0] = '\0';
+        step_jwt(c);
+        return true;
+    }
+    if ((st == 404 || not_owned(gm)) && !c->session_retried) {
+        c->session_retried = true;
+        free(c->session_name);
+        c->session_name = NULL;
+        c->continuing = false;
+        step_session(c);
+        return true;
+    }
+    return false;
+}
+
 static void stream_done(struct xfer *x, CURLcode res)
 {
     struct call *c = x->call;
@@ -1256,22 +1279,8 @@ static void stream_done(struct xfer *x, CURLcode res)
         google_error(&x->resp, gs, sizeof(gs), gm, sizeof(gm));
         snprintf(detail, sizeof(detail), "%ld %s%s%s", st, gs, gm[0] ? ": " : "", gm);
         xfer_free(x);
-        if (st == 401 && !not_owned(gm) && !c->jwt_retried) {
-            c->jwt_retried = true;
-            c->acct->upstream_jwt[0] = '\0';
-            step_jwt(c);
+        if (retry_once(c, st, gm))
             return;
-        }
-        if ((st == 404 || not_owned(gm)) && !c->session_retried) {
-            /* the session vanished or belongs to someone else: new session,
-             * full context, once */
-            c->session_retried = true;
-            free(c->session_name);
-            c->session_name = NULL;
-            c->continuing = false;
-            step_session(c);
-            return;
-        }
         enum outcome o = st == 429 ? OUT_RATE_LIMIT : st == 403 ? OUT_FORBIDDEN : st == 401 ? OUT_AUTH
                        : st >= 500 ? OUT_SERVER : st == 404 ? OUT_SERVER : OUT_CLIENT;
         if (o == OUT_CLIENT) {
@@ -1669,20 +1678,8 @@ static void upload_done(struct xfer *x, CURLcode res)
             call_done(c);
             return;
         }
-        if (st == 401 && !not_owned(gm) && !c->jwt_retried) {
-            c->jwt_retried = true;
-            c->acct->upstream_jwt[0] = '\0';
-            step_jwt(c);
+        if (retry_once(c, st, gm))
             return;
-        }
-        if ((st == 404 || not_owned(gm)) && !c->session_retried) {
-            c->session_retried = true;
-            free(c->session_name);
-            c->session_name = NULL;
-            c->continuing = false;
-            step_session(c);
-            return;
-        }
         failover(c, st == 429 ? OUT_RATE_LIMIT : st == 403 ? OUT_FORBIDDEN : st == 401 ? OUT_AUTH : OUT_SERVER,
                  detail);
         return;
