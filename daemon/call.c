@@ -20,6 +20,7 @@ struct call *call_new(enum call_kind kind)
     c->client_fd = -1;
     gg_buf_init(&c->out, 64u << 20);
     gg_buf_init(&c->answer, 64u << 20);
+    gg_buf_init(&c->hold, 64u << 20);
     gg_buf_init(&c->reasoning, 64u << 20);
     split_init(&c->sp, 16u << 20);
     return c;
@@ -35,6 +36,7 @@ void call_put(struct call *c)
     oai_chat_free(&c->req);
     gg_buf_free(&c->out);
     gg_buf_free(&c->answer);
+    gg_buf_free(&c->hold);
     gg_buf_free(&c->reasoning);
     split_free(&c->sp);
     free(c->pref_session);

@@ -117,6 +117,9 @@ struct call {
     char inband_status[48];
     char inband_msg[256];
     struct gg_buf answer;               /* full answer text (conversation key, non-stream body) */
+    struct gg_buf hold;                 /* content held back while it could start a stop sequence */
+    int64_t content_tokens;             /* estimated tokens of the content emitted */
+    const char *limit_hit;              /* "stop" (stop sequence) or "length" (max_tokens), else NULL */
     struct gg_buf reasoning;            /* non-stream reasoning text */
     int64_t last_out_ms;                /* last byte queued to the client (pings) */
     int64_t stream_start_ms, last_elem_ms;

@@ -247,6 +247,82 @@ static const char *clean_utf8(const char *s, size_t n, size_t *outn, struct gg_b
     return tmp->p ? tmp->p : "";
 }
 
+/* ---- answer content: stop sequences and max_tokens ------------------------ */
+
+static void content_now(struct call *c, const char *s, size_t n)
+{
+    if (n == 0)
+        return;
+    gg_buf_add(&c->answer, s, n);
+    if (c->req.stream) {
+        emit_delta(c, "content", s, n);
+        c->content_sent = true;
+    }
+}
+
+static size_t stop_max_len(const struct call *c)
+{
+    size_t m = 0;
+    for (int i = 0; i < 4 && c->req.stop[i]; i++)
+        if (strlen(c->req.stop[i]) > m)
+            m = strlen(c->req.stop[i]);
+    return m;
+}
+
+/* The upstream has no stop sequences or token limit, so the gateway applies
+ * them: content that could be the start of a stop sequence is held back
+ * until it is known not to be one; the answer ends before the earliest stop
+ * sequence ("stop") or when the estimated tokens reach max_tokens
+ * ("length"), and the upstream transfer is then cut short. */
+static void content_in(struct call *c, const char *s, size_t n)
+{
+    if (c->limit_hit)
+        return;
+    bool at_length = false;
+    if (c->req.max_tokens > 0) {
+        int64_t t = oai_estimate_tokens(s, n);
+        if (c->content_tokens + t > c->req.max_tokens) {
+            int64_t room = c->req.max_tokens - c->content_tokens;
+            size_t keep = room > 0 && t > 0 ? (size_t)((double)n * (double)room / (double)t) : 0;
+            n = gg_utf8_complete_prefix(s, keep < n ? keep : n);
+            at_length = true;
+        }
+        c->content_tokens += oai_estimate_tokens(s, n);
+    }
+    size_t ms = stop_max_len(c);
+    if (ms == 0) {
+        content_now(c, s, n);
+    } else {
+        gg_buf_add(&c->hold, s, n);
+        const char *h = c->hold.p ? c->hold.p : "";
+        size_t hl = c->hold.len, best = SIZE_MAX;
+        for (int i = 0; i < 4 && c->req.stop[i]; i++) {
+            const char *m = memmem(h, hl, c->req.stop[i], strlen(c->req.stop[i]));
+            if (m && (size_t)(m - h) < best)
+                best = (size_t)(m - h);
+        }
+        if (best != SIZE_MAX) {
+            content_now(c, h, best);
+            gg_buf_reset(&c->hold);
+            c->limit_hit = "stop";
+            return;
+        }
+        size_t out = at_length ? hl : hl > ms - 1 ? gg_utf8_complete_prefix(h, hl - (ms - 1)) : 0;
+        content_now(c, h, out);
+        gg_buf_consume(&c->hold, out);
+    }
+    if (at_length)
+        c->limit_hit = "length";
+}
+
+/* End of the answer: what was held back cannot start a stop sequence any more. */
+static void content_flush(struct call *c)
+{
+    if (c->hold.len && !c->limit_hit)
+        content_now(c, c->hold.p, c->hold.len);
+    gg_buf_reset(&c->hold);
+}
+
 static void sink_text(void *ctx, const char *s0, size_t n0, bool thought)
 {
     struct call *c = ctx;
@@ -269,11 +345,7 @@ static void sink_text(void *ctx, const char *s0, size_t n0, bool thought)
             emit_delta(c, "reasoning_content", s, n);
         return;
     }
-    gg_buf_add(&c->answer, s, n);
-    if (c->req.stream) {
-        emit_delta(c, "content", s, n);
-        c->content_sent = true;
-    }
+    content_in(c, s, n);
 }
 
 /* Generated files: the stream repeats them on its last element, so keep
@@ -430,6 +502,9 @@ static void images_body(struct call *c, struct gg_buf *b)
 /* Successful end: finish chunk (+usage) and [DONE], or the whole body. */
 static void finish_ok(struct call *c, const char *finish_reason)
 {
+    content_flush(c);
+    if (c->limit_hit && strcmp(c->limit_hit, "length") == 0)
+        finish_reason = "length";
     finish_common(c);
     if (c->kind == CALL_TEST) {
         pthread_mutex_lock(&c->mu);
@@ -634,6 +709,8 @@ static size_t write_stream(char *ptr, size_t size, size_t nmemb, void *ud)
     pthread_mutex_unlock(&c->mu);
     if (gone)
         return 0; /* abort the transfer */
+    if (c->limit_hit)
+        return 0; /* answer complete (stop sequence / max_tokens): cut the transfer */
     int rc = split_feed(&c->sp, ptr, n, on_element, c);
     if (rc != 0) {
         GG_WARN("[%s] upstream stream malformed (%d)", c->request_id, rc);
@@ -756,6 +833,9 @@ static void reset_attempt(struct call *c)
     c->n_gen = c->gen_i = 0;
     c->retry_at_ms = 0;
     gg_buf_reset(&c->answer);
+    gg_buf_reset(&c->hold);
+    c->content_tokens = 0;
+    c->limit_hit = NULL;
     if (!c->req.stream)
         gg_buf_reset(&c->reasoning);
 }
@@ -1271,6 +1351,13 @@ static void stream_done(struct xfer *x, CURLcode res)
         pthread_mutex_unlock(&c->mu);
         finish_common(c);
         call_done(c);
+        return;
+    }
+    if (c->limit_hit && st == 200) {
+        /* we cut the transfer ourselves: the answer is complete */
+        xfer_free(x);
+        pool_report(c->acct, OUT_OK, NULL);
+        complete_ok(c);
         return;
     }
     if (res != CURLE_OK && st == 200 && c->xl.elements > 0 && split_finish(&c->sp) == SPLIT_COMPLETE)

@@ -307,3 +307,45 @@ test('secrets never appear in the daemon log', async () => {
   assert.ok(!log.includes('demo-ses'), 'cookie in log');
   assert.ok(!/eyJ[A-Za-z0-9_-]{10,}\.eyJ/.test(log), 'JWT in log');
 });
+
+test('stop sequences are applied by the gateway, also across fragment boundaries', async () => {
+  await resetAccounts();
+  // the fake answers "春眠不觉晓，处处闻啼鸟。 echo: ..." in ~4-character fragments
+  const r = await client.chat.completions.create({
+    model: 'gemini-auto', stop: ['处处'], messages: [{ role: 'user', content: 'poem' }],
+  });
+  assert.equal(r.choices[0].message.content, '春眠不觉晓，');
+  assert.equal(r.choices[0].finish_reason, 'stop');
+  const stream = await client.chat.completions.create({
+    model: 'gemini-auto', stream: true, stop: ['never-there', '觉晓'], messages: [{ role: 'user', content: 'poem' }],
+  });
+  let content = '', finish = null;
+  for await (const ch of stream) {
+    content += ch.choices[0]?.delta?.content || '';
+    finish = ch.choices[0]?.finish_reason || finish;
+  }
+  assert.equal(content, '春眠不', 'the stop sequence spans two upstream fragments');
+  assert.equal(finish, 'stop');
+});
+
+test('max_tokens ends the answer with finish_reason "length" and cuts the upstream transfer', async () => {
+  await resetAccounts();
+  await s.fake('POST', '/__fake/reset');
+  const stream = await client.chat.completions.create({
+    model: 'gemini-auto', stream: true, max_tokens: 5,
+    messages: [{ role: 'user', content: 'long [[fake:fragments=400,delay_ms=20,nothoughts]]' }],
+  });
+  let content = '', finish = null;
+  for await (const ch of stream) {
+    content += ch.choices[0]?.delta?.content || '';
+    finish = ch.choices[0]?.finish_reason || finish;
+  }
+  assert.equal(finish, 'length');
+  assert.ok(content.length > 0 && content.length < 60, `content ${JSON.stringify(content)}`);
+  await sleep(200);
+  const st = (await s.fake('GET', '/__fake/record')).requests.filter((q) => q.endpoint === 'stream').at(-1);
+  assert.equal(st.disconnected, true, 'the upstream transfer was cut short');
+  const r = await client.chat.completions.create({ model: 'gemini-auto', max_completion_tokens: 2, messages: [{ role: 'user', content: 'short' }] });
+  assert.equal(r.choices[0].finish_reason, 'length');
+  assert.ok(r.usage.completion_tokens <= 60);
+});
