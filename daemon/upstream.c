@@ -770,6 +770,14 @@ static void xfer_start(struct xfer *x)
     curl_multi_add_handle(multi, x->easy);
 }
 
+/* The call's current transfer: link both ways and hand it to curl. */
+static void start_for(struct call *c, struct xfer *x)
+{
+    x->call = c;
+    c->xfer = x;
+    xfer_start(x);
+}
+
 static void api_headers(struct xfer *x, const struct account *a)
 {
     char h[JWT_MAX + 32];
@@ -1156,9 +1164,7 @@ static void step_session(struct call *c)
         curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(x->easy, CURLOPT_FORBID_REUSE, 1L);
     }
-    x->call = c;
-    c->xfer = x;
-    xfer_start(x);
+    start_for(c, x);
 }
 
 static void session_done(struct xfer *x, CURLcode res)
@@ -1282,11 +1288,9 @@ static void step_stream(struct call *c)
     }
     curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
     gg_buf_init(&x->resp, ERR_BODY_MAX);
-    x->call = c;
-    c->xfer = x;
     c->stream_start_ms = gg_mono_ms();
     c->last_elem_ms = 0;
-    xfer_start(x);
+    start_for(c, x);
 }
 
 /* The answer is complete: remember the conversation, send the end. */
@@ -1587,9 +1591,7 @@ static void fetch_resolved(struct call *c, struct media_resolved *res)
     gg_buf_free(&x->resp);
     gg_buf_init(&x->resp, cap);
     x->allow_private = cfg.fetch_allow_private;
-    x->call = c;
-    c->xfer = x;
-    xfer_start(x);
+    start_for(c, x);
 }
 
 static void fetch_done(struct xfer *x, CURLcode res)
@@ -1732,9 +1734,7 @@ static void step_upload(struct call *c)
     }
     api_headers(x, c->acct);
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, (long)UPLOAD_TIMEOUT_S);
-    x->call = c;
-    c->xfer = x;
-    xfer_start(x);
+    start_for(c, x);
 }
 
 static void upload_done(struct xfer *x, CURLcode res)
@@ -1824,9 +1824,7 @@ static void step_media(struct call *c)
     }
     api_headers(x, c->acct);
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, (long)LIST_TIMEOUT_S);
-    x->call = c;
-    c->xfer = x;
-    xfer_start(x);
+    start_for(c, x);
 }
 
 /* Metadata gives each file's exact session path and type; without it the
@@ -1904,9 +1902,7 @@ static void step_download(struct call *c)
     curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(x->easy, CURLOPT_MAXREDIRS, 3L);
     curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    x->call = c;
-    c->xfer = x;
-    xfer_start(x);
+    start_for(c, x);
 }
 
 static void download_done(struct xfer *x, CURLcode res)
