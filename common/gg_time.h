@@ -9,6 +9,12 @@
 int64_t gg_now_ms(void);        /* wall clock, Unix milliseconds */
 int64_t gg_mono_ms(void);       /* monotonic milliseconds */
 int64_t gg_mono_us(void);       /* monotonic microseconds */
+/* Test clock (unit tests only): after gg_time_fake(start) every clock above
+ * reads the fake time (wall and monotonic alike), moved only by
+ * gg_time_advance(); gg_time_real() switches back. */
+void gg_time_fake(int64_t start_ms);
+void gg_time_advance(int64_t ms);
+void gg_time_real(void);
 /* RFC 3339 UTC ("2026-11-26T03:36:26.123Z") of a Unix-ms time into out. */
 void gg_rfc3339(int64_t unix_ms, char *out, size_t n);
 /* Parse RFC 3339 / "YYYY-MM-DD HH:MM:SS" (UTC assumed when no offset);
