@@ -1,0 +1,685 @@
+/* keys.c -- see keys.h */
+#include "keys.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gg_time.h"
+#include "gg_util.h"
+
+#define RPM_RING_MAX 100000      /* exact sliding window up to this rate */
+#define NBUCKETS 1024
+
+struct key {
+    struct key_info info;
+    struct key *next_hash;       /* bucket chain by hash */
+    /* runtime, under `lock` */
+    int64_t *ring;               /* admission times of the last `ring_n` requests */
+    size_t ring_n, ring_pos;
+    int64_t tok_sec[60];         /* tokens finished per second of the last minute */
+    int64_t tok_stamp[60];       /* which second each slot holds */
+    int64_t day, month;          /* index of the counters below */
+    int64_t day_tokens, month_tokens, day_requests, day_errors;
+    int inflight;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct key **keys;
+static size_t n_keys, cap_keys;
+static struct key *buckets[NBUCKETS];
+static int64_t next_id = 1;
+static struct key_hooks hooks;
+
+void keys_set_hooks(const struct key_hooks *h)
+{
+    pthread_mutex_lock(&lock);
+    if (h)
+        hooks = *h;
+    else
+        memset(&hooks, 0, sizeof(hooks));
+    pthread_mutex_unlock(&lock);
+}
+
+/* ---- calendar ------------------------------------------------------------ */
+
+static int64_t day_of(int64_t ms)
+{
+    return ms / 86400000;
+}
+
+static int64_t month_of(int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    return (int64_t)(tm.tm_year + 1900) * 12 + tm.tm_mon;
+}
+
+static int64_t next_month_ms(int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    struct tm n = {0};
+    n.tm_year = tm.tm_mon == 11 ? tm.tm_year + 1 : tm.tm_year;
+    n.tm_mon = (tm.tm_mon + 1) % 12;
+    n.tm_mday = 1;
+    return (int64_t)timegm(&n) * 1000;
+}
+
+static void roll(struct key *k, int64_t now)
+{
+    int64_t d = day_of(now), m = month_of(now);
+    if (k->day != d) {
+        k->day = d;
+        k->day_tokens = k->day_requests = k->day_errors = 0;
+    }
+    if (k->month != m) {
+        k->month = m;
+        k->month_tokens = 0;
+    }
+}
+
+/* ---- table --------------------------------------------------------------- */
+
+static unsigned bucket_of(const char *hash)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 8 && hash[i]; i++)
+        v = v * 16 + (unsigned)(hash[i] <= '9' ? hash[i] - '0' : (hash[i] | 0x20) - 'a' + 10);
+    return v % NBUCKETS;
+}
+
+static void index_add(struct key *k)
+{
+    unsigned b = bucket_of(k->info.hash);
+    k->next_hash = buckets[b];
+    buckets[b] = k;
+}
+
+static void index_del(struct key *k)
+{
+    struct key **pp = &buckets[bucket_of(k->info.hash)];
+    while (*pp && *pp != k)
+        pp = &(*pp)->next_hash;
+    if (*pp)
+        *pp = k->next_hash;
+}
+
+static struct key *find_id(int64_t id)
+{
+    for (size_t i = 0; i < n_keys; i++)
+        if (keys[i]->info.id == id)
+            return keys[i];
+    return NULL;
+}
+
+static void key_free(struct key *k)
+{
+    if (k) {
+        free(k->ring);
+        free(k);
+    }
+}
+
+/* The rpm ring holds exactly rpm admission times (capped). */
+static int size_ring(struct key *k)
+{
+    size_t want = k->info.lim.rpm > 0 ? (size_t)(k->info.lim.rpm < RPM_RING_MAX ? k->info.lim.rpm : RPM_RING_MAX) : 0;
+    if (want == k->ring_n)
+        return 0;
+    int64_t *r = want ? calloc(want, sizeof(*r)) : NULL;
+    if (want && !r)
+        return -1;
+    free(k->ring);
+    k->ring = r;
+    k->ring_n = want;
+    k->ring_pos = 0;
+    return 0;
+}
+
+static int insert_locked(const struct key_info *info)
+{
+    struct key *k = calloc(1, sizeof(*k));
+    if (!k)
+        return -1;
+    k->info = *info;
+    if (size_ring(k) != 0) {
+        key_free(k);
+        return -1;
+    }
+    if (n_keys == cap_keys) {
+        size_t nc = cap_keys ? cap_keys * 2 : 16;
+        struct key **nk = realloc(keys, nc * sizeof(*nk));
+        if (!nk) {
+            key_free(k);
+            return -1;
+        }
+        keys = nk;
+        cap_keys = nc;
+    }
+    keys[n_keys++] = k;
+    index_add(k);
+    if (info->id >= next_id)
+        next_id = info->id + 1;
+    return 0;
+}
+
+int keys_load(const struct key_info *rows, size_t n)
+{
+    int rc = 0;
+    pthread_mutex_lock(&lock);
+    /* keep the runtime counters of keys that survive */
+    for (size_t i = 0; i < n; i++) {
+        struct key *k = find_id(rows[i].id);
+        if (k) {
+            bool rehash = strcmp(k->info.hash, rows[i].hash) != 0;
+            if (rehash)
+                index_del(k);
+            k->info = rows[i];
+            if (rehash)
+                index_add(k);
+            if (size_ring(k) != 0)
+                rc = -1;
+        } else if (insert_locked(&rows[i]) != 0) {
+            rc = -1;
+        }
+    }
+    for (size_t i = 0; i < n_keys;) {
+        bool keep = false;
+        for (size_t j = 0; j < n && !keep; j++)
+            keep = rows[j].id == keys[i]->info.id;
+        if (keep) {
+            i++;
+            continue;
+        }
+        index_del(keys[i]);
+        key_free(keys[i]);
+        keys[i] = keys[--n_keys];
+    }
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
+static int check_limits(const struct key_limits *lim, char *err, size_t errlen)
+{
+    if (lim->rpm < 0 || lim->tpm < 0 || lim->tokens_day < 0 || lim->tokens_month < 0 || lim->max_concurrent < 0) {
+        snprintf(err, errlen, "limits must be 0 (unlimited) or positive");
+        return -1;
+    }
+    for (const char *p = lim->group; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+              *p == '_' || *p == '.')) {
+            snprintf(err, errlen, "group: letters, digits, '-', '_' and '.' only");
+            return -1;
+        }
+    return 0;
+}
+
+static int check_name(const char *name, char *err, size_t errlen)
+{
+    if (!name || !*name || strlen(name) >= sizeof(((struct key_info *)0)->name)) {
+        snprintf(err, errlen, "name: required, at most 63 bytes");
+        return -1;
+    }
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            snprintf(err, errlen, "name: control characters are not allowed");
+            return -1;
+        }
+    return 0;
+}
+
+int keys_create(const char *name, const char *note, int64_t expires_at, const struct key_limits *lim,
+                struct key_info *out, char *secret, char *err, size_t errlen)
+{
+    struct key_limits none = {0};
+    if (!lim)
+        lim = &none;
+    if (check_name(name, err, errlen) != 0 || check_limits(lim, err, errlen) != 0)
+        return -1;
+    if (note && strlen(note) >= sizeof(out->note)) {
+        snprintf(err, errlen, "note: at most 255 bytes");
+        return -1;
+    }
+    char hex[41];
+    gg_random_hex(hex, 20);
+    snprintf(secret, KEY_SECRET_LEN + 1, "gk-%s", hex);
+    struct key_info k = {0};
+    snprintf(k.name, sizeof(k.name), "%s", name);
+    snprintf(k.note, sizeof(k.note), "%s", note ? note : "");
+    snprintf(k.prefix, sizeof(k.prefix), "%.*s", KEY_PREFIX_LEN, secret);
+    gg_sha256_hex(secret, strlen(secret), k.hash);
+    k.created_at = gg_now_ms();
+    k.expires_at = expires_at;
+    k.enabled = true;
+    k.lim = *lim;
+    pthread_mutex_lock(&lock);
+    k.id = next_id;
+    int rc = insert_locked(&k);
+    int (*save)(const struct key_info *) = hooks.save;
+    pthread_mutex_unlock(&lock);
+    if (rc != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (save && save(&k) != 0) {
+        keys_delete(k.id);
+        snprintf(err, errlen, "the store refused the key");
+        return -1;
+    }
+    if (out)
+        *out = k;
+    return 0;
+}
+
+int keys_update(int64_t id, const char *name, const char *note, const int64_t *expires_at, const bool *enabled,
+                const struct key_limits *lim, char *err, size_t errlen)
+{
+    if ((name && check_name(name, err, errlen) != 0) || (lim && check_limits(lim, err, errlen) != 0))
+        return -1;
+    if (note && strlen(note) >= sizeof(((struct key_info *)0)->note)) {
+        snprintf(err, errlen, "note: at most 255 bytes");
+        return -1;
+    }
+    pthread_mutex_lock(&lock);
+    struct key *k = find_id(id);
+    if (!k) {
+        pthread_mutex_unlock(&lock);
+        snprintf(err, errlen, "no key %lld", (long long)id);
+        return -1;
+    }
+    struct key_info before = k->info;
+    if (name)
+        snprintf(k->info.name, sizeof(k->info.name), "%s", name);
+    if (note)
+        snprintf(k->info.note, sizeof(k->info.note), "%s", note);
+    if (expires_at)
+        k->info.expires_at = *expires_at;
+    if (enabled)
+        k->info.enabled = *enabled;
+    if (lim)
+        k->info.lim = *lim;
+    if (size_ring(k) != 0) {
+        k->info = before;
+        pthread_mutex_unlock(&lock);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    struct key_info now = k->info;
+    int (*save)(const struct key_info *) = hooks.save;
+    pthread_mutex_unlock(&lock);
+    if (save && save(&now) != 0) {
+        snprintf(err, errlen, "the store refused the change");
+        return -1;
+    }
+    return 0;
+}
+
+int keys_delete(int64_t id)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_keys; i++) {
+        if (keys[i]->info.id != id)
+            continue;
+        index_del(keys[i]);
+        key_free(keys[i]);
+        keys[i] = keys[--n_keys];
+        int (*rm)(int64_t) = hooks.remove;
+        pthread_mutex_unlock(&lock);
+        if (rm)
+            rm(id);
+        return 0;
+    }
+    pthread_mutex_unlock(&lock);
+    return -1;
+}
+
+static int64_t minute_tokens(const struct key *k, int64_t now)
+{
+    int64_t s = now / 1000, t = 0;
+    for (int i = 0; i < 60; i++)
+        if (k->tok_stamp[i] > s - 60)
+            t += k->tok_sec[i];
+    return t;
+}
+
+static int64_t minute_requests(const struct key *k, int64_t now)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < k->ring_n; i++)
+        if (k->ring[i] && k->ring[i] > now - 60000)
+            n++;
+    return n;
+}
+
+static void usage_of(struct key *k, int64_t now, struct key_usage_now *u)
+{
+    roll(k, now);
+    u->minute_requests = minute_requests(k, now);
+    u->minute_tokens = minute_tokens(k, now);
+    u->day_tokens = k->day_tokens;
+    u->month_tokens = k->month_tokens;
+    u->day_requests = k->day_requests;
+    u->day_errors = k->day_errors;
+    u->inflight = k->inflight;
+}
+
+int keys_get(int64_t id, struct key_info *out, struct key_usage_now *use)
+{
+    pthread_mutex_lock(&lock);
+    struct key *k = find_id(id);
+    if (k) {
+        if (out)
+            *out = k->info;
+        if (use)
+            usage_of(k, gg_now_ms(), use);
+    }
+    pthread_mutex_unlock(&lock);
+    return k ? 0 : -1;
+}
+
+int keys_list(struct key_info **out, struct key_usage_now **use, size_t *n)
+{
+    pthread_mutex_lock(&lock);
+    size_t m = n_keys;
+    struct key_info *o = calloc(m ? m : 1, sizeof(*o));
+    struct key_usage_now *u = use ? calloc(m ? m : 1, sizeof(*u)) : NULL;
+    if (!o || (use && !u)) {
+        pthread_mutex_unlock(&lock);
+        free(o);
+        free(u);
+        return -1;
+    }
+    int64_t now = gg_now_ms();
+    for (size_t i = 0; i < m; i++) {
+        o[i] = keys[i]->info;
+        if (u)
+            usage_of(keys[i], now, &u[i]);
+    }
+    pthread_mutex_unlock(&lock);
+    *out = o;
+    if (use)
+        *use = u;
+    *n = m;
+    return 0;
+}
+
+size_t keys_count(void)
+{
+    pthread_mutex_lock(&lock);
+    size_t n = n_keys;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+/* ---- admission ----------------------------------------------------------- */
+
+static bool shaped(const char *secret)
+{
+    if (!secret || strncmp(secret, "gk-", 3) != 0 || strlen(secret) != KEY_SECRET_LEN)
+        return false;
+    for (const char *p = secret + 3; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+static struct key *find_secret_locked(const char *secret)
+{
+    if (!shaped(secret))
+        return NULL;
+    char h[65];
+    gg_sha256_hex(secret, strlen(secret), h);
+    for (struct key *k = buckets[bucket_of(h)]; k; k = k->next_hash)
+        if (gg_ct_equal(k->info.hash, 64, h, 64))
+            return k;
+    return NULL;
+}
+
+bool keys_is_client_key(const char *secret)
+{
+    pthread_mutex_lock(&lock);
+    bool r = find_secret_locked(secret) != NULL;
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+static bool glob_match(const char *pat, size_t pn, const char *s)
+{
+    /* '*' matches any run; iterative with one backtrack point */
+    size_t p = 0, i = 0, star = (size_t)-1, mark = 0, sn = strlen(s);
+    while (i < sn) {
+        if (p < pn && (pat[p] == s[i])) {
+            p++;
+            i++;
+        } else if (p < pn && pat[p] == '*') {
+            star = p++;
+            mark = i;
+        } else if (star != (size_t)-1) {
+            p = star + 1;
+            i = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (p < pn && pat[p] == '*')
+        p++;
+    return p == pn;
+}
+
+bool keys_model_allowed(const char *list, const char *model)
+{
+    if (!list || !*list)
+        return true;
+    if (!model)
+        return false;
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        size_t n = (size_t)(e - p);
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n && glob_match(p, n, model))
+            return true;
+        p = e;
+    }
+    return false;
+}
+
+static enum key_verdict deny(struct key_denial *d, enum key_verdict v, int status, int retry, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static enum key_verdict deny(struct key_denial *d, enum key_verdict v, int status, int retry, const char *fmt, ...)
+{
+    d->verdict = v;
+    d->status = status;
+    d->retry_after = retry;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->message, sizeof(d->message), fmt, ap);
+    va_end(ap);
+    return v;
+}
+
+enum key_verdict keys_check_model(const struct key_ticket *t, const char *model, struct key_denial *d)
+{
+    if (!t || t->key_id == 0)
+        return KEY_OK;
+    pthread_mutex_lock(&lock);
+    struct key *k = find_id(t->key_id);
+    bool ok = !k || keys_model_allowed(k->info.lim.models, model);
+    pthread_mutex_unlock(&lock);
+    if (ok)
+        return KEY_OK;
+    return deny(d, KEY_MODEL, 403, 0, "model '%s' is not allowed for key '%s'", model ? model : "", t->name);
+}
+
+enum key_verdict keys_admit(const char *secret, const char *model, int64_t now, struct key_ticket *t,
+                            struct key_denial *d)
+{
+    memset(t, 0, sizeof(*t));
+    memset(d, 0, sizeof(*d));
+    char when[40];
+    pthread_mutex_lock(&lock);
+    struct key *k = find_secret_locked(secret);
+    enum key_verdict v = KEY_OK;
+    if (!k) {
+        v = deny(d, KEY_UNKNOWN, 401, 0, "invalid API key");
+        goto out;
+    }
+    const struct key_info *ki = &k->info;
+    if (!ki->enabled) {
+        v = deny(d, KEY_DISABLED, 401, 0, "API key '%s' is disabled", ki->name);
+        goto out;
+    }
+    if (ki->expires_at && ki->expires_at <= now) {
+        v = deny(d, KEY_EXPIRED, 401, 0, "API key '%s' has expired", ki->name);
+        goto out;
+    }
+    if (model && !keys_model_allowed(ki->lim.models, model)) {
+        v = deny(d, KEY_MODEL, 403, 0, "model '%s' is not allowed for key '%s'", model, ki->name);
+        goto out;
+    }
+    roll(k, now);
+    if (ki->lim.max_concurrent > 0 && k->inflight >= ki->lim.max_concurrent) {
+        v = deny(d, KEY_CONCURRENCY, 429, 1, "key '%s': %lld concurrent requests already running", ki->name,
+                 (long long)ki->lim.max_concurrent);
+        goto out;
+    }
+    if (k->ring_n) {
+        int64_t oldest = k->ring[k->ring_pos]; /* the slot this request would reuse */
+        if (oldest && oldest > now - 60000) {
+            int ra = (int)((oldest + 60000 - now + 999) / 1000);
+            v = deny(d, KEY_RPM, 429, ra > 0 ? ra : 1, "key '%s': rate limit of %lld requests per minute reached",
+                     ki->name, (long long)ki->lim.rpm);
+            goto out;
+        }
+    }
+    if (ki->lim.tpm > 0) {
+        int64_t used = minute_tokens(k, now);
+        if (used >= ki->lim.tpm) {
+            /* the first second whose expiry brings the window under the limit */
+            int64_t s = now / 1000, left = used;
+            int ra = 60;
+            for (int back = 59; back >= 0; back--) {
+                int64_t sec = s - back;
+                int slot = (int)(((sec % 60) + 60) % 60);
+                if (k->tok_stamp[slot] == sec)
+                    left -= k->tok_sec[slot];
+                if (left < ki->lim.tpm) {
+                    ra = 60 - back;
+                    break;
+                }
+            }
+            v = deny(d, KEY_TPM, 429, ra, "key '%s': rate limit of %lld tokens per minute reached", ki->name,
+                     (long long)ki->lim.tpm);
+            goto out;
+        }
+    }
+    if (ki->lim.tokens_day > 0 && k->day_tokens >= ki->lim.tokens_day) {
+        int64_t reset = (day_of(now) + 1) * 86400000;
+        struct tm tm;
+        time_t tt = (time_t)(reset / 1000);
+        gmtime_r(&tt, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        v = deny(d, KEY_DAY, 429, (int)((reset - now + 999) / 1000),
+                 "key '%s': daily token quota of %lld exhausted; it resets at %s", ki->name,
+                 (long long)ki->lim.tokens_day, when);
+        goto out;
+    }
+    if (ki->lim.tokens_month > 0 && k->month_tokens >= ki->lim.tokens_month) {
+        int64_t reset = next_month_ms(now);
+        struct tm tm;
+        time_t tt = (time_t)(reset / 1000);
+        gmtime_r(&tt, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        v = deny(d, KEY_MONTH, 429, (int)((reset - now + 999) / 1000),
+                 "key '%s': monthly token quota of %lld exhausted; it resets at %s", ki->name,
+                 (long long)ki->lim.tokens_month, when);
+        goto out;
+    }
+    /* admitted: count it now, in the same critical section as the checks */
+    if (k->ring_n) {
+        k->ring[k->ring_pos] = now;
+        k->ring_pos = (k->ring_pos + 1) % k->ring_n;
+    }
+    k->inflight++;
+    k->day_requests++;
+    t->key_id = ki->id;
+    snprintf(t->name, sizeof(t->name), "%s", ki->name);
+    snprintf(t->group, sizeof(t->group), "%s", ki->lim.group);
+out:
+    pthread_mutex_unlock(&lock);
+    return v;
+}
+
+void keys_finish(struct key_ticket *t, const char *model, int64_t tokens_in, int64_t tokens_out, bool error,
+                 int64_t now)
+{
+    if (!t || t->key_id == 0)
+        return;
+    int64_t tokens = (tokens_in > 0 ? tokens_in : 0) + (tokens_out > 0 ? tokens_out : 0);
+    void (*usage)(int64_t, const char *, const char *, int64_t, int64_t, bool);
+    pthread_mutex_lock(&lock);
+    struct key *k = find_id(t->key_id);
+    if (k) {
+        roll(k, now);
+        if (k->inflight > 0)
+            k->inflight--;
+        int64_t s = now / 1000;
+        int slot = (int)(s % 60);
+        if (k->tok_stamp[slot] != s) {
+            k->tok_stamp[slot] = s;
+            k->tok_sec[slot] = 0;
+        }
+        k->tok_sec[slot] += tokens;
+        k->day_tokens += tokens;
+        k->month_tokens += tokens;
+        if (error)
+            k->day_errors++;
+    }
+    usage = hooks.usage;
+    pthread_mutex_unlock(&lock);
+    if (usage) {
+        char day[16];
+        time_t tt = (time_t)(now / 1000);
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+        usage(t->key_id, day, model ? model : "", tokens_in, tokens_out, error);
+    }
+    t->key_id = 0;
+}
+
+void keys_merge_usage(int64_t key_id, int64_t day_tokens, int64_t month_tokens, int64_t now)
+{
+    pthread_mutex_lock(&lock);
+    struct key *k = find_id(key_id);
+    if (k) {
+        roll(k, now);
+        k->day_tokens += day_tokens;
+        k->month_tokens += month_tokens;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+void keys_free(void)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_keys; i++)
+        key_free(keys[i]);
+    free(keys);
+    keys = NULL;
+    n_keys = cap_keys = 0;
+    memset(buckets, 0, sizeof(buckets));
+    pthread_mutex_unlock(&lock);
+}
