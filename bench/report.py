@@ -6,6 +6,13 @@ import os
 import sys
 
 res, out = sys.argv[1], sys.argv[2]
+summary_path = sys.argv[3] if len(sys.argv) > 3 else None
+prev = {}
+if summary_path and os.path.exists(summary_path):
+    try:
+        prev = json.load(open(summary_path))
+    except ValueError:
+        prev = {}
 
 
 def env(name):
@@ -28,6 +35,14 @@ def jl(name):
 
 m, idle = env('machine.env'), env('idle.env')
 lat, thr, rel, st = jl('latency.jsonl'), jl('throughput.jsonl'), jl('relay.jsonl'), jl('streams.jsonl')
+latp, thrp, burst, soak = jl('latency-pinned.jsonl'), jl('throughput-pinned.jsonl'), jl('burst.jsonl'), jl('soak.jsonl')
+benv = env('burst.env')
+soak_env = {}
+if os.path.exists(os.path.join(res, 'soak.env')):
+    for line in open(os.path.join(res, 'soak.env')):
+        parts = line.split()
+        if parts:
+            soak_env[parts[0]] = dict(x.split('=', 1) for x in parts[1:])
 sb = json.load(open(os.path.join(res, 'splitbench.json'))) if os.path.exists(os.path.join(res, 'splitbench.json')) else {}
 
 
@@ -227,6 +242,105 @@ if sb:
     w(f'| splitter, 1 MiB chunks | {sb["split_1m_MBps"]:.0f} |')
     w(f'| splitter + translator (cJSON per element), 16 KiB chunks | {sb["split_xlate_16k_MBps"]:.0f} ({sb["split_xlate_elems_per_s"]:,.0f} elements/s) |')
     w('')
+
+# ------------------------------------------------------------------ 1b/2b pinned
+summary = {}
+if latp or thrp:
+    w('## 1b. Pinned: the gateway on its own core\n')
+    w(f'The same open-loop and closed-loop runs with {m.get("pinned", "?")} (`taskset`), so that the load generator '
+      'does not steal the gateway\'s core. The direct path runs pinned the same way.\n')
+    w('| rate | path | ok | p50 ms | p99 ms | TTFT p50 | TTFT p99 |\n|---:|---|---|---:|---:|---:|---:|')
+    prates = sorted({int(r['rate']) for r in latp.values()})
+    for r in prates:
+        A, B = latp.get(f'direct@{r}'), latp.get(f'gw@{r}')
+        for name, x in (('direct', A), ('gw', B)):
+            if x:
+                w(f'| {r} | {name} | {okfail(x)} | {ms(pc(x, "latency_us", "p50"))} | {ms(pc(x, "latency_us", "p99"))} | '
+                  f'{ms(pc(x, "ttft_us", "p50"))} | {ms(pc(x, "ttft_us", "p99"))} |')
+        if A and B:
+            w(f'| {r} | **added** | | **{ms(diff(A, B, "latency_us", "p50"))}** | **{ms(diff(A, B, "latency_us", "p99"))}** | '
+              f'**{ms(diff(A, B, "ttft_us", "p50"))}** | **{ms(diff(A, B, "ttft_us", "p99"))}** |')
+            summary[f'pinned_added_p99_ms@{r}'] = (diff(A, B, 'latency_us', 'p99') or 0) / 1000
+            summary[f'pinned_added_ttft_p50_ms@{r}'] = (diff(A, B, 'ttft_us', 'p50') or 0) / 1000
+    a, b = thrp.get('direct'), thrp.get('gw')
+    if a and b:
+        w(f'\nClosed loop, 64 connections, non-streaming: direct {a["rps"]:.0f} req/s, gateway {b["rps"]:.0f} req/s '
+          f'(**{b["rps"] / max(a["rps"], 1) * 100:.0f}%** of direct).\n')
+        summary['pinned_short_pct_of_direct'] = b['rps'] / max(a['rps'], 1) * 100
+
+# ------------------------------------------------------------------ 6 burst
+if benv:
+    w('## 6. Memory around a burst\n')
+    bb = burst.get('burst')
+    before, end, after = (int(benv.get(k, 0) or 0) for k in ('before_kb', 'end_kb', 'after10_kb'))
+    peak = bb['procs']['gw']['rss_max_kb'] if bb else 0
+    w('1,000 streams opened at 1,000/s (4 fragments, 500 ms apart), then nothing. VmRSS of gemgated:\n')
+    w('| before | peak | at the end | 10 s after | back within 10% |\n|---:|---:|---:|---:|---|')
+    w(f'| {before / 1024:.1f} MB | {peak / 1024:.1f} MB | {end / 1024:.1f} MB | {after / 1024:.1f} MB | '
+      f'{yes(before and after <= before * 1.1)} |')
+    w('')
+    summary['burst_before_mb'] = before / 1024
+    summary['burst_after10_mb'] = after / 1024
+    if bb and bb.get('peak_active'):
+        summary['burst_kb_per_stream'] = (peak - before) / bb['peak_active']
+
+# ------------------------------------------------------------------ 7 soak
+if soak:
+    w('## 7. Soak at 1,000 req/s\n')
+    w('One open-loop minute after another on one gateway process; RSS and open descriptors after each minute.\n')
+    w('| minute | ok | req/s | p50 ms | p99 ms | RSS MB | fds |\n|---:|---|---:|---:|---:|---:|---:|')
+    keys = sorted(soak, key=lambda k: int(k.split()[1]))
+    for k in keys:
+        x = soak[k]
+        e = soak_env.get('minute' + k.split()[1], {})
+        w(f'| {k.split()[1]} | {okfail(x)} | {x["rps"]:.0f} | {ms(pc(x, "latency_us", "p50"))} | {ms(pc(x, "latency_us", "p99"))} | '
+          f'{int(e.get("rss_kb", 0)) / 1024:.1f} | {e.get("fds", "?")} |')
+    f, l = soak[keys[0]], soak[keys[-1]]
+    fe, le = soak_env.get('minute' + keys[0].split()[1], {}), soak_env.get('minute' + keys[-1].split()[1], {})
+    stable = (abs(l['rps'] - f['rps']) <= 0.1 * f['rps'] and
+              (pc(l, 'latency_us', 'p99') or 0) <= 1.1 * (pc(f, 'latency_us', 'p99') or 1))
+    w(f'\nLast minute against the first: throughput {l["rps"]:.0f} vs {f["rps"]:.0f} req/s, p99 {ms(pc(l, "latency_us", "p99"))} vs '
+      f'{ms(pc(f, "latency_us", "p99"))} ms, RSS {int(le.get("rss_kb", 0)) / 1024:.1f} vs {int(fe.get("rss_kb", 0)) / 1024:.1f} MB, '
+      f'descriptors {le.get("fds", "?")} vs {fe.get("fds", "?")}: {yes(stable)} (within 10%).\n')
+    summary['soak_p99_first_ms'] = (pc(f, 'latency_us', 'p99') or 0) / 1000
+    summary['soak_p99_last_ms'] = (pc(l, 'latency_us', 'p99') or 0) / 1000
+
+# ------------------------------------------------------------------ summary + previous run
+if add99 is not None:
+    summary[f'shared_added_p99_ms@{top}'] = add99 / 1000
+    lo = rates[0]
+    summary[f'shared_added_ttft_p50_ms@{lo}'] = (diff(lat.get(f'direct@{lo}'), lat.get(f'gw@{lo}'), 'ttft_us', 'p50') or 0) / 1000
+a, b = thr.get('direct'), thr.get('gw')
+if a and b:
+    summary['shared_short_pct_of_direct'] = b['rps'] / max(a['rps'], 1) * 100
+ra, rb = rel.get('direct c=1'), rel.get('gw c=1')
+if ra and rb and ra['answer_MBps']:
+    summary['relay_pct_of_direct'] = rb['answer_MBps'] / ra['answer_MBps'] * 100
+    summary['relay_gw_MBps'] = rb['answer_MBps']
+if s1k:
+    summary['kb_per_stream_1000'] = per_stream_kb(s1k)
+if big:
+    summary['streams_completed_big'] = big['ok']
+summary['idle_rss_mb'] = idle_kb / 1024
+if sb:
+    summary['splitter_MBps'] = sb['split_16k_MBps']
+summary['stamp'] = m.get('stamp', '?')
+summary['commit'] = m.get('commit', '?')
+w('## Against the previous run\n')
+if prev:
+    w(f'Previous: `{prev.get("stamp", "?")}` (commit {prev.get("commit", "?")}); now: `{summary["stamp"]}` (commit {summary["commit"]}).\n')
+    w('| figure | previous | now |\n|---|---:|---:|')
+    for k in sorted(set(prev) | set(summary)):
+        if k in ('stamp', 'commit'):
+            continue
+        pv, nv = prev.get(k), summary.get(k)
+        f2 = lambda v: '—' if v is None else (f'{v:.2f}' if isinstance(v, float) else str(v))
+        w(f'| {k} | {f2(pv)} | {f2(nv)} |')
+    w('')
+else:
+    w('No previous summary (`docs/benchmarks-summary.json`) was found; the next run will compare against this one.\n')
+if summary_path:
+    json.dump(summary, open(summary_path, 'w'), indent=1, sort_keys=True)
 
 # ------------------------------------------------------------------ notes
 w('## Findings\n')

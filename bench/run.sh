@@ -4,6 +4,15 @@
 #   bench/run.sh            full run (~7 minutes), writes docs/BENCHMARKS.md
 #   bench/run.sh --quick    1-2 minute version (shorter phases, fewer rates)
 #
+# Besides the shared-core runs, phases 1-2 are repeated with the gateway
+# pinned to its own core and the load generator + fake on the others
+# (taskset), a 1,000-stream burst measures RSS before / at peak / 10 s after,
+# streams are opened up to the descriptor limit (raised to the hard limit;
+# as root, to 70,000 with prlimit, for 20,000 streams), and a soak runs at
+# 1,000 req/s with one line per minute (BENCH_SOAK_MIN, default 10; 0 in
+# --quick).  docs/benchmarks-summary.json keeps the key figures so the next
+# run prints them beside its own.
+#
 # Starts the fake upstream and gemgated on 127.0.0.1 port 0, drives them with
 # bench/loadgen.c (open-loop, epoll, C) and times daemon/splitter.c +
 # daemon/xlate.c with bench/splitbench.c.  Raw results: bench/results/<stamp>/
@@ -17,7 +26,15 @@ QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 BUILD=${GEMGATE_BUILD_DIR:-$REPO/build}
 OUT=${BENCH_OUT:-$REPO/docs/BENCHMARKS.md}
+if [ "$(id -u)" = 0 ] && command -v prlimit >/dev/null && [ "$(ulimit -Hn)" -lt 70000 ]; then
+    prlimit --pid $$ --nofile=70000:70000 2>/dev/null || true
+fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NCPU=$(nproc)
+PIN_GW=   PIN_REST=
+if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
+    PIN_GW="taskset -c $((NCPU - 1))"; PIN_REST="taskset -c 0-$((NCPU - 2))"
+fi
 
 # ---------------------------------------------------------------- build
 if [ ! -x "$BUILD/daemon/gemgated" ] || [ ! -x "$BUILD/tests/fake_upstream/fake_upstream" ]; then
@@ -35,6 +52,7 @@ LG=$RES/bin/loadgen
 
 # ---------------------------------------------------------------- processes
 FAKE_PID= GG_PID= STK=
+FAKE_PIN= GW_PIN= LG_PIN=
 KEY=sk-bench-$RANDOM$RANDOM
 cleanup() {
     [ -n "$GG_PID" ] && kill -TERM "$GG_PID" 2>/dev/null && wait "$GG_PID" 2>/dev/null
@@ -49,7 +67,7 @@ wait_file() { local i; for i in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 
 
 start_fake() {
     rm -f "$STK/fake.port"
-    "$BUILD/tests/fake_upstream/fake_upstream" --host 127.0.0.1 --port 0 --port-file "$STK/fake.port" --quiet \
+    $FAKE_PIN "$BUILD/tests/fake_upstream/fake_upstream" --host 127.0.0.1 --port 0 --port-file "$STK/fake.port" --quiet \
         >>"$RES/fake.log" 2>&1 &
     FAKE_PID=$!
     wait_file "$STK/fake.port" || { echo "bench: fake upstream did not start" >&2; exit 1; }
@@ -62,7 +80,7 @@ start_gw() {   # fresh data dir every time
         GEMINI_AUTH_URL="http://127.0.0.1:$FAKE_PORT" GEMINI_API_URL="http://127.0.0.1:$FAKE_PORT" \
         SECURE_C_SES=demo-ses CSESIDX=1000001 CONFIG_ID=demo-config \
         LOG_LEVEL=warn PING_INTERVAL=0 ACCOUNT_MAX_CONCURRENCY=0 THREADS=2 \
-        "$BUILD/daemon/gemgated" >>"$RES/gemgated.log" 2>&1 &
+        $GW_PIN "$BUILD/daemon/gemgated" >>"$RES/gemgated.log" 2>&1 &
     GG_PID=$!
     wait_file "$STK/gw.port" || { echo "bench: gemgated did not start" >&2; tail "$RES/gemgated.log" >&2; exit 1; }
     GW_PORT=$(cat "$STK/gw.port")
@@ -86,15 +104,20 @@ lg() {
     local port=$FAKE_PORT
     case $target in gw|gw-cont) port=$GW_PORT ;; esac
     echo "  $label" >&2
-    "$LG" --label "$label" --target "$target" --port "$port" --key "$KEY" \
+    $LG_PIN "$LG" --label "$label" --target "$target" --port "$port" --key "$KEY" \
         --pid "$GG_PID" gw --pid "$FAKE_PID" fake "$@" >>"$RES/$file" 2>>"$RES/loadgen.log"
 }
 
 if [ $QUICK = 1 ]; then
-    D=3; RATES="100 1000"; TD=3; STREAMS_BIG=9500; SFRAG=8; RD=3; SMB=30
+    D=3; RATES="100 1000"; TD=3; STREAMS_BIG=9500; SFRAG=8; RD=3; SMB=30; SOAK_MIN=${BENCH_SOAK_MIN:-0}
 else
-    D=10; RATES="100 500 1000"; TD=10; STREAMS_BIG=9500; SFRAG=15; RD=10; SMB=100
+    D=10; RATES="100 500 1000"; TD=10; STREAMS_BIG=9500; SFRAG=15; RD=10; SMB=100; SOAK_MIN=${BENCH_SOAK_MIN:-10}
 fi
+# streams at the descriptor limit: 2 descriptors per stream in the gateway, ~300 spare
+NOFILE=$(ulimit -n)
+FIT=$(( (NOFILE - 400) / 2 ))
+[ "$FIT" -gt 20000 ] && FIT=20000
+STREAMS_BIG=$FIT
 
 # ---------------------------------------------------------------- machine
 {
@@ -112,6 +135,7 @@ fi
     echo "cjson=$(pkg-config --modversion libcjson)"
     echo "openssl=$(pkg-config --modversion openssl)"
     echo "nofile=$(ulimit -Hn)"
+    echo "pinned=${PIN_GW:+gateway on cpu $((NCPU - 1)), load generator and fake on 0-$((NCPU - 2))}"
     echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "others=$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 5 {printf "%s(%s%%) ", $2, $1}')"
     echo "commit=$(git rev-parse --short HEAD)$(git diff --quiet -- daemon common || echo +dirty)"
@@ -135,6 +159,30 @@ echo "bench: 2. throughput, closed loop 64 connections ${TD}s" >&2
 for t in direct gw; do
     lg throughput.jsonl "$t" "$t" --closed --conns 64 --duration "$TD" --stream 0 --msg "$MSG" --timeout 30
 done
+
+# ---------------------------------------------------------------- 1b/2b. the same, pinned
+if [ -n "$PIN_GW" ]; then
+    echo "bench: 1b/2b. latency and throughput with the gateway on its own core" >&2
+    stop_gw
+    kill -TERM "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null || true
+    FAKE_PIN=$PIN_REST GW_PIN=$PIN_GW LG_PIN=$PIN_REST
+    start_fake
+    start_gw
+    $LG_PIN "$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1
+    for r in $RATES; do
+        for t in direct gw; do
+            lg latency-pinned.jsonl "$t@$r" "$t" --rate "$r" --duration "$D" --conns 2048 --msg "$MSG" --timeout 30 --drain 30
+        done
+    done
+    for t in direct gw; do
+        lg throughput-pinned.jsonl "$t" "$t" --closed --conns 64 --duration "$TD" --stream 0 --msg "$MSG" --timeout 30
+    done
+    stop_gw
+    kill -TERM "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null || true
+    FAKE_PIN= GW_PIN= LG_PIN=
+    start_fake
+    start_gw
+fi
 
 # ---------------------------------------------------------------- 4. relay throughput
 echo "bench: 4. relay of long answers" >&2
@@ -172,10 +220,36 @@ lg streams.jsonl "$STREAMS_BIG streams direct" direct --rate 2000 --count "$STRE
     --msg "$SMSG" --timeout 120 --drain 120
 stop_gw
 
+# ---------------------------------------------------------------- 6. burst: RSS before, peak, 10 s after
+echo "bench: 6. RSS around a 1,000-stream burst" >&2
+start_gw
+sleep 2
+"$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1
+sleep 1
+echo "before_kb=$(rss_kb "$GG_PID")" >"$RES/burst.env"
+lg burst.jsonl "burst" gw --rate 1000 --count 1000 --conns 1000 \
+    --msg "burst [[fake:fragments=4,delay_ms=500]]" --timeout 60 --drain 60
+echo "end_kb=$(rss_kb "$GG_PID")" >>"$RES/burst.env"
+sleep 10
+echo "after10_kb=$(rss_kb "$GG_PID")" >>"$RES/burst.env"
+stop_gw
+
+# ---------------------------------------------------------------- 7. soak
+if [ "$SOAK_MIN" -gt 0 ]; then
+    echo "bench: 7. soak, 1,000 req/s for $SOAK_MIN minute(s)" >&2
+    start_gw
+    : >"$RES/soak.env"
+    for i in $(seq 1 "$SOAK_MIN"); do
+        lg soak.jsonl "minute $i" gw --rate 1000 --duration 60 --conns 2048 --msg "$MSG" --timeout 30 --drain 30
+        echo "minute$i rss_kb=$(rss_kb "$GG_PID") fds=$(ls /proc/"$GG_PID"/fd | wc -l)" >>"$RES/soak.env"
+    done
+    stop_gw
+fi
+
 # ---------------------------------------------------------------- 5. splitter microbenchmark
 echo "bench: 5. splitter/translator microbenchmark (${SMB} MB)" >&2
 "$RES/bin/splitbench" --mb "$SMB" --reps 3 >"$RES/splitbench.json"
 
 # ---------------------------------------------------------------- report
-python3 "$REPO/bench/report.py" "$RES" "$OUT"
+python3 "$REPO/bench/report.py" "$RES" "$OUT" "$(dirname "$OUT")/benchmarks-summary.json"
 echo "bench: wrote $OUT (raw results in $RES)" >&2
