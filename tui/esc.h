@@ -6,6 +6,9 @@
  * DEL (0x7F) and the C1 code points U+0080-U+009F (UTF-8 C2 80 - C2 9F,
  * which some terminals obey like ESC sequences).  Invalid UTF-8 is treated
  * the same way, byte by byte.
+ *
+ * Ownership: the caller owns s, out and the gg_buf (whose cap bounds the
+ * output); nothing is retained.  Failure: see each function.
  */
 #ifndef TUI_ESC_H
 #define TUI_ESC_H

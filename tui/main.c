@@ -115,6 +115,8 @@ static int conf_cb(void *ctx, const char *k, const char *v, int line)
     if (dst) {
         free(*dst);
         *dst = strdup(v);
+        if (!*dst)
+            return -1; /* out of memory: stop parsing (conf_load reports it) */
     }
     return 0;
 }
@@ -166,8 +168,12 @@ static int conf_load(const char *path, bool explicit_path, struct conf *c, char 
     }
     buf[n] = '\0';
     c->path = path;
-    gg_env_parse(buf, (size_t)n, conf_cb, conf_err, c);
+    int rc = gg_env_parse(buf, (size_t)n, conf_cb, conf_err, c);
     memset(buf, 0, sizeof(buf));
+    if (rc != 0) {
+        snprintf(why, whyn, "cannot read %s: out of memory", path);
+        return -1;
+    }
     return 0;
 }
 
