@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+
+#include "esc.h"
 #include "gg_time.h"
+#include "model.h"
 #include "text.h"
-#include "tui.h"
 
 #define EX_OK 0
 #define EX_API 1
@@ -19,11 +22,18 @@
 #define CLI_WIDTH 100
 #define IMPORT_MAX (8u * 1024 * 1024)
 
+/* Server-supplied text made printable (esc.h); NULL gives def. */
+static const char *safe(const char *s, const char *def, char *buf, size_t n)
+{
+    esc_text(s ? s : def, buf, n);
+    return buf;
+}
+
 static int fail(const struct gg_admin_client *c, const struct gg_admin_error *err)
 {
-    char msg[700];
+    char msg[700], shown[2800];
     gg_admin_strerror(err, c->base_url, msg, sizeof(msg));
-    fprintf(stderr, "gemctl-tui: %s\n", msg);
+    fprintf(stderr, "gemctl-tui: %s\n", safe(msg, "", shown, sizeof(shown)));
     switch (err->kind) {
     case GG_ADMIN_E_CONNECT: return EX_CONNECT;
     case GG_ADMIN_E_AUTH:
@@ -35,13 +45,15 @@ static int fail(const struct gg_admin_client *c, const struct gg_admin_error *er
 
 static int print_json(const cJSON *j)
 {
-    char *s = cJSON_Print(j);
-    if (!s) {
+    struct gg_buf b;
+    gg_buf_init(&b, 256u * 1024 * 1024);
+    if (esc_json(j, true, &b) < 0) {
+        gg_buf_free(&b);
         fprintf(stderr, "gemctl-tui: out of memory\n");
         return EX_API;
     }
-    printf("%s\n", s);
-    cJSON_free(s);
+    printf("%s\n", b.p ? b.p : "null");
+    gg_buf_free(&b);
     return EX_OK;
 }
 
@@ -138,15 +150,15 @@ static int do_import(struct gg_admin_client *c, const char *path, bool json)
                js_int(r, "updated", 0), js_int(r, "rejected", 0));
         const cJSON *e;
         cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, "entries")) {
-            char name[300], reason[600];
-            tx_sanitize(js_str(e, "name") ? js_str(e, "name") : "", name, sizeof(name));
-            tx_sanitize(js_str(e, "reason") ? js_str(e, "reason") : "", reason, sizeof(reason));
+            char name[300], reason[600], res[64];
+            safe(js_str(e, "name"), "", name, sizeof(name));
+            safe(js_str(e, "reason"), "", reason, sizeof(reason));
             long long id = js_int(e, "id", -1);
             char idt[32] = "";
             if (id >= 0)
                 snprintf(idt, sizeof(idt), "#%lld", id);
             printf("line %lld: %s%s%s%s%s%s%s\n", js_int(e, "line", 0),
-                   js_str(e, "result") ? js_str(e, "result") : "?", idt[0] ? " " : "", idt,
+                   safe(js_str(e, "result"), "?", res, sizeof(res)), idt[0] ? " " : "", idt,
                    name[0] ? " " : "", name, reason[0] ? ": " : "", reason);
         }
     }
@@ -169,11 +181,12 @@ static int parse_id(const char *s, long long *id)
 
 static int print_account_line(const cJSON *acct, const char *what)
 {
-    char name[300], reason[300];
-    tx_sanitize(js_str(acct, "name") ? js_str(acct, "name") : "", name, sizeof(name));
-    tx_sanitize(js_str(acct, "reason") ? js_str(acct, "reason") : "", reason, sizeof(reason));
+    char name[300], reason[300], status[64];
+    safe(js_str(acct, "name"), "", name, sizeof(name));
+    safe(js_str(acct, "reason"), "", reason, sizeof(reason));
     printf("#%lld %s: %s, status %s%s%s\n", js_int(acct, "id", -1), name, what,
-           js_str(acct, "status") ? js_str(acct, "status") : "?", reason[0] ? " - " : "", reason);
+           safe(js_str(acct, "status"), "?", status, sizeof(status)), reason[0] ? " - " : "",
+           reason);
     return EX_OK;
 }
 
@@ -214,14 +227,14 @@ static int do_account(struct gg_admin_client *c, const char *cmd, const char *ar
     } else if (strcmp(cmd, "test") == 0) {
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
             char ans[200];
-            tx_sanitize(js_str(r, "answer") ? js_str(r, "answer") : "", ans, sizeof(ans));
+            safe(js_str(r, "answer"), "", ans, sizeof(ans));
             printf("#%lld test ok: %lld ms (auth %lld ms), answer \"%s\"\n", id,
                    js_int(r, "latency_ms", 0), js_int(r, "auth_ms", 0), ans);
         } else {
             const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
             const char *em = cJSON_IsString(e) ? e->valuestring : js_str(e, "message");
             char msg[600];
-            tx_sanitize(em ? em : "unknown error", msg, sizeof(msg));
+            safe(em, "unknown error", msg, sizeof(msg));
             fprintf(stderr, "gemctl-tui: #%lld test failed: %s\n", id, msg);
             rc = EX_API;
         }
@@ -243,10 +256,10 @@ static int do_overview(struct gg_admin_client *c, bool json)
         rc = print_json(r);
     } else {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "pool");
-        char up[32];
+        char up[32], ver[128];
         tx_duration(js_int(r, "uptime_s", 0), up, sizeof(up));
         printf("gemgate %s, up %s, %lld req/min, errors %.1f%%, %lld streams\n",
-               js_str(r, "version") ? js_str(r, "version") : "?", up, js_int(r, "rpm", 0),
+               safe(js_str(r, "version"), "?", ver, sizeof(ver)), up, js_int(r, "rpm", 0),
                js_num(r, "error_rate", 0) * 100.0, js_int(r, "active_streams", 0));
         printf("pool %lld: %lld active, %lld cooldown, %lld expired, %lld disabled\n",
                js_int(p, "total", 0), js_int(p, "active", 0), js_int(p, "cooldown", 0),

@@ -1,18 +1,15 @@
-/* form.c -- prompts in the status line: a one-line UTF-8 editor (filter,
- * edits, file paths), y/n confirmations and single-key choices.
- *
- * Prompts are modal for keys but not for the loop: the main loop keeps
- * processing network results while a prompt is open; the result is
- * delivered through the `done` callback (ok=false on Esc). */
+/* form.c -- see form.h */
+#include "form.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
 
+#include "draw.h"
 #include "text.h"
-#include "tui.h"
 
-#define ESC 27
+#define ESC KEY_ESC
 
 static void form_reset(struct app *a)
 {
@@ -166,7 +163,7 @@ void form_draw(struct app *a)
     char shown[FORM_MAX + 64];
     int pw = tx_width(f->prompt);
     werase(w);
-    screen_put(w, 0, 0, pw < a->cols ? pw : a->cols, screen_attr(R_TITLE), f->prompt);
+    draw_put(w, 0, 0, pw < a->cols ? pw : a->cols, draw_attr(R_TITLE), f->prompt);
     int room = a->cols - pw - 1;
     if (room <= 0 || f->yesno || f->choice) {
         wnoutrefresh(w);
@@ -196,7 +193,7 @@ void form_draw(struct app *a)
         skip = nx;
     }
     start = shown + skip;
-    screen_put(w, 0, pw, room + 1, screen_attr(R_NORMAL), start);
+    draw_put(w, 0, pw, room + 1, draw_attr(R_NORMAL), start);
     leaveok(w, FALSE);
     wmove(w, 0, pw + cw);
     wnoutrefresh(w);

@@ -1,30 +1,25 @@
-/* header.c -- the two header lines (numbers from /api/admin/overview) and
- * the view tabs line. */
+/* header.c -- see header.h */
+#include "header.h"
+
 #include <stdio.h>
 #include <string.h>
 
+#include "draw.h"
+#include "keys.h"
 #include "text.h"
-#include "tui.h"
 
 /* Draw s at *x with attr, advancing *x; stops at the right edge. */
 static void put(struct app *a, WINDOW *w, int y, int *x, int attr, const char *s)
 {
-    int room = a->cols - *x;
-    if (room <= 0)
-        return;
-    int wd = tx_width(s);
-    if (wd > room)
-        wd = room;
-    screen_put(w, y, *x, wd, attr, s);
-    *x += wd;
+    draw_run(w, y, x, a->cols, attr, s);
 }
 
 static void item(struct app *a, WINDOW *w, int y, int *x, const char *label, const char *val,
                  int vattr)
 {
-    put(a, w, y, x, screen_attr(R_HEADER), label);
+    put(a, w, y, x, draw_attr(R_HEADER), label);
     put(a, w, y, x, vattr, val);
-    put(a, w, y, x, screen_attr(R_HEADER), "  ");
+    put(a, w, y, x, draw_attr(R_HEADER), "  ");
 }
 
 void header_draw(struct app *a)
@@ -32,27 +27,27 @@ void header_draw(struct app *a)
     WINDOW *w = a->w_head;
     char v[64];
     int x = 0;
-    int val = screen_attr(R_HEADER_VAL);
+    int val = draw_attr(R_HEADER_VAL);
     werase(w);
     const cJSON *o = a->overview;
     if (!o) {
-        put(a, w, 0, &x, screen_attr(R_TITLE), "gemgate ");
-        put(a, w, 0, &x, screen_attr(R_HEADER), a->conn == CONN_OK ? "loading..." : "not connected");
+        put(a, w, 0, &x, draw_attr(R_TITLE), "gemgate ");
+        put(a, w, 0, &x, draw_attr(R_HEADER), a->conn == CONN_OK ? "loading..." : "not connected");
         x = 0;
-        put(a, w, 1, &x, screen_attr(R_HEADER), a->cli.base_url);
+        put(a, w, 1, &x, draw_attr(R_HEADER), a->cli.base_url);
         wnoutrefresh(w);
         return;
     }
     snprintf(v, sizeof(v), "gemgate %s", js_str(o, "version") ? js_str(o, "version") : "?");
-    put(a, w, 0, &x, screen_attr(R_TITLE), v);
-    put(a, w, 0, &x, screen_attr(R_HEADER), "  ");
+    put(a, w, 0, &x, draw_attr(R_TITLE), v);
+    put(a, w, 0, &x, draw_attr(R_HEADER), "  ");
     tx_duration(js_int(o, "uptime_s", 0), v, sizeof(v));
     item(a, w, 0, &x, "up ", v, val);
     snprintf(v, sizeof(v), "%lld", js_int(o, "rpm", 0));
     item(a, w, 0, &x, "req/min ", v, val);
     double er = js_num(o, "error_rate", 0) * 100.0;
     snprintf(v, sizeof(v), "%.1f%%", er);
-    item(a, w, 0, &x, "errors ", v, er >= 10.0 ? screen_attr(R_LOG_ERR) : er > 0 ? screen_attr(R_LOG_WARN) : val);
+    item(a, w, 0, &x, "errors ", v, er >= 10.0 ? draw_attr(R_LOG_ERR) : er > 0 ? draw_attr(R_LOG_WARN) : val);
     snprintf(v, sizeof(v), "%lld", js_int(o, "active_streams", 0));
     item(a, w, 0, &x, "streams ", v, val);
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "store");
@@ -60,7 +55,7 @@ void header_draw(struct app *a)
         bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "ok"));
         snprintf(v, sizeof(v), "%s %s", js_str(st, "backend") ? js_str(st, "backend") : "?",
                  ok ? "ok" : "DOWN");
-        item(a, w, 0, &x, "store ", v, ok ? val : screen_attr(R_MSG_ERR));
+        item(a, w, 0, &x, "store ", v, ok ? val : draw_attr(R_MSG_ERR));
     }
 
     x = 0;
@@ -74,8 +69,8 @@ void header_draw(struct app *a)
     for (size_t i = 0; i < 4; i++) {
         snprintf(v, sizeof(v), "%lld ", js_int(p, st4[i].k, 0));
         put(a, w, 1, &x, val, v);
-        put(a, w, 1, &x, screen_attr(st4[i].r), st4[i].k);
-        put(a, w, 1, &x, screen_attr(R_HEADER), "  ");
+        put(a, w, 1, &x, draw_attr(st4[i].r), st4[i].k);
+        put(a, w, 1, &x, draw_attr(R_HEADER), "  ");
     }
     wnoutrefresh(w);
 }
@@ -84,25 +79,60 @@ void tabs_draw(struct app *a)
 {
     WINDOW *w = a->w_tabs;
     int x = 0;
-    static const char *const tabs[] = { " 1 Accounts ", " 2 Log ", " 3 Import ", " ? Help " };
     werase(w);
-    wbkgdset(w, ' ' | screen_attr(R_TAB));
+    wbkgdset(w, ' ' | draw_attr(R_TAB));
     wclrtoeol(w);
     for (int i = 0; i < VIEW_N; i++) {
-        put(a, w, 0, &x, screen_attr(i == (int)a->view ? R_TAB_ACTIVE : R_TAB), tabs[i]);
-        put(a, w, 0, &x, screen_attr(R_TAB), " ");
+        const struct view_ops *v = a->views[i];
+        put(a, w, 0, &x, draw_attr(i == (int)a->view ? R_TAB_ACTIVE : R_TAB), v ? v->tab : "?");
+        put(a, w, 0, &x, draw_attr(R_TAB), " ");
     }
     /* right side: what the view is showing */
     char info[512] = "";
-    if (a->view == VIEW_ACCOUNTS)
-        snprintf(info, sizeof(info), "sort: %s %s%s%s ", acol_names[a->accts.sort],
-                 a->accts.desc ? "desc" : "asc", a->accts.filter[0] ? "  filter: " : "",
-                 a->accts.filter);
-    else if (a->view == VIEW_LOG)
-        snprintf(info, sizeof(info), "%s%s%s%s ", a->log.paused ? "PAUSED" : a->log.follow ? "following" : "scrolling",
-                 a->stream_up ? "" : "  (stream down)", a->log.filter[0] ? "  filter: " : "", a->log.filter);
+    const struct view_ops *cur = a->views[a->view];
+    if (cur && cur->tab_info)
+        cur->tab_info(a, info, sizeof(info));
     int iw = tx_width(info);
     if (iw && a->cols - x > iw + 1)
-        screen_put(w, 0, a->cols - iw, iw, screen_attr(R_TAB), info);
+        draw_put(w, 0, a->cols - iw, iw, draw_attr(R_TAB), info);
+    wnoutrefresh(w);
+}
+
+/* Hints bar: the F-key entries of the current view in F-key order, htop
+ * style ("F1Help F2Enable ..."); a prompt shows its own keys instead. */
+void hints_draw(struct app *a)
+{
+    struct draw_key items[12];
+    char fk[12][8];
+    int n = 0;
+    WINDOW *w = a->w_hints;
+    werase(w);
+    if (a->form.active) {
+        if (a->form.yesno) {
+            items[n++] = (struct draw_key){ "y", "Yes" };
+            items[n++] = (struct draw_key){ "n/Esc", "Cancel" };
+        } else if (a->form.choice) {
+            items[n++] = (struct draw_key){ "key", "Choose" };
+            items[n++] = (struct draw_key){ "Esc", "Cancel" };
+        } else {
+            items[n++] = (struct draw_key){ "Enter", "Done" };
+            items[n++] = (struct draw_key){ "Esc", "Cancel" };
+            items[n++] = (struct draw_key){ "^U", "Clear" };
+        }
+    } else {
+        unsigned bit = 1u << a->view;
+        for (int f = 1; f <= 12; f++) {
+            for (size_t i = 0; i < keytab_n; i++) {
+                const struct keydef *k = &keytab[i];
+                if (k->fkey != f || !(k->views & bit) || !k->hint)
+                    continue;
+                snprintf(fk[n], sizeof(fk[n]), "F%d", f);
+                items[n] = (struct draw_key){ fk[n], k->hint };
+                n++;
+                break;
+            }
+        }
+    }
+    draw_fbar(w, 0, a->cols, items, n);
     wnoutrefresh(w);
 }

@@ -1,14 +1,10 @@
-/* keys.c -- the one key-binding table.  keys_lookup() maps a key to an
- * action for the current view; the help screen (view_help.c), the hints bar
- * (keys_hints_draw) and the man page's KEYS section are all derived from
- * keytab[], so a binding is changed in exactly one place. */
+/* keys.c -- see keys.h */
+#include "keys.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "text.h"
-#include "tui.h"
-
-#define ESC 27
+#define ESC KEY_ESC
 #define CTRL(c) ((c) & 0x1f)
 
 const struct keydef keytab[] = {
@@ -106,61 +102,4 @@ void keys_name(int key, char *out, size_t n)
         snprintf(out, n, "^%c", key + 64);
     else
         snprintf(out, n, "%c", key);
-}
-
-const char *keys_view_name(enum view v)
-{
-    static const char *const names[VIEW_N] = { "Accounts", "Log", "Import", "Help" };
-    return v < VIEW_N ? names[v] : "?";
-}
-
-/* Hints bar: the F-key entries of the current view in F-key order, htop
- * style ("F1Help F2Enable ..."); a prompt shows its own keys instead. */
-void keys_hints_draw(struct app *a)
-{
-    WINDOW *w = a->w_hints;
-    int x = 0, cols = a->cols;
-    werase(w);
-    wbkgdset(w, ' ' | screen_attr(R_BAR_LABEL));
-    wmove(w, 0, 0);
-    wclrtoeol(w);
-    if (a->form.active) {
-        const char *items[][2] = {
-            { "Enter", "Done" }, { "Esc", "Cancel" }, { "^U", "Clear" }, { NULL, NULL }
-        };
-        if (a->form.yesno || a->form.choice) {
-            items[0][0] = a->form.yesno ? "y" : "key";
-            items[0][1] = a->form.yesno ? "Yes" : "Choose";
-            items[1][0] = a->form.yesno ? "n/Esc" : "Esc";
-            items[2][0] = NULL;
-        }
-        for (int i = 0; items[i][0] && x < cols; i++) {
-            screen_put(w, 0, x, cols - x, screen_attr(R_BAR_KEY), items[i][0]);
-            x += tx_width(items[i][0]);
-            if (x >= cols)
-                break;
-            screen_put(w, 0, x, cols - x, screen_attr(R_BAR_LABEL), items[i][1]);
-            x += tx_width(items[i][1]) + 1;
-        }
-        wnoutrefresh(w);
-        return;
-    }
-    unsigned bit = 1u << a->view;
-    for (int f = 1; f <= 12 && x < cols; f++) {
-        for (size_t i = 0; i < keytab_n; i++) {
-            const struct keydef *k = &keytab[i];
-            if (k->fkey != f || !(k->views & bit) || !k->hint)
-                continue;
-            char key[8];
-            snprintf(key, sizeof(key), "F%d", f);
-            screen_put(w, 0, x, cols - x, screen_attr(R_BAR_KEY), key);
-            x += (int)strlen(key);
-            if (x >= cols)
-                break;
-            screen_put(w, 0, x, cols - x, screen_attr(R_BAR_LABEL), k->hint);
-            x += tx_width(k->hint) + 1;
-            break;
-        }
-    }
-    wnoutrefresh(w);
 }

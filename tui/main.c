@@ -14,8 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app.h"
+#include "cli.h"
 #include "gg_env.h"
-#include "tui.h"
+#include "net.h"
+#include "screen.h"
+#include "views.h"
 
 #define EX_USAGE 2
 #define CONF_MAX (64 * 1024)
@@ -111,6 +115,8 @@ static int conf_cb(void *ctx, const char *k, const char *v, int line)
     if (dst) {
         free(*dst);
         *dst = strdup(v);
+        if (!*dst)
+            return -1; /* out of memory: stop parsing (conf_load reports it) */
     }
     return 0;
 }
@@ -162,8 +168,12 @@ static int conf_load(const char *path, bool explicit_path, struct conf *c, char 
     }
     buf[n] = '\0';
     c->path = path;
-    gg_env_parse(buf, (size_t)n, conf_cb, conf_err, c);
+    int rc = gg_env_parse(buf, (size_t)n, conf_cb, conf_err, c);
     memset(buf, 0, sizeof(buf));
+    if (rc != 0) {
+        snprintf(why, whyn, "cannot read %s: out of memory", path);
+        return -1;
+    }
     return 0;
 }
 
@@ -206,9 +216,13 @@ static int run_tui(void)
     if (log_ring_init(&app.log, 2000) < 0)
         return 1;
     acct_list_init(&app.accts);
-    gg_buf_init(&app.imp, 8u * 1024 * 1024);
-    app.details = true;
-    app.test_id = -1;
+    gg_buf_init(&app.imp.text, 8u * 1024 * 1024);
+    app.acc.details = true;
+    app.acc.test_id = -1;
+    app.views[VIEW_ACCOUNTS] = &view_accounts;
+    app.views[VIEW_LOG] = &view_log;
+    app.views[VIEW_IMPORT] = &view_import;
+    app.views[VIEW_HELP] = &view_help;
     net_start(&app);
     if (!app.net) {
         fprintf(stderr, "gemctl-tui: cannot start the network threads\n");
@@ -226,10 +240,10 @@ static int run_tui(void)
     gg_admin_async_free(app.net);
     app.net = NULL;
     cJSON_Delete(app.overview);
-    cJSON_Delete(app.imp_report);
+    cJSON_Delete(app.imp.report);
     acct_list_free(&app.accts);
     log_ring_free(&app.log);
-    gg_buf_free(&app.imp);
+    gg_buf_free(&app.imp.text);
     return got_signal ? 128 + got_signal : 0;
 }
 

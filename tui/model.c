@@ -357,16 +357,24 @@ void log_ring_free(struct log_ring *r)
     r->v = NULL;
 }
 
+/* i-th oldest slot; the caller guarantees i < r->n (never NULL) */
+static const struct log_line *ring_slot(const struct log_ring *r, size_t i)
+{
+    return &r->v[(r->start + i) % r->cap];
+}
+
 const struct log_line *log_ring_at(const struct log_ring *r, size_t i)
 {
-    return i < r->n ? &r->v[(r->start + i) % r->cap] : NULL;
+    return i < r->n ? ring_slot(r, i) : NULL;
 }
 
 int log_ring_add(struct log_ring *r, const char *text, enum log_level lvl, const char *id)
 {
     if (id && *id) {
+        /* ring_slot, not log_ring_at: i < n holds by construction, and
+         * the NULL branch of log_ring_at would be dereferenced here */
         for (size_t i = r->n; i-- > 0;) {
-            if (strcmp(log_ring_at(r, i)->id, id) == 0)
+            if (strcmp(ring_slot(r, i)->id, id) == 0)
                 return 0;
         }
     }
@@ -395,7 +403,7 @@ size_t log_ring_shown(const struct log_ring *r, size_t *idx, size_t cap)
 {
     size_t k = 0;
     for (size_t i = 0; i < r->n && k < cap; i++) {
-        const struct log_line *ln = log_ring_at(r, i);
+        const struct log_line *ln = ring_slot(r, i);
         if (r->paused && ln->seq > r->pause_seq)
             break;
         if (!tx_icontains(ln->text, r->filter))

@@ -1,7 +1,4 @@
-/* net.c -- the UI side of the network: submits requests to the async
- * client, schedules the periodic refresh (overview + accounts), keeps the
- * connection state and its retry timer, starts the log stream, and routes
- * results to the views.  Runs on the UI thread only and never blocks.
+/* net.c -- see net.h.
  *
  * Connection policy: while not connected only one probe (overview) is in
  * flight at a time, so a wrong key costs one attempt per retry period and
@@ -10,15 +7,29 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "net.h"
+
 #include "gg_time.h"
 #include "text.h"
-#include "tui.h"
 
 #define AUTH_RETRY_MS 30000
 #define NET_BACKOFF_MIN 1000
 #define NET_BACKOFF_MAX 10000
 
+#define MAX_PENDING 64
+
+/* a request in flight: what its callback needs (UI thread only) */
+struct pending {
+    struct net_req rq;        /* rq.id 0 = free slot */
+    net_done_fn done;
+};
+
+static struct pending pend[MAX_PENDING];
 static int64_t stream_hold_until; /* do not restart a stream that gave up */
+
+static void submit_overview(struct app *a);
+static void submit_accounts(struct app *a);
+
 void net_start(struct app *a)
 {
     a->net = gg_admin_async_new(&a->cli, 3);
@@ -28,13 +39,13 @@ void net_start(struct app *a)
 }
 
 long net_submit(struct app *a, const char *method, const char *path, const char *body,
-                size_t len, const char *ctype, enum req_kind kind, long long acct_id,
+                size_t len, const char *ctype, bool slow, net_done_fn done, long long acct_id,
                 const char *desc)
 {
     struct pending *slot = NULL;
     for (int i = 0; i < MAX_PENDING; i++) {
-        if (a->pend[i].id == 0) {
-            slot = &a->pend[i];
+        if (pend[i].rq.id == 0) {
+            slot = &pend[i];
             break;
         }
     }
@@ -42,26 +53,25 @@ long net_submit(struct app *a, const char *method, const char *path, const char 
         app_msg(a, R_MSG_ERR, "too many requests in flight");
         return -1;
     }
-    bool slow = kind == RQ_TEST || kind == RQ_IMPORT;
-    long id = gg_admin_async_submit(a->net, method, path, body, len, ctype, slow, (int)kind);
+    long id = gg_admin_async_submit(a->net, method, path, body, len, ctype, slow, 0);
     if (id < 0) {
         app_msg(a, R_MSG_ERR, "out of memory");
         return -1;
     }
-    slot->id = id;
-    slot->kind = kind;
-    slot->acct_id = acct_id;
-    snprintf(slot->desc, sizeof(slot->desc), "%s", desc ? desc : "");
+    slot->rq.id = id;
+    slot->rq.acct_id = acct_id;
+    snprintf(slot->rq.desc, sizeof(slot->rq.desc), "%s", desc ? desc : "");
+    slot->done = done;
     return id;
 }
 
-static struct pending take_pending(struct app *a, long id)
+static struct pending take_pending(long id)
 {
     struct pending p = { 0 };
     for (int i = 0; i < MAX_PENDING; i++) {
-        if (a->pend[i].id == id) {
-            p = a->pend[i];
-            memset(&a->pend[i], 0, sizeof(a->pend[i]));
+        if (pend[i].rq.id == id) {
+            p = pend[i];
+            memset(&pend[i], 0, sizeof(pend[i]));
             break;
         }
     }
@@ -82,19 +92,16 @@ void net_tick(struct app *a, int64_t now)
         return;
     if (a->conn == CONN_OK) {
         if (now >= a->next_refresh) {
-            if (!a->ov_inflight &&
-                net_submit(a, "GET", "/api/admin/overview", NULL, 0, NULL, RQ_OVERVIEW, -1, NULL) > 0)
-                a->ov_inflight = true;
-            if (!a->acc_inflight &&
-                net_submit(a, "GET", "/api/admin/accounts", NULL, 0, NULL, RQ_ACCOUNTS, -1, NULL) > 0)
-                a->acc_inflight = true;
+            if (!a->ov_inflight)
+                submit_overview(a);
+            if (!a->acc_inflight)
+                submit_accounts(a);
             a->next_refresh = now + a->refresh_ms;
         }
         if (now >= stream_hold_until && !gg_admin_async_stream_running(a->net))
             gg_admin_async_stream_start(a->net);
     } else if (now >= a->retry_at && !a->ov_inflight) {
-        if (net_submit(a, "GET", "/api/admin/overview", NULL, 0, NULL, RQ_OVERVIEW, -1, NULL) > 0)
-            a->ov_inflight = true;
+        submit_overview(a);
     }
 }
 
@@ -175,104 +182,69 @@ void net_status_text(struct app *a, int64_t now, char *out, size_t n, enum role 
     }
 }
 
-static void on_reply(struct app *a, struct gg_admin_result *r)
+static void overview_done(struct app *a, const struct net_req *rq, struct gg_admin_result *r)
 {
-    struct pending p = take_pending(a, r->id);
-    char e[600];
     const struct gg_admin_error *err = &r->err;
-    bool ok = err->kind == GG_ADMIN_OK;
-    if (!ok)
-        gg_admin_strerror(err, a->cli.base_url, e, sizeof(e));
-
-    switch ((enum req_kind)r->tag) {
-    case RQ_OVERVIEW:
-        a->ov_inflight = false;
-        if (!ok) {
-            if (a->conn != CONN_OK || is_conn_error(err->kind))
-                conn_fail(a, err);
-            else
-                app_msg(a, R_MSG_ERR, "overview: %s", e);
-            break;
-        }
-        cJSON_Delete(a->overview);
-        a->overview = r->json;
-        r->json = NULL;
-        if (a->conn != CONN_OK) {
-            bool first = a->conn == CONN_CONNECTING;
-            a->conn = CONN_OK;
-            a->backoff_ms = NET_BACKOFF_MIN;
-            a->next_refresh = 0; /* fetch the accounts now */
-            if (!first)
-                app_msg(a, R_MSG_OK, "connected to %s", a->cli.base_url);
-        }
-        a->dirty |= D_HEADER | D_STATUS;
-        break;
-    case RQ_ACCOUNTS:
-        a->acc_inflight = false;
-        if (!ok) {
-            if (is_conn_error(err->kind))
-                conn_fail(a, err);
-            else
-                app_msg(a, R_MSG_ERR, "accounts: %s", e);
-            break;
-        }
-        {
-            cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(r->json, "accounts");
-            if (acct_list_set(&a->accts, arr) < 0)
-                app_msg(a, R_MSG_ERR, "accounts: unexpected reply");
-            a->refreshed_at = gg_now_ms();
-            a->dirty |= D_BODY | D_STATUS;
-        }
-        break;
-    case RQ_ACCOUNT:
-        if (!ok) {
-            app_msg(a, R_MSG_ERR, "%s failed: %s", p.desc, e);
-            break;
-        }
-        acct_list_upsert(&a->accts, r->json);
-        app_msg(a, R_MSG_OK, "%s: done (now %s)", p.desc,
-                js_str(r->json, "status") ? js_str(r->json, "status") : "?");
-        a->next_refresh = 0;
-        a->dirty |= D_BODY;
-        break;
-    case RQ_DELETE:
-        if (!ok) {
-            app_msg(a, R_MSG_ERR, "%s failed: %s", p.desc, e);
-            break;
-        }
-        acct_list_remove(&a->accts, p.acct_id);
-        app_msg(a, R_MSG_OK, "%s: deleted", p.desc);
-        a->next_refresh = 0;
-        a->dirty |= D_BODY;
-        break;
-    case RQ_TEST:
-        a->test_id = p.acct_id;
-        if (!ok) {
-            snprintf(a->test_result, sizeof(a->test_result), "test failed: %.200s", e);
-            app_msg(a, R_MSG_ERR, "%s: %s", p.desc, a->test_result);
-        } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json, "ok"))) {
-            const char *ans = js_str(r->json, "answer");
-            snprintf(a->test_result, sizeof(a->test_result),
-                     "test ok: %lld ms (auth %lld ms), answer \"%.60s\"",
-                     js_int(r->json, "latency_ms", 0), js_int(r->json, "auth_ms", 0),
-                     ans ? ans : "");
-            app_msg(a, R_MSG_OK, "%s: %s", p.desc, a->test_result);
+    (void)rq;
+    a->ov_inflight = false;
+    if (err->kind != GG_ADMIN_OK) {
+        if (a->conn != CONN_OK || is_conn_error(err->kind)) {
+            conn_fail(a, err);
         } else {
-            const cJSON *ej = cJSON_GetObjectItemCaseSensitive(r->json, "error");
-            const char *em = cJSON_IsString(ej) ? ej->valuestring : js_str(ej, "message");
-            snprintf(a->test_result, sizeof(a->test_result), "test FAILED: %.200s",
-                     em ? em : "unknown error");
-            app_msg(a, R_MSG_ERR, "%s: %s", p.desc, a->test_result);
+            char e[600];
+            gg_admin_strerror(err, a->cli.base_url, e, sizeof(e));
+            app_msg(a, R_MSG_ERR, "overview: %s", e);
         }
-        a->next_refresh = 0;
-        a->dirty |= D_BODY;
-        break;
-    case RQ_IMPORT:
-        imp_on_report(a, r->json, err);
-        r->json = NULL;
-        a->next_refresh = 0;
-        break;
+        return;
     }
+    cJSON_Delete(a->overview);
+    a->overview = r->json;
+    r->json = NULL;
+    if (a->conn != CONN_OK) {
+        bool first = a->conn == CONN_CONNECTING;
+        a->conn = CONN_OK;
+        a->backoff_ms = NET_BACKOFF_MIN;
+        a->next_refresh = 0; /* fetch the accounts now */
+        if (!first)
+            app_msg(a, R_MSG_OK, "connected to %s", a->cli.base_url);
+    }
+    a->dirty |= D_HEADER | D_STATUS;
+}
+
+static void accounts_done(struct app *a, const struct net_req *rq, struct gg_admin_result *r)
+{
+    const struct gg_admin_error *err = &r->err;
+    (void)rq;
+    a->acc_inflight = false;
+    if (err->kind != GG_ADMIN_OK) {
+        if (is_conn_error(err->kind)) {
+            conn_fail(a, err);
+        } else {
+            char e[600];
+            gg_admin_strerror(err, a->cli.base_url, e, sizeof(e));
+            app_msg(a, R_MSG_ERR, "accounts: %s", e);
+        }
+        return;
+    }
+    cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(r->json, "accounts");
+    if (acct_list_set(&a->accts, arr) < 0)
+        app_msg(a, R_MSG_ERR, "accounts: unexpected reply");
+    a->refreshed_at = gg_now_ms();
+    a->dirty |= D_BODY | D_STATUS;
+}
+
+static void submit_overview(struct app *a)
+{
+    if (net_submit(a, "GET", "/api/admin/overview", NULL, 0, NULL, false, overview_done, -1,
+                   NULL) > 0)
+        a->ov_inflight = true;
+}
+
+static void submit_accounts(struct app *a)
+{
+    if (net_submit(a, "GET", "/api/admin/accounts", NULL, 0, NULL, false, accounts_done, -1,
+                   NULL) > 0)
+        a->acc_inflight = true;
 }
 
 void net_process(struct app *a)
@@ -281,17 +253,18 @@ void net_process(struct app *a)
     int budget = 500; /* keep the UI responsive under an event flood */
     while (budget-- > 0 && a->net && (r = gg_admin_async_take(a->net)) != NULL) {
         switch (r->type) {
-        case GG_ADMIN_RES_REPLY:
-            on_reply(a, r);
+        case GG_ADMIN_RES_REPLY: {
+            struct pending p = take_pending(r->id);
+            if (p.done)
+                p.done(a, &p.rq, r);
             break;
+        }
         case GG_ADMIN_RES_EVENT:
-            if (r->event && strcmp(r->event, "account") == 0)
-                acc_on_account(a, r->json);
-            logv_on_event(a, r->event ? r->event : "", r->json);
+            app_broadcast(a, r->event, r->json);
             break;
         case GG_ADMIN_RES_STREAM_UP:
             a->stream_up = true;
-            logv_note(a, LOG_INFO, "--- connected to the live log stream");
+            app_note(a, LOG_INFO, "--- connected to the live log stream");
             a->dirty |= D_TABS | D_STATUS;
             break;
         case GG_ADMIN_RES_STREAM_DOWN: {
@@ -303,7 +276,7 @@ void net_process(struct app *a)
             if (r->stopped)
                 stream_hold_until = gg_mono_ms() + AUTH_RETRY_MS;
             if (a->stream_up || r->stopped)
-                logv_note(a, LOG_WARN, "--- live log stream lost: %s%s", e,
+                app_note(a, LOG_WARN, "--- live log stream lost: %s%s", e,
                           r->stopped ? "" : " (reconnecting)");
             a->stream_up = false;
             a->dirty |= D_TABS | D_STATUS;

@@ -1,5 +1,4 @@
-/* screen.c -- curses setup and teardown, colour roles, window layout, the
- * status line and the main loop.
+/* screen.c -- see screen.h.
  *
  * Drawing model: five windows (header, tabs, body, status, hints) each
  * redrawn only when its dirty bit is set, then wnoutrefresh() + one
@@ -9,73 +8,21 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "screen.h"
+
+#include "draw.h"
+#include "form.h"
 #include "gg_time.h"
-#include "text.h"
-#include "tui.h"
+#include "header.h"
+#include "net.h"
 
-static int role_attr[R_NROLES];
 static bool curses_on;
-
-struct role_def {
-    short fg, bg;
-    int attr;          /* extra attributes in colour mode */
-    int mono;          /* attributes in monochrome mode */
-};
-
-static const struct role_def roles[R_NROLES] = {
-    [R_NORMAL]      = { -1, -1, 0, 0 },
-    [R_HEADER]      = { COLOR_CYAN, -1, 0, 0 },
-    [R_HEADER_VAL]  = { COLOR_WHITE, -1, A_BOLD, A_BOLD },
-    [R_TAB]         = { COLOR_WHITE, COLOR_BLUE, 0, A_UNDERLINE },
-    [R_TAB_ACTIVE]  = { COLOR_BLACK, COLOR_CYAN, A_BOLD, A_REVERSE | A_BOLD },
-    [R_COLHDR]      = { COLOR_BLACK, COLOR_GREEN, 0, A_REVERSE },
-    [R_COLHDR_SORT] = { COLOR_BLACK, COLOR_CYAN, A_BOLD, A_REVERSE | A_BOLD },
-    [R_SELECTED]    = { COLOR_BLACK, COLOR_CYAN, 0, A_REVERSE },
-    [R_ST_ACTIVE]   = { COLOR_GREEN, -1, 0, 0 },
-    [R_ST_COOLDOWN] = { COLOR_YELLOW, -1, A_BOLD, A_BOLD },
-    [R_ST_EXPIRED]  = { COLOR_MAGENTA, -1, A_BOLD, A_UNDERLINE },
-    [R_ST_DISABLED] = { COLOR_RED, -1, 0, A_DIM },
-    [R_BAR_KEY]     = { COLOR_WHITE, -1, A_BOLD, A_BOLD },
-    [R_BAR_LABEL]   = { COLOR_BLACK, COLOR_CYAN, 0, A_REVERSE },
-    [R_MSG_ERR]     = { COLOR_WHITE, COLOR_RED, A_BOLD, A_BOLD | A_REVERSE },
-    [R_MSG_OK]      = { COLOR_GREEN, -1, A_BOLD, A_BOLD },
-    [R_MSG_INFO]    = { -1, -1, 0, 0 },
-    [R_LOG_WARN]    = { COLOR_YELLOW, -1, 0, A_BOLD },
-    [R_LOG_ERR]     = { COLOR_RED, -1, A_BOLD, A_BOLD },
-    [R_DIM]         = { COLOR_BLUE, -1, A_BOLD, A_DIM },
-    [R_TITLE]       = { COLOR_CYAN, -1, A_BOLD, A_BOLD },
-};
-
-int screen_attr(enum role r)
-{
-    return r < R_NROLES ? role_attr[r] : 0;
-}
-
-static void setup_colors(bool want)
-{
-    bool color = want && has_colors() && start_color() == OK;
-    if (color)
-        use_default_colors();
-    for (int r = 0; r < R_NROLES; r++) {
-        if (!color || COLOR_PAIRS <= R_NROLES) {
-            role_attr[r] = roles[r].mono;
-            continue;
-        }
-        if (roles[r].fg == -1 && roles[r].bg == -1) {
-            role_attr[r] = roles[r].attr;
-            continue;
-        }
-        init_pair((short)(r + 1), roles[r].fg, roles[r].bg);
-        role_attr[r] = (int)COLOR_PAIR(r + 1) | roles[r].attr;
-    }
-}
 
 int screen_init(struct app *a)
 {
@@ -91,7 +38,7 @@ int screen_init(struct app *a)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     curs_set(0);
-    setup_colors(a->color);
+    draw_colors_init(a->color);
     screen_layout(a);
     return 0;
 }
@@ -149,30 +96,6 @@ void screen_layout(struct app *a)
     a->force_full = true;
 }
 
-void screen_put(WINDOW *win, int y, int x, int w, int attr, const char *s)
-{
-    char buf[4096];
-    if (!win || w <= 0)
-        return;
-    if (w > 1000)
-        w = 1000;
-    tx_fit(s, w, true, false, buf, sizeof(buf));
-    wattrset(win, attr);
-    mvwaddstr(win, y, x, buf);
-    wattrset(win, A_NORMAL);
-}
-
-void app_msg(struct app *a, enum role r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(a->msg, sizeof(a->msg), fmt, ap);
-    va_end(ap);
-    a->msg_role = r;
-    a->msg_until = gg_mono_ms() + (r == R_MSG_ERR ? 10000 : 5000);
-    a->dirty |= D_STATUS;
-}
-
 static void status_draw(struct app *a, int64_t now)
 {
     char text[600];
@@ -201,19 +124,15 @@ static void status_draw(struct app *a, int64_t now)
                  a->accts.filter[0] ? "  filter: " : "", a->accts.filter);
         r = R_DIM;
     }
-    screen_put(a->w_status, 0, 0, a->cols, screen_attr(r), text);
+    draw_put(a->w_status, 0, 0, a->cols, draw_attr(r), text);
     wnoutrefresh(a->w_status);
 }
 
 static void body_draw(struct app *a)
 {
-    switch (a->view) {
-    case VIEW_ACCOUNTS: acc_draw(a); break;
-    case VIEW_LOG: logv_draw(a); break;
-    case VIEW_IMPORT: imp_draw(a); break;
-    case VIEW_HELP: help_draw(a); break;
-    case VIEW_N: break;
-    }
+    const struct view_ops *v = a->views[a->view];
+    if (v && v->draw)
+        v->draw(a);
     wnoutrefresh(a->w_body);
 }
 
@@ -239,60 +158,9 @@ static void draw(struct app *a, int64_t now)
     if (a->dirty & D_STATUS)
         status_draw(a, now);
     if (a->dirty & D_HINTS)
-        keys_hints_draw(a);
+        hints_draw(a);
     a->dirty = 0;
     doupdate();
-}
-
-static void switch_view(struct app *a, enum view v)
-{
-    if (v == a->view)
-        return;
-    a->prev_view = a->view;
-    a->view = v;
-    a->dirty |= D_TABS | D_BODY | D_HINTS | D_STATUS;
-}
-
-/* Global actions; the view handlers get the rest first. */
-static void dispatch(struct app *a, enum action act)
-{
-    bool done = false;
-    switch (a->view) {
-    case VIEW_ACCOUNTS: done = acc_action(a, act); break;
-    case VIEW_LOG: done = logv_action(a, act); break;
-    case VIEW_IMPORT: done = imp_action(a, act); break;
-    case VIEW_HELP: done = help_action(a, act); break;
-    case VIEW_N: break;
-    }
-    if (done)
-        return;
-    switch (act) {
-    case ACT_QUIT: a->quit = 1; break;
-    case ACT_HELP:
-        if (a->view == VIEW_HELP)
-            switch_view(a, a->prev_view);
-        else {
-            a->help_top = 0;
-            switch_view(a, VIEW_HELP);
-        }
-        break;
-    case ACT_VIEW_ACC: switch_view(a, VIEW_ACCOUNTS); break;
-    case ACT_VIEW_LOG: switch_view(a, VIEW_LOG); break;
-    case ACT_VIEW_IMP: switch_view(a, VIEW_IMPORT); break;
-    case ACT_NEXT_VIEW: switch_view(a, (enum view)((a->view + 1) % VIEW_HELP)); break;
-    case ACT_BACK:
-        if (a->view == VIEW_HELP)
-            switch_view(a, a->prev_view);
-        else
-            switch_view(a, VIEW_ACCOUNTS);
-        break;
-    case ACT_REFRESH:
-        net_refresh_now(a);
-        a->force_full = true;
-        a->dirty = D_ALL;
-        break;
-    default: break;
-    }
 }
 
 static void on_key(struct app *a, int key, bool is_code)
@@ -305,11 +173,13 @@ static void on_key(struct app *a, int key, bool is_code)
         form_key(a, key, is_code);
         return;
     }
-    if (a->view == VIEW_IMPORT && imp_text_key(a, key, is_code))
-        return;
-    enum action act = keys_lookup(a->view, is_code ? KC(key) : key);
-    if (act != ACT_NONE)
-        dispatch(a, act);
+    /* the view, the key table and the global actions (app.c); what is
+     * left needs the network */
+    if (app_key(a, key, is_code) == ACT_REFRESH) {
+        net_refresh_now(a);
+        a->force_full = true;
+        a->dirty = D_ALL;
+    }
 }
 
 int screen_run(struct app *a)
@@ -324,7 +194,7 @@ int screen_run(struct app *a)
             /* once a second: countdowns in the status line, relative times */
             a->last_status_sec = now / 1000;
             a->dirty |= D_STATUS;
-            if (a->view == VIEW_ACCOUNTS && now / 1000 % 5 == 0)
+            if (now / 1000 % 5 == 0)
                 a->dirty |= D_BODY;
         }
         if (a->msg_until && now >= a->msg_until && a->msg[0]) {
@@ -363,25 +233,4 @@ int screen_run(struct app *a)
         }
     }
     return 0;
-}
-
-void screen_hline(WINDOW *win, int y, int w, int attr)
-{
-    bool utf8 = tx_utf8();
-    char buf[3 * 1000 + 1];
-    if (w > 1000)
-        w = 1000;
-    size_t o = 0;
-    for (int i = 0; i < w; i++) {
-        if (utf8) {
-            memcpy(buf + o, "\xe2\x94\x80", 3);
-            o += 3;
-        } else {
-            buf[o++] = '-';
-        }
-    }
-    buf[o] = '\0';
-    wattrset(win, attr);
-    mvwaddstr(win, y, 0, buf);
-    wattrset(win, A_NORMAL);
 }

@@ -2,8 +2,13 @@
  *
  * Column widths are display columns as reported by wcwidth(3) in the
  * current locale (setlocale must have been called).  Control characters,
- * invalid UTF-8 and non-printable characters are shown as '?' so that data
+ * invalid UTF-8 and non-printable characters (C0, ESC, DEL, C1 code points
+ * U+0080-U+009F, anything wcwidth() rejects) are shown as '?' so that data
  * from the server can never move the cursor or garble the screen.
+ *
+ * Ownership: callers own every buffer; nothing is retained or allocated.
+ * Failure: none; NULL strings count as "", output that does not fit is cut
+ * at a character boundary and always NUL-terminated (outsz > 0).
  */
 #ifndef TUI_TEXT_H
 #define TUI_TEXT_H

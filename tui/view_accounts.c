@@ -4,9 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "draw.h"
+#include "form.h"
 #include "gg_time.h"
+#include "net.h"
 #include "text.h"
-#include "tui.h"
+#include "views.h"
 
 #define DETAIL_ROWS 8
 
@@ -22,7 +25,7 @@ static enum role status_role(const char *s)
 static int list_height(struct app *a)
 {
     int h = getmaxy(a->w_body) - 1; /* column titles */
-    if (a->details && h - DETAIL_ROWS >= 4)
+    if (a->acc.details && h - DETAIL_ROWS >= 4)
         h -= DETAIL_ROWS;
     return h < 1 ? 1 : h;
 }
@@ -33,35 +36,35 @@ static void detail_draw(struct app *a, int y0)
     const struct acct *s = acct_list_selected(&a->accts);
     char line[1200];
     int y = y0;
-    screen_hline(w, y, a->cols, screen_attr(R_DIM));
+    draw_hline(w, y, a->cols, draw_attr(R_DIM));
     y++;
     if (!s) {
-        screen_put(w, y, 0, a->cols, screen_attr(R_DIM), " no account selected");
+        draw_put(w, y, 0, a->cols, draw_attr(R_DIM), " no account selected");
         return;
     }
     snprintf(line, sizeof(line), " #%lld %s  [%s]  csesidx %s  config %s", s->id, s->name,
              s->source, s->csesidx, s->config_id);
-    screen_put(w, y++, 0, a->cols, screen_attr(R_TITLE), line);
+    draw_put(w, y++, 0, a->cols, draw_attr(R_TITLE), line);
     snprintf(line, sizeof(line), " status %s%s%s   today %lld req / %lld err   total %lld / %lld",
              s->status, s->reason[0] ? ": " : "", s->reason, s->req, s->err, s->req_total,
              s->err_total);
-    screen_put(w, y++, 0, a->cols, screen_attr(status_role(s->status)), line);
+    draw_put(w, y++, 0, a->cols, draw_attr(status_role(s->status)), line);
     snprintf(line, sizeof(line), " secure_c_ses %s   host_c_oses %s   proxy %s",
              s->secure[0] ? s->secure : "-", s->host[0] ? s->host : "-",
              s->proxy[0] ? s->proxy : "(global)");
-    screen_put(w, y++, 0, a->cols, screen_attr(R_NORMAL), line);
-    if (a->test_id == s->id && a->test_result[0])
-        snprintf(line, sizeof(line), " note %s   %s", s->note[0] ? s->note : "-", a->test_result);
+    draw_put(w, y++, 0, a->cols, draw_attr(R_NORMAL), line);
+    if (a->acc.test_id == s->id && a->acc.test_result[0])
+        snprintf(line, sizeof(line), " note %s   %s", s->note[0] ? s->note : "-", a->acc.test_result);
     else
         snprintf(line, sizeof(line), " note %s", s->note[0] ? s->note : "-");
-    screen_put(w, y++, 0, a->cols, screen_attr(R_NORMAL), line);
+    draw_put(w, y++, 0, a->cols, draw_attr(R_NORMAL), line);
     const cJSON *le = cJSON_GetObjectItemCaseSensitive(s->j, "last_errors");
     int maxy = getmaxy(w);
     if (!cJSON_IsArray(le) || cJSON_GetArraySize(le) == 0) {
-        screen_put(w, y, 0, a->cols, screen_attr(R_DIM), " last errors: none");
+        draw_put(w, y, 0, a->cols, draw_attr(R_DIM), " last errors: none");
         return;
     }
-    screen_put(w, y++, 0, a->cols, screen_attr(R_DIM), " last errors (newest first):");
+    draw_put(w, y++, 0, a->cols, draw_attr(R_DIM), " last errors (newest first):");
     const cJSON *e;
     cJSON_ArrayForEach(e, le) {
         if (y >= maxy)
@@ -71,11 +74,11 @@ static void detail_draw(struct app *a, int y0)
         snprintf(line, sizeof(line), "   %-9s %-12s %s", when,
                  js_str(e, "kind") ? js_str(e, "kind") : "?",
                  js_str(e, "message") ? js_str(e, "message") : "");
-        screen_put(w, y++, 0, a->cols, screen_attr(R_LOG_WARN), line);
+        draw_put(w, y++, 0, a->cols, draw_attr(R_LOG_WARN), line);
     }
 }
 
-void acc_draw(struct app *a)
+static void acc_draw(struct app *a)
 {
     WINDOW *w = a->w_body;
     struct acct_list *l = &a->accts;
@@ -83,7 +86,7 @@ void acc_draw(struct app *a)
     int sx = 0, sw = 0;
     werase(w);
     acct_format_header(a->cols, l->sort, l->desc, line, sizeof(line), &sx, &sw);
-    screen_put(w, 0, 0, a->cols, screen_attr(R_COLHDR), line);
+    draw_put(w, 0, 0, a->cols, draw_attr(R_COLHDR), line);
     if (sw > 0 && sx < a->cols) {
         char t[256];
         int cw = sw > a->cols - sx ? a->cols - sx : sw;
@@ -96,7 +99,7 @@ void acc_draw(struct app *a)
             cn = ll - (size_t)sx;
         memcpy(t, line + sx, cn);
         t[cn] = 0;
-        screen_put(w, 0, sx, cw, screen_attr(R_COLHDR_SORT), t);
+        draw_put(w, 0, sx, cw, draw_attr(R_COLHDR_SORT), t);
     }
     int h = list_height(a);
     acct_list_scroll(l, (size_t)h);
@@ -105,7 +108,7 @@ void acc_draw(struct app *a)
         const char *msg = !l->loaded ? (a->conn == CONN_OK ? " loading..." : " not connected")
                           : l->filter[0] ? " no account matches the filter (Esc in the filter prompt clears it)"
                           : " no accounts yet: press 3 to import some";
-        screen_put(w, 1, 0, a->cols, screen_attr(R_DIM), msg);
+        draw_put(w, 1, 0, a->cols, draw_attr(R_DIM), msg);
     }
     for (int r = 0; r < h && l->top + (size_t)r < l->nvis; r++) {
         size_t row = l->top + (size_t)r;
@@ -113,15 +116,71 @@ void acc_draw(struct app *a)
         int stx = 0, stw = 0;
         acct_format_row(ac, now, a->cols, line, sizeof(line), &stx, &stw);
         bool sel = row == l->sel;
-        screen_put(w, 1 + r, 0, a->cols, screen_attr(sel ? R_SELECTED : R_NORMAL), line);
+        draw_put(w, 1 + r, 0, a->cols, draw_attr(sel ? R_SELECTED : R_NORMAL), line);
         if (!sel && stw > 0 && stx + stw <= a->cols) {
             char st[128];
             tx_fit(ac->status, stw, true, false, st, sizeof(st));
-            screen_put(w, 1 + r, stx, stw, screen_attr(status_role(ac->status)), st);
+            draw_put(w, 1 + r, stx, stw, draw_attr(status_role(ac->status)), st);
         }
     }
-    if (a->details && getmaxy(w) - 1 - DETAIL_ROWS >= 4)
+    if (a->acc.details && getmaxy(w) - 1 - DETAIL_ROWS >= 4)
         detail_draw(a, 1 + h);
+}
+
+/* ---- completions of the requests this view sends (net.h) ---- */
+
+static void account_done(struct app *a, const struct net_req *rq, struct gg_admin_result *r)
+{
+    char e[600];
+    if (r->err.kind != GG_ADMIN_OK) {
+        gg_admin_strerror(&r->err, a->cli.base_url, e, sizeof(e));
+        app_msg(a, R_MSG_ERR, "%s failed: %s", rq->desc, e);
+        return;
+    }
+    acct_list_upsert(&a->accts, r->json);
+    app_msg(a, R_MSG_OK, "%s: done (now %s)", rq->desc,
+            js_str(r->json, "status") ? js_str(r->json, "status") : "?");
+    a->next_refresh = 0;
+    a->dirty |= D_BODY;
+}
+
+static void delete_done(struct app *a, const struct net_req *rq, struct gg_admin_result *r)
+{
+    char e[600];
+    if (r->err.kind != GG_ADMIN_OK) {
+        gg_admin_strerror(&r->err, a->cli.base_url, e, sizeof(e));
+        app_msg(a, R_MSG_ERR, "%s failed: %s", rq->desc, e);
+        return;
+    }
+    acct_list_remove(&a->accts, rq->acct_id);
+    app_msg(a, R_MSG_OK, "%s: deleted", rq->desc);
+    a->next_refresh = 0;
+    a->dirty |= D_BODY;
+}
+
+static void test_done(struct app *a, const struct net_req *rq, struct gg_admin_result *r)
+{
+    char e[600];
+    a->acc.test_id = rq->acct_id;
+    if (r->err.kind != GG_ADMIN_OK) {
+        gg_admin_strerror(&r->err, a->cli.base_url, e, sizeof(e));
+        snprintf(a->acc.test_result, sizeof(a->acc.test_result), "test failed: %.200s", e);
+        app_msg(a, R_MSG_ERR, "%s: %s", rq->desc, a->acc.test_result);
+    } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json, "ok"))) {
+        const char *ans = js_str(r->json, "answer");
+        snprintf(a->acc.test_result, sizeof(a->acc.test_result),
+                 "test ok: %lld ms (auth %lld ms), answer \"%.60s\"",
+                 js_int(r->json, "latency_ms", 0), js_int(r->json, "auth_ms", 0), ans ? ans : "");
+        app_msg(a, R_MSG_OK, "%s: %s", rq->desc, a->acc.test_result);
+    } else {
+        const cJSON *ej = cJSON_GetObjectItemCaseSensitive(r->json, "error");
+        const char *em = cJSON_IsString(ej) ? ej->valuestring : js_str(ej, "message");
+        snprintf(a->acc.test_result, sizeof(a->acc.test_result), "test FAILED: %.200s",
+                 em ? em : "unknown error");
+        app_msg(a, R_MSG_ERR, "%s: %s", rq->desc, a->acc.test_result);
+    }
+    a->next_refresh = 0;
+    a->dirty |= D_BODY;
 }
 
 static const struct acct *need_sel(struct app *a)
@@ -140,8 +199,9 @@ static void simple_op(struct app *a, const char *op, const char *verb)
         return;
     snprintf(path, sizeof(path), "/api/admin/accounts/%lld/%s", s->id, op);
     snprintf(desc, sizeof(desc), "%s #%lld %.60s", verb, s->id, s->name);
-    if (net_submit(a, "POST", path, NULL, 0, NULL, strcmp(op, "test") == 0 ? RQ_TEST : RQ_ACCOUNT,
-                   s->id, desc) > 0)
+    bool test = strcmp(op, "test") == 0;
+    if (net_submit(a, "POST", path, NULL, 0, NULL, test, test ? test_done : account_done, s->id,
+                   desc) > 0)
         app_msg(a, R_MSG_INFO, "%s ...", desc);
 }
 
@@ -161,9 +221,10 @@ static void put_fields(struct app *a, const char *k1, const char *v1, const char
     cJSON_Delete(o);
     if (!body)
         return;
-    snprintf(path, sizeof(path), "/api/admin/accounts/%lld", a->edit_id);
-    snprintf(desc, sizeof(desc), "update %s of #%lld", what, a->edit_id);
-    if (net_submit(a, "PUT", path, body, strlen(body), NULL, RQ_ACCOUNT, a->edit_id, desc) > 0)
+    snprintf(path, sizeof(path), "/api/admin/accounts/%lld", a->acc.edit_id);
+    snprintf(desc, sizeof(desc), "update %s of #%lld", what, a->acc.edit_id);
+    if (net_submit(a, "PUT", path, body, strlen(body), NULL, false, account_done, a->acc.edit_id,
+                   desc) > 0)
         app_msg(a, R_MSG_INFO, "%s ...", desc);
     memset(body, 0, strlen(body)); /* may hold cookies */
     cJSON_free(body);
@@ -189,19 +250,19 @@ static void done_note(struct app *a, bool ok, const char *v)
 
 static void done_host(struct app *a, bool ok, const char *v)
 {
-    if (ok && (a->edit_secure[0] || v[0]))
-        put_fields(a, a->edit_secure[0] ? "secure_c_ses" : NULL, a->edit_secure,
+    if (ok && (a->acc.edit_secure[0] || v[0]))
+        put_fields(a, a->acc.edit_secure[0] ? "secure_c_ses" : NULL, a->acc.edit_secure,
                    v[0] ? "host_c_oses" : NULL, v, "cookies");
     else if (ok)
         app_msg(a, R_MSG_INFO, "cookies unchanged");
-    memset(a->edit_secure, 0, sizeof(a->edit_secure));
+    memset(a->acc.edit_secure, 0, sizeof(a->acc.edit_secure));
 }
 
 static void done_secure(struct app *a, bool ok, const char *v)
 {
     if (!ok)
         return;
-    snprintf(a->edit_secure, sizeof(a->edit_secure), "%s", v);
+    snprintf(a->acc.edit_secure, sizeof(a->acc.edit_secure), "%s", v);
     form_open(a, "host_c_oses (empty keeps): ", "", true, done_host, NULL);
 }
 
@@ -215,7 +276,7 @@ static void edit_field(struct app *a, enum action act)
         app_msg(a, R_MSG_ERR, "#%lld comes from the environment and is read-only", s->id);
         return;
     }
-    a->edit_id = s->id;
+    a->acc.edit_id = s->id;
     switch (act) {
     case ACT_EDIT_NAME:
         snprintf(prompt, sizeof(prompt), "name of #%lld: ", s->id);
@@ -230,7 +291,7 @@ static void edit_field(struct app *a, enum action act)
         form_open(a, prompt, s->note, false, done_note, NULL);
         break;
     case ACT_EDIT_COOKIES:
-        memset(a->edit_secure, 0, sizeof(a->edit_secure));
+        memset(a->acc.edit_secure, 0, sizeof(a->acc.edit_secure));
         snprintf(prompt, sizeof(prompt), "secure_c_ses of #%lld (empty keeps): ", s->id);
         form_open(a, prompt, "", true, done_secure, NULL);
         break;
@@ -255,15 +316,15 @@ static void done_edit_choice(struct app *a, bool ok, const char *v)
 static void done_delete(struct app *a, bool ok, const char *v)
 {
     (void)v;
-    const struct acct *s = acct_list_find(&a->accts, a->edit_id);
+    const struct acct *s = acct_list_find(&a->accts, a->acc.edit_id);
     char path[96], desc[128];
     if (!ok) {
         app_msg(a, R_MSG_INFO, "delete cancelled");
         return;
     }
-    snprintf(path, sizeof(path), "/api/admin/accounts/%lld", a->edit_id);
-    snprintf(desc, sizeof(desc), "delete #%lld %.60s", a->edit_id, s ? s->name : "");
-    if (net_submit(a, "DELETE", path, NULL, 0, NULL, RQ_DELETE, a->edit_id, desc) > 0)
+    snprintf(path, sizeof(path), "/api/admin/accounts/%lld", a->acc.edit_id);
+    snprintf(desc, sizeof(desc), "delete #%lld %.60s", a->acc.edit_id, s ? s->name : "");
+    if (net_submit(a, "DELETE", path, NULL, 0, NULL, false, delete_done, a->acc.edit_id, desc) > 0)
         app_msg(a, R_MSG_INFO, "%s ...", desc);
 }
 
@@ -281,7 +342,7 @@ static void filter_done(struct app *a, bool ok, const char *v)
     a->dirty |= D_BODY | D_TABS;
 }
 
-bool acc_action(struct app *a, enum action act)
+static bool acc_action(struct app *a, enum action act)
 {
     struct acct_list *l = &a->accts;
     int h = list_height(a);
@@ -299,7 +360,7 @@ bool acc_action(struct app *a, enum action act)
         acct_list_set_sort(l, (enum acol)((l->sort + AC_NCOLS - 1) % AC_NCOLS), l->desc);
         break;
     case ACT_SORT_INVERT: acct_list_set_sort(l, l->sort, !l->desc); break;
-    case ACT_DETAILS: a->details = !a->details; break;
+    case ACT_DETAILS: a->acc.details = !a->acc.details; break;
     case ACT_FILTER:
         form_open(a, "filter: ", l->filter, false, filter_done, filter_change);
         break;
@@ -327,7 +388,7 @@ bool acc_action(struct app *a, enum action act)
             app_msg(a, R_MSG_ERR, "#%lld comes from the environment and cannot be deleted", s->id);
             break;
         }
-        a->edit_id = s->id;
+        a->acc.edit_id = s->id;
         snprintf(prompt, sizeof(prompt), "delete account #%lld %.80s?", s->id, s->name);
         form_confirm(a, prompt, done_delete);
         break;
@@ -338,10 +399,25 @@ bool acc_action(struct app *a, enum action act)
     return true;
 }
 
-void acc_on_account(struct app *a, const cJSON *acct)
+static void acc_on_event(struct app *a, const char *event, const cJSON *data)
 {
-    if (!cJSON_IsObject(acct))
+    if (strcmp(event, "account") != 0 || !cJSON_IsObject(data))
         return;
-    acct_list_upsert(&a->accts, acct);
+    acct_list_upsert(&a->accts, data);
     a->dirty |= D_BODY;
 }
+
+static void acc_tab_info(struct app *a, char *out, size_t n)
+{
+    snprintf(out, n, "sort: %s %s%s%s ", acol_names[a->accts.sort], a->accts.desc ? "desc" : "asc",
+             a->accts.filter[0] ? "  filter: " : "", a->accts.filter);
+}
+
+const struct view_ops view_accounts = {
+    .name = "Accounts",
+    .tab = " 1 Accounts ",
+    .draw = acc_draw,
+    .action = acc_action,
+    .on_event = acc_on_event,
+    .tab_info = acc_tab_info,
+};

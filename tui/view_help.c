@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "draw.h"
+#include "keys.h"
 #include "text.h"
-#include "tui.h"
+#include "views.h"
 
 /* Build help line `i` (0-based) into out; returns false past the end.
  * *role receives the line's colour role. */
@@ -41,9 +43,8 @@ static bool help_line(size_t i, char *out, size_t n, enum role *role)
                     if (strcmp(prev, nm) == 0)
                         continue; /* KEY_ENTER and \n are both "Enter" */
                 }
-                if (keys[0])
-                    strncat(keys, " ", sizeof(keys) - strlen(keys) - 1);
-                strncat(keys, nm, sizeof(keys) - strlen(keys) - 1);
+                size_t kl = strlen(keys);
+                snprintf(keys + kl, sizeof(keys) - kl, "%s%s", kl ? " " : "", nm);
             }
             snprintf(out, n, "   %-16s %s", keys, d->help);
             *role = R_NORMAL;
@@ -79,7 +80,7 @@ static size_t help_count(void)
     return n;
 }
 
-void help_draw(struct app *a)
+static void help_draw(struct app *a)
 {
     WINDOW *w = a->w_body;
     int h = getmaxy(w) - 1;
@@ -89,17 +90,17 @@ void help_draw(struct app *a)
         return;
     if (a->help_top + (size_t)h > total)
         a->help_top = total > (size_t)h ? total - (size_t)h : 0;
-    screen_put(w, 0, 0, a->cols, screen_attr(R_COLHDR), " gemctl-tui keys");
+    draw_put(w, 0, 0, a->cols, draw_attr(R_COLHDR), " gemctl-tui keys");
     for (int y = 0; y < h; y++) {
         char line[512];
         enum role r;
         if (!help_line(a->help_top + (size_t)y, line, sizeof(line), &r))
             break;
-        screen_put(w, 1 + y, 0, a->cols, screen_attr(r), line);
+        draw_put(w, 1 + y, 0, a->cols, draw_attr(r), line);
     }
 }
 
-bool help_action(struct app *a, enum action act)
+static bool help_action(struct app *a, enum action act)
 {
     int h = getmaxy(a->w_body) - 1;
     switch (act) {
@@ -114,6 +115,19 @@ bool help_action(struct app *a, enum action act)
     a->dirty |= D_BODY;
     return true;
 }
+
+static void help_open(struct app *a)
+{
+    a->help_top = 0;
+}
+
+const struct view_ops view_help = {
+    .name = "Help",
+    .tab = " ? Help ",
+    .open = help_open,
+    .draw = help_draw,
+    .action = help_action,
+};
 
 /* Print the key list (`gemctl-tui --keys`; used to write the man page). */
 void help_print(FILE *out)

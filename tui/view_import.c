@@ -7,16 +7,19 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "draw.h"
+#include "form.h"
+#include "net.h"
 #include "text.h"
-#include "tui.h"
+#include "views.h"
 
 #define IMPORT_MAX (8u * 1024 * 1024)
-#define ESC 27
+#define ESC KEY_ESC
 
 static void ensure_buf(struct app *a)
 {
-    if (a->imp.max == 0)
-        gg_buf_init(&a->imp, IMPORT_MAX);
+    if (a->imp.text.max == 0)
+        gg_buf_init(&a->imp.text, IMPORT_MAX);
 }
 
 /* line index and byte offset of its start for a byte position */
@@ -37,18 +40,18 @@ static size_t line_of(const char *s, size_t pos, size_t *start)
 static void report_draw(struct app *a)
 {
     WINDOW *w = a->w_body;
-    const cJSON *r = a->imp_report;
+    const cJSON *r = a->imp.report;
     char line[1200];
     int h = getmaxy(w);
     snprintf(line, sizeof(line), " import report: %lld created, %lld updated, %lld rejected",
              js_int(r, "created", 0), js_int(r, "updated", 0), js_int(r, "rejected", 0));
-    screen_put(w, 0, 0, a->cols, screen_attr(R_COLHDR), line);
+    draw_put(w, 0, 0, a->cols, draw_attr(R_COLHDR), line);
     const cJSON *es = cJSON_GetObjectItemCaseSensitive(r, "entries");
     size_t i = 0;
     int y = 1;
     const cJSON *e;
     cJSON_ArrayForEach(e, es) {
-        if (i++ < a->imp_rep_top)
+        if (i++ < a->imp.rep_top)
             continue;
         if (y >= h - 1)
             break;
@@ -62,34 +65,34 @@ static void report_draw(struct app *a)
         snprintf(line, sizeof(line), " line %-4lld %-9s %-6s %s%s", js_int(e, "line", 0), res, idt,
                  js_str(e, "name") ? js_str(e, "name") : "",
                  js_str(e, "reason") ? js_str(e, "reason") : "");
-        screen_put(w, y++, 0, a->cols, screen_attr(role), line);
+        draw_put(w, y++, 0, a->cols, draw_attr(role), line);
     }
-    screen_put(w, h - 1, 0, a->cols, screen_attr(R_DIM),
+    draw_put(w, h - 1, 0, a->cols, draw_attr(R_DIM),
                " F6 or Esc: back to the editor (clears the text)   1: accounts");
 }
 
-void imp_draw(struct app *a)
+static void imp_draw(struct app *a)
 {
     WINDOW *w = a->w_body;
     ensure_buf(a);
     werase(w);
-    if (a->imp_report) {
+    if (a->imp.report) {
         report_draw(a);
         return;
     }
     int h = getmaxy(w) - 2;
     if (h < 1)
         h = 1;
-    const char *s = a->imp.p ? a->imp.p : "";
+    const char *s = a->imp.text.p ? a->imp.text.p : "";
     size_t cst;
-    size_t cline = line_of(s, a->imp_cur, &cst);
-    if (cline < a->imp_top)
-        a->imp_top = cline;
-    if (cline >= a->imp_top + (size_t)h)
-        a->imp_top = cline - (size_t)h + 1;
-    screen_put(w, 0, 0, a->cols, screen_attr(R_COLHDR),
-               a->imp_busy ? " import: sending..." : " import accounts: type or paste below, then F5");
-    if (a->imp.len == 0 && h >= 6) {
+    size_t cline = line_of(s, a->imp.cur, &cst);
+    if (cline < a->imp.top)
+        a->imp.top = cline;
+    if (cline >= a->imp.top + (size_t)h)
+        a->imp.top = cline - (size_t)h + 1;
+    draw_put(w, 0, 0, a->cols, draw_attr(R_COLHDR),
+               a->imp.busy ? " import: sending..." : " import accounts: type or paste below, then F5");
+    if (a->imp.text.len == 0 && h >= 6) {
         static const char *const ph[] = {
             "formats, detected automatically:",
             "  name|secure_c_ses|host_c_oses|csesidx|config_id     one per line",
@@ -98,25 +101,25 @@ void imp_draw(struct app *a)
             "or press F2 to import a file.",
         };
         for (int i = 0; i < 5; i++)
-            screen_put(w, 3 + i, 2, a->cols - 2, screen_attr(R_DIM), ph[i]);
+            draw_put(w, 3 + i, 2, a->cols - 2, draw_attr(R_DIM), ph[i]);
     }
-    size_t line = 0, pos = 0, len = a->imp.len;
+    size_t line = 0, pos = 0, len = a->imp.text.len;
     int cy = -1, cx = 0;
     while (pos <= len) {
         size_t e = pos;
         while (e < len && s[e] != '\n')
             e++;
-        if (line >= a->imp_top && line < a->imp_top + (size_t)h) {
+        if (line >= a->imp.top && line < a->imp.top + (size_t)h) {
             char raw[4096], shown[4096 * 2];
             size_t n = e - pos < sizeof(raw) - 1 ? e - pos : sizeof(raw) - 1;
             memcpy(raw, s + pos, n);
             raw[n] = '\0';
             tx_sanitize(raw, shown, sizeof(shown));
-            int y = 1 + (int)(line - a->imp_top);
-            screen_put(w, y, 0, a->cols, screen_attr(R_NORMAL), shown);
+            int y = 1 + (int)(line - a->imp.top);
+            draw_put(w, y, 0, a->cols, draw_attr(R_NORMAL), shown);
             if (line == cline) {
                 char before[4096];
-                size_t bn = a->imp_cur - pos < sizeof(before) - 1 ? a->imp_cur - pos : sizeof(before) - 1;
+                size_t bn = a->imp.cur - pos < sizeof(before) - 1 ? a->imp.cur - pos : sizeof(before) - 1;
                 memcpy(before, s + pos, bn);
                 before[bn] = '\0';
                 cy = y;
@@ -130,8 +133,8 @@ void imp_draw(struct app *a)
     }
     char foot[200];
     snprintf(foot, sizeof(foot), " %zu bytes, %zu line%s   F5 submit  F2 import a file  F6 clear  Esc back",
-             a->imp.len, line, line == 1 ? "" : "s");
-    screen_put(w, h + 1, 0, a->cols, screen_attr(R_DIM), foot);
+             a->imp.text.len, line, line == 1 ? "" : "s");
+    draw_put(w, h + 1, 0, a->cols, draw_attr(R_DIM), foot);
     if (cy >= 0 && !a->form.active) {
         if (cx >= a->cols)
             cx = a->cols - 1;
@@ -140,18 +143,43 @@ void imp_draw(struct app *a)
     }
 }
 
+/* completion of the import request (net.h) */
+static void import_done(struct app *a, const struct net_req *rq, struct gg_admin_result *r)
+{
+    const struct gg_admin_error *err = &r->err;
+    cJSON *report = r->json;
+    (void)rq;
+    r->json = NULL;
+    a->next_refresh = 0;
+    a->imp.busy = false;
+    a->dirty |= D_BODY;
+    if (err->kind != GG_ADMIN_OK) {
+        char e[600];
+        gg_admin_strerror(err, a->cli.base_url, e, sizeof(e));
+        app_msg(a, R_MSG_ERR, "import failed: %s", e);
+        cJSON_Delete(report);
+        return;
+    }
+    cJSON_Delete(a->imp.report);
+    a->imp.report = report;
+    a->imp.rep_top = 0;
+    app_msg(a, R_MSG_OK, "import: %lld created, %lld updated, %lld rejected",
+            js_int(report, "created", 0), js_int(report, "updated", 0), js_int(report, "rejected", 0));
+    app_switch_view(a, VIEW_IMPORT);
+}
+
 static void submit_text(struct app *a, const char *text, size_t len, const char *what)
 {
     char desc[200];
     snprintf(desc, sizeof(desc), "import %s", what);
     if (net_submit(a, "POST", "/api/admin/accounts/import", text, len, "text/plain; charset=utf-8",
-                   RQ_IMPORT, -1, desc) > 0) {
-        a->imp_busy = true;
+                   true, import_done, -1, desc) > 0) {
+        a->imp.busy = true;
         app_msg(a, R_MSG_INFO, "importing %s ...", what);
     }
 }
 
-void imp_submit_file(struct app *a, const char *path)
+static void imp_submit_file(struct app *a, const char *path)
 {
     struct gg_buf b;
     char chunk[65536];
@@ -193,68 +221,46 @@ static void file_done(struct app *a, bool ok, const char *v)
         imp_submit_file(a, v);
 }
 
-void imp_on_report(struct app *a, cJSON *report, const struct gg_admin_error *err)
-{
-    a->imp_busy = false;
-    a->dirty |= D_BODY;
-    if (err->kind != GG_ADMIN_OK) {
-        char e[600];
-        gg_admin_strerror(err, a->cli.base_url, e, sizeof(e));
-        app_msg(a, R_MSG_ERR, "import failed: %s", e);
-        cJSON_Delete(report);
-        return;
-    }
-    cJSON_Delete(a->imp_report);
-    a->imp_report = report;
-    a->imp_rep_top = 0;
-    app_msg(a, R_MSG_OK, "import: %lld created, %lld updated, %lld rejected",
-            js_int(report, "created", 0), js_int(report, "updated", 0), js_int(report, "rejected", 0));
-    if (a->view != VIEW_IMPORT) {
-        a->view = VIEW_IMPORT;
-        a->dirty |= D_TABS | D_HINTS;
-    }
-}
-
 static void clear_all(struct app *a)
 {
     ensure_buf(a);
-    gg_buf_reset(&a->imp);
-    a->imp_cur = 0;
-    a->imp_top = 0;
-    cJSON_Delete(a->imp_report);
-    a->imp_report = NULL;
+    gg_buf_reset(&a->imp.text);
+    a->imp.cur = 0;
+    a->imp.top = 0;
+    cJSON_Delete(a->imp.report);
+    a->imp.report = NULL;
 }
 
-bool imp_action(struct app *a, enum action act)
+static bool imp_action(struct app *a, enum action act)
 {
     switch (act) {
     case ACT_IMP_FILE:
         form_open(a, "import file: ", "", false, file_done, NULL);
         break;
     case ACT_IMP_SUBMIT:
-        if (a->imp_report || a->imp_busy)
+        if (a->imp.report || a->imp.busy)
             break;
-        if (a->imp.len == 0) {
+        if (a->imp.text.len == 0) {
             app_msg(a, R_MSG_ERR, "nothing to import: type or paste accounts first");
             break;
         }
-        submit_text(a, a->imp.p, a->imp.len, "text");
+        submit_text(a, a->imp.text.p, a->imp.text.len, "text");
         break;
     case ACT_IMP_CLEAR:
         clear_all(a);
         break;
     case ACT_BACK:
-        if (!a->imp_report)
+        if (!a->imp.report)
             return false; /* global: back to the accounts view */
         clear_all(a);
         break;
     case ACT_PGUP:
-        if (a->imp_report && a->imp_rep_top > 0)
-            a->imp_rep_top = a->imp_rep_top > 10 ? a->imp_rep_top - 10 : 0;
+        if (a->imp.report && a->imp.rep_top > 0)
+            a->imp.rep_top = a->imp.rep_top > 10 ? a->imp.rep_top - 10 : 0;
         break;
     case ACT_PGDN:
-        if (a->imp_report)
-            a->imp_rep_top += 10;
+        if (a->imp.report)
+            a->imp.rep_top += 10;
         break;
     default:
         return false;
@@ -264,39 +270,39 @@ bool imp_action(struct app *a, enum action act)
 }
 
 /* Editing keys of the text area.  Returns true when the key was consumed. */
-bool imp_text_key(struct app *a, int key, bool is_code)
+static bool imp_text_key(struct app *a, int key, bool is_code)
 {
     ensure_buf(a);
-    if (a->imp_report) {
+    if (a->imp.report) {
         if (!is_code && key == '1')
             return false;
         if (is_code && (key == KEY_UP || key == KEY_DOWN)) {
-            if (key == KEY_UP && a->imp_rep_top > 0)
-                a->imp_rep_top--;
+            if (key == KEY_UP && a->imp.rep_top > 0)
+                a->imp.rep_top--;
             if (key == KEY_DOWN)
-                a->imp_rep_top++;
+                a->imp.rep_top++;
             a->dirty |= D_BODY;
             return true;
         }
         return false;
     }
-    struct gg_buf *b = &a->imp;
+    struct gg_buf *b = &a->imp.text;
     const char *s = b->p ? b->p : "";
     size_t st;
     if (is_code) {
         switch (key) {
-        case KEY_LEFT: a->imp_cur = tx_prev_char(s, a->imp_cur); break;
-        case KEY_RIGHT: a->imp_cur = tx_next_char(s, b->len, a->imp_cur); break;
-        case KEY_HOME: line_of(s, a->imp_cur, &st); a->imp_cur = st; break;
+        case KEY_LEFT: a->imp.cur = tx_prev_char(s, a->imp.cur); break;
+        case KEY_RIGHT: a->imp.cur = tx_next_char(s, b->len, a->imp.cur); break;
+        case KEY_HOME: line_of(s, a->imp.cur, &st); a->imp.cur = st; break;
         case KEY_END:
-            while (a->imp_cur < b->len && s[a->imp_cur] != '\n')
-                a->imp_cur++;
+            while (a->imp.cur < b->len && s[a->imp.cur] != '\n')
+                a->imp.cur++;
             break;
         case KEY_UP:
         case KEY_DOWN: {
             size_t col_bytes;
-            line_of(s, a->imp_cur, &st);
-            col_bytes = a->imp_cur - st;
+            line_of(s, a->imp.cur, &st);
+            col_bytes = a->imp.cur - st;
             size_t target;
             if (key == KEY_UP) {
                 if (st == 0)
@@ -305,7 +311,7 @@ bool imp_text_key(struct app *a, int key, bool is_code)
                 line_of(s, st - 1, &pst);
                 target = pst + col_bytes < st - 1 ? pst + col_bytes : st - 1;
             } else {
-                size_t e = a->imp_cur;
+                size_t e = a->imp.cur;
                 while (e < b->len && s[e] != '\n')
                     e++;
                 if (e >= b->len)
@@ -317,22 +323,22 @@ bool imp_text_key(struct app *a, int key, bool is_code)
             }
             while (target > 0 && target < b->len && ((unsigned char)s[target] & 0xC0) == 0x80)
                 target--;
-            a->imp_cur = target;
+            a->imp.cur = target;
             break;
         }
         case KEY_BACKSPACE:
-            if (a->imp_cur > 0) {
-                size_t p = tx_prev_char(s, a->imp_cur);
-                memmove(b->p + p, b->p + a->imp_cur, b->len - a->imp_cur + 1);
-                b->len -= a->imp_cur - p;
-                a->imp_cur = p;
+            if (a->imp.cur > 0) {
+                size_t p = tx_prev_char(s, a->imp.cur);
+                memmove(b->p + p, b->p + a->imp.cur, b->len - a->imp.cur + 1);
+                b->len -= a->imp.cur - p;
+                a->imp.cur = p;
             }
             break;
         case KEY_DC:
-            if (a->imp_cur < b->len) {
-                size_t p = tx_next_char(s, b->len, a->imp_cur);
-                memmove(b->p + a->imp_cur, b->p + p, b->len - p + 1);
-                b->len -= p - a->imp_cur;
+            if (a->imp.cur < b->len) {
+                size_t p = tx_next_char(s, b->len, a->imp.cur);
+                memmove(b->p + a->imp.cur, b->p + p, b->len - p + 1);
+                b->len -= p - a->imp.cur;
             }
             break;
         case KEY_ENTER:
@@ -371,10 +377,18 @@ bool imp_text_key(struct app *a, int key, bool is_code)
         app_msg(a, R_MSG_ERR, "import text is limited to 8 MiB");
         return true;
     }
-    memmove(b->p + a->imp_cur + n, b->p + a->imp_cur, old - a->imp_cur);
-    memcpy(b->p + a->imp_cur, mb, n);
+    memmove(b->p + a->imp.cur + n, b->p + a->imp.cur, old - a->imp.cur);
+    memcpy(b->p + a->imp.cur, mb, n);
     b->p[b->len] = '\0';
-    a->imp_cur += n;
+    a->imp.cur += n;
     a->dirty |= D_BODY;
     return true;
 }
+
+const struct view_ops view_import = {
+    .name = "Import",
+    .tab = " 3 Import ",
+    .draw = imp_draw,
+    .action = imp_action,
+    .text_key = imp_text_key,
+};

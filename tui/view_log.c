@@ -1,15 +1,14 @@
 /* view_log.c -- tail of the live log stream (/api/admin/logs/stream):
  * follow (newest line stays in view) and pause (display frozen, lines keep
  * arriving and are counted), filter, scrolling.  Like htop's TraceScreen. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "gg_time.h"
+#include "draw.h"
+#include "form.h"
 #include "text.h"
-#include "tui.h"
+#include "views.h"
 
 #define LOG_KEEP 2000
 
@@ -27,7 +26,7 @@ static int page(struct app *a)
     return h < 1 ? 1 : h;
 }
 
-void logv_draw(struct app *a)
+static void logv_draw(struct app *a)
 {
     WINDOW *w = a->w_body;
     struct log_ring *r = &a->log;
@@ -53,9 +52,9 @@ void logv_draw(struct app *a)
         snprintf(cnt, sizeof(cnt), "%zu line%s", n, n == 1 ? "" : "s");
     snprintf(title, sizeof(title), " %-8s %3s %-18s %-16s %7s  %s", "TIME", "ST", "MODEL", "ACCOUNT",
              "LATENCY", cnt);
-    screen_put(w, 0, 0, a->cols, screen_attr(R_COLHDR), title);
+    draw_put(w, 0, 0, a->cols, draw_attr(R_COLHDR), title);
     if (n == 0)
-        screen_put(w, 1, 0, a->cols, screen_attr(R_DIM),
+        draw_put(w, 1, 0, a->cols, draw_attr(R_DIM),
                    a->stream_up ? " waiting for requests..." : " live log stream not connected");
     for (int y = 0; y < h && r->top + (size_t)y < n; y++) {
         const struct log_line *ln = log_ring_at(r, idx[r->top + (size_t)y]);
@@ -63,7 +62,7 @@ void logv_draw(struct app *a)
                          : ln->level == LOG_INFO ? R_DIM : R_NORMAL;
         char line[1100];
         snprintf(line, sizeof(line), " %s", ln->text);
-        screen_put(w, 1 + y, 0, a->cols, screen_attr(role), line);
+        draw_put(w, 1 + y, 0, a->cols, draw_attr(role), line);
     }
     free(idx);
 }
@@ -103,7 +102,7 @@ static void log_scroll(struct app *a, long delta)
     r->top = (size_t)top;
 }
 
-bool logv_action(struct app *a, enum action act)
+static bool logv_action(struct app *a, enum action act)
 {
     struct log_ring *r = &a->log;
     switch (act) {
@@ -129,23 +128,7 @@ bool logv_action(struct app *a, enum action act)
     return true;
 }
 
-void logv_note(struct app *a, enum log_level lvl, const char *fmt, ...)
-{
-    char msg[700], line[800], ts[16];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    time_t t = (time_t)(gg_now_ms() / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-    snprintf(line, sizeof(line), "%s %s", ts, msg);
-    if (log_ring_add(&a->log, line, lvl, NULL) > 0 && a->view == VIEW_LOG)
-        a->dirty |= D_BODY;
-}
-
-void logv_on_event(struct app *a, const char *event, const cJSON *data)
+static void logv_on_event(struct app *a, const char *event, const cJSON *data)
 {
     char line[1024], id[64];
     enum log_level lvl = LOG_OK;
@@ -165,3 +148,19 @@ void logv_on_event(struct app *a, const char *event, const cJSON *data)
     if (log_ring_add(&a->log, line, lvl, id) > 0 && a->view == VIEW_LOG)
         a->dirty |= D_BODY | D_TABS;
 }
+
+static void logv_tab_info(struct app *a, char *out, size_t n)
+{
+    snprintf(out, n, "%s%s%s%s ", a->log.paused ? "PAUSED" : a->log.follow ? "following" : "scrolling",
+             a->stream_up ? "" : "  (stream down)", a->log.filter[0] ? "  filter: " : "",
+             a->log.filter);
+}
+
+const struct view_ops view_log = {
+    .name = "Log",
+    .tab = " 2 Log ",
+    .draw = logv_draw,
+    .action = logv_action,
+    .on_event = logv_on_event,
+    .tab_info = logv_tab_info,
+};

@@ -103,6 +103,35 @@ check "--overview --json counts beta as disabled" test "$(out overview | jget .p
 run overview_text 0 --overview
 check "--overview text" grep -qE "^pool $(jget .pool.total <<<"$ov"): $(jget .pool.active <<<"$ov") active, [0-9]+ cooldown, [0-9]+ expired, $(jget .pool.disabled <<<"$ov") disabled\$" "$WORK/overview_text.out"
 
+# ---- server-supplied text is escaped (finding 10) ------------------------------
+# OSC 2 + BEL, ED, a C1 CSI (U+009B), DEL and a NEL (U+0085) in a name
+evil='{"name":"evil\u001b]2;PWNED\u0007\u001b[2J\u009b7m\u007fX\u0085","secure_c_ses":"CSE.tok3009","host_c_oses":"COS.tok3009","csesidx":"3009","config_id":"cfg-3009"}'
+id_e=$(admin POST /api/admin/accounts "$evil" | jget .id)
+check "account with control characters in its name created (#$id_e)" bash -c '[[ $1 =~ ^[0-9]+$ ]]' _ "$id_e"
+# raw control bytes: C0 other than LF, DEL, and UTF-8 encoded C1 (C2 80-9F)
+no_controls() { ! LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$1"; }
+no_controls_json() { ! LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$1"; } # TAB: layout
+run evil_get 0 --get "$id_e"
+check "--get prints the name with visible escapes" \
+  grep -qF '#'"$id_e"' evil\x1b]2;PWNED\x07\x1b[2J\u009b7m\x7fX\u0085: found, status active' "$WORK/evil_get.out"
+check "--get output holds no control character" no_controls "$WORK/evil_get.out"
+run evil_list 0 --list
+check "--list shows the name with '?' (table cells)" grep -qE "^ +$id_e evil\?\]2;PWNED\?\?\[2J\?7m\?X\? +active" "$WORK/evil_list.out"
+check "--list output holds no control character" no_controls "$WORK/evil_list.out"
+run evil_json 0 --get "$id_e" --json
+check "--get --json escapes ESC, BEL, C1, DEL as \\u00XX" \
+  grep -qF '"evil\u001b]2;PWNED\u0007\u001b[2J\u009b7m\u007fX\u0085"' "$WORK/evil_json.out"
+check "--get --json holds no control character but layout whitespace" \
+  no_controls_json "$WORK/evil_json.out"
+check "--get --json still decodes to the exact name" \
+  test "$(out evil_json | jget '.name === "evil\u001b]2;PWNED\u0007\u001b[2J\u009b7m\u007fX\u0085"')" = true
+run evil_list_json 0 --list --json
+check "--list --json holds no control character but layout whitespace" \
+  no_controls_json "$WORK/evil_list_json.out"
+run evil_disable 0 --disable "$id_e"
+check "--disable line escaped too" grep -qF 'evil\x1b]2;PWNED' "$WORK/evil_disable.out"
+admin DELETE "/api/admin/accounts/$id_e" >/dev/null
+
 # ---- delete ------------------------------------------------------------------------
 run delete 0 --delete "$id_b"
 check "daemon: beta gone (404)" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $GG_ADMIN_KEY" "$GG_URL/api/admin/accounts/$id_b")" = 404

@@ -160,12 +160,13 @@ check "back to the accounts view" wait_screen main 'F2Enable' 5
 # ---- 6. the live log shows a chat request made now ----------------------
 keys main 2
 check "log view open and stream connected" wait_screen main 'connected to the live log stream' 10
-curl -s -o "$WORK/chat.out" -w '%{http_code}' -H "Authorization: Bearer $GG_API_KEY" \
+chat_code=$(curl -s -o "$WORK/chat.out" -w '%{http_code}' -H "Authorization: Bearer $GG_API_KEY" \
   -H 'Content-Type: application/json' \
   -d '{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hi"}]}' \
-  "$GG_URL/v1/chat/completions" >"$WORK/chat.code"
-check "chat request logged in the live log (HTTP $(cat "$WORK/chat.code"))" \
-  wait_screen main "[0-9:]{8} +$(cat "$WORK/chat.code") gemini-2.5-flash" 10
+  "$GG_URL/v1/chat/completions")
+check "chat request answered 200 (got $chat_code)" test "$chat_code" = 200
+check "chat request logged in the live log with status 200" \
+  wait_screen main "[0-9:]{8} +200 gemini-2.5-flash" 10
 keys main ' '
 check "pause shown" wait_screen main 'PAUSED' 5
 keys main ' '
@@ -175,7 +176,6 @@ keys main 1
 wait_screen main 'F2Enable' 5 >/dev/null
 T resize-window -t main -x 80 -y 24
 wait_until 5 bash -c "[[ \$(tmux -u -L $SOCK capture-pane -p -t main | wc -l) -eq 24 ]]"
-sleep 0.3 # let the redraw after SIGWINCH settle (then poll below)
 resize_ok() {
   local s; s=$(screen main)
   [[ $(wc -l <<<"$s") -eq 24 ]] || return 1
@@ -215,6 +215,26 @@ else
   fail "delete asks for confirmation"
 fi
 keys main '/'; keys main Escape
+
+# ---- 9b. server-supplied text cannot drive the terminal (finding 10) -----
+# A name holding OSC 2 (set the window title), BEL, ED (clear screen), a C1
+# CSI (U+009B) and DEL: each must be drawn as a harmless '?'.
+evil='{"name":"evil\u001b]2;PWNED\u0007\u001b[2J\u009b7m\u007fX","secure_c_ses":"CSE.tok1009","host_c_oses":"COS.tok1009","csesidx":"1009","config_id":"cfg-1009"}'
+id_evil=$(admin POST /api/admin/accounts "$evil" | jget .id)
+if [[ $id_evil =~ ^[0-9]+$ ]]; then
+  pass "account with escape sequences in its name created (#$id_evil)"
+  keys main '/'; keys main -l 'PWNED'; keys main Enter
+  check "escape sequences drawn as '?' in the table" \
+    wait_screen main "^ +$id_evil evil\?\]2;PWNED\?\?\[2J\?7m\?X +active" 10
+  check "... and in the detail pane" on_screen main "#$id_evil evil\?\]2;PWNED\?\?\[2J\?7m\?X +\[db\]"
+  check "the pane title was not set by the name (OSC 2)" \
+    bash -c '! tmux -u -L '"$SOCK"' display -p -t main "#{pane_title}" | grep -q PWNED'
+  check "the screen was not cleared by the name (ED): header intact" \
+    bash -c '[[ $1 == gemgate* && $2 == pool* ]]' _ "$(line_of main 1)" "$(line_of main 2)"
+  keys main '/'; keys main Escape
+else
+  fail "account with escape sequences in its name created (got '$id_evil')"
+fi
 
 # ---- 10. a stopped daemon gives a clear message, no crash ----------------
 url=$GG_URL

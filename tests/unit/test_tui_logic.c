@@ -1,10 +1,13 @@
 /* test_tui_logic.c -- unit tests for the curses-free parts of gemctl-tui and
  * the admin client: display-width fitting, the SSE parser, account sorting,
- * filtering and selection by id, the log ring and the table layout. */
+ * filtering and selection by id, the log ring, the table layout, the
+ * escaping of server-supplied text (esc.c) and, when built with the curses
+ * headers (TUI_TEST_VIEWS), the view-table dispatch (app.c). */
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "esc.h"
 #include "gg_admin_client.h"
 #include "model.h"
 #include "text.h"
@@ -417,6 +420,219 @@ static void test_client_helpers(void)
     gg_admin_client_free(&c);
 }
 
+
+/* ---- escaping of server-supplied text (finding 10) ---- */
+
+/* true when s holds no C0 byte (other than those in `allowed`), no DEL and
+ * no UTF-8 encoded C1 code point */
+static int no_controls(const char *s, const char *allowed)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p < 0x20 && !strchr(allowed, *p)) || *p == 0x7f)
+            return 0;
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            return 0;
+    }
+    return 1;
+}
+
+static void test_esc_text(void)
+{
+    char out[256];
+    esc_text("a\x1b[31mb", out, sizeof(out));
+    TT_EQ_STR(out, "a\\x1b[31mb");
+    esc_text("del\x7f", out, sizeof(out));
+    TT_EQ_STR(out, "del\\x7f");
+    esc_text("x\xc2\x9by\xc2\x85", out, sizeof(out));       /* C1 CSI and NEL */
+    TT_EQ_STR(out, "x\\u009by\\u0085");
+    esc_text("\t\n\r\a", out, sizeof(out));
+    TT_EQ_STR(out, "\\x09\\x0a\\x0d\\x07");
+    esc_text("caf\xc3\xa9 日本 \xc2\xa0", out, sizeof(out)); /* printable UTF-8 kept */
+    TT_EQ_STR(out, "caf\xc3\xa9 日本 \xc2\xa0");
+    esc_text("bad\xff\xc0\xaf", out, sizeof(out));           /* invalid and overlong */
+    TT_EQ_STR(out, "bad\\xff\\xc0\\xaf");
+    esc_text("\xed\xa0\x80", out, sizeof(out));              /* a UTF-16 surrogate */
+    TT_EQ_STR(out, "\\xed\\xa0\\x80");
+    esc_text("a\\x1b", out, sizeof(out));                    /* backslash escaped */
+    TT_EQ_STR(out, "a\\\\x1b");
+    esc_text(NULL, out, sizeof(out));
+    TT_EQ_STR(out, "");
+    /* cut before a whole escape or character, never inside one */
+    char small[5];
+    TT_EQ_INT(esc_text("ab\x1b", small, sizeof(small)), 2);
+    TT_EQ_STR(small, "ab");
+    TT_EQ_INT(esc_text("a日", small, 4), 1);
+    TT_EQ_STR(small, "a");
+    /* every single byte and every C1 code point comes out harmless */
+    for (int c = 1; c < 256; c++) {
+        char in[2] = { (char)c, 0 };
+        esc_text(in, out, sizeof(out));
+        TT_CHECK(no_controls(out, ""));
+    }
+    for (int c = 0x80; c <= 0x9f; c++) {
+        char in[3] = { (char)0xc2, (char)c, 0 };
+        esc_text(in, out, sizeof(out));
+        TT_CHECK(no_controls(out, "") && out[0] == '\\' && out[1] == 'u');
+    }
+}
+
+static void test_esc_json(void)
+{
+    struct gg_buf b;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", "a\x1b[2Jb\x7f\xc2\x9b\xc3\xa9");
+    cJSON_AddNumberToObject(o, "n", 3);
+    cJSON_AddStringToObject(o, "k\x1b", "q\"\\\x7f");
+    cJSON_AddStringToObject(o, "tail", "ends\\");
+    gg_buf_init(&b, 1 << 20);
+    TT_EQ_INT(esc_json(o, false, &b), 0);
+    TT_EQ_STR(b.p, "{\"name\":\"a\\u001b[2Jb\\u007f\\u009b\xc3\xa9\",\"n\":3,"
+                   "\"k\\u001b\":\"q\\\"\\\\\\u007f\",\"tail\":\"ends\\\\\"}");
+    /* the escaped text still parses to the same values */
+    cJSON *back = cJSON_Parse(b.p);
+    TT_CHECK(back != NULL);
+    TT_EQ_STR(cJSON_GetObjectItemCaseSensitive(back, "name")->valuestring,
+              "a\x1b[2Jb\x7f\xc2\x9b\xc3\xa9");
+    TT_EQ_STR(cJSON_GetObjectItemCaseSensitive(back, "k\x1b")->valuestring, "q\"\\\x7f");
+    cJSON_Delete(back);
+    /* pretty output: only layout whitespace */
+    gg_buf_reset(&b);
+    TT_EQ_INT(esc_json(o, true, &b), 0);
+    TT_CHECK(no_controls(b.p, "\n\t"));
+    TT_CHECK(strstr(b.p, "\\u009b") != NULL);
+    cJSON_Delete(o);
+    /* invalid UTF-8 becomes U+FFFD */
+    o = cJSON_CreateString("x\xff\xfey");
+    gg_buf_reset(&b);
+    TT_EQ_INT(esc_json(o, false, &b), 0);
+    TT_EQ_STR(b.p, "\"x\\ufffd\\ufffdy\"");
+    cJSON_Delete(o);
+    /* over the cap: -1 */
+    struct gg_buf tiny;
+    gg_buf_init(&tiny, 4);
+    o = cJSON_CreateString("longer than four");
+    TT_EQ_INT(esc_json(o, false, &tiny), -1);
+    cJSON_Delete(o);
+    gg_buf_free(&tiny);
+    gg_buf_free(&b);
+}
+
+#ifdef TUI_TEST_VIEWS
+#include "app.h"
+
+/* ---- the view table: the generic dispatch drives fake views ---- */
+
+struct fake {
+    int opened, closed, drawn, events;
+    enum action last;
+    int text_keys;
+};
+static struct fake fk[VIEW_N];
+
+static int which(struct app *a)
+{
+    return (int)a->view;
+}
+static void f_open(struct app *a) { fk[which(a)].opened++; }
+static void f_close(struct app *a) { fk[which(a)].closed++; }
+static void f_draw(struct app *a) { fk[which(a)].drawn++; }
+/* consumes the moving actions, leaves the rest to the global handling */
+static bool f_action(struct app *a, enum action act)
+{
+    fk[which(a)].last = act;
+    return act == ACT_UP || act == ACT_DOWN;
+}
+/* a text view: every printable key types; curses codes go to the table */
+static bool f_text_key(struct app *a, int key, bool is_code)
+{
+    if (is_code || key < 32 || key == 127)
+        return false;
+    fk[which(a)].text_keys++;
+    return true;
+}
+static int ev_view;
+static void f_ev0(struct app *a, const char *e, const cJSON *d) { (void)a; (void)e; (void)d; fk[0].events++; }
+static void f_ev1(struct app *a, const char *e, const cJSON *d) { (void)a; (void)e; (void)d; fk[1].events++; }
+
+static const struct view_ops fv_acc = { "A", " A ", f_open, f_close, f_draw, f_action, NULL, f_ev0, NULL };
+static const struct view_ops fv_log = { "L", " L ", f_open, f_close, f_draw, f_action, NULL, f_ev1, NULL };
+static const struct view_ops fv_imp = { "I", " I ", f_open, f_close, f_draw, f_action, f_text_key, NULL, NULL };
+static const struct view_ops fv_help = { "H", " H ", NULL, NULL, f_draw, NULL, NULL, NULL, NULL };
+
+static void test_view_dispatch(void)
+{
+    static struct app a;
+    memset(&a, 0, sizeof(a));
+    memset(fk, 0, sizeof(fk));
+    (void)ev_view;
+    a.views[VIEW_ACCOUNTS] = &fv_acc;
+    a.views[VIEW_LOG] = &fv_log;
+    a.views[VIEW_IMPORT] = &fv_imp;
+    a.views[VIEW_HELP] = &fv_help;
+
+    /* a view action consumed by the current view */
+    TT_EQ_INT(app_key(&a, 'j', false), ACT_NONE);
+    TT_EQ_INT(fk[VIEW_ACCOUNTS].last, ACT_DOWN);
+    TT_EQ_INT(a.view, VIEW_ACCOUNTS);
+    /* a global action the view declines: switch, with close/open hooks */
+    a.dirty = 0;
+    TT_EQ_INT(app_key(&a, '2', false), ACT_NONE);
+    TT_EQ_INT(a.view, VIEW_LOG);
+    TT_EQ_INT(fk[VIEW_ACCOUNTS].last, ACT_VIEW_LOG);   /* the view saw it first */
+    TT_EQ_INT(fk[VIEW_ACCOUNTS].closed, 1);
+    TT_EQ_INT(fk[VIEW_LOG].opened, 1);
+    TT_CHECK((a.dirty & (D_TABS | D_BODY | D_HINTS)) == (D_TABS | D_BODY | D_HINTS));
+    /* switching to the current view runs no hook */
+    app_switch_view(&a, VIEW_LOG);
+    TT_EQ_INT(fk[VIEW_LOG].opened, 1);
+    TT_EQ_INT(fk[VIEW_LOG].closed, 0);
+    /* help toggles back to the previous view; a view without hooks is fine */
+    app_key(&a, '?', false);
+    TT_EQ_INT(a.view, VIEW_HELP);
+    TT_EQ_INT(fk[VIEW_LOG].closed, 1);
+    app_key(&a, KEY_F(1), true);
+    TT_EQ_INT(a.view, VIEW_LOG);
+    TT_EQ_INT(fk[VIEW_LOG].opened, 2);
+    /* Esc goes back to the accounts view; Tab cycles without the help */
+    app_key(&a, KEY_ESC, false);
+    TT_EQ_INT(a.view, VIEW_ACCOUNTS);
+    app_key(&a, '\t', false);
+    TT_EQ_INT(a.view, VIEW_LOG);
+    app_key(&a, '\t', false);
+    TT_EQ_INT(a.view, VIEW_IMPORT);
+    /* a text view takes letters before the key table: q types, F10 quits */
+    TT_EQ_INT(app_key(&a, 'q', false), ACT_NONE);
+    TT_EQ_INT(fk[VIEW_IMPORT].text_keys, 1);
+    TT_EQ_INT(a.quit, 0);
+    app_key(&a, '\t', false);
+    TT_EQ_INT(a.view, VIEW_ACCOUNTS);                  /* wraps before the help */
+    app_key(&a, 'i', false);
+    TT_EQ_INT(a.view, VIEW_IMPORT);
+    app_key(&a, KEY_F(10), true);
+    TT_EQ_INT(a.quit, 1);
+    /* what no view and no global handles comes back to the caller */
+    a.quit = 0;
+    app_switch_view(&a, VIEW_ACCOUNTS);
+    TT_EQ_INT(app_key(&a, 'L' & 0x1f, false), ACT_REFRESH);
+    TT_EQ_INT(app_key(&a, 'Z', false), ACT_NONE);      /* unbound key */
+    TT_EQ_INT(a.quit, 0);
+    app_key(&a, 'q', false);
+    TT_EQ_INT(a.quit, 1);
+    /* stream events reach every view with an on_event, current or not */
+    cJSON *d = cJSON_Parse("{\"id\":1}");
+    app_broadcast(&a, "account", d);
+    app_broadcast(&a, NULL, NULL);
+    TT_EQ_INT(fk[VIEW_ACCOUNTS].events, 2);
+    TT_EQ_INT(fk[VIEW_LOG].events, 2);
+    cJSON_Delete(d);
+    /* app_note lands in the log ring (created on first use) */
+    app_note(&a, LOG_WARN, "--- stream lost: %s", "x");
+    TT_EQ_INT(a.log.n, 1);
+    TT_CHECK(strstr(log_ring_at(&a.log, 0)->text, "--- stream lost: x") != NULL);
+    log_ring_free(&a.log);
+}
+#endif
+
 int main(void)
 {
     if (!setlocale(LC_ALL, "C.UTF-8") && !setlocale(LC_ALL, "en_US.UTF-8")) {
@@ -436,5 +652,10 @@ int main(void)
     TT_RUN(test_log_ring);
     TT_RUN(test_log_format);
     TT_RUN(test_client_helpers);
+    TT_RUN(test_esc_text);
+    TT_RUN(test_esc_json);
+#ifdef TUI_TEST_VIEWS
+    TT_RUN(test_view_dispatch);
+#endif
     return TT_REPORT();
 }
