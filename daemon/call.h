@@ -21,7 +21,8 @@
 #include <stdint.h>
 
 #include "gg_buf.h"
-#include "openai.h"
+#include "exch.h"
+#include "exch_limits.h"
 #include "splitter.h"
 #include "xlate.h"
 
@@ -38,7 +39,7 @@ enum call_phase {
 enum call_kind { CALL_CHAT = 0, CALL_TEST, CALL_IMAGES };
 
 #define CALL_MAX_EXCLUDE 64
-#define CALL_MAX_UPLOADS 32     /* = openai.c MAX_ATTACHMENTS */
+#define CALL_MAX_UPLOADS EXCH_MAX_ATTACHMENTS
 #define CALL_MAX_GEN 16         /* generated files kept per answer */
 
 /* A generated file reported by the stream (`content.file`), de-duplicated
@@ -59,7 +60,9 @@ struct call {
 
     /* [ro] */
     enum call_kind kind;
-    struct oai_chat req;
+    struct exch_request req;
+    const struct exch_dialect *dialect; /* NULL for CALL_TEST */
+    struct exch_ctx x;                  /* the dialect's view; x.state owned (dialect->state_size) */
     char request_id[40];
     char chat_id[48];
     char key_id[24];                    /* short hash of the API key */
@@ -69,7 +72,6 @@ struct call {
     char prev_key[65];                  /* conversation key of earlier messages */
     int64_t pref_account;               /* conversation's account or -1 */
     char *pref_session;                 /* conversation's upstream session */
-    bool images_url;                    /* CALL_IMAGES: response_format "url" */
     char base_url[256];                 /* prefix of /images/ links */
 
     /* [mu] shared state */
@@ -81,7 +83,7 @@ struct call {
     enum call_phase phase;
     struct gg_buf out;
     bool out_done;
-    struct oai_error err;
+    struct exch_error err;
     bool upstream_paused;
     bool unpause_posted;
     int64_t account_id;                 /* for logs: account used (-1 none) */
@@ -110,16 +112,15 @@ struct call {
     char *session_name;
     struct splitter sp;
     struct xlate xl;
-    bool role_sent, content_sent, any_text, any_file;
+    bool begun;                         /* dialect->begin ran (stream) */
+    bool content_sent, any_text, any_file;
     char *skip_detail;
     const char *final_state;
     int inband_code;
     char inband_status[48];
     char inband_msg[256];
     struct gg_buf answer;               /* full answer text (conversation key, non-stream body) */
-    struct gg_buf hold;                 /* content held back while it could start a stop sequence */
-    int64_t content_tokens;             /* estimated tokens of the content emitted */
-    const char *limit_hit;              /* "stop" (stop sequence) or "length" (max_tokens), else NULL */
+    struct exch_limits lim;             /* stop sequences / max_tokens on the answer */
     struct gg_buf reasoning;            /* non-stream reasoning text */
     int64_t last_out_ms;                /* last byte queued to the client (pings) */
     int64_t stream_start_ms, last_elem_ms;
@@ -137,6 +138,10 @@ struct call {
     struct gen_file gen[CALL_MAX_GEN];
     size_t n_gen, gen_i;
     int64_t retry_at_ms;                /* next download attempt (0 = none) */
+    /* [up] the files as handed to the dialect (exch_result.files) */
+    struct exch_file files[CALL_MAX_GEN];
+    char *file_url[CALL_MAX_GEN];       /* owned: gateway link or data: URL */
+    size_t n_files;
 };
 
 struct call *call_new(enum call_kind kind);

@@ -32,8 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
 #include "call.h"
 #include "config.h"
+#include "flatten.h"
 #include "gg_b64.h"
 #include "gg_log.h"
 #include "gg_time.h"
@@ -97,7 +99,6 @@ static _Atomic int64_t drain_deadline;    /* 0 = not draining */
 static struct call *active_head;
 static int active_n;
 static atomic_int active_pub;
-static struct gg_buf scratch;            /* upstream thread only */
 static int ep = -1;                      /* epoll set: curl sockets + wake_fd */
 static int wake_fd = -1;                 /* eventfd: commands are waiting */
 static int64_t curl_deadline = -1;       /* curl's timer, monotonic ms */
@@ -168,61 +169,6 @@ static void active_del(struct call *c)
     active_pub = active_n;
 }
 
-/* ---- output --------------------------------------------------------------- */
-
-static void out_append(struct call *c, const char *data, size_t n)
-{
-    pthread_mutex_lock(&c->mu);
-    if (!c->conn_gone) {
-        if (c->phase == PH_WAIT)
-            c->phase = PH_STREAM;
-        if (gg_buf_add(&c->out, data, n) != 0)
-            c->aborted = true;
-        call_wake_locked(c);
-    }
-    pthread_mutex_unlock(&c->mu);
-    c->last_out_ms = gg_mono_ms();
-}
-
-static const char *model_id(const struct call *c)
-{
-    return c->req.model.model ? c->req.model.model->id : "gemini-auto";
-}
-
-static void chunk_begin(struct call *c, struct gg_buf *b)
-{
-    gg_buf_reset(b);
-    gg_buf_printf(b, "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\",\"created\":%lld,"
-                  "\"model\":\"%s\",\"system_fingerprint\":null,\"choices\":[",
-                  c->chat_id, (long long)c->created_s, model_id(c));
-}
-
-static void chunk_end(struct call *c, struct gg_buf *b)
-{
-    gg_buf_adds(b, "]");
-    if (c->req.include_usage)
-        gg_buf_adds(b, ",\"usage\":null");
-    gg_buf_adds(b, "}\n\n");
-}
-
-static void emit_delta(struct call *c, const char *field, const char *s, size_t n)
-{
-    struct gg_buf *b = &scratch;
-    if (!c->role_sent) {
-        chunk_begin(c, b);
-        gg_buf_adds(b, "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}");
-        chunk_end(c, b);
-        out_append(c, b->p, b->len);
-        c->role_sent = true;
-    }
-    chunk_begin(c, b);
-    gg_buf_printf(b, "{\"index\":0,\"delta\":{\"%s\":", field);
-    gg_buf_add_json_str(b, s, n);
-    gg_buf_adds(b, "},\"logprobs\":null,\"finish_reason\":null}");
-    chunk_end(c, b);
-    out_append(c, b->p, b->len);
-}
-
 /* Replace invalid UTF-8 with U+FFFD so clients never see broken text. */
 static const char *clean_utf8(const char *s, size_t n, size_t *outn, struct gg_buf *tmp)
 {
@@ -247,82 +193,6 @@ static const char *clean_utf8(const char *s, size_t n, size_t *outn, struct gg_b
     return tmp->p ? tmp->p : "";
 }
 
-/* ---- answer content: stop sequences and max_tokens ------------------------ */
-
-static void content_now(struct call *c, const char *s, size_t n)
-{
-    if (n == 0)
-        return;
-    gg_buf_add(&c->answer, s, n);
-    if (c->req.stream) {
-        emit_delta(c, "content", s, n);
-        c->content_sent = true;
-    }
-}
-
-static size_t stop_max_len(const struct call *c)
-{
-    size_t m = 0;
-    for (int i = 0; i < 4 && c->req.stop[i]; i++)
-        if (strlen(c->req.stop[i]) > m)
-            m = strlen(c->req.stop[i]);
-    return m;
-}
-
-/* The upstream has no stop sequences or token limit, so the gateway applies
- * them: content that could be the start of a stop sequence is held back
- * until it is known not to be one; the answer ends before the earliest stop
- * sequence ("stop") or when the estimated tokens reach max_tokens
- * ("length"), and the upstream transfer is then cut short. */
-static void content_in(struct call *c, const char *s, size_t n)
-{
-    if (c->limit_hit)
-        return;
-    bool at_length = false;
-    if (c->req.max_tokens > 0) {
-        int64_t t = oai_estimate_tokens(s, n);
-        if (c->content_tokens + t > c->req.max_tokens) {
-            int64_t room = c->req.max_tokens - c->content_tokens;
-            size_t keep = room > 0 && t > 0 ? (size_t)((double)n * (double)room / (double)t) : 0;
-            n = gg_utf8_complete_prefix(s, keep < n ? keep : n);
-            at_length = true;
-        }
-        c->content_tokens += oai_estimate_tokens(s, n);
-    }
-    size_t ms = stop_max_len(c);
-    if (ms == 0) {
-        content_now(c, s, n);
-    } else {
-        gg_buf_add(&c->hold, s, n);
-        const char *h = c->hold.p ? c->hold.p : "";
-        size_t hl = c->hold.len, best = SIZE_MAX;
-        for (int i = 0; i < 4 && c->req.stop[i]; i++) {
-            const char *m = memmem(h, hl, c->req.stop[i], strlen(c->req.stop[i]));
-            if (m && (size_t)(m - h) < best)
-                best = (size_t)(m - h);
-        }
-        if (best != SIZE_MAX) {
-            content_now(c, h, best);
-            gg_buf_reset(&c->hold);
-            c->limit_hit = "stop";
-            return;
-        }
-        size_t out = at_length ? hl : hl > ms - 1 ? gg_utf8_complete_prefix(h, hl - (ms - 1)) : 0;
-        content_now(c, h, out);
-        gg_buf_consume(&c->hold, out);
-    }
-    if (at_length)
-        c->limit_hit = "length";
-}
-
-/* End of the answer: what was held back cannot start a stop sequence any more. */
-static void content_flush(struct call *c)
-{
-    if (c->hold.len && !c->limit_hit)
-        content_now(c, c->hold.p, c->hold.len);
-    gg_buf_reset(&c->hold);
-}
-
 static void sink_text(void *ctx, const char *s0, size_t n0, bool thought)
 {
     struct call *c = ctx;
@@ -337,15 +207,10 @@ static void sink_text(void *ctx, const char *s0, size_t n0, bool thought)
         c->t_first_us = gg_mono_us();
         pthread_mutex_unlock(&c->mu);
     }
-    if (thought) {
-        if (cfg.thinking == THINKING_DROP)
-            return;
-        gg_buf_add(&c->reasoning, s, n);
-        if (c->req.stream)
-            emit_delta(c, "reasoning_content", s, n);
-        return;
-    }
-    content_in(c, s, n);
+    if (thought)
+        answer_reasoning(c, s, n);
+    else
+        answer_text(c, s, n);
 }
 
 /* Generated files: the stream repeats them on its last element, so keep
@@ -407,26 +272,6 @@ static int on_element(void *ctx, const char *elem, size_t n)
 
 /* ---- finishing ------------------------------------------------------------ */
 
-static int64_t prompt_estimate(const struct call *c)
-{
-    int64_t t = 0;
-    for (size_t i = 0; i < c->req.n_msgs; i++)
-        t += oai_estimate_tokens(c->req.msgs[i].text, strlen(c->req.msgs[i].text)) + 4;
-    return t;
-}
-
-static void finish_common(struct call *c)
-{
-    pthread_mutex_lock(&c->mu);
-    c->prompt_tokens = prompt_estimate(c);
-    c->completion_tokens = oai_estimate_tokens(c->answer.p ? c->answer.p : "", c->answer.len) +
-                           (c->reasoning.len ? oai_estimate_tokens(c->reasoning.p, c->reasoning.len) : 0);
-    if (c->acct) {
-        c->account_id = c->acct->id;
-    }
-    pthread_mutex_unlock(&c->mu);
-}
-
 static void release_account(struct call *c)
 {
     if (c->acct) {
@@ -445,188 +290,34 @@ static void call_done(struct call *c)
     call_put(c);
 }
 
-static void usage_json(struct call *c, struct gg_buf *b)
-{
-    int64_t rt = c->reasoning.len ? oai_estimate_tokens(c->reasoning.p, c->reasoning.len) : 0;
-    gg_buf_printf(b, "{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,\"total_tokens\":%lld,"
-                  "\"prompt_tokens_details\":{\"cached_tokens\":0},"
-                  "\"completion_tokens_details\":{\"reasoning_tokens\":%lld}}",
-                  (long long)c->prompt_tokens, (long long)c->completion_tokens,
-                  (long long)(c->prompt_tokens + c->completion_tokens), (long long)rt);
-}
-
-/* Link or data URL of a downloaded file: url mode stores it for
- * IMAGE_URL_TTL and links /images/<token>.<ext>; base64 mode (or a store
- * failure) gives a data URL. */
-static void media_ref(struct call *c, const struct gen_file *g, bool want_url, struct gg_buf *b)
-{
-    char tok[33];
-    if (want_url && media_store_put(g->data, g->len, g->mime, cfg.image_url_ttl, tok) == 0) {
-        gg_buf_printf(b, "%s/images/%s.%s", c->base_url, tok, media_ext(g->mime));
-        return;
-    }
-    gg_buf_printf(b, "data:%s;base64,", g->mime);
-    if (gg_buf_reserve(b, gg_b64_enc_len(g->len)) == 0)
-        b->len += gg_b64_encode(g->data, g->len, b->p + b->len);
-}
-
-/* POST /v1/images/generations reply: {"created","data":[{b64_json|url, revised_prompt}]} */
-static void images_body(struct call *c, struct gg_buf *b)
-{
-    gg_buf_reset(b);
-    gg_buf_printf(b, "{\"created\":%lld,\"data\":[", (long long)c->created_s);
-    const char *rp = c->answer.len ? c->answer.p : c->req.msgs[0].text;
-    bool first = true;
-    for (size_t i = 0; i < c->n_gen; i++) {
-        const struct gen_file *g = &c->gen[i];
-        if (!g->data)
-            continue;
-        gg_buf_adds(b, first ? "{" : ",{");
-        first = false;
-        char tok[33];
-        if (c->images_url && media_store_put(g->data, g->len, g->mime, cfg.image_url_ttl, tok) == 0) {
-            gg_buf_printf(b, "\"url\":\"%s/images/%s.%s\"", c->base_url, tok, media_ext(g->mime));
-        } else {
-            gg_buf_adds(b, "\"b64_json\":\"");
-            if (gg_buf_reserve(b, gg_b64_enc_len(g->len)) == 0)
-                b->len += gg_b64_encode(g->data, g->len, b->p + b->len);
-            gg_buf_adds(b, "\"");
-        }
-        gg_buf_adds(b, ",\"revised_prompt\":");
-        gg_buf_add_json_str(b, rp, strlen(rp));
-        gg_buf_adds(b, "}");
-    }
-    gg_buf_adds(b, "]}");
-}
-
-/* Successful end: finish chunk (+usage) and [DONE], or the whole body. */
-static void finish_ok(struct call *c, const char *finish_reason)
-{
-    content_flush(c);
-    if (c->limit_hit && strcmp(c->limit_hit, "length") == 0)
-        finish_reason = "length";
-    finish_common(c);
-    if (c->kind == CALL_TEST) {
-        pthread_mutex_lock(&c->mu);
-        c->test_answer = strdup(c->answer.p ? c->answer.p : "");
-        c->phase = PH_DONE;
-        c->final_status = 200;
-        c->out_done = true;
-        call_wake_locked(c);
-        pthread_mutex_unlock(&c->mu);
-        return;
-    }
-    struct gg_buf *b = &scratch;
-    if (c->kind == CALL_IMAGES) {
-        images_body(c, b);
-        pthread_mutex_lock(&c->mu);
-        gg_buf_reset(&c->out);
-        if (gg_buf_add(&c->out, b->p, b->len) != 0)
-            c->aborted = true;
-        c->phase = PH_DONE;
-        c->final_status = 200;
-        c->out_done = true;
-        call_wake_locked(c);
-        pthread_mutex_unlock(&c->mu);
-        return;
-    }
-    if (c->req.stream) {
-        if (!c->role_sent)
-            emit_delta(c, "content", "", 0);
-        chunk_begin(c, b);
-        gg_buf_printf(b, "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"%s\"}", finish_reason);
-        chunk_end(c, b);
-        if (c->req.include_usage) {
-            gg_buf_printf(b, "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\",\"created\":%lld,"
-                          "\"model\":\"%s\",\"system_fingerprint\":null,\"choices\":[],\"usage\":",
-                          c->chat_id, (long long)c->created_s, model_id(c));
-            usage_json(c, b);
-            gg_buf_adds(b, "}\n\n");
-        }
-        gg_buf_adds(b, "data: [DONE]\n\n");
-        pthread_mutex_lock(&c->mu);
-        if (!c->conn_gone) {
-            c->phase = PH_STREAM;
-            gg_buf_add(&c->out, b->p, b->len);
-        }
-        c->final_status = 200;
-        c->out_done = true;
-        call_wake_locked(c);
-        pthread_mutex_unlock(&c->mu);
-        return;
-    }
-    gg_buf_reset(b);
-    gg_buf_printf(b, "{\"id\":\"%s\",\"object\":\"chat.completion\",\"created\":%lld,\"model\":\"%s\","
-                  "\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":",
-                  c->chat_id, (long long)c->created_s, model_id(c));
-    gg_buf_add_json_str(b, c->answer.p ? c->answer.p : "", c->answer.len);
-    if (c->reasoning.len) {
-        gg_buf_adds(b, ",\"reasoning_content\":");
-        gg_buf_add_json_str(b, c->reasoning.p, c->reasoning.len);
-    }
-    gg_buf_printf(b, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"%s\"}],\"usage\":", finish_reason);
-    usage_json(c, b);
-    gg_buf_adds(b, "}");
-    pthread_mutex_lock(&c->mu);
-    gg_buf_reset(&c->out);
-    gg_buf_add(&c->out, b->p, b->len);
-    c->phase = PH_DONE;
-    c->final_status = 200;
-    c->out_done = true;
-    call_wake_locked(c);
-    pthread_mutex_unlock(&c->mu);
-}
-
 /* Failure: an HTTP error before any byte, or an error frame in the stream.
  * `param` names the request field at fault (NULL = none). */
-static void finish_verr(struct call *c, int status, const char *type, const char *code, const char *param,
+static void finish_verr(struct call *c, int status, const char *code, const char *param,
                         int retry_after, const char *kind, const char *fmt, va_list ap)
-    __attribute__((format(printf, 8, 0)));
-static void finish_verr(struct call *c, int status, const char *type, const char *code, const char *param,
+    __attribute__((format(printf, 7, 0)));
+static void finish_verr(struct call *c, int status, const char *code, const char *param,
                         int retry_after, const char *kind, const char *fmt, va_list ap)
 {
-    struct oai_error e;
+    struct exch_error e;
     memset(&e, 0, sizeof(e));
     e.status = status;
-    e.type = type;
+    e.kind = exch_kind_of_status(status);
     e.code = code;
     e.retry_after = retry_after;
     snprintf(e.param, sizeof(e.param), "%s", param ? param : "");
     vsnprintf(e.message, sizeof(e.message), fmt, ap);
-    finish_common(c);
-    pthread_mutex_lock(&c->mu);
-    c->error_kind = kind;
-    if (c->kind == CALL_TEST)
-        snprintf(c->test_error, sizeof(c->test_error), "%s", e.message);
-    if (c->phase == PH_WAIT) {
-        c->phase = PH_FAILED;
-        c->err = e;
-        c->final_status = status;
-    } else {
-        struct gg_buf *b = &scratch;
-        gg_buf_reset(b);
-        gg_buf_adds(b, "data: ");
-        oai_error_json(&e, b);
-        gg_buf_adds(b, "\n\n");
-        if (!c->conn_gone)
-            gg_buf_add(&c->out, b->p, b->len);
-        c->final_status = 200;
-    }
-    c->out_done = true;
-    call_wake_locked(c);
-    pthread_mutex_unlock(&c->mu);
-    GG_DEBUG("[%s] failed: %d %s", c->request_id, status, e.message);
+    answer_fail(c, &e, kind);
 }
 
-static void finish_err(struct call *c, int status, const char *type, const char *code,
+static void finish_err(struct call *c, int status, const char *code,
                        int retry_after, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-static void finish_err(struct call *c, int status, const char *type, const char *code,
+    __attribute__((format(printf, 6, 7)));
+static void finish_err(struct call *c, int status, const char *code,
                        int retry_after, const char *kind, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    finish_verr(c, status, type, code, NULL, retry_after, kind, fmt, ap);
+    finish_verr(c, status, code, NULL, retry_after, kind, fmt, ap);
     va_end(ap);
 }
 
@@ -637,7 +328,7 @@ static void finish_part_err(struct call *c, const char *param, const char *code,
 {
     va_list ap;
     va_start(ap, fmt);
-    finish_verr(c, 400, "invalid_request_error", code, param, 0, "client", fmt, ap);
+    finish_verr(c, 400, code, param, 0, "client", fmt, ap);
     va_end(ap);
 }
 
@@ -709,7 +400,7 @@ static size_t write_stream(char *ptr, size_t size, size_t nmemb, void *ud)
     pthread_mutex_unlock(&c->mu);
     if (gone)
         return 0; /* abort the transfer */
-    if (c->limit_hit)
+    if (answer_complete(c))
         return 0; /* answer complete (stop sequence / max_tokens): cut the transfer */
     int rc = split_feed(&c->sp, ptr, n, on_element, c);
     if (rc != 0) {
@@ -840,12 +531,7 @@ static void reset_attempt(struct call *c)
     memset(c->gen, 0, sizeof(c->gen));
     c->n_gen = c->gen_i = 0;
     c->retry_at_ms = 0;
-    gg_buf_reset(&c->answer);
-    gg_buf_reset(&c->hold);
-    c->content_tokens = 0;
-    c->limit_hit = NULL;
-    if (!c->req.stream)
-        gg_buf_reset(&c->reasoning);
+    answer_reset(c);
 }
 
 static const char *outcome_error_kind(enum outcome o)
@@ -866,22 +552,22 @@ static void final_error(struct call *c, enum outcome o, const char *detail)
     bool all429 = false;
     pool_recovery(&ra, &all429);
     if (o == OUT_RATE_LIMIT)
-        finish_err(c, 429, "rate_limit_error", "rate_limit_exceeded", ra > 0 ? ra : (int)cfg.cooldown_429,
+        finish_err(c, 429, "rate_limit_exceeded", ra > 0 ? ra : (int)cfg.cooldown_429,
                    "rate_limit", "Upstream quota exhausted on every account tried (%s). Retry later.",
                    detail ? detail : "429");
     else if (o == OUT_NETWORK && detail && strstr(detail, "deadline"))
-        finish_err(c, 504, "api_error", "upstream_timeout", 0, "upstream", "Upstream timed out: %s", detail);
+        finish_err(c, 504, "upstream_timeout", 0, "upstream", "Upstream timed out: %s", detail);
     else if (o == OUT_NETWORK)
-        finish_err(c, 502, "api_error", "upstream_unreachable", 0, "upstream",
+        finish_err(c, 502, "upstream_unreachable", 0, "upstream",
                    "Upstream request failed: %s", detail ? detail : "network error");
     else if (o == OUT_EXPIRED || o == OUT_FORBIDDEN || o == OUT_AUTH)
-        finish_err(c, 503, "api_error", "no_available_accounts", ra > 0 ? ra : 30, "auth",
+        finish_err(c, 503, "no_available_accounts", ra > 0 ? ra : 30, "auth",
                    "No usable account: the last one tried was rejected upstream (%s).", detail ? detail : "auth");
     else if (o == OUT_EMPTY)
-        finish_err(c, 502, "api_error", "empty_response", 0, "upstream",
+        finish_err(c, 502, "empty_response", 0, "upstream",
                    "The model produced thoughts but no answer on every account tried.");
     else
-        finish_err(c, 502, "api_error", "upstream_error", 0, outcome_error_kind(o),
+        finish_err(c, 502, "upstream_error", 0, outcome_error_kind(o),
                    "Upstream failed: %s", detail ? detail : "error");
 }
 
@@ -913,7 +599,7 @@ static void failover_ex(struct call *c, enum outcome o, const char *detail, bool
         return;
     }
     if (c->content_sent || c->kind == CALL_TEST) {
-        finish_err(c, 502, "api_error", "upstream_error", 0, outcome_error_kind(o),
+        finish_err(c, 502, "upstream_error", 0, outcome_error_kind(o),
                    "Upstream failed: %s", detail ? detail : "error");
         call_done(c);
         return;
@@ -937,7 +623,7 @@ static void step_acquire(struct call *c)
     if (c->forced_account >= 0) {
         a = pool_acquire_id(c->forced_account, true);
         if (!a) {
-            finish_err(c, 404, "invalid_request_error", "not_found", 0, "client", "no such account");
+            finish_err(c, 404, "not_found", 0, "client", "no such account");
             call_done(c);
             return;
         }
@@ -955,11 +641,11 @@ static void step_acquire(struct call *c)
         if (c->attempts > 0 && c->last_outcome != OUT_RATE_LIMIT && !all429)
             final_error(c, (enum outcome)c->last_outcome, c->last_detail);
         else if (c->last_outcome == OUT_RATE_LIMIT || all429)
-            finish_err(c, 429, "rate_limit_error", "rate_limit_exceeded", ra > 0 ? ra : (int)cfg.cooldown_429,
+            finish_err(c, 429, "rate_limit_exceeded", ra > 0 ? ra : (int)cfg.cooldown_429,
                        "rate_limit", "Every usable account is rate limited upstream; retry in %d s.",
                        ra > 0 ? ra : (int)cfg.cooldown_429);
         else
-            finish_err(c, 503, "api_error", "no_available_accounts", ra > 0 ? ra : 30, "upstream",
+            finish_err(c, 503, "no_available_accounts", ra > 0 ? ra : 30, "upstream",
                        "No usable account in the pool (all disabled, expired, cooling down or busy).");
         call_done(c);
         return;
@@ -1232,9 +918,9 @@ static void step_stream(struct call *c)
     if (c->kind == CALL_TEST)
         gg_buf_adds(&q, "Reply with exactly one word: pong");
     else if (c->continuing)
-        oai_flatten(&c->req, c->req.first_new, false, &q);
+        exch_flatten(&c->req, c->req.first_new, false, &q);
     else
-        oai_flatten(&c->req, 0, true, &q);
+        exch_flatten(&c->req, 0, true, &q);
     if (q.len == 0)
         gg_buf_adds(&q, " ");
     cJSON *body = cJSON_CreateObject();
@@ -1298,10 +984,11 @@ static void complete_ok(struct call *c)
 {
     if (c->kind == CALL_CHAT && c->session_name && c->acct) {
         char key[65];
-        oai_conv_key(c->key_id, &c->req, c->req.n_msgs, c->answer.p ? c->answer.p : "", c->answer.len, key);
-        sessions_put(key, c->acct->id, c->session_name, model_id(c));
+        exch_conv_key(c->key_id, &c->req, c->req.n_msgs, c->answer.p ? c->answer.p : "", c->answer.len, key);
+        sessions_put(key, c->acct->id, c->session_name,
+                     c->req.model.model ? c->req.model.model->id : "gemini-auto");
     }
-    finish_ok(c, "stop");
+    answer_finish(c, EXCH_FIN_STOP);
     call_done(c);
 }
 
@@ -1353,11 +1040,11 @@ static void stream_done(struct xfer *x, CURLcode res)
         c->out_done = true;
         call_wake_locked(c);
         pthread_mutex_unlock(&c->mu);
-        finish_common(c);
+        answer_usage(c);
         call_done(c);
         return;
     }
-    if (c->limit_hit && st == 200) {
+    if (answer_complete(c) && st == 200) {
         /* we cut the transfer ourselves: the answer is complete */
         xfer_free(x);
         pool_report(c->acct, OUT_OK, NULL);
@@ -1377,7 +1064,7 @@ static void stream_done(struct xfer *x, CURLcode res)
         if (o == OUT_CLIENT) {
             if (c->acct)
                 pool_report(c->acct, OUT_CLIENT, detail);
-            finish_err(c, 502, "api_error", "upstream_bad_request", 0, "upstream",
+            finish_err(c, 502, "upstream_bad_request", 0, "upstream",
                        "Upstream rejected the request: %s", detail);
             call_done(c);
             return;
@@ -1399,7 +1086,7 @@ static void stream_done(struct xfer *x, CURLcode res)
                  c->inband_msg[0] ? ": " : "", c->inband_msg);
         if (c->content_sent) {
             pool_report(c->acct, rl ? OUT_RATE_LIMIT : OUT_SERVER, detail);
-            finish_err(c, rl ? 429 : 502, rl ? "rate_limit_error" : "api_error",
+            finish_err(c, rl ? 429 : 502,
                        rl ? "rate_limit_exceeded" : "upstream_error", 0, rl ? "rate_limit" : "upstream",
                        "Upstream error after the answer started: %s", detail);
             call_done(c);
@@ -1411,7 +1098,7 @@ static void stream_done(struct xfer *x, CURLcode res)
     if (truncated) {
         if (c->content_sent) {
             pool_report(c->acct, OUT_NETWORK, detail);
-            finish_err(c, 502, "api_error", "stream_truncated", 0, "truncated",
+            finish_err(c, 502, "stream_truncated", 0, "truncated",
                        "The upstream stream was cut before the answer was complete (%s).", detail);
             call_done(c);
             return;
@@ -1427,7 +1114,7 @@ static void stream_done(struct xfer *x, CURLcode res)
                  c->skip_detail ? ": " : "", c->skip_detail ? c->skip_detail : "");
         sink_text(c, msg, strlen(msg), false);
         pool_report(c->acct, OUT_OK, NULL);
-        finish_ok(c, "content_filter");
+        answer_finish(c, EXCH_FIN_CONTENT_FILTER);
         call_done(c);
         return;
     }
@@ -1441,7 +1128,7 @@ static void stream_done(struct xfer *x, CURLcode res)
         return;
     }
     if (c->kind == CALL_IMAGES) {
-        finish_err(c, 502, "api_error", "no_image_generated", 0, "upstream",
+        finish_err(c, 502, "no_image_generated", 0, "upstream",
                    "The model answered without generating an image: %.300s", c->answer.p ? c->answer.p : "");
         call_done(c);
         return;
@@ -1451,10 +1138,10 @@ static void stream_done(struct xfer *x, CURLcode res)
 
 /* ---- attachments: fetch (S_FETCH) and upload (S_UPLOAD) ------------------- */
 
-static struct oai_attachment *next_att(struct call *c, bool want_fetch)
+static struct exch_attachment *next_att(struct call *c, bool want_fetch)
 {
     for (; c->att_i < c->req.n_att; c->att_i++) {
-        struct oai_attachment *a = &c->req.att[c->att_i];
+        struct exch_attachment *a = &c->req.att[c->att_i];
         if (!a->upload)
             continue;
         if (want_fetch ? (!a->data && a->url) : a->data != NULL)
@@ -1491,7 +1178,7 @@ static void resolved_cb(void *arg, struct media_resolved *res)
  * CMD_RESOLVED. */
 static void fetch_resolve(struct call *c)
 {
-    struct oai_attachment *a = &c->req.att[c->att_i];
+    struct exch_attachment *a = &c->req.att[c->att_i];
     char host[256], msg[200];
     int port = 0;
     if (media_url_check(c->fetch_url, cfg.fetch_allow_private, host, sizeof(host), &port, NULL,
@@ -1505,7 +1192,7 @@ static void fetch_resolve(struct call *c)
     pthread_mutex_unlock(&c->mu);
     if (media_resolve_async(host, port, cfg.fetch_allow_private, resolved_cb, c) != 0) {
         call_put(c);
-        finish_err(c, 500, "api_error", NULL, 0, "upstream", "could not start the resolver");
+        finish_err(c, 500, NULL, 0, "upstream", "could not start the resolver");
         call_done(c);
     }
 }
@@ -1513,7 +1200,7 @@ static void fetch_resolve(struct call *c)
 static void step_fetch(struct call *c)
 {
     c->step = S_FETCH;
-    struct oai_attachment *a = next_att(c, true);
+    struct exch_attachment *a = next_att(c, true);
     if (!a) {
         step_acquire(c);
         return;
@@ -1522,7 +1209,7 @@ static void step_fetch(struct call *c)
     c->fetch_url = strdup(a->url);
     c->fetch_hops = 0;
     if (!c->fetch_url) {
-        finish_err(c, 500, "api_error", NULL, 0, "upstream", "out of memory");
+        finish_err(c, 500, NULL, 0, "upstream", "out of memory");
         call_done(c);
         return;
     }
@@ -1544,7 +1231,7 @@ static curl_socket_t fetch_open_socket(void *ud, curlsocktype purpose, struct cu
 
 static void fetch_resolved(struct call *c, struct media_resolved *res)
 {
-    struct oai_attachment *a = &c->req.att[c->att_i];
+    struct exch_attachment *a = &c->req.att[c->att_i];
     if (res->rc != 0) {
         finish_part_err(c, a->param, "invalid_image_url", "%s", res->msg);
         call_done(c);
@@ -1552,7 +1239,7 @@ static void fetch_resolved(struct call *c, struct media_resolved *res)
     }
     struct xfer *x = xfer_new(X_FETCH, c->fetch_url, NULL);
     if (!x) {
-        finish_err(c, 500, "api_error", NULL, 0, "upstream", "out of memory");
+        finish_err(c, 500, NULL, 0, "upstream", "out of memory");
         call_done(c);
         return;
     }
@@ -1597,7 +1284,7 @@ static void fetch_resolved(struct call *c, struct media_resolved *res)
 static void fetch_done(struct xfer *x, CURLcode res)
 {
     struct call *c = x->call;
-    struct oai_attachment *a = &c->req.att[c->att_i];
+    struct exch_attachment *a = &c->req.att[c->att_i];
     c->xfer = NULL;
     long st = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
@@ -1666,7 +1353,7 @@ static void fetch_done(struct xfer *x, CURLcode res)
              (long long)(gg_mono_ms() - x->t0_ms));
     xfer_free(x);
     if (!a->mime || !a->data) {
-        finish_err(c, 500, "api_error", NULL, 0, "upstream", "out of memory");
+        finish_err(c, 500, NULL, 0, "upstream", "out of memory");
         call_done(c);
         return;
     }
@@ -1675,7 +1362,7 @@ static void fetch_done(struct xfer *x, CURLcode res)
 }
 
 /* The addContextFileRequest body, base64 written straight into it. */
-static char *upload_body(const char *config_id, const char *session, const struct oai_attachment *a)
+static char *upload_body(const char *config_id, const char *session, const struct exch_attachment *a)
 {
     struct gg_buf h;
     gg_buf_init(&h, 64 * 1024);
@@ -1710,7 +1397,7 @@ static char *upload_body(const char *config_id, const char *session, const struc
 static void step_upload(struct call *c)
 {
     c->step = S_UPLOAD;
-    struct oai_attachment *a = c->kind == CALL_TEST ? NULL : next_att(c, false);
+    struct exch_attachment *a = c->kind == CALL_TEST ? NULL : next_att(c, false);
     if (!a || c->n_file_ids >= CALL_MAX_UPLOADS) {
         step_stream(c);
         return;
@@ -1728,7 +1415,7 @@ static void step_upload(struct call *c)
     pool_creds_free(&cr);
     if (!x || !x->post) {
         xfer_free(x);
-        finish_err(c, 500, "api_error", NULL, 0, "upstream", "out of memory building the upload");
+        finish_err(c, 500, NULL, 0, "upstream", "out of memory building the upload");
         call_done(c);
         return;
     }
@@ -1740,7 +1427,7 @@ static void step_upload(struct call *c)
 static void upload_done(struct xfer *x, CURLcode res)
 {
     struct call *c = x->call;
-    struct oai_attachment *a = &c->req.att[c->att_i];
+    struct exch_attachment *a = &c->req.att[c->att_i];
     c->xfer = NULL;
     long st = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
@@ -1959,39 +1646,14 @@ static void media_finish(struct call *c)
     }
     if (ok == 0 && (c->kind == CALL_IMAGES || !c->any_text)) {
         pool_report(c->acct, OUT_SERVER, "generated files could not be downloaded");
-        finish_err(c, 502, "api_error", "image_download_failed", 0, "upstream",
+        finish_err(c, 502, "image_download_failed", 0, "upstream",
                    "The model generated %zu file(s), but none could be downloaded from the upstream.", c->n_gen);
         call_done(c);
         return;
     }
-    if (c->kind == CALL_CHAT) {
-        struct gg_buf md;
-        gg_buf_init(&md, 64u << 20);
-        bool lead = c->answer.len > 0;
-        for (size_t i = 0; i < c->n_gen; i++) {
-            const struct gen_file *g = &c->gen[i];
-            if (lead)
-                gg_buf_adds(&md, "\n\n");
-            lead = true;
-            if (!g->data) {
-                gg_buf_adds(&md, "[image unavailable: the download failed]");
-                continue;
-            }
-            gg_buf_adds(&md, "![image](");
-            media_ref(c, g, cfg.image_output == IMAGE_OUT_URL, &md);
-            gg_buf_adds(&md, ")");
-        }
-        if (md.len) {
-            gg_buf_add(&c->answer, md.p, md.len);
-            if (c->req.stream) {
-                emit_delta(c, "content", md.p, md.len);
-                c->content_sent = true;
-            }
-        }
-        gg_buf_free(&md);
-        if (failed)
-            GG_WARN("[%s] %zu of %zu generated files could not be downloaded", c->request_id, failed, c->n_gen);
-    }
+    if (failed)
+        GG_WARN("[%s] %zu of %zu generated files could not be downloaded", c->request_id, failed, c->n_gen);
+    answer_files(c);
     complete_ok(c);
 }
 
@@ -2025,7 +1687,7 @@ static void cancel_call(struct call *c)
     c->aborted = true;
     call_wake_locked(c);
     pthread_mutex_unlock(&c->mu);
-    finish_common(c);
+    answer_usage(c);
     call_done(c);
 }
 
@@ -2044,7 +1706,7 @@ static void drain_commands(void)
             reset_attempt(c);
             c->last_out_ms = gg_mono_ms();
             if (drain_deadline) {
-                finish_err(c, 503, "api_error", "shutting_down", 5, "upstream", "The gateway is shutting down.");
+                finish_err(c, 503, "shutting_down", 5, "upstream", "The gateway is shutting down.");
                 call_done(c);
             } else {
                 c->att_i = 0;
@@ -2131,7 +1793,7 @@ static void tick(void)
         /* (none while fetching: a bad URL still gets its 400) */
         if (c->req.stream && cfg.ping_interval > 0 && c->kind == CALL_CHAT && c->step != S_FETCH &&
             now - c->last_out_ms >= cfg.ping_interval * 1000)
-            out_append(c, ": ping\n\n", 8);
+            answer_ping(c);
         /* download back-off */
         if (c->step == S_MEDIA && !c->xfer && c->retry_at_ms && now >= c->retry_at_ms) {
             c->retry_at_ms = 0;
@@ -2154,7 +1816,7 @@ static void tick(void)
                 }
                 if (c->content_sent) {
                     pool_report(c->acct, OUT_NETWORK, why);
-                    finish_err(c, 504, "api_error", "upstream_timeout", 0, "upstream", "%s", why);
+                    finish_err(c, 504, "upstream_timeout", 0, "upstream", "%s", why);
                     call_done(c);
                 } else {
                     failover(c, OUT_NETWORK, why);
@@ -2169,7 +1831,7 @@ static void tick(void)
             }
             if (c->acct)
                 pool_report(c->acct, OUT_CLIENT, "gateway shutdown");
-            finish_err(c, 503, "api_error", "shutting_down", 5, "upstream",
+            finish_err(c, 503, "shutting_down", 5, "upstream",
                        "The gateway is shutting down; the stream was closed.");
             call_done(c);
             continue;
@@ -2287,7 +1949,7 @@ static void *thread_main(void *arg)
         }
         if (c->acct && c->waiting_oxsrf)
             c->acct->upstream_waiters = NULL;
-        finish_err(c, 503, "api_error", "shutting_down", 5, "upstream", "The gateway is shutting down.");
+        finish_err(c, 503, "shutting_down", 5, "upstream", "The gateway is shutting down.");
         call_done(c);
     }
     return NULL;
@@ -2316,7 +1978,6 @@ int upstream_start(void)
     epoll_ctl(ep, EPOLL_CTL_ADD, wake_fd, &wev);
     curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
     curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    gg_buf_init(&scratch, 64u << 20);
     if (pthread_create(&thr, NULL, thread_main, NULL) != 0) {
         curl_multi_cleanup(multi);
         multi = NULL;
@@ -2343,7 +2004,7 @@ void upstream_stop(void)
     close(ep);
     close(wake_fd);
     ep = wake_fd = -1;
-    gg_buf_free(&scratch);
+    answer_cleanup();
     pthread_mutex_lock(&qmu);
     while (qhead) {
         struct cmd *n = qhead->next;
