@@ -150,8 +150,9 @@ void up_call_done(struct call *c)
     call_put(c);
 }
 
-/* Failure: an HTTP error before any byte, or an error frame in the stream.
- * `param` names the request field at fault (NULL = none). */
+/* Failure: an HTTP error before any byte, or the dialect's error frame in
+ * the stream (answer_fail).  `param` names the request field at fault
+ * (NULL = none). */
 static void finish_verr(struct call *c, int status, const char *code, const char *param,
                         int retry_after, const char *kind, const char *fmt, va_list ap)
     __attribute__((format(printf, 7, 0)));
@@ -169,11 +170,8 @@ static void finish_verr(struct call *c, int status, const char *code, const char
     answer_fail(c, &e, kind);
 }
 
-void up_finish_err(struct call *c, int status, const char *code,
-                       int retry_after, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-void up_finish_err(struct call *c, int status, const char *code,
-                       int retry_after, const char *kind, const char *fmt, ...)
+void up_finish_err(struct call *c, int status, const char *code, int retry_after, const char *kind,
+                   const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -181,9 +179,7 @@ void up_finish_err(struct call *c, int status, const char *code,
     va_end(ap);
 }
 
-/* A client error about one content part (400, invalid_request_error). */
-void up_finish_part_err(struct call *c, const char *param, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* A client error about one content part (400). */
 void up_finish_part_err(struct call *c, const char *param, const char *code, const char *fmt, ...)
 {
     va_list ap;
