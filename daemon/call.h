@@ -1,5 +1,7 @@
-/* call.h -- one chat exchange shared by an HTTP connection (MHD worker
- * threads) and the upstream thread (libcurl multi).
+/* call.h -- one exchange shared by an HTTP connection (MHD worker threads)
+ * and the upstream thread (libcurl multi): the parsed request, the client
+ * dialect's table and context, the output buffer the dialect's bytes go
+ * into, and the upstream state.
  *
  * Lifetime: created by the HTTP side with two references, one for each
  * side; each side drops its own with call_put() when it is finished with
@@ -10,8 +12,12 @@
  * marked [up] belong to the upstream thread; [ro] fields are set before
  * submission and never change.  The HTTP side suspends its connection when
  * it has nothing to send and sets `suspended`; whoever produces output or
- * ends the call resumes it exactly once via call_wake(), never after
- * `conn_gone`.
+ * ends the call resumes it exactly once via call_wake_locked(), never
+ * after `conn_gone`.
+ *
+ * call_new() returns NULL on allocation failure.  call_put() releases the
+ * request (dialect->opts_free for req.opts, then exch_request_free) and
+ * the dialect state x.state (calloc'd by the HTTP side, state_size bytes).
  */
 #ifndef CALL_H
 #define CALL_H
@@ -31,9 +37,9 @@ struct account;
 
 enum call_phase {
     PH_WAIT = 0,    /* nothing decided: no response queued yet */
-    PH_STREAM,      /* 200 + SSE committed; bytes flow through out */
+    PH_STREAM,      /* 200 + stream committed; bytes flow through out */
     PH_DONE,        /* non-stream: out holds the whole 200 body */
-    PH_FAILED,      /* error before any byte: err holds the envelope */
+    PH_FAILED,      /* error before any byte: err holds it (dialect->error_body) */
 };
 
 enum call_kind { CALL_CHAT = 0, CALL_TEST, CALL_IMAGES };
