@@ -102,10 +102,16 @@ void up_step_download(struct call *c)
         return;
     }
     char *eid = curl_easy_escape(NULL, g->id, 0);
+    if (!eid) {
+        pool_creds_free(&cr);
+        g->failed = true;
+        up_step_download(c);
+        return;
+    }
     char url[2048];
     /* protocol doc §3.5 form A: raw bytes, possibly after a redirect */
     snprintf(url, sizeof(url), "%s/v1alpha/%s:downloadFile?fileId=%s&alt=media", cfg.api_url,
-             g->session ? g->session : c->session_name, eid ? eid : "");
+             g->session ? g->session : c->session_name, eid);
     curl_free(eid);
     struct xfer *x = up_xfer_new(X_DOWNLOAD, url, cr.proxy);
     pool_creds_free(&cr);

@@ -109,7 +109,7 @@ static void sink_state(void *ctx, const char *state, const char *detail)
         c->final_state = "FAILED";
     if (detail) {
         free(c->skip_detail);
-        c->skip_detail = strdup(detail);
+        c->skip_detail = strdup(detail);     /* NULL: the message just lacks the detail */
     }
 }
 
