@@ -54,6 +54,7 @@ void exch_set_error(struct exch_error *e, int status, enum exch_err_kind kind, c
     snprintf(e->param, sizeof(e->param), "%s", param ? param : "");
     e->code = code;
     e->retry_after = 0;
+    e->retryable = exch_status_retryable(status);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->message, sizeof(e->message), fmt, ap);
@@ -73,4 +74,9 @@ enum exch_err_kind exch_kind_of_status(int status)
     case 504: return EXCH_ERR_TIMEOUT;
     default: return status >= 500 ? EXCH_ERR_SERVER : EXCH_ERR_INVALID;
     }
+}
+
+bool exch_status_retryable(int status)
+{
+    return status == 408 || status == 429 || status >= 500;
 }

@@ -142,6 +142,8 @@ struct exch_error {
     const char *code;       /* short machine code ("model_not_found"), NULL = none */
     char message[512];
     int retry_after;        /* seconds, 0 = none */
+    bool retryable;         /* the same request may succeed later (408, 429, 5xx);
+                             * exch_set_error sets it from the status */
 };
 
 /* ---- events ------------------------------------------------------------- */
@@ -255,6 +257,8 @@ struct exch_dialect {
 /* Releases everything but req->opts (the dialect's opts_free does that);
  * leaves *req zeroed.  Safe on a zeroed request. */
 void exch_request_free(struct exch_request *req);
+/* True for statuses a client may retry unchanged (408, 429, 5xx). */
+bool exch_status_retryable(int status);
 /* The neutral kind for an HTTP status (400 -> INVALID ... 504 -> TIMEOUT;
  * other 4xx INVALID, other 5xx SERVER). */
 enum exch_err_kind exch_kind_of_status(int status);

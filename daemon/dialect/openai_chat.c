@@ -42,6 +42,7 @@ void oai_err(struct exch_error *e, int status, const char *param, const char *co
 {
     e->status = status;
     e->kind = exch_kind_of_status(status);
+    e->retryable = exch_status_retryable(status);
     snprintf(e->param, sizeof(e->param), "%s", param ? param : "");
     e->code = code;
     e->retry_after = 0;

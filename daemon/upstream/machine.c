@@ -163,6 +163,7 @@ static void finish_verr(struct call *c, int status, const char *code, const char
     memset(&e, 0, sizeof(e));
     e.status = status;
     e.kind = exch_kind_of_status(status);
+    e.retryable = exch_status_retryable(status);
     e.code = code;
     e.retry_after = retry_after;
     snprintf(e.param, sizeof(e.param), "%s", param ? param : "");

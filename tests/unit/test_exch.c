@@ -289,8 +289,31 @@ static void test_ssrf_policy(void)
     }
 }
 
+static void test_error_kinds(void)
+{
+    static const struct { int status; enum exch_err_kind kind; bool retry; const char *type; } t[] = {
+        {400, EXCH_ERR_INVALID, false, "invalid_request_error"}, {401, EXCH_ERR_AUTH, false, "invalid_request_error"},
+        {403, EXCH_ERR_PERMISSION, false, "invalid_request_error"}, {404, EXCH_ERR_NOT_FOUND, false, "invalid_request_error"},
+        {405, EXCH_ERR_INVALID, false, "invalid_request_error"}, {413, EXCH_ERR_TOO_LARGE, false, "invalid_request_error"},
+        {429, EXCH_ERR_RATE_LIMIT, true, "rate_limit_error"}, {500, EXCH_ERR_SERVER, true, "api_error"},
+        {502, EXCH_ERR_UPSTREAM, true, "api_error"}, {503, EXCH_ERR_OVERLOADED, true, "api_error"},
+        {504, EXCH_ERR_TIMEOUT, true, "api_error"},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct exch_error e;
+        exch_set_error(&e, t[i].status, exch_kind_of_status(t[i].status), "p", NULL, "m %d", t[i].status);
+        TT_EQ_INT(e.kind, t[i].kind);
+        TT_EQ_INT(e.retryable, t[i].retry);
+        struct oai_error o;
+        oai_error_from_exch(&e, &o);
+        TT_EQ_STR(o.type, t[i].type);
+        TT_EQ_INT(o.status, t[i].status);
+    }
+}
+
 int main(void)
 {
+    TT_RUN(test_error_kinds);
     TT_RUN(test_stop_never_matches);
     TT_RUN(test_stop_split_across_events);
     TT_RUN(test_max_tokens);
