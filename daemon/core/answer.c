@@ -15,7 +15,39 @@
 #include "media.h"
 #include "tokens.h"
 
-static struct gg_buf scratch = {NULL, 0, 0, 64u << 20};    /* upstream thread only */
+#define SCRATCH_MAX (64u << 20)
+#define FRAME_SLACK (64u * 1024u)    /* a dialect's framing around its strings */
+
+static struct gg_buf scratch = {NULL, 0, 0, SCRATCH_MAX};  /* upstream thread only */
+
+/* An upper bound of a JSON-escaped copy of s, every escape at its longest
+ * form (controls, DEL and C1 as \u00XX).  Dialects append to a capped
+ * buffer and cannot fail (exch.h), so the core checks the bound first and
+ * never hands a dialect more than fits: a cut frame would be malformed. */
+static size_t json_bound(const char *s, size_t n)
+{
+    size_t m = n + 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+            m += 5;
+        else if (ch == 0xC2)
+            m += 4;
+    }
+    return m;
+}
+
+/* The output cannot take this frame: close the connection hard. */
+static void abort_oversized(struct call *c, const char *what)
+{
+    GG_WARN("[%s] %s above the %u MiB output cap: connection closed", c->request_id, what, SCRATCH_MAX >> 20);
+    pthread_mutex_lock(&c->mu);
+    c->aborted = true;
+    if (!c->error_kind)
+        c->error_kind = "too_large";
+    call_wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+}
 
 void answer_cleanup(void)
 {
@@ -52,6 +84,12 @@ static void begin_once(struct call *c, struct gg_buf *b)
 
 static void emit_event(struct call *c, const struct exch_event *ev)
 {
+    size_t bound = FRAME_SLACK + (ev->text ? json_bound(ev->text, ev->len) : 0) +
+                   (ev->file ? json_bound(ev->file->url, strlen(ev->file->url)) : 0);
+    if (bound > SCRATCH_MAX) {
+        abort_oversized(c, "an answer event");
+        return;
+    }
     struct gg_buf *b = &scratch;
     gg_buf_reset(b);
     begin_once(c, b);
@@ -238,6 +276,16 @@ void answer_finish(struct call *c, enum exch_finish fin)
         .usage = {.prompt_tokens = c->prompt_tokens, .completion_tokens = c->completion_tokens,
                   .reasoning_tokens = reasoning_tokens(c)},
     };
+    size_t bound = FRAME_SLACK + json_bound(res.text, res.text_len) + json_bound(res.reasoning, res.reasoning_len);
+    for (size_t i = 0; i < c->n_files; i++)
+        bound += json_bound(c->files[i].url, strlen(c->files[i].url));
+    if (bound > SCRATCH_MAX) {
+        struct exch_error e;
+        exch_set_error(&e, 502, EXCH_ERR_UPSTREAM, NULL, "response_too_large",
+                       "The answer is larger than this gateway's %u MiB response limit.", SCRATCH_MAX >> 20);
+        answer_fail(c, &e, "too_large");
+        return;
+    }
     struct gg_buf *b = &scratch;
     gg_buf_reset(b);
     bool stream = streaming(c);

@@ -14,9 +14,11 @@
  *
  * Thread: the upstream thread only; the shared part of the call (out,
  * phase, flags) is written under c->mu and the HTTP side is woken.
- * Failure: an output append that hits the buffer's cap marks the call
- * aborted (the connection is then closed hard); nothing here returns an
- * error.
+ * Failure: nothing here returns an error.  Before calling a dialect the
+ * core bounds the JSON size of what it hands over: an event that could not
+ * fit the 64 MiB output closes the connection hard (call aborted), a final
+ * answer that could not fit becomes a 502 response_too_large.  An output
+ * append that still hits the buffer's cap marks the call aborted.
  */
 #ifndef ANSWER_H
 #define ANSWER_H

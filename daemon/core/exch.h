@@ -20,8 +20,10 @@
  *   and released by exch_request_free(); event payloads are borrowed for the
  *   duration of the callback only.
  * - Failure: encoder callbacks cannot fail; they append to `out` (a capped
- *   gg_buf), and an append that hits the cap is the caller's to detect
- *   (gg_buf returns -1 and the core aborts the exchange).
+ *   gg_buf).  The core checks, before each call, that the strings it hands
+ *   over fit the cap even fully JSON-escaped (plus 64 KiB of framing), and
+ *   aborts the exchange otherwise (core/answer.h), so a dialect never
+ *   produces a cut frame.
  */
 #ifndef EXCH_H
 #define EXCH_H
