@@ -480,16 +480,27 @@ void up_step_stream(struct call *c)
     }
     struct gg_buf q;
     gg_buf_init(&q, 64u << 20);
+    int qrc;
     if (c->kind == CALL_TEST)
-        gg_buf_adds(&q, "Reply with exactly one word: pong");
+        qrc = gg_buf_adds(&q, "Reply with exactly one word: pong");
     else if (c->continuing)
-        exch_flatten(&c->req, c->req.first_new, false, &q);
+        qrc = exch_flatten(&c->req, c->req.first_new, false, &q);
     else
-        exch_flatten(&c->req, 0, true, &q);
-    if (q.len == 0)
-        gg_buf_adds(&q, " ");
+        qrc = exch_flatten(&c->req, 0, true, &q);
+    if (qrc == 0 && q.len == 0)
+        qrc = gg_buf_adds(&q, " ");
+    if (qrc != 0 || !q.p) {
+        /* never send a cut question */
+        gg_buf_free(&q);
+        pool_creds_free(&cr);
+        up_xfer_free(x);
+        up_finish_err(c, 413, "context_length_exceeded", 0, "client",
+                      "The conversation is too large to send upstream (64 MiB of text).");
+        up_call_done(c);
+        return;
+    }
     struct google_query gq = {
-        .config_id = cr.config_id, .session = c->session_name, .text = q.p ? q.p : " ",
+        .config_id = cr.config_id, .session = c->session_name, .text = q.p,
         .file_ids = c->file_ids, .n_file_ids = c->n_file_ids,
         .tools = c->kind == CALL_TEST ? 0 : c->req.model.tools,
         .model_id = c->kind == CALL_TEST || !c->req.model.model ? NULL : c->req.model.model->upstream_id,
