@@ -75,6 +75,22 @@ static void post(enum cmd_kind k, struct call *c)
     struct cmd *m = malloc(sizeof(*m));
     if (!m) {
         GG_ERROR("[%s] out of memory queueing a command for the upstream thread", c->request_id);
+        pthread_mutex_lock(&c->mu);
+        if (k == CMD_SUBMIT) {
+            /* the upstream never sees this call: fail it here (nothing was sent yet) */
+            exch_set_error(&c->err, 503, EXCH_ERR_OVERLOADED, NULL, "out_of_memory",
+                           "The gateway is out of memory; retry later.");
+            c->phase = PH_FAILED;
+            c->final_status = 503;
+            c->error_kind = "upstream";
+            c->out_done = true;
+            call_wake_locked(c);
+        } else if (k == CMD_UNPAUSE) {
+            c->unpause_posted = false;      /* the reader asks again */
+        }
+        pthread_mutex_unlock(&c->mu);
+        if (k == CMD_SUBMIT)
+            call_put(c);                    /* the upstream's reference */
         return;
     }
     m->kind = k;
