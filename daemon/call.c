@@ -20,7 +20,7 @@ struct call *call_new(enum call_kind kind)
     c->client_fd = -1;
     gg_buf_init(&c->out, 64u << 20);
     gg_buf_init(&c->answer, 64u << 20);
-    gg_buf_init(&c->hold, 64u << 20);
+    limits_init(&c->lim, NULL);
     gg_buf_init(&c->reasoning, 64u << 20);
     split_init(&c->sp, 16u << 20);
     return c;
@@ -33,10 +33,16 @@ void call_put(struct call *c)
     pthread_mutex_unlock(&c->mu);
     if (!dead)
         return;
-    oai_chat_free(&c->req);
+    if (c->dialect && c->dialect->opts_free)
+        c->dialect->opts_free(c->req.opts);
+    c->req.opts = NULL;
+    exch_request_free(&c->req);
+    free(c->x.state);
     gg_buf_free(&c->out);
     gg_buf_free(&c->answer);
-    gg_buf_free(&c->hold);
+    limits_free(&c->lim);
+    for (size_t i = 0; i < c->n_files; i++)
+        free(c->file_url[i]);
     gg_buf_free(&c->reasoning);
     split_free(&c->sp);
     free(c->pref_session);

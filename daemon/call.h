@@ -1,5 +1,7 @@
-/* call.h -- one chat exchange shared by an HTTP connection (MHD worker
- * threads) and the upstream thread (libcurl multi).
+/* call.h -- one exchange shared by an HTTP connection (MHD worker threads)
+ * and the upstream thread (libcurl multi): the parsed request, the client
+ * dialect's table and context, the output buffer the dialect's bytes go
+ * into, and the upstream state.
  *
  * Lifetime: created by the HTTP side with two references, one for each
  * side; each side drops its own with call_put() when it is finished with
@@ -10,8 +12,12 @@
  * marked [up] belong to the upstream thread; [ro] fields are set before
  * submission and never change.  The HTTP side suspends its connection when
  * it has nothing to send and sets `suspended`; whoever produces output or
- * ends the call resumes it exactly once via call_wake(), never after
- * `conn_gone`.
+ * ends the call resumes it exactly once via call_wake_locked(), never
+ * after `conn_gone`.
+ *
+ * call_new() returns NULL on allocation failure.  call_put() releases the
+ * request (dialect->opts_free for req.opts, then exch_request_free) and
+ * the dialect state x.state (calloc'd by the HTTP side, state_size bytes).
  */
 #ifndef CALL_H
 #define CALL_H
@@ -21,7 +27,8 @@
 #include <stdint.h>
 
 #include "gg_buf.h"
-#include "openai.h"
+#include "exch.h"
+#include "exch_limits.h"
 #include "splitter.h"
 #include "xlate.h"
 
@@ -30,15 +37,15 @@ struct account;
 
 enum call_phase {
     PH_WAIT = 0,    /* nothing decided: no response queued yet */
-    PH_STREAM,      /* 200 + SSE committed; bytes flow through out */
+    PH_STREAM,      /* 200 + stream committed; bytes flow through out */
     PH_DONE,        /* non-stream: out holds the whole 200 body */
-    PH_FAILED,      /* error before any byte: err holds the envelope */
+    PH_FAILED,      /* error before any byte: err holds it (dialect->error_body) */
 };
 
 enum call_kind { CALL_CHAT = 0, CALL_TEST, CALL_IMAGES };
 
 #define CALL_MAX_EXCLUDE 64
-#define CALL_MAX_UPLOADS 32     /* = openai.c MAX_ATTACHMENTS */
+#define CALL_MAX_UPLOADS EXCH_MAX_ATTACHMENTS
 #define CALL_MAX_GEN 16         /* generated files kept per answer */
 
 /* A generated file reported by the stream (`content.file`), de-duplicated
@@ -59,7 +66,9 @@ struct call {
 
     /* [ro] */
     enum call_kind kind;
-    struct oai_chat req;
+    struct exch_request req;
+    const struct exch_dialect *dialect; /* NULL for CALL_TEST */
+    struct exch_ctx x;                  /* the dialect's view; x.state owned (dialect->state_size) */
     char request_id[40];
     char chat_id[48];
     char key_id[24];                    /* short hash of the API key */
@@ -69,7 +78,6 @@ struct call {
     char prev_key[65];                  /* conversation key of earlier messages */
     int64_t pref_account;               /* conversation's account or -1 */
     char *pref_session;                 /* conversation's upstream session */
-    bool images_url;                    /* CALL_IMAGES: response_format "url" */
     char base_url[256];                 /* prefix of /images/ links */
 
     /* [mu] shared state */
@@ -81,7 +89,7 @@ struct call {
     enum call_phase phase;
     struct gg_buf out;
     bool out_done;
-    struct oai_error err;
+    struct exch_error err;
     bool upstream_paused;
     bool unpause_posted;
     int64_t account_id;                 /* for logs: account used (-1 none) */
@@ -110,16 +118,15 @@ struct call {
     char *session_name;
     struct splitter sp;
     struct xlate xl;
-    bool role_sent, content_sent, any_text, any_file;
+    bool begun;                         /* dialect->begin ran (stream) */
+    bool content_sent, any_text, any_file;
     char *skip_detail;
     const char *final_state;
     int inband_code;
     char inband_status[48];
     char inband_msg[256];
     struct gg_buf answer;               /* full answer text (conversation key, non-stream body) */
-    struct gg_buf hold;                 /* content held back while it could start a stop sequence */
-    int64_t content_tokens;             /* estimated tokens of the content emitted */
-    const char *limit_hit;              /* "stop" (stop sequence) or "length" (max_tokens), else NULL */
+    struct exch_limits lim;             /* stop sequences / max_tokens on the answer */
     struct gg_buf reasoning;            /* non-stream reasoning text */
     int64_t last_out_ms;                /* last byte queued to the client (pings) */
     int64_t stream_start_ms, last_elem_ms;
@@ -137,6 +144,10 @@ struct call {
     struct gen_file gen[CALL_MAX_GEN];
     size_t n_gen, gen_i;
     int64_t retry_at_ms;                /* next download attempt (0 = none) */
+    /* [up] the files as handed to the dialect (exch_result.files) */
+    struct exch_file files[CALL_MAX_GEN];
+    char *file_url[CALL_MAX_GEN];       /* owned: gateway link or data: URL */
+    size_t n_files;
 };
 
 struct call *call_new(enum call_kind kind);

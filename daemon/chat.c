@@ -1,301 +1,38 @@
-/* chat.c -- see chat.h */
+/* chat.c -- see chat.h: the OpenAI routes over the generic exchange. */
 #include "chat.h"
 
 #include <cjson/cJSON.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "call.h"
-#include "config.h"
-#include "gg_log.h"
-#include "gg_time.h"
-#include "gg_util.h"
+#include "exch_http.h"
 #include "http.h"
-#include "metrics.h"
 #include "models.h"
-#include "reqlog.h"
-#include "sessions.h"
-#include "upstream.h"
-
-#define SSE_BLOCK 16384
+#include "openai_chat.h"
 
 int chat_auth(struct http_req *r, char key_id[24])
 {
-    const char *tok = http_bearer(r, "x-api-key");
-    if (auth_check_api(tok, key_id))
-        return 1;
-    struct oai_error e;
-    if (!tok || !*tok)
-        oai_set_error(&e, 401, "invalid_request_error", NULL, "missing_api_key",
-                      "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
-    else
-        oai_set_error(&e, 401, "invalid_request_error", NULL, "invalid_api_key",
-                      "Incorrect API key provided. You can find your API key in the gateway's configuration (API_KEY).");
-    http_reply_oai_error(r, &e);
-    return 0;
+    return exch_http_auth(r, &dialect_openai_chat, key_id);
 }
 
-static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
+static enum MHD_Result handle(struct http_req *r, const struct exch_dialect *d)
 {
-    (void)pos;
-    struct call *c = cls;
-    pthread_mutex_lock(&c->mu);
-    if (c->out.len) {
-        size_t n = c->out.len < max ? c->out.len : max;
-        memcpy(buf, c->out.p, n);
-        gg_buf_consume(&c->out, n);
-        bool unpause = c->upstream_paused && !c->unpause_posted && c->out.len < 64 * 1024;
-        if (unpause)
-            c->unpause_posted = true;
-        pthread_mutex_unlock(&c->mu);
-        if (unpause)
-            upstream_unpause(c);
-        return (ssize_t)n;
-    }
-    if (c->aborted) {
-        pthread_mutex_unlock(&c->mu);
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-    }
-    if (c->out_done) {
-        pthread_mutex_unlock(&c->mu);
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    }
-    c->suspended = true;
-    MHD_suspend_connection(c->conn);
-    pthread_mutex_unlock(&c->mu);
-    return 0;
-}
-
-static void sse_free(void *cls)
-{
-    (void)cls; /* the call is released by chat_completed */
-}
-
-static enum MHD_Result resumed(struct http_req *r)
-{
-    struct call *c = r->call;
-    pthread_mutex_lock(&c->mu);
-    if (c->aborted && c->phase != PH_STREAM) {
-        pthread_mutex_unlock(&c->mu);
-        return MHD_NO;
-    }
-    switch (c->phase) {
-    case PH_WAIT:
-        c->suspended = true;
-        MHD_suspend_connection(c->conn);
-        pthread_mutex_unlock(&c->mu);
-        return MHD_YES;
-    case PH_FAILED: {
-        struct oai_error e = c->err;
-        pthread_mutex_unlock(&c->mu);
-        return http_reply_oai_error(r, &e);
-    }
-    case PH_DONE: {
-        size_t n = 0;
-        char *body = gg_buf_steal(&c->out, &n);
-        pthread_mutex_unlock(&c->mu);
-        enum MHD_Result ret = http_reply_json(r, 200, body ? body : "", n);
-        free(body);
-        return ret;
-    }
-    case PH_STREAM:
-    default:
-        pthread_mutex_unlock(&c->mu);
-        break;
-    }
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_reader, c, sse_free);
-    if (!resp)
-        return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream; charset=utf-8");
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    http_add_common_headers(r, resp);
-    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
-    MHD_destroy_response(resp);
-    r->status = 200;
-    return ret;
-}
-
-/* Method, API key and rate limit; false when a reply was queued. */
-static bool admit(struct http_req *r, char key_id[24], enum MHD_Result *ret)
-{
-    *ret = MHD_YES;
-    if (strcmp(r->method, "POST") != 0) {
-        struct oai_error e;
-        oai_set_error(&e, 405, "invalid_request_error", NULL, "method_not_allowed",
-                      "Method %s is not allowed on %s; use POST.", r->method, r->url);
-        *ret = http_reply_oai_error(r, &e);
-        return false;
-    }
-    if (!chat_auth(r, key_id))
-        return false;
-    if (metrics_rate_limited(key_id)) {
-        struct oai_error e;
-        oai_set_error(&e, 429, "rate_limit_error", NULL, "rate_limit_exceeded",
-                      "Rate limit reached for this API key (%lld requests per minute).", (long long)cfg.rate_limit_rpm);
-        e.retry_after = 60;
-        *ret = http_reply_oai_error(r, &e);
-        return false;
-    }
-    return true;
-}
-
-/* Prefix of gateway-served /images/ links: PUBLIC_URL, else the scheme
- * (X-Forwarded-Proto) and Host the client used. */
-static void base_url(struct http_req *r, char *out, size_t n)
-{
-    if (cfg.public_url && *cfg.public_url) {
-        snprintf(out, n, "%s", cfg.public_url);
-        size_t l = strlen(out);
-        while (l > 0 && out[l - 1] == '/')
-            out[--l] = '\0';
-        return;
-    }
-    const char *host = http_header(r, "Host");
-    const char *proto = http_header(r, "X-Forwarded-Proto");
-    bool ok = host && *host && strlen(host) < 200;
-    for (const char *p = host; ok && *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr(".-:[]_", *p)))
-            ok = false;
-    snprintf(out, n, "%s://%s", proto && strcmp(proto, "https") == 0 ? "https" : "http",
-             ok ? host : "localhost");
-}
-
-/* Fill the call's identity, suspend the connection and hand it over. */
-static enum MHD_Result submit(struct http_req *r, struct call *c, const char *key_id)
-{
-    gg_buf_free(&r->body);
-    snprintf(c->request_id, sizeof(c->request_id), "%s", r->request_id);
-    char hex[33];
-    gg_random_hex(hex, 12);
-    snprintf(c->chat_id, sizeof(c->chat_id), "chatcmpl-%s", hex);
-    snprintf(c->key_id, sizeof(c->key_id), "%s", key_id);
-    if (strcmp(key_id, "anonymous") == 0)
-        snprintf(c->key_id, sizeof(c->key_id), "ip:%.20s", r->client_ip);
-    c->created_s = gg_now_ms() / 1000;
-    c->t_start_us = r->t_start_us;
-    c->conn = r->conn;
-    base_url(r, c->base_url, sizeof(c->base_url));
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    c->client_fd = ci ? ci->connect_fd : -1;
-    if (c->req.model.upgraded)
-        GG_INFO("[%s] model %s upgraded to %s", c->request_id, c->req.model_req, c->req.model.model->id);
-    if (c->kind == CALL_CHAT && c->req.first_new > 0) {
-        oai_conv_key(c->key_id, &c->req, c->req.first_new, NULL, 0, c->prev_key);
-        int64_t aid;
-        char *sess = NULL, *model = NULL;
-        if (sessions_take(c->prev_key, &aid, &sess, &model) == 0) {
-            c->pref_account = aid;
-            c->pref_session = sess;
-            struct model_choice mc;
-            if (model && strcmp(model, c->req.model.model->id) != 0 && models_resolve(model, &mc) == 0) {
-                GG_INFO("[%s] conversation keeps its model %s (requested %s)", c->request_id, model,
-                        c->req.model_req);
-                unsigned tools = c->req.model.tools;
-                c->req.model = mc;
-                c->req.model.tools = tools;
-            }
-            free(model);
-        }
-    }
-    r->call = c;
-    pthread_mutex_lock(&c->mu);
-    c->suspended = true;
-    MHD_suspend_connection(r->conn);
-    pthread_mutex_unlock(&c->mu);
-    upstream_submit(c);
-    return MHD_YES;
-}
-
-/* One POST endpoint that runs an upstream exchange: admit (auth, rate),
- * parse into a new call (kind), submit; re-entered after each resume. */
-typedef int (*parse_fn)(struct call *c, const char *body, size_t n, struct oai_error *err);
-
-static enum MHD_Result exchange(struct http_req *r, enum call_kind kind, parse_fn parse)
-{
-    if (r->call)
-        return resumed(r);
-    if (r->status)
-        return MHD_YES;
-    char key_id[24];
-    enum MHD_Result ret;
-    if (!admit(r, key_id, &ret))
-        return ret;
-    struct call *c = call_new(kind);
-    if (!c)
-        return MHD_NO;
-    struct oai_error err;
-    if (parse(c, r->body.p ? r->body.p : "", r->body.len, &err) != 0) {
-        call_put(c);
-        call_put(c);
-        metrics_request_done(NULL, err.status, 0, -1, "client");
-        return http_reply_oai_error(r, &err);
-    }
-    return submit(r, c, key_id);
-}
-
-static int parse_chat(struct call *c, const char *body, size_t n, struct oai_error *err)
-{
-    return oai_parse_chat(body, n, &c->req, err);
-}
-
-static int parse_images(struct call *c, const char *body, size_t n, struct oai_error *err)
-{
-    return oai_parse_images(body, n, &c->req, &c->images_url, err);
+    struct exch_parse_in in = {.body = r->body.p ? r->body.p : "", .len = r->body.len};
+    return exch_http_handle(r, d, &in);
 }
 
 enum MHD_Result chat_handle(struct http_req *r)
 {
-    return exchange(r, CALL_CHAT, parse_chat);
+    return handle(r, &dialect_openai_chat);
 }
 
 enum MHD_Result chat_images(struct http_req *r)
 {
-    return exchange(r, CALL_IMAGES, parse_images);
+    return handle(r, &dialect_openai_images);
 }
 
 void chat_completed(struct http_req *r, enum MHD_RequestTerminationCode toe)
 {
-    struct call *c = r->call;
-    int64_t lat_ms = (gg_mono_us() - r->t_start_us) / 1000;
-    if (!c) {
-        GG_INFO("%s POST %s status=%d latency_ms=%lld", r->request_id, r->url, r->status, (long long)lat_ms);
-        return;
-    }
-    pthread_mutex_lock(&c->mu);
-    c->conn_gone = true;
-    c->suspended = false;
-    bool finished = c->out_done;
-    bool clean = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
-    int status = c->final_status ? c->final_status : r->status;
-    const char *kind = c->error_kind;
-    if (!clean && !kind)
-        kind = "client_abort";
-    int64_t ttft = c->t_first_us ? (c->t_first_us - c->t_start_us) / 1000 : -1;
-    int64_t acct = c->account_id;
-    char acct_name[64];
-    snprintf(acct_name, sizeof(acct_name), "%s", c->account_name);
-    int64_t pt = c->prompt_tokens, ct = c->completion_tokens;
-    pthread_mutex_unlock(&c->mu);
-    if (!finished)
-        upstream_cancel(c);
-    const char *model = c->req.model.model ? c->req.model.model->id : "-";
-    GG_INFO("%s chat model=%s account=%lld status=%d stream=%d latency_ms=%lld ttft_ms=%lld "
-            "tokens=%lld/%lld%s%s",
-            r->request_id, model, (long long)acct, status, c->req.stream ? 1 : 0, (long long)lat_ms,
-            (long long)ttft, (long long)pt, (long long)ct, kind ? " error=" : "", kind ? kind : "");
-    struct reqlog_entry e = {
-        .request_id = r->request_id, .model = model, .account_id = acct, .account = acct_name,
-        .status = status, .error_kind = kind, .latency_ms = lat_ms, .ttft_ms = ttft,
-        .prompt_tokens = pt, .completion_tokens = ct, .stream = c->req.stream,
-    };
-    reqlog_record(&e);
-    metrics_request_done(model, status, lat_ms, ttft, kind);
-    call_put(c);
-    r->call = NULL;
+    exch_http_completed(r, toe);
 }
 
 static cJSON *model_json(const char *id)
@@ -311,9 +48,9 @@ static cJSON *model_json(const char *id)
 enum MHD_Result chat_models(struct http_req *r)
 {
     if (strcmp(r->method, "GET") != 0) {
-        struct oai_error e;
-        oai_set_error(&e, 405, "invalid_request_error", NULL, "method_not_allowed", "Use GET.");
-        return http_reply_oai_error(r, &e);
+        struct exch_error e;
+        exch_set_error(&e, 405, EXCH_ERR_INVALID, NULL, "method_not_allowed", "Use GET.");
+        return exch_http_reply_error(r, &dialect_openai_chat, &e);
     }
     char key_id[24];
     if (!chat_auth(r, key_id))
@@ -325,10 +62,10 @@ enum MHD_Result chat_models(struct http_req *r)
         struct model_choice mc;
         if (models_resolve(id, &mc) == 0)
             return http_reply_cjson(r, 200, model_json(id));
-        struct oai_error e;
-        oai_set_error(&e, 404, "invalid_request_error", "model", "model_not_found",
-                      "The model '%.100s' does not exist or you do not have access to it.", id);
-        return http_reply_oai_error(r, &e);
+        struct exch_error e;
+        exch_set_error(&e, 404, EXCH_ERR_NOT_FOUND, "model", "model_not_found",
+                       "The model '%.100s' does not exist or you do not have access to it.", id);
+        return exch_http_reply_error(r, &dialect_openai_chat, &e);
     }
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "object", "list");

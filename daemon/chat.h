@@ -1,11 +1,13 @@
-/* chat.h -- the OpenAI endpoints: POST /v1/chat/completions (streamed or
- * not), POST /v1/images/generations (a non-streamed exchange with an image
- * model whose generated files come back as b64_json or /images/ URLs) and
- * GET /v1/models[/{id}].  chat_handle() is called when the request
- * body is complete and again each time the suspended connection is resumed
- * by the upstream thread; chat_completed() runs from MHD's
- * request-completed callback, cancels an unfinished upstream exchange, logs
- * the request line and records it for the admin feed and metrics. */
+/* chat.h -- the OpenAI routes: POST /v1/chat/completions (streamed or
+ * not) and POST /v1/images/generations run the generic exchange
+ * (core/exch_http.h) with the OpenAI dialect tables (dialect/openai_chat.h);
+ * GET /v1/models[/{id}] lists the catalogue.  chat_handle() / chat_images()
+ * are called when the request body is complete and again each time the
+ * suspended connection is resumed; chat_completed() runs from MHD's
+ * request-completed callback (cancel, log line, request log, metrics).
+ * chat_auth() checks the API key and queues OpenAI's 401 on failure.
+ * Failure contract: handlers return MHD_YES after queueing or suspending,
+ * MHD_NO to drop the connection (allocation failure). */
 #ifndef CHAT_H
 #define CHAT_H
 

@@ -298,6 +298,10 @@ bool media_addr_blocked(const struct sockaddr *sa)
         return true;                                                    /* ::, ::1, IPv4-compatible */
     if (a[0] == 0x20 && a[1] == 0x02)
         return v4_blocked(a + 2);                                       /* 6to4 2002:a.b.c.d:: */
+    if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0)
+        return true;                                                    /* Teredo 2001::/32 (tunnels to any v4) */
+    if (a[0] == 0 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b && a[4] == 0 && a[5] == 1)
+        return true;                                                    /* 64:ff9b:1::/48 local-use NAT64 */
     if ((a[0] & 0xFE) == 0xFC) return true;                             /* fc00::/7 unique local */
     if (a[0] == 0xFE && (a[1] & 0xC0) == 0x80) return true;             /* fe80::/10 link-local */
     if (a[0] == 0xFE && (a[1] & 0xC0) == 0xC0) return true;             /* fec0::/10 site-local */

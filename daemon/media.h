@@ -7,7 +7,7 @@
  *     size-capped heap buffer.
  *   - The fetch guard (SSRF): http(s) URL checks, the address policy
  *     (loopback, private, link-local, CGNAT, multicast, documentation ranges,
- *     IPv4-mapped / NAT64 / 6to4 IPv6 forms) and an asynchronous resolver
+ *     IPv4-mapped / NAT64 (64:ff9b::/96, 64:ff9b:1::/48) / 6to4 / Teredo IPv6 forms) and an asynchronous resolver
  *     that checks every address a name resolves to.
  *   - The image store for IMAGE_OUTPUT=url: generated files kept in memory
  *     under unguessable 128-bit tokens with an expiry, served at

@@ -6,9 +6,10 @@
  * ...).  Suffixes, combinable in any order: "-search" enables web
  * grounding explicitly, "-nosearch" disables it, "-image" adds image
  * generation (imageGenerationSpec).  The virtual model "gemini-imagen" is
- * image generation only (no modelId, no grounding).  Returns NULL for unknown names.  The result
- * points into static or long-lived storage; `*upgraded_from` is set to the
- * requested name's alias target when an alias applied (for logging).
+ * image generation only (no modelId, no grounding).  It returns 0 and fills
+ * *out, or -1 for unknown names; out->model points into static storage,
+ * out->name is the id to report back and out->upgraded is set when an alias
+ * applied (for logging).
  * models_set_map() parses MODEL_MAP ("a=b,c=d") and may be called again on
  * reload; it returns -1 with err set on a bad entry.  Thread-safety:
  * resolve is safe against concurrent resolves; set_map takes a lock.

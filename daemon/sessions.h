@@ -1,6 +1,6 @@
 /* sessions.h -- conversation -> (account, upstream session, model) map.
  *
- * Keys are hex SHA-256 conversation keys (openai.h oai_conv_key).  Entries
+ * Keys are hex SHA-256 conversation keys (core/flatten.h exch_conv_key).  Entries
  * expire after SESSION_TTL seconds without use.  sessions_take() removes
  * the entry it returns (a conversation turn consumes its key and the
  * finished turn stores the next one), so a regenerated turn starts a fresh

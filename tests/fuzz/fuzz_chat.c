@@ -1,6 +1,6 @@
 /* fuzz_chat.c -- libFuzzer harness for the OpenAI request parser
- * (daemon/openai.c: oai_parse_chat, then oai_flatten, oai_conv_key,
- * oai_estimate_tokens and oai_error_json on whatever it produced).
+ * (daemon/dialect/openai_chat.c: oai_parse_chat, then exch_flatten, exch_conv_key,
+ * exch_estimate_tokens and oai_error_json on whatever it produced).
  *
  * Invariants:
  *   - success: at least one message, first_new <= n_msgs, every text is
@@ -18,7 +18,9 @@
 #include "fuzz_check.h"
 #include "gg_buf.h"
 #include "gg_util.h"
-#include "openai.h"
+#include "flatten.h"
+#include "openai_chat.h"
+#include "tokens.h"
 
 static void check_key(const char k[65])
 {
@@ -31,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *in = (const char *)data;
     bool utf8 = gg_utf8_valid(in, size);
-    struct oai_chat req;
+    struct exch_request req;
     struct oai_error err;
     struct gg_buf out;
     gg_buf_init(&out, 64u << 20);
@@ -48,23 +50,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(req.att[i].msg_index >= 0 && (size_t)req.att[i].msg_index < req.n_msgs);
             FUZZ_CHECK(req.att[i].url);
         }
-        FUZZ_CHECK(oai_flatten(&req, 0, true, &out) == 0);
+        FUZZ_CHECK(exch_flatten(&req, 0, true, &out) == 0);
         if (utf8)
             FUZZ_CHECK(gg_utf8_valid(out.p, out.len));
         gg_buf_reset(&out);
-        FUZZ_CHECK(oai_flatten(&req, req.first_new, false, &out) == 0);
+        FUZZ_CHECK(exch_flatten(&req, req.first_new, false, &out) == 0);
         gg_buf_reset(&out);
         char k1[65], k2[65];
-        oai_conv_key("key-1", &req, req.n_msgs, NULL, 0, k1);
+        exch_conv_key("key-1", &req, req.n_msgs, NULL, 0, k1);
         check_key(k1);
-        oai_conv_key(NULL, &req, req.first_new, in, size, k2);
+        exch_conv_key(NULL, &req, req.first_new, in, size, k2);
         check_key(k2);
         for (size_t i = 0; i < req.n_msgs; i++) {
             size_t n = strlen(req.msgs[i].text);
-            int64_t t = oai_estimate_tokens(req.msgs[i].text, n);
+            int64_t t = exch_estimate_tokens(req.msgs[i].text, n);
             FUZZ_CHECK(t >= 0 && (n == 0 || t > 0));
         }
-        oai_chat_free(&req);
+        exch_request_free(&req);
     } else {
         FUZZ_CHECK(err.status >= 400 && err.status < 500);
         FUZZ_CHECK(err.type && err.message[0]);

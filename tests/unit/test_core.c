@@ -11,7 +11,9 @@
 #include "gg_util.h"
 #include "import.h"
 #include "jwt.h"
-#include "openai.h"
+#include "flatten.h"
+#include "openai_chat.h"
+#include "tokens.h"
 #include "splitter.h"
 #include "tinytest.h"
 #include "xlate.h"
@@ -250,7 +252,7 @@ static void test_utf8(void)
 
 static void test_parse_and_flatten(void)
 {
-    struct oai_chat req;
+    struct exch_request req;
     struct oai_error err;
     const char *body =
         "{\"model\":\"gpt-4o\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
@@ -261,7 +263,7 @@ static void test_parse_and_flatten(void)
         "{\"role\":\"tool\",\"name\":\"lookup\",\"content\":\"cat: felis\"},"
         "{\"role\":\"user\",\"content\":\"And its latin name?\"}]}";
     TT_EQ_INT(oai_parse_chat(body, strlen(body), &req, &err), 0);
-    TT_CHECK(req.stream && req.include_usage);
+    TT_CHECK(req.stream && oai_include_usage(&req));
     TT_EQ_STR(req.model.model->id, "gemini-2.5-flash");
     TT_CHECK(req.model.upgraded);
     TT_EQ_INT(req.n_msgs, 5);
@@ -270,37 +272,37 @@ static void test_parse_and_flatten(void)
     TT_EQ_STR(req.att[0].mime, "image/png");
     struct gg_buf b;
     gg_buf_init(&b, 1 << 16);
-    TT_EQ_INT(oai_flatten(&req, 0, true, &b), 0);
+    TT_EQ_INT(exch_flatten(&req, 0, true, &b), 0);
     TT_EQ_STR(b.p, "System: Be terse.\n\nUser: What is this? [image]\n\nAssistant: A cat.\n\n"
                    "Tool result (lookup): cat: felis\n\nUser: And its latin name?");
     gg_buf_reset(&b);
-    TT_EQ_INT(oai_flatten(&req, req.first_new, false, &b), 0);
+    TT_EQ_INT(exch_flatten(&req, req.first_new, false, &b), 0);
     TT_EQ_STR(b.p, "Tool result (lookup): cat: felis\n\nUser: And its latin name?");
     /* conversation keys: the prefix key of this turn equals the full key of
      * the previous turn (history + its answer) */
     char k_prev[65], k_full[65];
-    oai_conv_key("k1", &req, req.first_new, NULL, 0, k_prev);
-    struct oai_chat first;
+    exch_conv_key("k1", &req, req.first_new, NULL, 0, k_prev);
+    struct exch_request first;
     const char *b1 = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"system\",\"content\":\"Be terse.\"},"
                      "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What is this?\"},"
                      "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://x/y.png\"}}]}]}";
     TT_EQ_INT(oai_parse_chat(b1, strlen(b1), &first, &err), 0);
-    oai_conv_key("k1", &first, first.n_msgs, " A cat.\n", 8, k_full);
+    exch_conv_key("k1", &first, first.n_msgs, " A cat.\n", 8, k_full);
     TT_EQ_STR(k_prev, k_full);
-    oai_conv_key("k2", &first, first.n_msgs, "A cat.", 6, k_full);
+    exch_conv_key("k2", &first, first.n_msgs, "A cat.", 6, k_full);
     TT_CHECK(strcmp(k_prev, k_full) != 0);   /* other API key, other conversation */
     gg_buf_reset(&b);
-    TT_EQ_INT(oai_flatten(&first, 0, true, &b), 0);
+    TT_EQ_INT(exch_flatten(&first, 0, true, &b), 0);
     TT_CHECK(strncmp(b.p, "System: Be terse.", 17) == 0);
-    oai_chat_free(&first);
-    oai_chat_free(&req);
+    exch_request_free(&first);
+    exch_request_free(&req);
     /* single user message goes as-is */
     const char *b2 = "{\"model\":\"gemini-auto\",\"messages\":[{\"role\":\"user\",\"content\":\"hi there\"}]}";
     TT_EQ_INT(oai_parse_chat(b2, strlen(b2), &req, &err), 0);
     gg_buf_reset(&b);
-    oai_flatten(&req, 0, true, &b);
+    exch_flatten(&req, 0, true, &b);
     TT_EQ_STR(b.p, "hi there");
-    oai_chat_free(&req);
+    exch_request_free(&req);
     gg_buf_free(&b);
 }
 
@@ -321,7 +323,7 @@ static void test_parse_errors(void)
         {"{\"model\":\"unknown-model\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 404, "model"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct oai_chat req;
+        struct exch_request req;
         struct oai_error err;
         TT_EQ_INT(oai_parse_chat(cases[i].body, strlen(cases[i].body), &req, &err), -1);
         TT_EQ_INT(err.status, cases[i].status);
@@ -336,13 +338,13 @@ static void test_parse_errors(void)
 
 static void test_tokens(void)
 {
-    TT_EQ_INT(oai_estimate_tokens("", 0), 0);
-    TT_EQ_INT(oai_estimate_tokens("a", 1), 1);
-    TT_CHECK(oai_estimate_tokens(".", 1) >= 1);
+    TT_EQ_INT(exch_estimate_tokens("", 0), 0);
+    TT_EQ_INT(exch_estimate_tokens("a", 1), 1);
+    TT_CHECK(exch_estimate_tokens(".", 1) >= 1);
     const char *cjk = "春眠不觉晓处处闻啼鸟";
-    TT_EQ_INT(oai_estimate_tokens(cjk, strlen(cjk)), 10);
+    TT_EQ_INT(exch_estimate_tokens(cjk, strlen(cjk)), 10);
     const char *en = "The quick brown fox jumps over the lazy dog.";
-    int64_t t = oai_estimate_tokens(en, strlen(en));
+    int64_t t = exch_estimate_tokens(en, strlen(en));
     TT_CHECK(t >= 9 && t <= 16);
 }
 

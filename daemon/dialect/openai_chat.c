@@ -1,9 +1,8 @@
-/* openai.c -- see openai.h */
-#include "openai.h"
+/* openai_chat.c -- see openai_chat.h: the chat-completions request parser
+ * and response encoder. */
+#include "openai_chat.h"
 
 #include <cjson/cJSON.h>
-#include <ctype.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +13,16 @@
 #include "media.h"
 
 #define MAX_MESSAGES 10000
-#define MAX_ATTACHMENTS 32
+
+/* req->opts of a request that asked for stream_options.include_usage */
+static const char usage_on = 1;
+
+bool oai_include_usage(const struct exch_request *req)
+{
+    return req->opts == &usage_on;
+}
+
+/* ---- error envelope ------------------------------------------------------ */
 
 void oai_set_error(struct oai_error *e, int status, const char *type, const char *param,
                    const char *code, const char *fmt, ...)
@@ -28,6 +36,44 @@ void oai_set_error(struct oai_error *e, int status, const char *type, const char
     va_start(ap, fmt);
     vsnprintf(e->message, sizeof(e->message), fmt, ap);
     va_end(ap);
+}
+
+void oai_err(struct exch_error *e, int status, const char *param, const char *code, const char *fmt, ...)
+{
+    e->status = status;
+    e->kind = exch_kind_of_status(status);
+    e->retryable = exch_status_retryable(status);
+    snprintf(e->param, sizeof(e->param), "%s", param ? param : "");
+    e->code = code;
+    e->retry_after = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    va_end(ap);
+}
+
+static const char *type_of_kind(enum exch_err_kind k)
+{
+    switch (k) {
+    case EXCH_ERR_INVALID: case EXCH_ERR_AUTH: case EXCH_ERR_PERMISSION:
+    case EXCH_ERR_NOT_FOUND: case EXCH_ERR_TOO_LARGE:
+        return "invalid_request_error";
+    case EXCH_ERR_RATE_LIMIT:
+        return "rate_limit_error";
+    default:
+        return "api_error";
+    }
+}
+
+void oai_error_from_exch(const struct exch_error *x, struct oai_error *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->status = x->status;
+    e->type = type_of_kind(x->kind);
+    snprintf(e->param, sizeof(e->param), "%s", x->param);
+    e->code = x->code;
+    snprintf(e->message, sizeof(e->message), "%s", x->message);
+    e->retry_after = x->retry_after;
 }
 
 int oai_error_json(const struct oai_error *e, struct gg_buf *out)
@@ -58,6 +104,15 @@ int oai_error_json(const struct oai_error *e, struct gg_buf *out)
     return rc ? -1 : 0;
 }
 
+void oai_error_body(const struct exch_error *x, struct gg_buf *out)
+{
+    struct oai_error e;
+    oai_error_from_exch(x, &e);
+    oai_error_json(&e, out);
+}
+
+/* ---- request ------------------------------------------------------------- */
+
 static const char *json_type_name(const cJSON *j)
 {
     if (cJSON_IsString(j)) return "a string";
@@ -70,7 +125,7 @@ static const char *json_type_name(const cJSON *j)
 }
 
 /* True when a JSON number is an integer in [lo, hi] (no float-cast UB). */
-static bool json_int_in(const cJSON *j, double lo, double hi)
+bool oai_json_int_in(const cJSON *j, double lo, double hi)
 {
     if (!cJSON_IsNumber(j))
         return false;
@@ -78,54 +133,30 @@ static bool json_int_in(const cJSON *j, double lo, double hi)
     return v >= lo && v <= hi && v == (double)(long long)v;
 }
 
-static int type_error(struct oai_error *err, const char *param, const char *expected, const cJSON *got)
+int oai_type_error(struct exch_error *err, const char *param, const char *expected, const cJSON *got)
 {
-    oai_set_error(err, 400, "invalid_request_error", param, "invalid_type",
+    oai_err(err, 400, param, "invalid_type",
                   "Invalid type for '%s': expected %s, but got %s instead.", param, expected,
                   json_type_name(got));
     return -1;
 }
 
-static void free_message(struct oai_message *m)
-{
-    free(m->text);
-    free(m->name);
-}
-
-void oai_chat_free(struct oai_chat *req)
-{
-    free(req->model_req);
-    for (size_t i = 0; i < req->n_msgs; i++)
-        free_message(&req->msgs[i]);
-    free(req->msgs);
-    for (size_t i = 0; i < req->n_att; i++) {
-        free(req->att[i].data);
-        free(req->att[i].url);
-        free(req->att[i].mime);
-        free(req->att[i].filename);
-    }
-    free(req->att);
-    for (int i = 0; i < 4; i++)
-        free(req->stop[i]);
-    memset(req, 0, sizeof(*req));
-}
-
-static int add_attachment(struct oai_chat *req, int mi, int pi, const char *url, const char *filename,
-                          bool is_file, struct oai_error *err)
+static int add_attachment(struct exch_request *req, int mi, int pi, const char *url, const char *filename,
+                          bool is_file, struct exch_error *err)
 {
     char param[64];
     snprintf(param, sizeof(param), "messages[%d].content[%d].%s", mi, pi,
              is_file ? "file.file_data" : "image_url.url");
-    if (req->n_att >= MAX_ATTACHMENTS) {
-        oai_set_error(err, 400, "invalid_request_error", param, "too_many_attachments",
-                      "At most %d attachments per request are supported.", MAX_ATTACHMENTS);
+    if (req->n_att >= EXCH_MAX_ATTACHMENTS) {
+        oai_err(err, 400, param, "too_many_attachments",
+                      "At most %d attachments per request are supported.", EXCH_MAX_ATTACHMENTS);
         return -1;
     }
-    struct oai_attachment *na = realloc(req->att, (req->n_att + 1) * sizeof(*na));
+    struct exch_attachment *na = realloc(req->att, (req->n_att + 1) * sizeof(*na));
     if (!na)
         goto oom;
     req->att = na;
-    struct oai_attachment *a = &req->att[req->n_att];
+    struct exch_attachment *a = &req->att[req->n_att];
     memset(a, 0, sizeof(*a));
     req->n_att++;
     a->msg_index = mi;
@@ -147,7 +178,8 @@ static int add_attachment(struct oai_chat *req, int mi, int pi, const char *url,
             const char *end = semi && (!comma || semi < comma) ? semi : comma;
             if (end && end > url + 5) {
                 media_mime_norm(url + 5, (size_t)(end - url - 5), mime, sizeof(mime));
-                a->mime = strdup(mime);
+                if (!(a->mime = strdup(mime)))
+                    goto oom;
             }
         } else if (is_http && !(a->url = strdup(url))) {
             goto oom;
@@ -157,14 +189,14 @@ static int add_attachment(struct oai_chat *req, int mi, int pi, const char *url,
     if (is_http && !is_file) {
         char *norm = NULL;
         if (media_url_check(url, cfg.fetch_allow_private, NULL, 0, NULL, &norm, msg, sizeof(msg)) != 0) {
-            oai_set_error(err, 400, "invalid_request_error", param, "invalid_image_url", "%s", msg);
+            oai_err(err, 400, param, "invalid_image_url", "%s", msg);
             return -1;
         }
         a->url = norm;
         return 0;
     }
     if (!is_data && !is_file) {
-        oai_set_error(err, 400, "invalid_request_error", param, "invalid_image_url",
+        oai_err(err, 400, param, "invalid_image_url",
                       "Invalid image URL: expected a data: URL or an http(s) URL.");
         return -1;
     }
@@ -173,7 +205,7 @@ static int add_attachment(struct oai_chat *req, int mi, int pi, const char *url,
     if (rc == MEDIA_NOMEM)
         goto oom;
     if (rc != MEDIA_OK) {
-        oai_set_error(err, 400, "invalid_request_error", param,
+        oai_err(err, 400, param,
                       rc == MEDIA_TOO_LARGE ? "file_too_large" : rc == MEDIA_UNSUPPORTED ? "unsupported_file_type"
                                                                   : "invalid_value", "%s", msg);
         return -1;
@@ -183,13 +215,13 @@ static int add_attachment(struct oai_chat *req, int mi, int pi, const char *url,
         goto oom;
     return 0;
 oom:
-    oai_set_error(err, 500, "api_error", NULL, NULL, "out of memory");
+    oai_err(err, 500, NULL, NULL, "out of memory");
     return -1;
 }
 
 /* Collect the text of a content value (string or array of parts). */
-static int parse_content(struct oai_chat *req, int mi, const cJSON *content, struct gg_buf *text,
-                         int *n_images, struct oai_error *err)
+static int parse_content(struct exch_request *req, int mi, const cJSON *content, struct gg_buf *text,
+                         int *n_images, struct exch_error *err)
 {
     char param[64];
     if (cJSON_IsString(content))
@@ -198,18 +230,18 @@ static int parse_content(struct oai_chat *req, int mi, const cJSON *content, str
         return 0;
     if (!cJSON_IsArray(content)) {
         snprintf(param, sizeof(param), "messages[%d].content", mi);
-        return type_error(err, param, "a string or an array of content parts", content);
+        return oai_type_error(err, param, "a string or an array of content parts", content);
     }
     int pi = 0;
     const cJSON *part;
     cJSON_ArrayForEach(part, content) {
         snprintf(param, sizeof(param), "messages[%d].content[%d]", mi, pi);
         if (!cJSON_IsObject(part))
-            return type_error(err, param, "an object", part);
+            return oai_type_error(err, param, "an object", part);
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(part, "type");
         if (!cJSON_IsString(type)) {
             snprintf(param, sizeof(param), "messages[%d].content[%d].type", mi, pi);
-            oai_set_error(err, 400, "invalid_request_error", param, "missing_required_parameter",
+            oai_err(err, 400, param, "missing_required_parameter",
                           "Missing required parameter: '%s'.", param);
             return -1;
         }
@@ -218,7 +250,7 @@ static int parse_content(struct oai_chat *req, int mi, const cJSON *content, str
             const cJSON *tx = cJSON_GetObjectItemCaseSensitive(part, "text");
             if (!cJSON_IsString(tx)) {
                 snprintf(param, sizeof(param), "messages[%d].content[%d].text", mi, pi);
-                return type_error(err, param, "a string", tx);
+                return oai_type_error(err, param, "a string", tx);
             }
             if (text->len && gg_buf_addc(text, '\n') != 0)
                 return -1;
@@ -229,14 +261,14 @@ static int parse_content(struct oai_chat *req, int mi, const cJSON *content, str
             const cJSON *url = cJSON_IsObject(iu) ? cJSON_GetObjectItemCaseSensitive(iu, "url") : iu;
             if (!cJSON_IsString(url) || !*url->valuestring) {
                 snprintf(param, sizeof(param), "messages[%d].content[%d].image_url", mi, pi);
-                oai_set_error(err, 400, "invalid_request_error", param, "invalid_value",
+                oai_err(err, 400, param, "invalid_value",
                               "Invalid image_url: expected an object with a 'url' string.");
                 return -1;
             }
             const char *u = url->valuestring;
             if (strncmp(u, "data:", 5) != 0 && strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
                 snprintf(param, sizeof(param), "messages[%d].content[%d].image_url.url", mi, pi);
-                oai_set_error(err, 400, "invalid_request_error", param, "invalid_image_url",
+                oai_err(err, 400, param, "invalid_image_url",
                               "Invalid image URL: expected a data: URL or an http(s) URL.");
                 return -1;
             }
@@ -249,7 +281,7 @@ static int parse_content(struct oai_chat *req, int mi, const cJSON *content, str
             const cJSON *fn = cJSON_IsObject(f) ? cJSON_GetObjectItemCaseSensitive(f, "filename") : NULL;
             if (!cJSON_IsString(fd)) {
                 snprintf(param, sizeof(param), "messages[%d].content[%d].file", mi, pi);
-                oai_set_error(err, 400, "invalid_request_error", param, "invalid_value",
+                oai_err(err, 400, param, "invalid_value",
                               "Only file parts with inline 'file_data' (a data: URL) are supported.");
                 return -1;
             }
@@ -259,7 +291,7 @@ static int parse_content(struct oai_chat *req, int mi, const cJSON *content, str
                 return -1;
         } else {
             snprintf(param, sizeof(param), "messages[%d].content[%d].type", mi, pi);
-            oai_set_error(err, 400, "invalid_request_error", param, "invalid_value",
+            oai_err(err, 400, param, "invalid_value",
                           "Unsupported content part type '%.40s' (text, image_url and file are supported).", t);
             return -1;
         }
@@ -268,29 +300,29 @@ static int parse_content(struct oai_chat *req, int mi, const cJSON *content, str
     return 0;
 }
 
-static int parse_messages(const cJSON *msgs, struct oai_chat *req, struct oai_error *err)
+static int parse_messages(const cJSON *msgs, struct exch_request *req, struct exch_error *err)
 {
     if (!msgs) {
-        oai_set_error(err, 400, "invalid_request_error", "messages", "missing_required_parameter",
+        oai_err(err, 400, "messages", "missing_required_parameter",
                       "Missing required parameter: 'messages'.");
         return -1;
     }
     if (!cJSON_IsArray(msgs))
-        return type_error(err, "messages", "an array", msgs);
+        return oai_type_error(err, "messages", "an array", msgs);
     int n = cJSON_GetArraySize(msgs);
     if (n == 0) {
-        oai_set_error(err, 400, "invalid_request_error", "messages", "empty_array",
+        oai_err(err, 400, "messages", "empty_array",
                       "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.");
         return -1;
     }
     if (n > MAX_MESSAGES) {
-        oai_set_error(err, 400, "invalid_request_error", "messages", "array_above_max_length",
+        oai_err(err, 400, "messages", "array_above_max_length",
                       "Invalid 'messages': at most %d messages are supported.", MAX_MESSAGES);
         return -1;
     }
     req->msgs = calloc((size_t)n, sizeof(*req->msgs));
     if (!req->msgs) {
-        oai_set_error(err, 500, "api_error", NULL, NULL, "out of memory");
+        oai_err(err, 500, NULL, NULL, "out of memory");
         return -1;
     }
     int i = 0;
@@ -311,49 +343,49 @@ static int parse_messages(const cJSON *msgs, struct oai_chat *req, struct oai_er
         snprintf(param, sizeof(param), "messages[%d]", i);
         if (!cJSON_IsObject(m)) {
             gg_buf_free(&text);
-            return type_error(err, param, "an object", m);
+            return oai_type_error(err, param, "an object", m);
         }
         const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
         snprintf(param, sizeof(param), "messages[%d].role", i);
         if (!cJSON_IsString(role)) {
             gg_buf_free(&text);
             if (!role) {
-                oai_set_error(err, 400, "invalid_request_error", param, "missing_required_parameter",
+                oai_err(err, 400, param, "missing_required_parameter",
                               "Missing required parameter: '%s'.", param);
                 return -1;
             }
-            return type_error(err, param, "a string", role);
+            return oai_type_error(err, param, "a string", role);
         }
         const char *r = role->valuestring;
-        struct oai_message *om = &req->msgs[i];
+        struct exch_message *om = &req->msgs[i];
         if (strcmp(r, "system") == 0 || strcmp(r, "developer") == 0)
-            om->role = ROLE_SYSTEM;
+            om->role = EXCH_SYSTEM;
         else if (strcmp(r, "user") == 0)
-            om->role = ROLE_USER;
+            om->role = EXCH_USER;
         else if (strcmp(r, "assistant") == 0)
-            om->role = ROLE_ASSISTANT;
+            om->role = EXCH_ASSISTANT;
         else if (strcmp(r, "tool") == 0 || strcmp(r, "function") == 0)
-            om->role = ROLE_TOOL;
+            om->role = EXCH_TOOL;
         else {
             gg_buf_free(&text);
-            oai_set_error(err, 400, "invalid_request_error", param, "invalid_value",
+            oai_err(err, 400, param, "invalid_value",
                           "Invalid value: '%.40s'. Supported values are: 'system', 'developer', 'user', 'assistant', and 'tool'.", r);
             return -1;
         }
         gg_buf_reset(&text);
         const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
-        if (!content && om->role != ROLE_ASSISTANT) {
+        if (!content && om->role != EXCH_ASSISTANT) {
             gg_buf_free(&text);
             snprintf(param, sizeof(param), "messages[%d].content", i);
-            oai_set_error(err, 400, "invalid_request_error", param, "missing_required_parameter",
+            oai_err(err, 400, param, "missing_required_parameter",
                           "Missing required parameter: '%s'.", param);
             return -1;
         }
-        req->n_msgs = (size_t)i + 1; /* so oai_chat_free releases what we built */
+        req->n_msgs = (size_t)i + 1; /* so exch_request_free releases what we built */
         if (parse_content(req, i, content, &text, &om->n_images, err) != 0) {
             gg_buf_free(&text);
             if (err->status == 0)
-                oai_set_error(err, 413, "invalid_request_error", "messages", "message_too_large",
+                oai_err(err, 413, "messages", "message_too_large",
                               "A message is too large.");
             return -1;
         }
@@ -369,12 +401,15 @@ static int parse_messages(const cJSON *msgs, struct oai_chat *req, struct oai_er
                           cJSON_IsString(fargs) ? fargs->valuestring : "");
         }
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "name");
-        if (cJSON_IsString(name))
-            om->name = strdup(name->valuestring);
+        if (cJSON_IsString(name) && !(om->name = strdup(name->valuestring))) {
+            gg_buf_free(&text);
+            oai_err(err, 500, NULL, NULL, "out of memory");
+            return -1;
+        }
         om->text = strdup(text.p ? text.p : "");
         if (!om->text) {
             gg_buf_free(&text);
-            oai_set_error(err, 500, "api_error", NULL, NULL, "out of memory");
+            oai_err(err, 500, NULL, NULL, "out of memory");
             return -1;
         }
         i++;
@@ -383,80 +418,82 @@ static int parse_messages(const cJSON *msgs, struct oai_chat *req, struct oai_er
     req->n_msgs = (size_t)n;
     size_t first_new = 0;
     for (size_t k = 0; k < req->n_msgs; k++)
-        if (req->msgs[k].role == ROLE_ASSISTANT)
+        if (req->msgs[k].role == EXCH_ASSISTANT)
             first_new = k + 1;
     req->first_new = first_new;
     if (first_new >= req->n_msgs) {
-        oai_set_error(err, 400, "invalid_request_error", "messages", "invalid_value",
+        oai_err(err, 400, "messages", "invalid_value",
                       "The last message must be a user, system or tool message, not an assistant message.");
         return -1;
     }
     return 0;
 }
 
-int oai_parse_chat(const char *body, size_t n, struct oai_chat *req, struct oai_error *err)
+static int parse_chat(const struct exch_parse_in *in, struct exch_request *req, struct exch_error *err)
 {
+    const char *body = in->body;
+    size_t n = in->len;
     memset(req, 0, sizeof(*req));
     memset(err, 0, sizeof(*err));
     cJSON *root = cJSON_ParseWithLength(body, n);
     int rc = -1;
     if (!root) {
-        oai_set_error(err, 400, "invalid_request_error", NULL, "invalid_json",
+        oai_err(err, 400, NULL, "invalid_json",
                       "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload.)");
         goto out;
     }
     if (!cJSON_IsObject(root)) {
-        oai_set_error(err, 400, "invalid_request_error", NULL, "invalid_json",
+        oai_err(err, 400, NULL, "invalid_json",
                       "The request body must be a JSON object.");
         goto out;
     }
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     if (!model) {
-        oai_set_error(err, 400, "invalid_request_error", "model", "missing_required_parameter",
+        oai_err(err, 400, "model", "missing_required_parameter",
                       "Missing required parameter: 'model'.");
         goto out;
     }
     if (!cJSON_IsString(model)) {
-        type_error(err, "model", "a string", model);
+        oai_type_error(err, "model", "a string", model);
         goto out;
     }
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(root, "stream");
     if (stream && !cJSON_IsNull(stream) && !cJSON_IsBool(stream)) {
-        type_error(err, "stream", "a boolean", stream);
+        oai_type_error(err, "stream", "a boolean", stream);
         goto out;
     }
     req->stream = cJSON_IsTrue(stream);
     const cJSON *so = cJSON_GetObjectItemCaseSensitive(root, "stream_options");
     if (so && !cJSON_IsNull(so)) {
         if (!cJSON_IsObject(so)) {
-            type_error(err, "stream_options", "an object", so);
+            oai_type_error(err, "stream_options", "an object", so);
             goto out;
         }
         const cJSON *iu = cJSON_GetObjectItemCaseSensitive(so, "include_usage");
         if (iu && !cJSON_IsBool(iu)) {
-            type_error(err, "stream_options.include_usage", "a boolean", iu);
+            oai_type_error(err, "stream_options.include_usage", "a boolean", iu);
             goto out;
         }
         if (!req->stream) {
-            oai_set_error(err, 400, "invalid_request_error", "stream_options", "invalid_value",
+            oai_err(err, 400, "stream_options", "invalid_value",
                           "The 'stream_options' parameter is only allowed when 'stream' is enabled.");
             goto out;
         }
-        req->include_usage = cJSON_IsTrue(iu);
+        req->opts = cJSON_IsTrue(iu) ? (void *)&usage_on : NULL;
     }
     const cJSON *nn = cJSON_GetObjectItemCaseSensitive(root, "n");
     if (nn && !cJSON_IsNull(nn)) {
-        if (!cJSON_IsNumber(nn) || !json_int_in(nn, -1e15, 1e15)) {
-            type_error(err, "n", "an integer", nn);
+        if (!cJSON_IsNumber(nn) || !oai_json_int_in(nn, -1e15, 1e15)) {
+            oai_type_error(err, "n", "an integer", nn);
             goto out;
         }
         if (nn->valueint < 1) {
-            oai_set_error(err, 400, "invalid_request_error", "n", "integer_below_min_value",
+            oai_err(err, 400, "n", "integer_below_min_value",
                           "Invalid 'n': integer below minimum value. Expected a value >= 1, but got %d instead.", nn->valueint);
             goto out;
         }
         if (nn->valueint > 1) {
-            oai_set_error(err, 400, "invalid_request_error", "n", "unsupported_value",
+            oai_err(err, 400, "n", "unsupported_value",
                           "Only n=1 is supported by this gateway (Gemini Business returns one answer per request).");
             goto out;
         }
@@ -465,13 +502,13 @@ int oai_parse_chat(const char *body, size_t n, struct oai_chat *req, struct oai_
     for (int i = 0; num_params[i]; i++) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, num_params[i]);
         if (p && !cJSON_IsNull(p) && !cJSON_IsNumber(p)) {
-            type_error(err, num_params[i], "a number", p);
+            oai_type_error(err, num_params[i], "a number", p);
             goto out;
         }
     }
     const cJSON *temp = cJSON_GetObjectItemCaseSensitive(root, "temperature");
     if (cJSON_IsNumber(temp) && (temp->valuedouble < 0 || temp->valuedouble > 2)) {
-        oai_set_error(err, 400, "invalid_request_error", "temperature", "decimal_above_max_value",
+        oai_err(err, 400, "temperature", "decimal_above_max_value",
                       "Invalid 'temperature': expected a value between 0 and 2.");
         goto out;
     }
@@ -479,12 +516,12 @@ int oai_parse_chat(const char *body, size_t n, struct oai_chat *req, struct oai_
     for (int i = 0; int_params[i]; i++) {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, int_params[i]);
         if (p && !cJSON_IsNull(p)) {
-            if (!cJSON_IsNumber(p) || !json_int_in(p, -1e15, 1e15)) {
-                type_error(err, int_params[i], "an integer", p);
+            if (!cJSON_IsNumber(p) || !oai_json_int_in(p, -1e15, 1e15)) {
+                oai_type_error(err, int_params[i], "an integer", p);
                 goto out;
             }
             if (p->valuedouble < 1) {
-                oai_set_error(err, 400, "invalid_request_error", int_params[i], "integer_below_min_value",
+                oai_err(err, 400, int_params[i], "integer_below_min_value",
                               "Invalid '%s': integer below minimum value. Expected a value >= 1.", int_params[i]);
                 goto out;
             }
@@ -494,11 +531,11 @@ int oai_parse_chat(const char *body, size_t n, struct oai_chat *req, struct oai_
     const cJSON *stop = cJSON_GetObjectItemCaseSensitive(root, "stop");
     if (stop && !cJSON_IsNull(stop)) {
         if (cJSON_IsString(stop)) {
-            if (*stop->valuestring)
-                req->stop[0] = strdup(stop->valuestring);
+            if (*stop->valuestring && !(req->stop[0] = strdup(stop->valuestring)))
+                goto oom;
         } else if (cJSON_IsArray(stop)) {
             if (cJSON_GetArraySize(stop) > 4) {
-                oai_set_error(err, 400, "invalid_request_error", "stop", "array_above_max_length",
+                oai_err(err, 400, "stop", "array_above_max_length",
                               "Invalid 'stop': array too long. Expected an array with maximum length 4.");
                 goto out;
             }
@@ -506,29 +543,30 @@ int oai_parse_chat(const char *body, size_t n, struct oai_chat *req, struct oai_
             const cJSON *s;
             cJSON_ArrayForEach(s, stop) {
                 if (!cJSON_IsString(s)) {
-                    type_error(err, "stop", "a string or an array of strings", stop);
+                    oai_type_error(err, "stop", "a string or an array of strings", stop);
                     goto out;
                 }
-                if (*s->valuestring)
-                    req->stop[k++] = strdup(s->valuestring);
+                if (*s->valuestring && !(req->stop[k++] = strdup(s->valuestring)))
+                    goto oom;
             }
         } else {
-            type_error(err, "stop", "a string or an array of strings", stop);
+            oai_type_error(err, "stop", "a string or an array of strings", stop);
             goto out;
         }
     }
     const cJSON *tools = cJSON_GetObjectItemCaseSensitive(root, "tools");
     if (tools && !cJSON_IsNull(tools) && !cJSON_IsArray(tools)) {
-        type_error(err, "tools", "an array", tools);
+        oai_type_error(err, "tools", "an array", tools);
         goto out;
     }
     if (parse_messages(cJSON_GetObjectItemCaseSensitive(root, "messages"), req, err) != 0)
         goto out;
-    req->model_req = strdup(model->valuestring);
+    if (!(req->model_req = strdup(model->valuestring)))
+        goto oom;
     if (models_resolve(model->valuestring, &req->model) != 0) {
         char names[512];
         models_names(names, sizeof(names));
-        oai_set_error(err, 404, "invalid_request_error", "model", "model_not_found",
+        oai_err(err, 404, "model", "model_not_found",
                       "The model '%.100s' does not exist or you do not have access to it. Available models: %s.",
                       model->valuestring, names);
         goto out;
@@ -537,238 +575,160 @@ int oai_parse_chat(const char *body, size_t n, struct oai_chat *req, struct oai_
     const cJSON *wso = cJSON_GetObjectItemCaseSensitive(root, "web_search_options");
     if (cJSON_IsObject(wso))
         req->model.tools |= TOOLS_SEARCH;
+    req->want_reasoning = cfg.thinking != THINKING_DROP;
+    req->file_urls = cfg.image_output == IMAGE_OUT_URL;
     rc = 0;
+    goto out;
+oom:
+    oai_err(err, 500, NULL, NULL, "out of memory");
 out:
     cJSON_Delete(root);
     if (rc != 0)
-        oai_chat_free(req);
+        exch_request_free(req);
     return rc;
 }
 
-int oai_parse_images(const char *body, size_t n, struct oai_chat *req, bool *want_url, struct oai_error *err)
+
+int oai_parse_chat(const char *body, size_t n, struct exch_request *req, struct oai_error *err)
 {
-    memset(req, 0, sizeof(*req));
+    struct exch_parse_in in = {.body = body, .len = n};
+    struct exch_error xe;
+    memset(&xe, 0, sizeof(xe));
+    int rc = parse_chat(&in, req, &xe);
     memset(err, 0, sizeof(*err));
-    *want_url = cfg.image_output == IMAGE_OUT_URL;
-    int rc = -1;
-    cJSON *root = cJSON_ParseWithLength(body, n);
-    if (!cJSON_IsObject(root)) {
-        oai_set_error(err, 400, "invalid_request_error", NULL, "invalid_json",
-                      "We could not parse the JSON body of your request; expected a JSON object.");
-        goto out;
-    }
-    const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(root, "prompt");
-    if (!prompt) {
-        oai_set_error(err, 400, "invalid_request_error", "prompt", "missing_required_parameter",
-                      "Missing required parameter: 'prompt'.");
-        goto out;
-    }
-    if (!cJSON_IsString(prompt)) {
-        type_error(err, "prompt", "a string", prompt);
-        goto out;
-    }
-    if (!*prompt->valuestring) {
-        oai_set_error(err, 400, "invalid_request_error", "prompt", "empty_string",
-                      "Invalid 'prompt': empty string.");
-        goto out;
-    }
-    const cJSON *nn = cJSON_GetObjectItemCaseSensitive(root, "n");
-    if (nn && !cJSON_IsNull(nn)) {
-        if (!cJSON_IsNumber(nn) || !json_int_in(nn, -1e15, 1e15)) {
-            type_error(err, "n", "an integer", nn);
-            goto out;
-        }
-        if (nn->valueint < 1) {
-            oai_set_error(err, 400, "invalid_request_error", "n", "integer_below_min_value",
-                          "Invalid 'n': integer below minimum value. Expected a value >= 1.");
-            goto out;
-        }
-        if (nn->valueint > 1) {
-            oai_set_error(err, 400, "invalid_request_error", "n", "unsupported_value",
-                          "Only n=1 is supported by this gateway; send one request per image.");
-            goto out;
-        }
-    }
-    const cJSON *rf = cJSON_GetObjectItemCaseSensitive(root, "response_format");
-    if (rf && !cJSON_IsNull(rf)) {
-        if (!cJSON_IsString(rf)) {
-            type_error(err, "response_format", "a string", rf);
-            goto out;
-        }
-        if (strcmp(rf->valuestring, "url") == 0) {
-            *want_url = true;
-        } else if (strcmp(rf->valuestring, "b64_json") == 0) {
-            *want_url = false;
-        } else {
-            oai_set_error(err, 400, "invalid_request_error", "response_format", "invalid_value",
-                          "Invalid value: '%.40s'. Supported values are: 'url' and 'b64_json'.", rf->valuestring);
-            goto out;
-        }
-    }
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
-    if (model && !cJSON_IsNull(model) && !cJSON_IsString(model)) {
-        type_error(err, "model", "a string", model);
-        goto out;
-    }
-    const char *mname = cJSON_IsString(model) ? model->valuestring : "gemini-imagen";
-    if (strncmp(mname, "dall-e", 6) == 0 || strncmp(mname, "gpt-image", 9) == 0)
-        mname = "gemini-imagen";
-    req->model_req = strdup(mname);
-    if (models_resolve(mname, &req->model) != 0) {
-        oai_set_error(err, 404, "invalid_request_error", "model", "model_not_found",
-                      "The model '%.100s' does not exist or you do not have access to it.", mname);
-        goto out;
-    }
-    req->model.tools |= TOOLS_IMAGE;
-    req->msgs = calloc(1, sizeof(*req->msgs));
-    if (!req->msgs || !req->model_req || !(req->msgs[0].text = strdup(prompt->valuestring))) {
-        oai_set_error(err, 500, "api_error", NULL, NULL, "out of memory");
-        goto out;
-    }
-    req->n_msgs = 1;
-    req->msgs[0].role = ROLE_USER;
-    req->first_new = 0;
-    rc = 0;
-out:
-    cJSON_Delete(root);
     if (rc != 0)
-        oai_chat_free(req);
+        oai_error_from_exch(&xe, err);
     return rc;
 }
 
-static const char *role_label(const struct oai_message *m)
+/* ---- response ------------------------------------------------------------ */
+
+struct oai_state {
+    bool fresh;     /* the role chunk went out and no delta since */
+};
+
+static void chunk_begin(const struct exch_ctx *x, struct gg_buf *b)
 {
-    switch (m->role) {
-    case ROLE_SYSTEM: return "System";
-    case ROLE_USER: return "User";
-    case ROLE_ASSISTANT: return "Assistant";
-    case ROLE_TOOL: return "Tool result";
-    }
-    return "User";
+    gg_buf_printf(b, "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\",\"created\":%lld,"
+                  "\"model\":\"%s\",\"system_fingerprint\":null,\"choices\":[",
+                  x->id, (long long)x->created_s, x->model);
 }
 
-int oai_flatten(const struct oai_chat *req, size_t from, bool include_system, struct gg_buf *out)
+static void chunk_end(const struct exch_ctx *x, struct gg_buf *b)
 {
-    size_t nsys = 0, nother = 0;
-    const struct oai_message *only = NULL;
-    for (size_t i = 0; i < req->n_msgs; i++) {
-        const struct oai_message *m = &req->msgs[i];
-        if (m->role == ROLE_SYSTEM && (include_system || i >= from))
-            nsys++;
-        else if (i >= from && m->role != ROLE_SYSTEM) {
-            nother++;
-            only = m;
+    gg_buf_adds(b, "]");
+    if (oai_include_usage(x->req))
+        gg_buf_adds(b, ",\"usage\":null");
+    gg_buf_adds(b, "}\n\n");
+}
+
+static void delta(const struct exch_ctx *x, const char *field, const char *s, size_t n, struct gg_buf *b)
+{
+    chunk_begin(x, b);
+    gg_buf_printf(b, "{\"index\":0,\"delta\":{\"%s\":", field);
+    gg_buf_add_json_str(b, s, n);
+    gg_buf_adds(b, "},\"logprobs\":null,\"finish_reason\":null}");
+    chunk_end(x, b);
+}
+
+static void oai_begin(struct exch_ctx *x, struct gg_buf *out)
+{
+    struct oai_state *st = x->state;
+    chunk_begin(x, out);
+    gg_buf_adds(out, "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}");
+    chunk_end(x, out);
+    st->fresh = true;
+}
+
+static void oai_event(struct exch_ctx *x, const struct exch_event *ev, struct gg_buf *out)
+{
+    struct oai_state *st = x->state;
+    if (ev->kind == EXCH_EV_REASONING)
+        delta(x, "reasoning_content", ev->text, ev->len, out);
+    else if (ev->kind == EXCH_EV_TEXT)
+        delta(x, "content", ev->text, ev->len, out);
+    else
+        return;     /* files arrive as markdown text too; the rest is not offered yet */
+    st->fresh = false;
+}
+
+static const char *finish_reason(enum exch_finish f)
+{
+    switch (f) {
+    case EXCH_FIN_LENGTH: return "length";
+    case EXCH_FIN_CONTENT_FILTER: return "content_filter";
+    case EXCH_FIN_TOOL_CALLS: return "tool_calls";
+    default: return "stop";
+    }
+}
+
+static void usage_json(const struct exch_usage *u, struct gg_buf *b)
+{
+    gg_buf_printf(b, "{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,\"total_tokens\":%lld,"
+                  "\"prompt_tokens_details\":{\"cached_tokens\":0},"
+                  "\"completion_tokens_details\":{\"reasoning_tokens\":%lld}}",
+                  (long long)u->prompt_tokens, (long long)u->completion_tokens,
+                  (long long)(u->prompt_tokens + u->completion_tokens), (long long)u->reasoning_tokens);
+}
+
+static void oai_finish(struct exch_ctx *x, const struct exch_result *res, struct gg_buf *out)
+{
+    struct oai_state *st = x->state;
+    if (x->req->stream) {
+        if (st->fresh)
+            delta(x, "content", "", 0, out);
+        chunk_begin(x, out);
+        gg_buf_printf(out, "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"%s\"}",
+                      finish_reason(res->finish));
+        chunk_end(x, out);
+        if (oai_include_usage(x->req)) {
+            gg_buf_printf(out, "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\",\"created\":%lld,"
+                          "\"model\":\"%s\",\"system_fingerprint\":null,\"choices\":[],\"usage\":",
+                          x->id, (long long)x->created_s, x->model);
+            usage_json(&res->usage, out);
+            gg_buf_adds(out, "}\n\n");
         }
+        gg_buf_adds(out, "data: [DONE]\n\n");
+        return;
     }
-    if (nsys == 0 && nother == 1 && only->role == ROLE_USER) {
-        int rc = gg_buf_adds(out, only->text);
-        for (int k = 0; rc == 0 && k < only->n_images; k++)
-            rc = gg_buf_adds(out, k == 0 && !*only->text ? "[image]" : "\n[image]");
-        return rc;
+    gg_buf_printf(out, "{\"id\":\"%s\",\"object\":\"chat.completion\",\"created\":%lld,\"model\":\"%s\","
+                  "\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":",
+                  x->id, (long long)x->created_s, x->model);
+    gg_buf_add_json_str(out, res->text ? res->text : "", res->text_len);
+    if (res->reasoning_len) {
+        gg_buf_adds(out, ",\"reasoning_content\":");
+        gg_buf_add_json_str(out, res->reasoning, res->reasoning_len);
     }
-    int first = 1;
-    for (size_t i = 0; i < req->n_msgs; i++) {
-        const struct oai_message *m = &req->msgs[i];
-        bool take = i >= from || (include_system && m->role == ROLE_SYSTEM);
-        if (!take)
-            continue;
-        if (!first && gg_buf_adds(out, "\n\n") != 0)
-            return -1;
-        first = 0;
-        if (m->role == ROLE_TOOL && m->name) {
-            if (gg_buf_printf(out, "Tool result (%s): ", m->name) != 0)
-                return -1;
-        } else if (gg_buf_printf(out, "%s: ", role_label(m)) != 0) {
-            return -1;
-        }
-        if (gg_buf_adds(out, m->text) != 0)
-            return -1;
-        for (int k = 0; k < m->n_images; k++)
-            if (gg_buf_adds(out, " [image]") != 0)
-                return -1;
-    }
-    return 0;
+    gg_buf_printf(out, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"%s\"}],\"usage\":",
+                  finish_reason(res->finish));
+    usage_json(&res->usage, out);
+    gg_buf_adds(out, "}");
 }
 
-static void hash_text(EVP_MD_CTX *c, const char *s, size_t n)
+static void oai_fail(struct exch_ctx *x, const struct exch_error *e, struct gg_buf *out)
 {
-    while (n > 0 && isspace((unsigned char)*s)) { s++; n--; }
-    while (n > 0 && isspace((unsigned char)s[n - 1])) n--;
-    EVP_DigestUpdate(c, s, n);
-    EVP_DigestUpdate(c, "\0", 1);
+    (void)x;
+    gg_buf_adds(out, "data: ");
+    oai_error_body(e, out);
+    gg_buf_adds(out, "\n\n");
 }
 
-void oai_conv_key(const char *key_id, const struct oai_chat *req, size_t upto,
-                  const char *extra_answer, size_t extra_len, char out[65])
+static void no_opts_free(void *opts)
 {
-    static const char hex[] = "0123456789abcdef";
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-    EVP_DigestUpdate(c, key_id ? key_id : "", strlen(key_id ? key_id : "") + 1);
-    for (size_t i = 0; i < upto && i < req->n_msgs; i++) {
-        const struct oai_message *m = &req->msgs[i];
-        char r = (char)('0' + m->role);
-        EVP_DigestUpdate(c, &r, 1);
-        hash_text(c, m->text, strlen(m->text));
-    }
-    if (extra_answer) {
-        char r = (char)('0' + ROLE_ASSISTANT);
-        EVP_DigestUpdate(c, &r, 1);
-        hash_text(c, extra_answer, extra_len);
-    }
-    EVP_DigestFinal_ex(c, md, &mdlen);
-    EVP_MD_CTX_free(c);
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
+    (void)opts;     /* opts is NULL or &usage_on */
 }
 
-static int is_cjk(unsigned cp)
-{
-    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-           (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
-           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF) ||
-           (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFF00 && cp <= 0xFFEF);
-}
-
-int64_t oai_estimate_tokens(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    int64_t tokens = 0, alnum_run = 0, punct = 0, other = 0;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            if (isalnum(c)) {
-                alnum_run++;
-            } else {
-                tokens += (alnum_run + 3) / 4;
-                alnum_run = 0;
-                if (!isspace(c))
-                    punct++;
-            }
-            i++;
-            continue;
-        }
-        tokens += (alnum_run + 3) / 4;
-        alnum_run = 0;
-        unsigned cp = 0;
-        size_t k = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-        cp = k == 2 ? c & 0x1F : k == 3 ? c & 0x0F : k == 4 ? c & 0x07 : c;
-        for (size_t j = 1; j < k && i + j < n; j++)
-            cp = cp << 6 | (s[i + j] & 0x3F);
-        if (is_cjk(cp))
-            tokens++;
-        else
-            other++;
-        i += k;
-    }
-    tokens += (alnum_run + 3) / 4 + (punct + 1) / 2 + (other + 1) / 2;
-    if (tokens == 0 && n > 0)
-        tokens = 1;
-    return tokens;
-}
+const struct exch_dialect dialect_openai_chat = {
+    .name = "openai",
+    .state_size = sizeof(struct oai_state),
+    .stream_ctype = "text/event-stream; charset=utf-8",
+    .ping = ": ping\n\n",
+    .id_prefix = "chatcmpl-",
+    .parse = parse_chat,
+    .opts_free = no_opts_free,
+    .begin = oai_begin,
+    .event = oai_event,
+    .finish = oai_finish,
+    .fail = oai_fail,
+    .error_body = oai_error_body,
+};

@@ -1,15 +1,17 @@
 /* upstream.h -- the upstream I/O thread: every Gemini Business exchange
- * (getoxsrf, JWT signing, widgetCreateSession, widgetStreamAssist) runs on
- * one thread owning a libcurl multi handle.  Other threads talk to it only
- * through a command queue (submit / cancel / unpause) and
- * curl_multi_wakeup(); they never touch an easy handle.
+ * (getoxsrf, JWT signing, widgetCreateSession, widgetStreamAssist, uploads,
+ * generated-file downloads, attachment fetches) runs on one thread owning a
+ * libcurl multi handle driven through one epoll set.  Other threads talk to
+ * it only through a command queue (submit / cancel / unpause) and an
+ * eventfd that wakes the thread; they never touch an easy handle.
+ * (Modules: see up.h.)
  *
  * For each submitted call it picks an account (pool), makes sure the
  * account has a fresh JWT (one getoxsrf per account at a time, waiters
  * queued), creates or reuses the upstream session, streams the answer
- * through the splitter and translator into the call's output (SSE chunks or
- * a final JSON body), fails over to another account on failures before the
- * first content byte, sends keep-alive pings, enforces the upstream
+ * through the splitter and translator as neutral events into core/answer.c
+ * (which applies stop / max_tokens and the client's dialect), fails over to
+ * another account on failures before the first content byte, sends keep-alive pings, enforces the upstream
  * deadlines, watches client sockets for hang-ups, and pauses the transfer
  * when the client reads slower than the upstream writes.
  *

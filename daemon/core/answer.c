@@ -1,0 +1,338 @@
+/* answer.c -- see answer.h */
+#include "answer.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "config.h"
+#include "gg_b64.h"
+#include "gg_log.h"
+#include "gg_time.h"
+#include "exch_limits.h"
+#include "media.h"
+#include "tokens.h"
+
+#define SCRATCH_MAX (64u << 20)
+#define FRAME_SLACK (64u * 1024u)    /* a dialect's framing around its strings */
+
+static struct gg_buf scratch = {NULL, 0, 0, SCRATCH_MAX};  /* upstream thread only */
+
+/* An upper bound of a JSON-escaped copy of s, every escape at its longest
+ * form (controls, DEL and C1 as \u00XX).  Dialects append to a capped
+ * buffer and cannot fail (exch.h), so the core checks the bound first and
+ * never hands a dialect more than fits: a cut frame would be malformed. */
+static size_t json_bound(const char *s, size_t n)
+{
+    size_t m = n + 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+            m += 5;
+        else if (ch == 0xC2)
+            m += 4;
+    }
+    return m;
+}
+
+/* The output cannot take this frame: close the connection hard. */
+static void abort_oversized(struct call *c, const char *what)
+{
+    GG_WARN("[%s] %s above the %u MiB output cap: connection closed", c->request_id, what, SCRATCH_MAX >> 20);
+    pthread_mutex_lock(&c->mu);
+    c->aborted = true;
+    if (!c->error_kind)
+        c->error_kind = "too_large";
+    call_wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void answer_cleanup(void)
+{
+    gg_buf_free(&scratch);
+}
+
+/* Append bytes to the client's stream (the first byte commits the 200). */
+static void out_append(struct call *c, const char *data, size_t n)
+{
+    pthread_mutex_lock(&c->mu);
+    if (!c->conn_gone) {
+        if (c->phase == PH_WAIT)
+            c->phase = PH_STREAM;
+        if (gg_buf_add(&c->out, data, n) != 0)
+            c->aborted = true;
+        call_wake_locked(c);
+    }
+    pthread_mutex_unlock(&c->mu);
+    c->last_out_ms = gg_mono_ms();
+}
+
+static bool streaming(const struct call *c)
+{
+    return c->req.stream && c->dialect && !c->dialect->images;
+}
+
+static void begin_once(struct call *c, struct gg_buf *b)
+{
+    if (!c->begun) {
+        c->dialect->begin(&c->x, b);
+        c->begun = true;
+    }
+}
+
+static void emit_event(struct call *c, const struct exch_event *ev)
+{
+    size_t bound = FRAME_SLACK + (ev->text ? json_bound(ev->text, ev->len) : 0) +
+                   (ev->file ? json_bound(ev->file->url, strlen(ev->file->url)) : 0);
+    if (bound > SCRATCH_MAX) {
+        abort_oversized(c, "an answer event");
+        return;
+    }
+    struct gg_buf *b = &scratch;
+    gg_buf_reset(b);
+    begin_once(c, b);
+    c->dialect->event(&c->x, ev, b);
+    if (b->len)
+        out_append(c, b->p, b->len);
+}
+
+static void emit_text_ev(struct call *c, enum exch_ev_kind k, const char *s, size_t n)
+{
+    struct exch_event ev = {.kind = k, .text = s, .len = n};
+    emit_event(c, &ev);
+}
+
+/* limits_emit_fn: answer text the client may see */
+static void text_out(void *ctx, const char *s, size_t n)
+{
+    struct call *c = ctx;
+    if (gg_buf_add(&c->answer, s, n) != 0)
+        GG_WARN("[%s] answer above its cap; the conversation key will not match", c->request_id);
+    if (streaming(c)) {
+        emit_text_ev(c, EXCH_EV_TEXT, s, n);
+        c->content_sent = true;
+    }
+}
+
+void answer_reset(struct call *c)
+{
+    gg_buf_reset(&c->answer);
+    limits_configure(&c->lim, &c->req);
+    limits_reset(&c->lim);
+    if (!c->req.stream)
+        gg_buf_reset(&c->reasoning);
+}
+
+void answer_reasoning(struct call *c, const char *s, size_t n)
+{
+    if (!c->req.want_reasoning || n == 0)
+        return;
+    gg_buf_add(&c->reasoning, s, n);
+    if (streaming(c))
+        emit_text_ev(c, EXCH_EV_REASONING, s, n);
+}
+
+void answer_text(struct call *c, const char *s, size_t n)
+{
+    if (n)
+        limits_feed(&c->lim, s, n, text_out, c);
+}
+
+bool answer_complete(const struct call *c)
+{
+    return c->lim.done;
+}
+
+/* Link or data URL of a downloaded file (malloc'd, NULL on failure): a
+ * link stores the bytes for IMAGE_URL_TTL under /images/<token>.<ext>;
+ * data URLs when links are not wanted or the store refused. */
+static char *file_ref(const struct call *c, const struct gen_file *g)
+{
+    struct gg_buf b;
+    gg_buf_init(&b, 128u << 20);
+    char tok[33];
+    int rc;
+    if (c->req.file_urls && media_store_put(g->data, g->len, g->mime, cfg.image_url_ttl, tok) == 0) {
+        rc = gg_buf_printf(&b, "%s/images/%s.%s", c->base_url, tok, media_ext(g->mime));
+    } else {
+        rc = gg_buf_printf(&b, "data:%s;base64,", g->mime);
+        if (rc == 0 && (rc = gg_buf_reserve(&b, gg_b64_enc_len(g->len) + 1)) == 0) {
+            b.len += gg_b64_encode(g->data, g->len, b.p + b.len);
+            b.p[b.len] = '\0';
+        }
+    }
+    size_t n;
+    char *s = rc == 0 ? gg_buf_steal(&b, &n) : NULL;
+    gg_buf_free(&b);
+    return s;
+}
+
+void answer_files(struct call *c)
+{
+    bool md_links = c->dialect && !c->dialect->images;
+    struct gg_buf md;
+    gg_buf_init(&md, 64u << 20);
+    bool lead = c->answer.len > 0;
+    for (size_t i = 0; i < c->n_gen && c->n_files < CALL_MAX_GEN; i++) {
+        const struct gen_file *g = &c->gen[i];
+        char *ref = g->data ? file_ref(c, g) : NULL;
+        if (md_links) {
+            if (lead)
+                gg_buf_adds(&md, "\n\n");
+            lead = true;
+        }
+        if (!ref) {
+            if (md_links)
+                gg_buf_adds(&md, "[image unavailable: the download failed]");
+            continue;
+        }
+        struct exch_file *f = &c->files[c->n_files];
+        c->file_url[c->n_files++] = ref;
+        f->mime = g->mime;
+        f->url = ref;
+        f->name = NULL;
+        if (streaming(c)) {
+            struct exch_event ev = {.kind = EXCH_EV_FILE, .file = f};
+            emit_event(c, &ev);
+        }
+        if (md_links) {
+            gg_buf_adds(&md, "![image](");
+            gg_buf_adds(&md, ref);
+            gg_buf_adds(&md, ")");
+        }
+    }
+    if (md.len) {
+        /* gateway-made text: not subject to stop sequences / max_tokens */
+        gg_buf_add(&c->answer, md.p, md.len);
+        if (streaming(c)) {
+            emit_text_ev(c, EXCH_EV_TEXT, md.p, md.len);
+            c->content_sent = true;
+        }
+    }
+    gg_buf_free(&md);
+}
+
+void answer_ping(struct call *c)
+{
+    if (c->dialect && c->dialect->ping && *c->dialect->ping)
+        out_append(c, c->dialect->ping, strlen(c->dialect->ping));
+}
+
+static int64_t prompt_estimate(const struct call *c)
+{
+    int64_t t = 0;
+    for (size_t i = 0; i < c->req.n_msgs; i++)
+        t += exch_estimate_tokens(c->req.msgs[i].text, strlen(c->req.msgs[i].text)) + 4;
+    return t;
+}
+
+static int64_t reasoning_tokens(const struct call *c)
+{
+    return c->reasoning.len ? exch_estimate_tokens(c->reasoning.p, c->reasoning.len) : 0;
+}
+
+void answer_usage(struct call *c)
+{
+    int64_t pt = prompt_estimate(c);
+    int64_t ct = exch_estimate_tokens(c->answer.p ? c->answer.p : "", c->answer.len) + reasoning_tokens(c);
+    pthread_mutex_lock(&c->mu);
+    c->prompt_tokens = pt;
+    c->completion_tokens = ct;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void answer_finish(struct call *c, enum exch_finish fin)
+{
+    limits_flush(&c->lim, text_out, c);
+    if (c->lim.done && c->lim.hit == EXCH_FIN_LENGTH)
+        fin = EXCH_FIN_LENGTH;
+    else if (c->lim.done && fin == EXCH_FIN_STOP)
+        fin = EXCH_FIN_STOP_SEQUENCE;
+    answer_usage(c);
+    if (!c->dialect) {
+        char *a = strdup(c->answer.p ? c->answer.p : "");
+        pthread_mutex_lock(&c->mu);
+        c->test_answer = a;
+        if (!a)
+            snprintf(c->test_error, sizeof(c->test_error), "out of memory");
+        c->phase = PH_DONE;
+        c->final_status = 200;
+        c->out_done = true;
+        call_wake_locked(c);
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
+    struct exch_result res = {
+        .text = c->answer.p ? c->answer.p : "",
+        .text_len = c->answer.len,
+        .reasoning = c->reasoning.p ? c->reasoning.p : "",
+        .reasoning_len = c->reasoning.len,
+        .files = c->files,
+        .n_files = c->n_files,
+        .finish = fin,
+        .stop_sequence = fin == EXCH_FIN_STOP_SEQUENCE ? c->lim.matched : NULL,
+        .usage = {.prompt_tokens = c->prompt_tokens, .completion_tokens = c->completion_tokens,
+                  .reasoning_tokens = reasoning_tokens(c)},
+    };
+    size_t bound = FRAME_SLACK + json_bound(res.text, res.text_len) + json_bound(res.reasoning, res.reasoning_len);
+    for (size_t i = 0; i < c->n_files; i++)
+        bound += json_bound(c->files[i].url, strlen(c->files[i].url));
+    if (bound > SCRATCH_MAX) {
+        struct exch_error e;
+        exch_set_error(&e, 502, EXCH_ERR_UPSTREAM, NULL, "response_too_large",
+                       "The answer is larger than this gateway's %u MiB response limit.", SCRATCH_MAX >> 20);
+        answer_fail(c, &e, "too_large");
+        return;
+    }
+    struct gg_buf *b = &scratch;
+    gg_buf_reset(b);
+    bool stream = streaming(c);
+    if (stream)
+        begin_once(c, b);
+    c->dialect->finish(&c->x, &res, b);
+    pthread_mutex_lock(&c->mu);
+    if (stream) {
+        if (!c->conn_gone) {
+            c->phase = PH_STREAM;
+            if (gg_buf_add(&c->out, b->p, b->len) != 0)
+                c->aborted = true;
+        }
+    } else {
+        gg_buf_reset(&c->out);
+        if (gg_buf_add(&c->out, b->p, b->len) != 0)
+            c->aborted = true;
+        c->phase = PH_DONE;
+    }
+    c->final_status = 200;
+    c->out_done = true;
+    call_wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void answer_fail(struct call *c, const struct exch_error *e, const char *log_kind)
+{
+    answer_usage(c);
+    struct gg_buf *b = &scratch;
+    gg_buf_reset(b);
+    pthread_mutex_lock(&c->mu);
+    c->error_kind = log_kind;
+    if (!c->dialect)
+        snprintf(c->test_error, sizeof(c->test_error), "%s", e->message);
+    if (c->phase == PH_WAIT) {
+        c->phase = PH_FAILED;
+        c->err = *e;
+        c->final_status = e->status;
+    } else {
+        if (c->dialect)
+            c->dialect->fail(&c->x, e, b);
+        if (!c->conn_gone && gg_buf_add(&c->out, b->p, b->len) != 0)
+            c->aborted = true;
+        c->final_status = 200;
+    }
+    c->out_done = true;
+    call_wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+    GG_DEBUG("[%s] failed: %d %s", c->request_id, e->status, e->message);
+}

@@ -1,0 +1,146 @@
+/* up.h -- private to daemon/upstream/: what the upstream modules share.
+ * Nothing outside daemon/upstream/ includes it (the public face is
+ * upstream.h).
+ *
+ *   loop.c     the thread: epoll + eventfd + curl multi, the command queue
+ *              (submit / cancel / unpause / resolved), the active list and
+ *              the tick (client hang-ups, pings, deadlines, drain)
+ *   machine.c  the per-call state machine: account, session, stream,
+ *              failover, the translator's sink, the end of a call
+ *   oxsrf.c    getoxsrf + JWT signing per account (waiters queued)
+ *   google.c   Gemini Business request bodies, error bodies, status ->
+ *              pool outcome
+ *   xfer.c     one libcurl transfer (easy handle, headers, buffers)
+ *   attach.c   attachments: SSRF-pinned fetch of http(s) URLs, upload
+ *   genmedia.c generated files: metadata list and download with back-off
+ *
+ * Threading: everything here runs on the upstream thread, except
+ * up_resolved_cb() (resolver threads) and the command posting in loop.c.
+ * Failure: functions that start work report failures through the call
+ * (up_finish_err / up_failover), never by return value, unless stated.
+ */
+#ifndef UP_H
+#define UP_H
+
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "call.h"
+#include "config.h"
+#include "gg_buf.h"
+#include "pool.h"
+
+struct media_resolved;
+
+enum { S_ACQUIRE = 0, S_JWT, S_SESSION, S_STREAM, S_DONE, S_FETCH, S_UPLOAD, S_MEDIA };
+enum { X_OXSRF = 1, X_SESSION, X_STREAM, X_FETCH, X_UPLOAD, X_LIST, X_DOWNLOAD };
+
+#define OUT_HIGH_WATER (256u * 1024u)
+#define ERR_BODY_MAX (64u * 1024u)
+#define TICK_MS 200
+#define FRESH_CONN_ABOVE 256     /* active calls above which streams skip the connection cache */
+#define JWT_REFRESH_MARGIN_MS 60000
+#define FETCH_MAX_HOPS 5
+#define UPLOAD_TIMEOUT_S 120
+#define LIST_TIMEOUT_S 30
+#define DOWNLOAD_TIMEOUT_S 180
+#define DOWNLOAD_ATTEMPTS 3
+#define DOWNLOAD_BACKOFF_MS 500          /* 500 ms, then 1 s */
+#define DOWNLOAD_MAX (64u << 20)
+#define UA "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36"
+
+struct xfer {
+    int kind;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    char *post;
+    struct gg_buf resp;          /* getoxsrf / createSession body, or error body */
+    long status;
+    bool status_known;
+    bool oom;                    /* a header could not be added: do not start */
+    struct call *call;           /* X_SESSION, X_STREAM */
+    struct account *acct;        /* X_OXSRF (own reference) */
+    uint64_t gen;
+    char csesidx[32];
+    int64_t t0_ms;
+    struct curl_slist *resolve;  /* X_FETCH: the pinned address */
+    bool allow_private;          /* X_FETCH: policy at start */
+    bool too_large;              /* X_FETCH / X_DOWNLOAD: cap hit */
+};
+
+/* ---- loop.c */
+int up_curl_add(CURL *e);                    /* 0 or -1 */
+void up_curl_remove(CURL *e);
+int up_active_count(void);
+bool up_draining(void);                     /* upstream_drain() was called */
+void up_active_del(struct call *c);
+void up_resolved_cb(void *arg, struct media_resolved *res);   /* resolver thread */
+
+/* ---- xfer.c: NULL on allocation failure */
+struct xfer *up_xfer_new(int kind, const char *url, const char *proxy);
+void up_xfer_free(struct xfer *x);          /* NULL-safe; removes it from the multi */
+void up_xfer_header(struct xfer *x, const char *h);   /* sets x->oom on failure */
+/* Hand to curl; false (nothing started, x untouched) when x->oom. */
+bool up_xfer_start(struct xfer *x);
+/* The call's current transfer: link both ways and start; on failure the
+ * transfer is freed and the call failed (500). */
+void up_start_for(struct call *c, struct xfer *x);
+void up_api_headers(struct xfer *x, const struct account *a);
+size_t up_write_capped(char *ptr, size_t size, size_t nmemb, void *ud);
+
+/* ---- google.c: bodies are malloc'd JSON text, NULL on allocation failure */
+enum google_op { G_OXSRF, G_SESSION, G_STREAM, G_UPLOAD };
+/* The pool outcome of a non-200 answer to `op` (one table for all calls). */
+enum outcome google_outcome(enum google_op op, long status);
+/* {"error":{"code","message","status"}} (XSSI prefix allowed) into status / msg. */
+void google_error(const struct gg_buf *body, char *status, size_t sn, char *msg, size_t mn);
+struct google_query {
+    const char *config_id, *session, *text;
+    const char (*file_ids)[96];
+    size_t n_file_ids;
+    unsigned tools;                         /* TOOLS_* */
+    const char *model_id;                   /* NULL = auto */
+};
+char *google_session_body(const char *config_id);
+char *google_stream_body(const struct google_query *q);
+char *google_list_body(const char *config_id, const char *session);
+char *google_upload_body(const char *config_id, const char *session, const struct exch_attachment *a);
+
+/* ---- machine.c */
+void up_reset_attempt(struct call *c);
+void up_release_account(struct call *c);
+void up_call_done(struct call *c);          /* drops the upstream reference */
+void up_finish_err(struct call *c, int status, const char *code, int retry_after, const char *kind,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void up_finish_part_err(struct call *c, const char *param, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void up_failover(struct call *c, enum outcome o, const char *detail);
+void up_failover_ex(struct call *c, enum outcome o, const char *detail, bool report);
+bool up_retry_once(struct call *c, long st, const char *gm);
+void up_step_acquire(struct call *c);
+void up_step_session(struct call *c);
+void up_step_stream(struct call *c);
+void up_complete_ok(struct call *c);
+void up_session_done(struct xfer *x, CURLcode res);
+void up_stream_done(struct xfer *x, CURLcode res);
+
+/* ---- oxsrf.c */
+void up_step_jwt(struct call *c);
+void up_oxsrf_done(struct xfer *x, CURLcode res);
+
+/* ---- attach.c */
+void up_step_fetch(struct call *c);
+void up_fetch_resolved(struct call *c, struct media_resolved *res);
+void up_fetch_done(struct xfer *x, CURLcode res);
+void up_step_upload(struct call *c);
+void up_upload_done(struct xfer *x, CURLcode res);
+
+/* ---- genmedia.c */
+void up_step_media(struct call *c);
+void up_step_download(struct call *c);
+void up_list_done(struct xfer *x, CURLcode res);
+void up_download_done(struct xfer *x, CURLcode res);
+
+#endif

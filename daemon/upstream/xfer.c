@@ -1,0 +1,137 @@
+/* xfer.c -- see up.h: one libcurl transfer. */
+#include "up.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gg_time.h"
+#include "jwt.h"
+
+void up_xfer_free(struct xfer *x)
+{
+    if (!x)
+        return;
+    if (x->easy) {
+        up_curl_remove(x->easy);
+        curl_easy_cleanup(x->easy);
+    }
+    curl_slist_free_all(x->hdrs);
+    curl_slist_free_all(x->resolve);
+    free(x->post);
+    gg_buf_free(&x->resp);
+    free(x);
+}
+
+static size_t write_buffered(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct xfer *x = ud;
+    size_t n = size * nmemb;
+    if (!x->status_known) {
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+        x->status_known = true;
+    }
+    if (x->resp.len + n > x->resp.max)
+        n = x->resp.max > x->resp.len ? x->resp.max - x->resp.len : 0;
+    gg_buf_add(&x->resp, ptr, n);
+    return size * nmemb;
+}
+
+/* Fetches and downloads: the whole body, aborting past the buffer's cap. */
+size_t up_write_capped(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct xfer *x = ud;
+    size_t n = size * nmemb;
+    if (gg_buf_add(&x->resp, ptr, n) != 0) {
+        x->too_large = true;
+        return 0;
+    }
+    return n;
+}
+
+struct xfer *up_xfer_new(int kind, const char *url, const char *proxy)
+{
+    struct xfer *x = calloc(1, sizeof(*x));
+    if (!x)
+        return NULL;
+    x->kind = kind;
+    x->t0_ms = gg_mono_ms();
+    gg_buf_init(&x->resp, 1u << 20);
+    x->easy = curl_easy_init();
+    if (!x->easy) {
+        free(x);
+        return NULL;
+    }
+    CURL *e = x->easy;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)cfg.up_connect_timeout);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg.tls_verify ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg.tls_verify ? 2L : 0L);
+    if (cfg.ca_bundle && *cfg.ca_bundle)
+        curl_easy_setopt(e, CURLOPT_CAINFO, cfg.ca_bundle);
+    const char *px = proxy && *proxy ? proxy : cfg.proxy;
+    if (px && *px)
+        curl_easy_setopt(e, CURLOPT_PROXY, px);
+    else
+        curl_easy_setopt(e, CURLOPT_PROXY, "");
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_buffered);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    up_xfer_header(x, "user-agent: " UA);
+    up_xfer_header(x, "origin: https://business.gemini.google");
+    up_xfer_header(x, "referer: https://business.gemini.google/");
+    up_xfer_header(x, "accept-language: en-US,en;q=0.9");
+    up_xfer_header(x, "accept: */*");
+    return x;
+}
+
+void up_xfer_header(struct xfer *x, const char *h)
+{
+    struct curl_slist *l = curl_slist_append(x->hdrs, h);
+    if (l)
+        x->hdrs = l;
+    else
+        x->oom = true;
+}
+
+bool up_xfer_start(struct xfer *x)
+{
+    if (x->oom)
+        return false;
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+    if (x->post) {
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->post);
+        curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(x->post));
+    }
+    return up_curl_add(x->easy) == 0;
+}
+
+void up_start_for(struct call *c, struct xfer *x)
+{
+    x->call = c;
+    c->xfer = x;
+    if (up_xfer_start(x))
+        return;
+    c->xfer = NULL;
+    up_xfer_free(x);
+    up_finish_err(c, 500, NULL, 0, "upstream", "out of memory starting an upstream request");
+    up_call_done(c);
+}
+
+void up_api_headers(struct xfer *x, const struct account *a)
+{
+    char h[JWT_MAX + 32];
+    snprintf(h, sizeof(h), "authorization: Bearer %s", a->upstream_jwt);
+    up_xfer_header(x, h);
+    up_xfer_header(x, "content-type: application/json");
+    up_xfer_header(x, "x-server-timeout: 1800");
+    up_xfer_header(x, "sec-fetch-dest: empty");
+    up_xfer_header(x, "sec-fetch-mode: cors");
+    up_xfer_header(x, "sec-fetch-site: cross-site");
+}
+
