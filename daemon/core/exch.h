@@ -101,6 +101,8 @@ struct exch_request {
     bool stream;
     bool want_reasoning;            /* the dialect's decision (THINKING default, request flags) */
     bool grounding;                 /* the client asked for web search (tool / flag) */
+    bool file_urls;                 /* generated files as gateway links (/images/...), else data: URLs
+                                     * (dialects default it from IMAGE_OUTPUT) */
     struct exch_message *msgs;      /* owned array */
     size_t n_msgs;
     size_t first_new;               /* first message after the last assistant message */
@@ -231,6 +233,9 @@ struct exch_dialect {
     size_t state_size;          /* bytes of exch_ctx.state */
     const char *stream_ctype;   /* "text/event-stream", ... */
     const char *ping;           /* keep-alive bytes for a started stream */
+    const char *id_prefix;      /* exchange id prefix ("chatcmpl-", "msg_", ...) */
+    bool images;                /* an image-generation endpoint: no markdown links in the
+                                 * answer, and an answer without a file is a 502 */
     /* Parse and validate; 0, or -1 with *err filled. Never crashes on any input. */
     int (*parse)(const struct exch_parse_in *in, struct exch_request *req, struct exch_error *err);
     void (*opts_free)(void *opts);
@@ -239,13 +244,20 @@ struct exch_dialect {
     void (*event)(struct exch_ctx *x, const struct exch_event *ev, struct gg_buf *out);
     /* Both modes: the end.  Streaming: closing frames; otherwise the whole body. */
     void (*finish)(struct exch_ctx *x, const struct exch_result *res, struct gg_buf *out);
-    /* A failure after begin: the dialect's in-stream error frame. */
+    /* A failure once the stream is committed (after begin, or after only
+     * keep-alive pings were sent and begin was not called yet): the
+     * dialect's in-stream error frame. */
     void (*fail)(struct exch_ctx *x, const struct exch_error *e, struct gg_buf *out);
     /* The dialect's error envelope (a whole response body, JSON). */
     void (*error_body)(const struct exch_error *e, struct gg_buf *out);
 };
 
+/* Releases everything but req->opts (the dialect's opts_free does that);
+ * leaves *req zeroed.  Safe on a zeroed request. */
 void exch_request_free(struct exch_request *req);
+/* The neutral kind for an HTTP status (400 -> INVALID ... 504 -> TIMEOUT;
+ * other 4xx INVALID, other 5xx SERVER). */
+enum exch_err_kind exch_kind_of_status(int status);
 void exch_set_error(struct exch_error *e, int status, enum exch_err_kind kind, const char *param,
                     const char *code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 

@@ -518,6 +518,7 @@ static int parse(const struct exch_parse_in *in, struct exch_request *req, struc
         goto out;
     }
     req->stream = cJSON_IsTrue(stream) || in->path_stream;
+    req->file_urls = cfg.image_output == IMAGE_OUT_URL;
     const cJSON *meta = anth_get(root, "metadata");
     if (anth_present(meta) && !cJSON_IsObject(meta)) {
         anth_want(&p, "metadata", "a valid dictionary", meta);
