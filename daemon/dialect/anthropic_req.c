@@ -151,7 +151,30 @@ static const char *const skipped_blocks[] = {
     "text_editor_code_execution_tool_result", "mcp_tool_use", "mcp_tool_result",
     "container_upload", "tool_search_tool_result", NULL};
 
-/* text / image / document into (text, attachments of message mi).  Returns
+/* `content` (at path.content) as a string or a list of text blocks, into text. */
+static int text_blocks(struct anth_pctx *p, const cJSON *c, const char *path, struct gg_buf *text)
+{
+    char param[64];
+    const cJSON *e;
+    snprintf(param, sizeof(param), "%s.content", path);
+    if (cJSON_IsString(c))
+        return add_text(p, text, c->valuestring);
+    if (!cJSON_IsArray(c))
+        return anth_want(p, param, "a valid string or a list of text blocks", c);
+    int k = 0;
+    cJSON_ArrayForEach(e, c) {
+        char ep[64];
+        const char *s;
+        snprintf(ep, sizeof(ep), "%s.content.%d", path, k++);
+        if (!cJSON_IsObject(e))
+            return anth_want(p, ep, "a text block", e);
+        if (anth_str_field(p, e, "text", ep, true, &s) != 0 || add_text(p, text, s) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* text / image / document / search_result into (text, attachments of message mi).  Returns
  * 1 when the block is not one of those (the caller decides), 0 or -1. */
 static int media_block(struct anth_pctx *p, size_t mi, int pi, bool upload, const char *path,
                        const cJSON *b, const char *t, struct gg_buf *text)
@@ -165,6 +188,8 @@ static int media_block(struct anth_pctx *p, size_t mi, int pi, bool upload, cons
     }
     if (strcmp(t, "image") == 0)
         return add_att(p, mi, pi, upload, false, path, anth_get(b, "source"), NULL);
+    if (strcmp(t, "search_result") == 0)
+        return text_blocks(p, anth_get(b, "content"), path, text);
     if (strcmp(t, "document") != 0)
         return 1;
     const char *title = NULL;
@@ -183,23 +208,8 @@ static int media_block(struct anth_pctx *p, size_t mi, int pi, bool upload, cons
         return add_text(p, text, data);
     }
     if (cJSON_IsString(st) && strcmp(st->valuestring, "content") == 0) {
-        const cJSON *c = anth_get(src, "content"), *e;
-        snprintf(param, sizeof(param), "%s.source.content", path);
-        if (cJSON_IsString(c))
-            return add_text(p, text, c->valuestring);
-        if (!cJSON_IsArray(c))
-            return anth_want(p, param, "a valid string or a list of text blocks", c);
-        int k = 0;
-        cJSON_ArrayForEach(e, c) {
-            char ep[64];
-            const char *s;
-            snprintf(ep, sizeof(ep), "%s.source.content.%d", path, k++);
-            if (!cJSON_IsObject(e))
-                return anth_want(p, ep, "a text block", e);
-            if (anth_str_field(p, e, "text", ep, true, &s) != 0 || add_text(p, text, s) != 0)
-                return -1;
-        }
-        return 0;
+        snprintf(param, sizeof(param), "%s.source", path);
+        return text_blocks(p, anth_get(src, "content"), param, text);
     }
     return add_att(p, mi, pi, upload, true, path, src, title);
 }
@@ -277,7 +287,7 @@ static int tool_result(struct anth_pctx *p, int pi, bool upload, const char *pat
                 rc = -1;
                 break;
             }
-            if (rc == 1 && strcmp(t, "search_result") != 0) {
+            if (rc == 1 && strcmp(t, "tool_reference") != 0) {
                 rc = unknown_block(p, ep, t, "'text', 'image', 'document'");
                 break;
             }
@@ -346,11 +356,16 @@ static int parse_message(struct anth_pctx *p, int ci, const cJSON *m)
         return anth_bad(p, path, "all messages must have non-empty content except for the optional final assistant message");
     struct gg_buf text;
     gg_buf_init(&text, TEXT_MAX);
-    long mi = -1;   /* the user/assistant/system message, created on first need */
+    /* the user/system message is created on first need (a user turn of
+     * tool results only has none); an assistant turn always has one */
+    long mi = er == EXCH_ASSISTANT || cJSON_IsString(content) ? push_msg(p, er) : -1;
     int rc = 0;
+    if (mi < 0 && (er == EXCH_ASSISTANT || cJSON_IsString(content))) {
+        rc = -1;
+        goto out;
+    }
     if (cJSON_IsString(content)) {
-        if ((mi = push_msg(p, er)) < 0 || add_text(p, &text, content->valuestring) != 0)
-            rc = -1;
+        rc = add_text(p, &text, content->valuestring);
         goto out;
     }
     int pi = 0;

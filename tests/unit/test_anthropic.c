@@ -270,6 +270,28 @@ static void test_parse_variants(void)
     TT_EQ_STR(r.msgs[2].name, "now");
     TT_EQ_INT(r.first_new, 2);
     release(&r);
+    /* an assistant turn of thinking only stays a (empty) turn; search_result
+     * blocks become text; tool_reference blocks in a result are skipped */
+    TT_EQ_INT(parse_s("{\"model\":\"gemini-auto\",\"max_tokens\":10,\"messages\":["
+                      "{\"role\":\"user\",\"content\":\"q\"},"
+                      "{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"t\",\"signature\":\"s\"},"
+                      "{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"find\",\"input\":{}}]},"
+                      "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t1\",\"content\":["
+                      "{\"type\":\"tool_reference\",\"tool_name\":\"x\"},{\"type\":\"text\",\"text\":\"found\"}]},"
+                      "{\"type\":\"search_result\",\"source\":\"https://s\",\"title\":\"T\","
+                      "\"content\":[{\"type\":\"text\",\"text\":\"snippet\"}]}]},"
+                      "{\"role\":\"assistant\",\"content\":[{\"type\":\"redacted_thinking\",\"data\":\"x\"}]},"
+                      "{\"role\":\"user\",\"content\":\"next\"}]}", &r, &e), 0);
+    TT_EQ_INT(r.n_msgs, 6);
+    TT_EQ_INT(r.msgs[1].role, EXCH_ASSISTANT);
+    TT_EQ_INT(r.msgs[1].n_tool_calls, 1);
+    TT_EQ_STR(r.msgs[2].text, "found");
+    TT_EQ_INT(r.msgs[3].role, EXCH_USER);
+    TT_EQ_STR(r.msgs[3].text, "snippet");
+    TT_EQ_INT(r.msgs[4].role, EXCH_ASSISTANT);
+    TT_EQ_STR(r.msgs[4].text, "");
+    TT_EQ_INT(r.first_new, 5);
+    release(&r);
     /* an assistant message given as a string, then a user turn with only a
      * url image: the earlier-turn image is not uploaded */
     TT_EQ_INT(parse_s("{\"model\":\"gemini-auto\",\"max_tokens\":10,\"messages\":["
