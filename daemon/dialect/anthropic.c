@@ -14,7 +14,6 @@ enum blk { BLK_NONE = 0, BLK_THINKING, BLK_TEXT, BLK_TOOL };
 struct anth_state {
     int index;              /* index of the open block, or of the next one when none is open */
     enum blk open;
-    bool text_seen;         /* the open text block has text (files get a blank line before) */
     size_t args_sent;       /* bytes of input_json_delta sent for the open tool_use block */
 };
 
@@ -88,20 +87,6 @@ static void stop_fields(const struct exch_result *res, struct gg_buf *out)
         gg_buf_adds(out, "null");
 }
 
-/* A generated file as markdown: ![image](url) or [name](url). */
-static void file_md(const struct exch_file *f, bool lead, struct gg_buf *md)
-{
-    bool image = f->mime && strncmp(f->mime, "image/", 6) == 0;
-    if (lead)
-        gg_buf_adds(md, "\n\n");
-    if (image)
-        gg_buf_adds(md, "![image](");
-    else
-        gg_buf_printf(md, "[%s](", f->name && *f->name ? f->name : "file");
-    gg_buf_adds(md, f->url ? f->url : "");
-    gg_buf_addc(md, ')');
-}
-
 /* A tool call's arguments as a JSON object (the core hands valid JSON;
  * anything else becomes {}). */
 static void args_object(const char *args, struct gg_buf *out)
@@ -171,7 +156,6 @@ static void block_start(struct exch_ctx *x, enum blk kind, const struct exch_too
     }
     sse_close(out);
     st->open = kind;
-    st->text_seen = false;
     st->args_sent = 0;
 }
 
@@ -185,7 +169,6 @@ static void text_delta(struct exch_ctx *x, const char *s, size_t n, struct gg_bu
     jstr(out, s, n);
     gg_buf_addc(out, '}');
     sse_close(out);
-    st->text_seen = st->text_seen || n > 0;
 }
 
 static void anth_begin(struct exch_ctx *x, struct gg_buf *out)
@@ -218,19 +201,9 @@ static void anth_event(struct exch_ctx *x, const struct exch_event *ev, struct g
         if (ev->len)
             text_delta(x, ev->text, ev->len, out);
         break;
-    case EXCH_EV_FILE: {
-        if (!ev->file)
-            break;
-        struct gg_buf md;
-        gg_buf_init(&md, 64u << 20);
-        file_md(ev->file, st->open == BLK_TEXT && st->text_seen, &md);
-        if (md.len)
-            text_delta(x, md.p, md.len, out);
-        gg_buf_free(&md);
+    case EXCH_EV_FILE:       /* the core sends generated files as markdown text too */
+    case EXCH_EV_CITATION:   /* not emitted (see anthropic.h) */
         break;
-    }
-    case EXCH_EV_CITATION:
-        break;   /* not emitted (see anthropic.h) */
     case EXCH_EV_TOOL_CALL_BEGIN:
         block_start(x, BLK_TOOL, ev->call, out);
         break;
@@ -294,20 +267,14 @@ static void body_finish(struct exch_ctx *x, const struct exch_result *res, struc
         gg_buf_addc(out, '}');
         first = false;
     }
-    struct gg_buf text;
-    gg_buf_init(&text, 64u << 20);
-    if (res->text_len)
-        gg_buf_add(&text, res->text, res->text_len);
-    for (size_t i = 0; i < res->n_files; i++)
-        file_md(&res->files[i], text.len > 0, &text);
-    if (text.len || res->n_calls == 0) {
+    /* the text already carries generated files as markdown links (the core's) */
+    if (res->text_len || res->n_calls == 0) {
         gg_buf_adds(out, first ? "" : ",");
         gg_buf_adds(out, "{\"type\":\"text\",\"text\":");
-        jstr(out, text.p, text.len);
+        jstr(out, res->text, res->text_len);
         gg_buf_addc(out, '}');
         first = false;
     }
-    gg_buf_free(&text);
     for (size_t i = 0; i < res->n_calls; i++) {
         gg_buf_adds(out, first ? "{\"type\":\"tool_use\",\"id\":" : ",{\"type\":\"tool_use\",\"id\":");
         jstrz(out, res->calls[i].id);

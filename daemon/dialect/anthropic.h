@@ -33,8 +33,9 @@
  *   disable_parallel_tool_use           -> parallel_tool_calls = false
  *
  * Encoding: callbacks only append to `out` (see exch.h).  Generated files
- * become markdown links inside the text block ("![image](url)" for images,
- * "[name](url)" otherwise, separated from earlier text by a blank line).
+ * reach the client as the markdown links the core adds to the answer text
+ * ("![image](url)", dialect_anthropic.images is false); EXCH_EV_FILE is
+ * ignored so that they are not sent twice.
  * Citations are not emitted.  Thinking blocks carry an opaque, non-empty
  * signature ("gemgate." + message id) that is ignored when sent back.
  * The message id is "msg_" + the exchange id's alphanumerics.

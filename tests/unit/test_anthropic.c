@@ -710,18 +710,20 @@ static void test_stream_edges(void)
     TT_CHECK(strstr(s.out.p, "{\"type\":\"content_block_stop\",\"index\":0}") != NULL);
     TT_CHECK(strstr(s.out.p, "\"delta\":{\"stop_reason\":\"stop_sequence\",\"stop_sequence\":\"END\"}") != NULL);
     gg_buf_free(&s.out);
-    /* max_tokens; a generated image joins the text block after a blank line */
+    /* max_tokens; file events are not re-sent (the core adds the links to
+     * the text), citations are not emitted */
     enc_init(&s, true, 3);
     dialect_anthropic.begin(&s.x, &s.out);
     ev(&s, EXCH_EV_TEXT, "Here:");
+    size_t before = s.out.len;
     struct exch_file f = {.mime = "image/png", .url = "http://gw/images/ab.png"};
     struct exch_event fe = {.kind = EXCH_EV_FILE, .file = &f};
     dialect_anthropic.event(&s.x, &fe, &s.out);
     struct exch_citation cite = {.url = "https://a.example", .title = "A"};
     struct exch_event ce = {.kind = EXCH_EV_CITATION, .cite = &cite};
-    size_t before = s.out.len;
     dialect_anthropic.event(&s.x, &ce, &s.out);
     TT_EQ_INT(s.out.len, before);
+    ev(&s, EXCH_EV_TEXT, "\n\n![image](http://gw/images/ab.png)");
     res.finish = EXCH_FIN_LENGTH;
     dialect_anthropic.finish(&s.x, &res, &s.out);
     TT_CHECK(strstr(s.out.p, "{\"type\":\"text_delta\",\"text\":\"\\n\\n![image](http://gw/images/ab.png)\"}") != NULL);
@@ -750,8 +752,9 @@ static void test_body(void)
     enc_init(&s, false, 42);
     struct exch_tool_call calls[] = {{.id = "toolu_9", .name = "get_weather", .args_json = "{\"city\":\"Paris\"}"},
                                      {.id = "toolu_10", .name = "broken", .args_json = "not json"}};
-    struct exch_file files[] = {{.mime = "application/pdf", .url = "https://gw/f/1.pdf", .name = "report.pdf"}};
-    struct exch_result res = {.text = "Sure \"x\"", .text_len = 8, .reasoning = "thought", .reasoning_len = 7,
+    struct exch_file files[] = {{.mime = "image/png", .url = "https://gw/images/1.png"}};
+    static const char text[] = "Sure \"x\"\n\n![image](https://gw/images/1.png)";
+    struct exch_result res = {.text = text, .text_len = sizeof(text) - 1, .reasoning = "thought", .reasoning_len = 7,
                               .files = files, .n_files = 1, .calls = calls, .n_calls = 2,
                               .finish = EXCH_FIN_TOOL_CALLS, .usage = {.prompt_tokens = 5, .completion_tokens = 11}};
     dialect_anthropic.finish(&s.x, &res, &s.out);
@@ -773,7 +776,7 @@ static void test_body(void)
     TT_EQ_STR(cJSON_GetObjectItem(b0, "thinking")->valuestring, "thought");
     TT_EQ_STR(cJSON_GetObjectItem(b0, "signature")->valuestring, "gemgate.msg_0a1b2c");
     TT_EQ_STR(cJSON_GetObjectItem(b1, "type")->valuestring, "text");
-    TT_EQ_STR(cJSON_GetObjectItem(b1, "text")->valuestring, "Sure \"x\"\n\n[report.pdf](https://gw/f/1.pdf)");
+    TT_EQ_STR(cJSON_GetObjectItem(b1, "text")->valuestring, text);   /* files are in the text once */
     TT_EQ_STR(cJSON_GetObjectItem(b2, "type")->valuestring, "tool_use");
     TT_EQ_STR(cJSON_GetObjectItem(b2, "id")->valuestring, "toolu_9");
     TT_EQ_STR(cJSON_GetObjectItem(b2, "name")->valuestring, "get_weather");
