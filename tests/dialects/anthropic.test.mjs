@@ -251,6 +251,22 @@ atest('images (base64 and url) and a PDF document are uploaded; earlier turns ar
   assert.match(rec.requests.filter((q) => q.endpoint === 'stream').at(-1).query_text, /old \[image\]/);
 });
 
+atest('generated images arrive once, as a markdown link in the text block', async () => {
+  await reset();
+  const count = (t) => (t.match(/!\[image\]\(data:image\/png;base64,/g) || []).length;
+  const m = await client.messages.create({
+    model: 'gemini-2.5-flash-image', max_tokens: 1000, messages: [{ role: 'user', content: '[[fake:image,answer=Here you go.]] a cat' }],
+  });
+  assert.equal(m.content.length, 1);
+  assert.match(m.content[0].text, /^Here you go\.\n\n!\[image\]\(data:image\/png;base64,/);
+  assert.equal(count(m.content[0].text), 1);
+  await reset();
+  const text = await client.messages.stream({
+    model: 'gemini-2.5-flash-image', max_tokens: 1000, messages: [{ role: 'user', content: '[[fake:image]] a dog' }],
+  }).finalText();
+  assert.equal(count(text), 1);
+});
+
 atest('stop_sequences and max_tokens map to stop_reason stop_sequence / max_tokens', async () => {
   await reset();
   const m = await client.messages.create({
