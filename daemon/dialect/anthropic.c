@@ -347,6 +347,24 @@ static void error_json(const struct exch_error *e, struct gg_buf *out)
     gg_buf_adds(out, "}}");
 }
 
+void anth_route_error(int status, const char *code, const char *msg, struct gg_buf *out)
+{
+    (void)code;
+    struct exch_error e = {.status = status};
+    switch (status) {
+    case 401: e.kind = EXCH_ERR_AUTH; break;
+    case 403: e.kind = EXCH_ERR_PERMISSION; break;
+    case 404: e.kind = EXCH_ERR_NOT_FOUND; break;
+    case 413: e.kind = EXCH_ERR_TOO_LARGE; break;
+    case 429: e.kind = EXCH_ERR_RATE_LIMIT; break;
+    case 503: case 529: e.kind = EXCH_ERR_OVERLOADED; break;
+    case 504: e.kind = EXCH_ERR_TIMEOUT; break;
+    default: e.kind = status >= 500 ? EXCH_ERR_SERVER : EXCH_ERR_INVALID; break;
+    }
+    snprintf(e.message, sizeof(e.message), "%s", msg ? msg : "");
+    error_json(&e, out);
+}
+
 static void anth_fail(struct exch_ctx *x, const struct exch_error *e, struct gg_buf *out)
 {
     gg_buf_adds(out, "event: error\ndata: ");

@@ -71,6 +71,11 @@ int anth_count_tokens(const struct exch_parse_in *in, int64_t *tokens, struct ex
  * this instead of e->status for this dialect. */
 int anth_http_status(const struct exch_error *e);
 
+/* The Anthropic envelope for a refusal made before the handler runs (auth,
+ * body limit, 415, rate limit: http.c), by status; fits http_error_body_fn
+ * for the route table. */
+void anth_route_error(int status, const char *code, const char *msg, struct gg_buf *out);
+
 /* The error `type` string for an error kind ("invalid_request_error", ...). */
 const char *anth_error_type(enum exch_err_kind kind);
 

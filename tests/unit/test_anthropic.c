@@ -826,6 +826,23 @@ static void test_errors(void)
         TT_EQ_INT(anth_http_status(&e), map[i].http);
         gg_buf_free(&b);
     }
+    /* early refusals by status (route table envelope) */
+    static const struct { int status; const char *type; } early[] = {
+        {400, "invalid_request_error"}, {401, "authentication_error"}, {403, "permission_error"},
+        {404, "not_found_error"}, {405, "invalid_request_error"}, {413, "request_too_large"},
+        {415, "invalid_request_error"}, {429, "rate_limit_error"}, {500, "api_error"},
+        {503, "overloaded_error"}, {504, "timeout_error"},
+    };
+    for (size_t i = 0; i < sizeof(early) / sizeof(early[0]); i++) {
+        struct gg_buf b;
+        gg_buf_init(&b, 4096);
+        anth_route_error(early[i].status, "some_code", "Request too big", &b);
+        char want[160];
+        snprintf(want, sizeof(want), "{\"type\":\"error\",\"error\":{\"type\":\"%s\",\"message\":\"Request too big\"}}",
+                 early[i].type);
+        TT_EQ_STR(b.p, want);
+        gg_buf_free(&b);
+    }
     /* a status left unset comes from the kind */
     struct exch_error e0 = {.kind = EXCH_ERR_NOT_FOUND};
     TT_EQ_INT(anth_http_status(&e0), 404);
