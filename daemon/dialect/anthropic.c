@@ -300,6 +300,38 @@ static void anth_finish(struct exch_ctx *x, const struct exch_result *res, struc
         body_finish(x, res, out);
 }
 
+/* ---- models ------------------------------------------------------------- */
+
+void anth_model_json(const char *id, struct gg_buf *out)
+{
+    gg_buf_adds(out, "{\"type\":\"model\",\"id\":");
+    jstrz(out, id);
+    gg_buf_adds(out, ",\"display_name\":");
+    jstrz(out, id);
+    gg_buf_adds(out, ",\"created_at\":\"2025-01-01T00:00:00Z\"}");
+}
+
+void anth_models_json(const char *const *ids, size_t n, struct gg_buf *out)
+{
+    gg_buf_adds(out, "{\"data\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            gg_buf_addc(out, ',');
+        anth_model_json(ids[i], out);
+    }
+    gg_buf_adds(out, "],\"has_more\":false,\"first_id\":");
+    if (n)
+        jstrz(out, ids[0]);
+    else
+        gg_buf_adds(out, "null");
+    gg_buf_adds(out, ",\"last_id\":");
+    if (n)
+        jstrz(out, ids[n - 1]);
+    else
+        gg_buf_adds(out, "null");
+    gg_buf_addc(out, '}');
+}
+
 /* ---- errors ------------------------------------------------------------- */
 
 const char *anth_error_type(enum exch_err_kind kind)

@@ -44,6 +44,7 @@
 #define ANTHROPIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/exch.h"
@@ -75,6 +76,12 @@ int anth_http_status(const struct exch_error *e);
  * body limit, 415, rate limit: http.c), by status; fits http_error_body_fn
  * for the route table. */
 void anth_route_error(int status, const char *code, const char *msg, struct gg_buf *out);
+
+/* GET /v1/models in Anthropic's shape (for a client that sends
+ * anthropic-version): {"data":[ModelInfo...],"has_more":false,"first_id",
+ * "last_id"}, ModelInfo = {"type":"model","id","display_name","created_at"}. */
+void anth_models_json(const char *const *ids, size_t n, struct gg_buf *out);
+void anth_model_json(const char *id, struct gg_buf *out);
 
 /* The error `type` string for an error kind ("invalid_request_error", ...). */
 const char *anth_error_type(enum exch_err_kind kind);

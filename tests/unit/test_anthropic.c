@@ -860,6 +860,22 @@ static void test_errors(void)
     gg_buf_free(&b);
 }
 
+static void test_models_json(void)
+{
+    static const char *const ids[] = {"gemini-auto", "gemini-2.5-pro"};
+    struct gg_buf b;
+    gg_buf_init(&b, 4096);
+    anth_models_json(ids, 2, &b);
+    TT_EQ_STR(b.p, "{\"data\":[{\"type\":\"model\",\"id\":\"gemini-auto\",\"display_name\":\"gemini-auto\","
+                   "\"created_at\":\"2025-01-01T00:00:00Z\"},{\"type\":\"model\",\"id\":\"gemini-2.5-pro\","
+                   "\"display_name\":\"gemini-2.5-pro\",\"created_at\":\"2025-01-01T00:00:00Z\"}],"
+                   "\"has_more\":false,\"first_id\":\"gemini-auto\",\"last_id\":\"gemini-2.5-pro\"}");
+    gg_buf_reset(&b);
+    anth_models_json(ids, 0, &b);
+    TT_EQ_STR(b.p, "{\"data\":[],\"has_more\":false,\"first_id\":null,\"last_id\":null}");
+    gg_buf_free(&b);
+}
+
 int main(void)
 {
     cfg.image_max_bytes = 20 << 20;
@@ -877,5 +893,6 @@ int main(void)
     TT_RUN(test_stream_edges);
     TT_RUN(test_body);
     TT_RUN(test_errors);
+    TT_RUN(test_models_json);
     return TT_REPORT();
 }
