@@ -87,6 +87,13 @@ int models_resolve(const char *requested, struct model_choice *out)
             m = find_exact(builtin_aliases[i].to);
             target = m ? m->id : NULL;
         }
+    /* Claude ids as clients send them (claude-sonnet-4-5-20250929,
+     * claude-3-5-haiku-latest, ...): haiku -> the newest flash, opus and
+     * sonnet -> the strongest pro */
+    if (!m && strncmp(base, "claude-", 7) == 0 && (strstr(base, "opus") || strstr(base, "sonnet") || strstr(base, "haiku"))) {
+        m = find_exact(strstr(base, "haiku") ? "gemini-3-flash-preview" : "gemini-3.1-pro-preview");
+        target = m ? m->id : NULL;
+    }
     if (!m)
         return -1;
     out->model = m;

@@ -3,7 +3,8 @@
  * models_resolve() maps a requested name to a catalogue model: exact ids
  * first, then MODEL_MAP entries (config), then built-in aliases for older or
  * OpenAI names (gpt-4o -> gemini-2.5-flash, gemini-pro -> gemini-2.5-pro,
- * ...).  Suffixes, combinable in any order: "-search" enables web
+ * ...), and Claude ids by family (claude-*opus* / *sonnet* ->
+ * gemini-3.1-pro-preview, claude-*haiku* -> gemini-3-flash-preview).  Suffixes, combinable in any order: "-search" enables web
  * grounding explicitly, "-nosearch" disables it, "-image" adds image
  * generation (imageGenerationSpec).  The virtual model "gemini-imagen" is
  * image generation only (no modelId, no grounding).  It returns 0 and fills
