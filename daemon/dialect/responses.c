@@ -295,9 +295,14 @@ void responses_deleted_body(const char *id, struct gg_buf *out)
 
 void responses_not_found(const char *id, const char *param, struct exch_error *err)
 {
-    exch_set_error(err, 404, EXCH_ERR_NOT_FOUND, param, param ? "previous_response_not_found" : NULL,
-                   param ? "Previous response with id '%.80s' not found." : "Response with id '%.80s' not found.",
-                   id ? id : "");
+    /* OpenAI: 400 previous_response_not_found for the request field, 404
+     * for GET / DELETE of an unknown id */
+    if (param)
+        exch_set_error(err, 400, EXCH_ERR_INVALID, param, "previous_response_not_found",
+                       "Previous response with id '%.80s' not found.", id ? id : "");
+    else
+        exch_set_error(err, 404, EXCH_ERR_NOT_FOUND, NULL, NULL, "Response with id '%.80s' not found.",
+                       id ? id : "");
 }
 
 /* ---- the event stream ------------------------------------------------------- */

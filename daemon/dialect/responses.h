@@ -54,8 +54,9 @@ void responses_id(const struct exch_ctx *x, char *out, size_t n);
 void responses_object(const struct exch_ctx *x, const struct exch_result *res, struct gg_buf *out);
 /* DELETE /v1/responses/{id}: {"id","object":"response","deleted":true}. */
 void responses_deleted_body(const char *id, struct gg_buf *out);
-/* 404 for an unknown / expired / other key's previous_response_id (or GET
- * / DELETE of an unknown id when param is NULL). */
+/* An unknown / expired / other key's previous_response_id: 400
+ * previous_response_not_found with `param`; GET / DELETE of an unknown id
+ * (param NULL): 404. */
 void responses_not_found(const char *id, const char *param, struct exch_error *err);
 
 #endif

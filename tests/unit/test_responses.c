@@ -578,9 +578,13 @@ static void test_error_bodies(void)
     }
     struct exch_error nf;
     responses_not_found("resp_x", "previous_response_id", &nf);
-    TT_EQ_INT(nf.status, 404);
+    TT_EQ_INT(nf.status, 400);
+    TT_EQ_STR(nf.param, "previous_response_id");
     TT_EQ_STR(nf.code, "previous_response_not_found");
     TT_EQ_STR(nf.message, "Previous response with id 'resp_x' not found.");
+    responses_not_found("resp_y", NULL, &nf);
+    TT_EQ_INT(nf.status, 404);
+    TT_EQ_STR(nf.message, "Response with id 'resp_y' not found.");
     struct gg_buf b;
     gg_buf_init(&b, 1024);
     responses_deleted_body("resp_x", &b);
