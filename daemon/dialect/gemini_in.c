@@ -221,7 +221,7 @@ static int parse_content(struct gctx *g, const cJSON *c, int ci, struct exch_err
             if (media_part(g, cur, ci, pi, inl, fd, err) != 0)
                 return -1;
         } else if (!dlx_get(p, "executableCode") && !dlx_get(p, "codeExecutionResult") &&
-                   !dlx_get(p, "thoughtSignature")) {
+                   !dlx_get(p, "thoughtSignature") && !dlx_get(p, "thought")) {
             return gem_invalid(err, param, "Unsupported or empty part at '%s' (text, inline_data, file_data, "
                                            "function_call and function_response are supported).", param);
         }

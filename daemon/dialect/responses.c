@@ -221,8 +221,12 @@ static void put_response(const struct exch_ctx *x, const char *status, const str
         gg_buf_printf(out, ",\"completed_at\":%lld", (long long)(gg_now_ms() / 1000));
     gg_buf_adds(out, ",\"error\":");
     if (e) {
-        char msg[sizeof(e->message)];
-        snprintf(msg, sizeof(msg), "%s", e->message);
+        char msg[sizeof(e->message) + 48];
+        /* agents (Codex) read the delay of a retryable failure from the text */
+        if (e->retry_after > 0 && !strstr(e->message, "try again"))
+            snprintf(msg, sizeof(msg), "%s Please try again in %ds.", e->message, e->retry_after);
+        else
+            snprintf(msg, sizeof(msg), "%s", e->message);
         gg_utf8_sanitize(msg);
         gg_buf_printf(out, "{\"code\":\"%s\",\"message\":", error_code(e));
         put_cstr(out, msg);

@@ -468,6 +468,20 @@ static void test_stream_fail_and_incomplete(void)
     frames_free(&f);
     hx_close(&h);
 
+    /* a rate limit after the start: code and delay where agents look */
+    TT_EQ_INT(hx_open(&h, &dialect_responses, "{\"model\":\"gemini-2.5-flash\",\"input\":\"x\",\"stream\":true}",
+                      NULL, false), 0);
+    h.d->begin(&h.x, &h.out);
+    exch_set_error(&e, 429, EXCH_ERR_RATE_LIMIT, NULL, NULL, "Rate limited.");
+    e.retry_after = 12;
+    h.d->fail(&h.x, &e, &h.out);
+    frames_parse(h.out.p, &f);
+    check_sequence(&f);
+    TT_EQ_STR(pstr(f.data[f.n - 1], "response.error.code"), "rate_limit_exceeded");
+    TT_EQ_STR(pstr(f.data[f.n - 1], "response.error.message"), "Rate limited. Please try again in 12s.");
+    frames_free(&f);
+    hx_close(&h);
+
     TT_EQ_INT(hx_open(&h, &dialect_responses, "{\"model\":\"gemini-2.5-flash\",\"input\":\"x\",\"stream\":true,"
                       "\"max_output_tokens\":3}", NULL, false), 0);
     h.d->begin(&h.x, &h.out);
