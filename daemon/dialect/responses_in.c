@@ -377,8 +377,10 @@ static int parse_tool_choice(struct exch_request *req, const cJSON *tc, struct e
         req->tool_choice = EXCH_TOOLS_AUTO;
     else if (!strcmp(mode, "none"))
         req->tool_choice = EXCH_TOOLS_NONE;
-    else if (!strcmp(mode, "required"))
+    else if (!strcmp(mode, "required") && req->n_tools)
         req->tool_choice = EXCH_TOOLS_REQUIRED;
+    else if (!strcmp(mode, "required"))
+        return bad_value(err, "tool_choice", "Tool choice '%s' must be specified with 'tools' parameter.", mode);
     else
         return bad_value(err, "tool_choice",
                          "Invalid value: '%.40s'. Supported values are: 'none', 'auto', and 'required'.", mode);

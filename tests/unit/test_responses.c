@@ -286,6 +286,7 @@ static void test_parse_errors(void)
         {"{\"model\":\"gemini-2.5-flash\",\"input\":\"x\",\"tools\":{}}", 400, "tools"},
         {"{\"model\":\"gemini-2.5-flash\",\"input\":\"x\",\"tools\":[{\"type\":\"function\"}]}", 400, "tools[0].name"},
         {"{\"model\":\"gemini-2.5-flash\",\"input\":\"x\",\"tool_choice\":\"sometimes\"}", 400, "tool_choice"},
+        {"{\"model\":\"gemini-2.5-flash\",\"input\":\"x\",\"tool_choice\":\"required\"}", 400, "tool_choice"},
         {"{\"model\":\"gemini-2.5-flash\",\"input\":\"x\",\"tool_choice\":{\"type\":\"function\",\"name\":\"nope\"}}",
          400, "tool_choice"},
         {"{\"model\":\"no-such-model\",\"input\":\"x\"}", 404, "model"},
