@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gemini_int.h"
 #include "gg_util.h"
@@ -431,4 +432,60 @@ int gem_models_body(const char *model, struct gg_buf *out, struct exch_error *er
     }
     gg_buf_adds(out, "]}");
     return 0;
+}
+
+/* ---- routing help ----------------------------------------------------------- */
+
+enum gem_method gem_route(const char *path, char *model, size_t n)
+{
+    static const char base[] = "/v1beta/models";
+    if (n)
+        model[0] = '\0';
+    if (!path || strncmp(path, base, sizeof(base) - 1))
+        return GEM_NONE;
+    const char *p = path + sizeof(base) - 1;
+    if (!*p || !strcmp(p, "/"))
+        return GEM_LIST;
+    if (*p++ != '/')
+        return GEM_NONE;
+    if (!strncmp(p, "models/", 7))
+        p += 7;
+    const char *colon = strrchr(p, ':');
+    size_t ml = colon ? (size_t)(colon - p) : strlen(p);
+    if (ml == 0 || ml >= n || memchr(p, '/', ml))
+        return GEM_NONE;
+    memcpy(model, p, ml);
+    model[ml] = '\0';
+    if (!colon)
+        return GEM_GET;
+    if (!strcmp(colon, ":generateContent"))
+        return GEM_GENERATE;
+    if (!strcmp(colon, ":streamGenerateContent"))
+        return GEM_STREAM;
+    if (!strcmp(colon, ":countTokens"))
+        return GEM_COUNT;
+    model[0] = '\0';
+    return GEM_NONE;
+}
+
+const struct exch_dialect *gem_dialect_for(enum gem_method m, const char *alt)
+{
+    if (m == GEM_STREAM && !(alt && !strcmp(alt, "sse")))
+        return &dialect_gemini_array;
+    return &dialect_gemini;
+}
+
+const char *gem_api_key(const char *x_goog_api_key, const char *query_key, const char *authorization)
+{
+    if (x_goog_api_key && *x_goog_api_key)
+        return x_goog_api_key;
+    if (query_key && *query_key)
+        return query_key;
+    if (authorization && !strncasecmp(authorization, "Bearer ", 7)) {
+        const char *k = authorization + 7;
+        while (*k == ' ')
+            k++;
+        return *k ? k : NULL;
+    }
+    return NULL;
 }

@@ -64,4 +64,18 @@ int gem_count_tokens(const struct exch_parse_in *in, int64_t (*estimate)(const c
  * thinking}).  Aliases resolve; an unknown model is -1 with a 404 in *err. */
 int gem_models_body(const char *model, struct gg_buf *out, struct exch_error *err);
 
+/* Routing help for the HTTP layer.  gem_route() classifies a request path
+ * (already percent-decoded, without the query): "/v1beta/models" -> LIST,
+ * "/v1beta/models/{m}" -> GET, "/v1beta/models/{m}:generateContent" ->
+ * GENERATE, ":streamGenerateContent" -> STREAM, ":countTokens" -> COUNT;
+ * `model` gets {m} (without "models/"); anything else is GEM_NONE. */
+enum gem_method { GEM_NONE = 0, GEM_LIST, GEM_GET, GEM_GENERATE, GEM_STREAM, GEM_COUNT };
+enum gem_method gem_route(const char *path, char *model, size_t n);
+/* The table for GENERATE / STREAM: `alt` is the ?alt= value or NULL
+ * ("sse" -> dialect_gemini, else the JSON-array form for STREAM). */
+const struct exch_dialect *gem_dialect_for(enum gem_method m, const char *alt);
+/* The caller's key: the x-goog-api-key header, else ?key=, else a Bearer
+ * token (any argument may be NULL); NULL when none is given. */
+const char *gem_api_key(const char *x_goog_api_key, const char *query_key, const char *authorization);
+
 #endif

@@ -494,6 +494,36 @@ static void test_models(void)
     gg_buf_free(&b);
 }
 
+static void test_routing(void)
+{
+    char m[128];
+    TT_EQ_INT(gem_route("/v1beta/models", m, sizeof(m)), GEM_LIST);
+    TT_EQ_INT(gem_route("/v1beta/models/", m, sizeof(m)), GEM_LIST);
+    TT_EQ_INT(gem_route("/v1beta/models/gemini-2.5-pro", m, sizeof(m)), GEM_GET);
+    TT_EQ_STR(m, "gemini-2.5-pro");
+    TT_EQ_INT(gem_route("/v1beta/models/gemini-2.5-flash:generateContent", m, sizeof(m)), GEM_GENERATE);
+    TT_EQ_STR(m, "gemini-2.5-flash");
+    TT_EQ_INT(gem_route("/v1beta/models/models/gemini-2.5-flash:streamGenerateContent", m, sizeof(m)), GEM_STREAM);
+    TT_EQ_STR(m, "gemini-2.5-flash");
+    TT_EQ_INT(gem_route("/v1beta/models/gemini-3-pro-preview:countTokens", m, sizeof(m)), GEM_COUNT);
+    TT_EQ_INT(gem_route("/v1beta/models/x:embedContent", m, sizeof(m)), GEM_NONE);
+    TT_EQ_STR(m, "");
+    TT_EQ_INT(gem_route("/v1beta/models/:generateContent", m, sizeof(m)), GEM_NONE);
+    TT_EQ_INT(gem_route("/v1beta/models/a/b:generateContent", m, sizeof(m)), GEM_NONE);
+    TT_EQ_INT(gem_route("/v1beta/modelsX", m, sizeof(m)), GEM_NONE);
+    TT_EQ_INT(gem_route("/v1/models/gemini-2.5-flash:generateContent", m, sizeof(m)), GEM_NONE);
+    TT_EQ_INT(gem_route("/v1beta/models/abcdefghij:generateContent", m, 8), GEM_NONE);
+    TT_CHECK(gem_dialect_for(GEM_STREAM, "sse") == &dialect_gemini);
+    TT_CHECK(gem_dialect_for(GEM_STREAM, NULL) == &dialect_gemini_array);
+    TT_CHECK(gem_dialect_for(GEM_STREAM, "json") == &dialect_gemini_array);
+    TT_CHECK(gem_dialect_for(GEM_GENERATE, NULL) == &dialect_gemini);
+    TT_EQ_STR(gem_api_key("h", "q", "Bearer b"), "h");
+    TT_EQ_STR(gem_api_key("", "q", "Bearer b"), "q");
+    TT_EQ_STR(gem_api_key(NULL, NULL, "bearer  b"), "b");
+    TT_CHECK(gem_api_key(NULL, NULL, "Basic xyz") == NULL);
+    TT_CHECK(gem_api_key(NULL, NULL, NULL) == NULL);
+}
+
 int main(void)
 {
     cfg.image_max_bytes = 1 << 20;
@@ -509,5 +539,6 @@ int main(void)
     TT_RUN(test_error_bodies);
     TT_RUN(test_count_tokens);
     TT_RUN(test_models);
+    TT_RUN(test_routing);
     return TT_REPORT();
 }
