@@ -22,6 +22,7 @@ struct rs_state {
     int next_index;         /* output_index of the next item */
     int open, open_index;   /* the item being streamed */
     int n_messages;         /* message items so far (their ids) */
+    int n_reasonings;       /* reasoning items so far */
     char item_id[160];
     struct gg_buf acc;      /* text of the open reasoning / message item */
 };
@@ -366,7 +367,7 @@ static void item_added_start(struct rs_state *s, struct gg_buf *out, int kind)
 static void open_reasoning(struct exch_ctx *x, struct gg_buf *out)
 {
     struct rs_state *s = st(x);
-    item_id(x, "rs", 0, s->item_id, sizeof(s->item_id));
+    item_id(x, "rs", s->n_reasonings++, s->item_id, sizeof(s->item_id));
     item_added_start(s, out, IT_REASONING);
     put_reasoning_item(out, s->item_id, "", 0, false);
     ev_end(out);
