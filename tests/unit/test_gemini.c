@@ -99,6 +99,15 @@ static void test_parse_basic(void)
     TT_CHECK(!h.req.stream && !h.req.want_reasoning);
     TT_CHECK(h.req.model.tools & TOOLS_IMAGE);
     hx_close(&h);
+    /* a model turn of thoughts and signatures only is still a model turn */
+    TT_EQ_INT(hx_open(&h, &dialect_gemini, "{\"contents\":[{\"parts\":[{\"text\":\"a\"}]},{\"role\":\"model\",\"parts\":"
+                      "[{\"thought\":true,\"thoughtSignature\":\"c2ln\"},{\"text\":\"t\",\"thought\":true}]},"
+                      "{\"parts\":[{\"text\":\"b\"}]}]}", "gemini-2.5-flash", false), 0);
+    TT_EQ_INT(h.req.n_msgs, 3);
+    TT_EQ_INT(h.req.msgs[1].role, EXCH_ASSISTANT);
+    TT_EQ_STR(h.req.msgs[1].text, "");
+    TT_EQ_INT(h.req.first_new, 2);
+    hx_close(&h);
 }
 
 static void test_parse_function_calls(void)
