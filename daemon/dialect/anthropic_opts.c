@@ -10,15 +10,8 @@
 
 #include "config.h"
 #include "gg_util.h"
-/* the gateway's one estimator: core/tokens.h once the core lands (before it,
- * the same function lived in openai.c) */
-#if __has_include("core/tokens.h")
-#include "core/tokens.h"
+#include "tokens.h"
 #define ESTIMATE exch_estimate_tokens
-#else
-#include "openai.h"
-#define ESTIMATE oai_estimate_tokens
-#endif
 
 #define TOKENS_PER_ATTACHMENT 1000   /* an image of ~750x1000 px in Anthropic's formula */
 #define TOKENS_PER_MESSAGE 4

@@ -13,58 +13,6 @@
 #include "models.h"
 #include "tinytest.h"
 
-/* Until the core's exch.c is in gemcore: minimal versions (weak, so the
- * core's definitions win as soon as they are linked). */
-__attribute__((weak)) void exch_request_free(struct exch_request *req)
-{
-    if (!req)
-        return;
-    free(req->model_req);
-    for (size_t i = 0; i < req->n_msgs; i++) {
-        struct exch_message *m = &req->msgs[i];
-        free(m->text);
-        free(m->name);
-        free(m->tool_call_id);
-        for (size_t k = 0; k < m->n_tool_calls; k++) {
-            free(m->tool_calls[k].id);
-            free(m->tool_calls[k].name);
-            free(m->tool_calls[k].args_json);
-        }
-        free(m->tool_calls);
-    }
-    free(req->msgs);
-    for (size_t i = 0; i < req->n_att; i++) {
-        free(req->att[i].url);
-        free(req->att[i].mime);
-        free(req->att[i].filename);
-        free(req->att[i].data);
-    }
-    free(req->att);
-    for (int i = 0; i < EXCH_MAX_STOP; i++)
-        free(req->stop[i]);
-    for (size_t i = 0; i < req->n_tools; i++) {
-        free(req->tools[i].name);
-        free(req->tools[i].description);
-        free(req->tools[i].params_json);
-    }
-    free(req->tools);
-    free(req->tool_choice_name);
-    memset(req, 0, sizeof(*req));
-}
-
-__attribute__((weak)) void exch_set_error(struct exch_error *e, int status, enum exch_err_kind kind,
-                                          const char *param, const char *code, const char *fmt, ...)
-{
-    e->status = status;
-    e->kind = kind;
-    snprintf(e->param, sizeof(e->param), "%s", param ? param : "");
-    e->code = code;
-    e->retry_after = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->message, sizeof(e->message), fmt, ap);
-    va_end(ap);
-}
 
 static const char PNG_B64[] =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";

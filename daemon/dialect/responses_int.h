@@ -1,0 +1,33 @@
+/* responses_int.h -- internal to the Responses dialect (responses.c encodes,
+ * responses_in.c parses): the dialect-private options of a parsed request,
+ * released by resp_opts_free. */
+#ifndef RESPONSES_INT_H
+#define RESPONSES_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "exch.h"
+
+struct resp_opts {
+    char *previous_response_id;     /* or NULL */
+    bool store;                     /* default true */
+    /* echoed in the response object as given (compact JSON text, or NULL
+     * for the API's default) */
+    char *instructions;             /* JSON string literal */
+    char *metadata;
+    char *tools;
+    char *tool_choice;
+    char *text;
+    char *temperature, *top_p;
+    char *user;                     /* JSON string literal */
+    char *truncation;               /* JSON string literal */
+    char *effort;                   /* reasoning.effort, JSON */
+    char *summary;                  /* reasoning.summary, JSON */
+    int64_t max_output_tokens;      /* 0 = null */
+};
+
+int resp_parse(const struct exch_parse_in *in, struct exch_request *req, struct exch_error *err);
+void resp_opts_free(void *opts);
+
+#endif
