@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "call.h"
+#include "pool.h"
 #include "config.h"
 #include "gg_b64.h"
 #include "gg_log.h"
+#include "results.h"
 #include "gg_time.h"
 #include "exch_limits.h"
 #include "media.h"
@@ -243,6 +245,23 @@ void answer_usage(struct call *c)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* Dialects whose results can be read back or continued (Responses): keep
+ * the rendered object and the session it ran on.  A failure to keep it is
+ * logged; the answer itself still goes out. */
+static void keep_result(struct call *c, const struct exch_result *res, struct gg_buf *b)
+{
+    const struct exch_dialect *d = c->dialect;
+    if (!d->keeps || !d->keeps(&c->req))
+        return;
+    char id[128];
+    d->result_id(&c->x, id, sizeof(id));
+    gg_buf_reset(b);
+    d->result_body(&c->x, res, b);
+    if (results_put(c->key_id, id, b->p ? b->p : "", b->len, c->acct ? c->acct->id : -1,
+                    c->acct ? c->session_name : NULL, c->x.model) != 0)
+        GG_WARN("[%s] result %s not kept (size %zu or memory)", c->request_id, id, b->len);
+}
+
 void answer_finish(struct call *c, enum exch_finish fin)
 {
     limits_flush(&c->lim, text_out, c);
@@ -287,6 +306,7 @@ void answer_finish(struct call *c, enum exch_finish fin)
         return;
     }
     struct gg_buf *b = &scratch;
+    keep_result(c, &res, b);
     gg_buf_reset(b);
     bool stream = streaming(c);
     if (stream)

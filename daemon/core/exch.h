@@ -254,6 +254,16 @@ struct exch_dialect {
     void (*fail)(struct exch_ctx *x, const struct exch_error *e, struct gg_buf *out);
     /* The dialect's error envelope (a whole response body, JSON). */
     void (*error_body)(const struct exch_error *e, struct gg_buf *out);
+    /* Optional (all NULL or all set): exchanges a client continues by id and
+     * reads back later (OpenAI Responses).  The core keeps the result body
+     * and the upstream session under (key id, result id) for SESSION_TTL;
+     * a request naming an unknown id gets result_missing's error. */
+    const char *(*continue_id)(const struct exch_request *req);  /* id this request continues, or NULL */
+    bool (*keeps)(const struct exch_request *req);                /* keep this exchange's result */
+    void (*result_id)(const struct exch_ctx *x, char *out, size_t n);
+    void (*result_body)(const struct exch_ctx *x, const struct exch_result *res, struct gg_buf *out);
+    void (*result_deleted)(const char *id, struct gg_buf *out);
+    void (*result_missing)(const char *id, const char *param, struct exch_error *err);
 };
 
 /* Releases everything but req->opts (the dialect's opts_free does that);

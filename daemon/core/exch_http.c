@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "models.h"
 #include "reqlog.h"
+#include "results.h"
 #include "sessions.h"
 #include "upstream.h"
 
@@ -211,6 +212,43 @@ static void find_conversation(struct call *c)
     free(model);
 }
 
+/* The key id that scopes conversations and kept results: without API keys,
+ * the client's address. */
+static void effective_key(const struct http_req *r, const char *key_id, char out[24])
+{
+    if (strcmp(key_id, "anonymous") == 0)
+        snprintf(out, 24, "ip:%.20s", r->client_ip);
+    else
+        snprintf(out, 24, "%s", key_id);
+}
+
+/* A request that continues a kept result (previous_response_id): its
+ * account and session.  false (and *err filled) when the id is unknown to
+ * this key. */
+static bool find_continued(struct http_req *r, struct call *c, const char *key_id, struct exch_error *err)
+{
+    const struct exch_dialect *d = c->dialect;
+    const char *cid = d->continue_id ? d->continue_id(&c->req) : NULL;
+    if (!cid)
+        return true;
+    char k[24];
+    effective_key(r, key_id, k);
+    int64_t aid;
+    char *sess = NULL, *model = NULL;
+    if (results_session(k, cid, &aid, &sess, &model) != 0) {
+        d->result_missing(cid, "previous_response_id", err);
+        return false;
+    }
+    free(model);
+    if (aid >= 0 && sess) {
+        c->pref_account = aid;
+        c->pref_session = sess;
+    } else {
+        free(sess);
+    }
+    return true;
+}
+
 /* Fill the call's identity, suspend the connection and hand it over. */
 static enum MHD_Result submit(struct http_req *r, struct call *c, const char *key_id)
 {
@@ -219,9 +257,7 @@ static enum MHD_Result submit(struct http_req *r, struct call *c, const char *ke
     char hex[33];
     gg_random_hex(hex, 12);
     snprintf(c->chat_id, sizeof(c->chat_id), "%s%s", c->dialect->id_prefix ? c->dialect->id_prefix : "", hex);
-    snprintf(c->key_id, sizeof(c->key_id), "%s", key_id);
-    if (strcmp(key_id, "anonymous") == 0)
-        snprintf(c->key_id, sizeof(c->key_id), "ip:%.20s", r->client_ip);
+    effective_key(r, key_id, c->key_id);
     c->created_s = gg_now_ms() / 1000;
     c->t_start_us = r->t_start_us;
     c->conn = r->conn;
@@ -273,7 +309,53 @@ enum MHD_Result exch_http_handle(struct http_req *r, const struct exch_dialect *
         metrics_request_done(NULL, err.status, 0, -1, "client");
         return exch_http_reply_error(r, d, &err);
     }
+    if (!find_continued(r, c, key_id, &err)) {
+        call_put(c);
+        call_put(c);
+        metrics_request_done(NULL, err.status, 0, -1, "client");
+        return exch_http_reply_error(r, d, &err);
+    }
     return submit(r, c, key_id);
+}
+
+enum MHD_Result exch_http_result(struct http_req *r, const struct exch_dialect *d, const char *id)
+{
+    struct exch_error e;
+    bool del = strcmp(r->method, "DELETE") == 0;
+    if (!del && strcmp(r->method, "GET") != 0) {
+        exch_set_error(&e, 405, EXCH_ERR_INVALID, NULL, "method_not_allowed",
+                       "Method %s is not allowed on %s; use GET or DELETE.", r->method, r->url);
+        return exch_http_reply_error(r, d, &e);
+    }
+    char key_id[24], k[24];
+    if (!exch_http_auth(r, d, key_id))
+        return MHD_YES;
+    effective_key(r, key_id, k);
+    if (!d->result_missing) {
+        exch_set_error(&e, 404, EXCH_ERR_NOT_FOUND, NULL, "not_found", "Not found: %s", r->url);
+        return exch_http_reply_error(r, d, &e);
+    }
+    if (del) {
+        if (results_delete(k, id) != 0) {
+            d->result_missing(id, NULL, &e);
+            return exch_http_reply_error(r, d, &e);
+        }
+        struct gg_buf b;
+        gg_buf_init(&b, 4096);
+        d->result_deleted(id, &b);
+        enum MHD_Result ret = http_reply_json(r, 200, b.p ? b.p : "{}", b.len);
+        gg_buf_free(&b);
+        return ret;
+    }
+    char *body = NULL;
+    size_t n = 0;
+    if (results_get(k, id, &body, &n) != 0) {
+        d->result_missing(id, NULL, &e);
+        return exch_http_reply_error(r, d, &e);
+    }
+    enum MHD_Result ret = http_reply_json(r, 200, body, n);
+    free(body);
+    return ret;
 }
 
 void exch_http_completed(struct http_req *r, enum MHD_RequestTerminationCode toe)

@@ -29,6 +29,10 @@ struct http_req;
 enum MHD_Result exch_http_handle(struct http_req *r, const struct exch_dialect *d, const struct exch_parse_in *in);
 void exch_http_completed(struct http_req *r, enum MHD_RequestTerminationCode toe);
 int exch_http_auth(struct http_req *r, const struct exch_dialect *d, char key_id[24]);
+/* GET / DELETE of a kept result (dialects with result_* hooks, e.g.
+ * /v1/responses/{id}): the stored body, the dialect's "deleted" body, or its
+ * 404; scoped to the caller's key. */
+enum MHD_Result exch_http_result(struct http_req *r, const struct exch_dialect *d, const char *id);
 /* The dialect's error envelope with e->status (Retry-After when set). */
 enum MHD_Result exch_http_reply_error(struct http_req *r, const struct exch_dialect *d, const struct exch_error *e);
 

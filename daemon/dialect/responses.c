@@ -625,4 +625,10 @@ const struct exch_dialect dialect_responses = {
     .finish = rs_finish,
     .fail = rs_fail,
     .error_body = rs_error_body,
+    .continue_id = responses_previous_id,
+    .keeps = responses_store,
+    .result_id = responses_id,
+    .result_body = responses_object,
+    .result_deleted = responses_deleted_body,
+    .result_missing = responses_not_found,
 };
