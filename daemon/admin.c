@@ -759,7 +759,10 @@ enum MHD_Result admin_handle(struct http_req *r)
     const char *tok = http_bearer(r, "x-admin-key");
     if ((!tok || !*tok) && is_stream)
         tok = http_query(r, "key");
-    int a = auth_check_admin(tok, r->client_ip);
+    char who[64];
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    auth_client_addr(ci ? ci->client_addr : NULL, http_header(r, "x-forwarded-for"), who);
+    int a = auth_check_admin(tok, who);
     if (a > 0) {
         char msg[120];
         snprintf(msg, sizeof(msg), "too many bad admin keys from this address; retry in %d s", a);
