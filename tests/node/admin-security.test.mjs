@@ -1,0 +1,198 @@
+// Admin API security (issue 16): which key opens the admin API, the admin
+// lockout (atomic, bounded across many sources, TRUSTED_PROXIES), and admin
+// state changes on the environment account.  Real gemgated + fake upstream.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startStack, buildDir } from '../lib/stack.mjs';
+
+function rawRequest(url, { method = 'GET', headers = {}, body, localAddress } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, localAddress, agent: false }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { data += c; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: data }));
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+const ADMIN_ROUTES = [
+  ['GET', '/accounts'], ['GET', '/accounts/0'], ['GET', '/stats'], ['GET', '/logs'], ['GET', '/overview'],
+  ['POST', '/accounts'], ['PUT', '/accounts/0'], ['DELETE', '/accounts/1'], ['POST', '/accounts/import'],
+  ['POST', '/accounts/0/test'], ['GET', '/logs/stream'],
+];
+
+async function waitLog(s, re, ms = 10000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const m = s.logs().match(re);
+    if (m) return m;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`log never matched ${re}\n${s.logs()}`);
+}
+
+describe('several API keys: no client key opens the admin API', () => {
+  let s;
+  const keys = ['sk-user-one-123456', 'sk-user-two-654321', 'sk-user-three-999'];
+  before(async () => { s = await startStack({ env: { API_KEY: keys.join(','), ADMIN_KEY: '' } }); });
+  after(async () => { await s?.stop(); });
+
+  test('every admin route refuses every API key; the printed generated key opens them', async () => {
+    const m = await waitLog(s, /generated admin key: (gga-[0-9a-f]{48})/);
+    const gen = m[1];
+    assert.ok(!keys.includes(gen));
+    // 3 keys x 11 routes would pass the per-address lockout: spread sources
+    let n = 0;
+    for (const k of keys) {
+      for (const [method, path] of ADMIN_ROUTES) {
+        const from = `127.0.${10 + Math.floor(n / 4)}.${1 + (n % 4)}`;
+        n++;
+        const r = await rawRequest(s.url + '/api/admin' + path, {
+          method, headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' },
+          body: method === 'GET' || method === 'DELETE' ? undefined : '{}', localAddress: from,
+        });
+        assert.equal(r.status, 401, `${method} ${path} with client key ${k} -> ${r.status} ${r.text}`);
+      }
+    }
+    // the API keys still work on the OpenAI API
+    for (const k of keys) {
+      const r = await fetch(s.url + '/v1/models', { headers: { authorization: `Bearer ${k}` } });
+      assert.equal(r.status, 200);
+    }
+    const ok = await s.admin('GET', '/accounts', undefined, gen);
+    assert.equal(ok.status, 200, ok.text);
+    // never printed again: a restart reuses the stored hash
+    await s.restart({ env: { API_KEY: keys.join(','), ADMIN_KEY: '' } });
+    assert.equal((await s.admin('GET', '/accounts', undefined, gen)).status, 200);
+    assert.equal(s.logs().match(/generated admin key: gga-/g).length, 1, 'the key is printed once');
+  });
+
+  test('gemgated --new-admin-key prints a new key and retires the old one', async () => {
+    const old = s.logs().match(/generated admin key: (gga-[0-9a-f]{48})/)[1];
+    await s.stopGw();
+    const r = spawnSync(join(buildDir, 'daemon/gemgated'), ['--new-admin-key'], {
+      cwd: s.dir, env: { PATH: process.env.PATH, DATA_DIR: s.dataDir, API_KEY: keys.join(',') }, encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const fresh = r.stdout.trim();
+    assert.match(fresh, /^gga-[0-9a-f]{48}$/);
+    assert.ok(!r.stderr.includes(fresh), 'the key goes to stdout only');
+    await s.startGw({ API_KEY: keys.join(','), ADMIN_KEY: '' });
+    assert.equal((await s.admin('GET', '/accounts', undefined, fresh)).status, 200);
+    assert.equal((await s.admin('GET', '/accounts', undefined, old)).status, 401);
+  });
+});
+
+describe('exactly one API key and no ADMIN_KEY', () => {
+  let s;
+  before(async () => { s = await startStack({ env: { API_KEY: 'sk-only-one-key-42', ADMIN_KEY: '' } }); });
+  after(async () => { await s?.stop(); });
+  test('the key opens the admin API and ADMIN_KEY is recommended at start-up', async () => {
+    assert.equal((await s.admin('GET', '/accounts', undefined, 'sk-only-one-key-42')).status, 200);
+    assert.match(s.logs(), /ADMIN_KEY is not set.*recommended/);
+    assert.doesNotMatch(s.logs(), /generated admin key/);
+  });
+});
+
+describe('admin lockout', () => {
+  let s;
+  before(async () => { s = await startStack({ env: { TRUSTED_PROXIES: '127.0.9.9/32' } }); });
+  after(async () => { await s?.stop(); });
+  const get = (key, from, headers = {}) => rawRequest(s.url + '/api/admin/accounts', {
+    headers: { authorization: `Bearer ${key}`, ...headers }, localAddress: from,
+  });
+
+  test('the 5th bad key locks, not the 4th', async () => {
+    const from = '127.0.1.1';
+    for (let i = 1; i <= 4; i++) assert.equal((await get('bad-' + i, from)).status, 401);
+    assert.equal((await get(s.adminKey, '127.0.1.2')).status, 200, 'other addresses unaffected');
+    assert.equal((await get(s.adminKey, from)).status, 200, 'the 4th bad key does not lock');
+    // a success clears the count: 5 more bad keys, then locked
+    for (let i = 1; i <= 5; i++) assert.equal((await get('bad-' + i, from)).status, 401);
+    const r = await get(s.adminKey, from);
+    assert.equal(r.status, 429);
+    assert.equal(JSON.parse(r.text).error.code, 'locked_out');
+  });
+
+  test('parallel bad requests from one address get exactly 5 guesses', async () => {
+    const from = '127.0.2.1';
+    const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => get('par-' + i, from)));
+    const counts = {};
+    for (const r of rs) counts[r.status] = (counts[r.status] || 0) + 1;
+    assert.deepEqual(counts, { 401: 5, 429: 35 });
+  });
+
+  test('X-Forwarded-For is ignored from untrusted peers and used from TRUSTED_PROXIES', async () => {
+    // untrusted peer: rotating XFF does not give new budgets
+    const from = '127.0.3.1';
+    const st = [];
+    for (let i = 0; i < 7; i++) st.push((await get('xff-' + i, from, { 'x-forwarded-for': `10.1.1.${i}` })).status);
+    assert.deepEqual(st, [401, 401, 401, 401, 401, 429, 429]);
+    // trusted proxy: each forwarded client has its own count; the proxy itself is not locked
+    const proxy = '127.0.9.9';
+    for (let i = 0; i < 5; i++)
+      assert.equal((await get('viaproxy-' + i, proxy, { 'x-forwarded-for': '203.0.113.7' })).status, 401);
+    assert.equal((await get(s.adminKey, proxy, { 'x-forwarded-for': '203.0.113.7' })).status, 429);
+    assert.equal((await get(s.adminKey, proxy, { 'x-forwarded-for': '203.0.113.7, 127.0.9.9' })).status, 429,
+      'the right-most untrusted hop is the client');
+    assert.equal((await get(s.adminKey, proxy, { 'x-forwarded-for': '203.0.113.8' })).status, 200);
+    assert.equal((await get(s.adminKey, proxy)).status, 200);
+  });
+
+  test('300 loopback sources cannot exceed the global budget; recent good admins still get in', async () => {
+    // 127.0.1.2 logged in above (recently good)
+    let accepted = 0;
+    let refused = 0;
+    for (let i = 0; i < 300; i++) {
+      const from = `127.${20 + Math.floor(i / 250)}.0.${1 + (i % 250)}`;
+      for (let j = 0; j < 6; j++) {
+        const r = await get(`spray-${i}-${j}`, from);
+        if (r.status === 401) accepted++;
+        else if (r.status === 429) { refused++; break; }
+        else assert.fail(`unexpected ${r.status}`);
+      }
+    }
+    // earlier tests in this describe spent 5+5+5+5+5 = 25 bad keys of the budget
+    assert.ok(accepted <= 100 - 25, `at most the global budget is guessed: ${accepted}`);
+    assert.ok(refused >= 280, `${refused}`);
+    assert.equal((await get(s.adminKey, '127.0.1.2')).status, 200, 'a recently good address is still checked');
+    assert.equal((await get(s.adminKey, '127.0.250.1')).status, 429, 'a new address waits for the window');
+  });
+});
+
+describe('environment account (id 0) admin state changes', () => {
+  let s;
+  before(async () => { s = await startStack(); });
+  after(async () => { await s?.stop(); });
+  test('is_active false/true works; credentials stay read-only (409)', async () => {
+    let r = await s.admin('PUT', '/accounts/0', { is_active: false });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.is_active, false);
+    r = await s.admin('GET', '/accounts/0');
+    assert.equal(r.json.is_active, false);
+    const chat = await fetch(s.url + '/v1/chat/completions', {
+      method: 'POST', headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(chat.status, 503, 'no active account left');
+    r = await s.admin('PUT', '/accounts/0', { is_active: true });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.is_active, true);
+    r = await s.admin('PATCH', '/accounts/0', { is_active: false });
+    assert.equal(r.status, 200, r.text);
+    r = await s.admin('PUT', '/accounts/0', { is_active: true });
+    for (const body of [{ secure_c_ses: 'x' }, { name: 'n' }, { proxy: 'http://p:1' }, { is_active: true, csesidx: '9' }]) {
+      r = await s.admin('PUT', '/accounts/0', body);
+      assert.equal(r.status, 409, JSON.stringify(body) + ' ' + r.text);
+    }
+    r = await s.admin('GET', '/accounts/0');
+    assert.equal(r.json.is_active, true);
+  });
+});
