@@ -307,9 +307,64 @@ void store_account_list_free(struct store_account *a, size_t n)
     free(a);
 }
 
-/* Make the stored form of a: shallow copy with sealed secrets (owned by the
- * copy, release with unwire_account) and a default status.  Returns
- * STORE_OK or STORE_ERR (missing field, sealing failed). */
+/* The AEAD context of one secret field of an account: its unique key
+ * (csesidx, config_id) -- the row id is not known before an insert -- and the
+ * field name, length-prefixed so no two tuples give the same string.
+ * malloc'd, NULL on allocation failure. */
+static char *seal_ctx(const struct store_account *a, const char *field)
+{
+    const char *c = a->csesidx ? a->csesidx : "", *g = a->config_id ? a->config_id : "";
+    size_t n = strlen(c) + strlen(g) + strlen(field) + 64;
+    char *x = malloc(n);
+    if (x)
+        snprintf(x, n, "%zu:%s|%zu:%s|%s", strlen(c), c, strlen(g), g, field);
+    return x;
+}
+
+static int seal_field(struct store *s, const struct store_account *a, const char *field,
+                      const char *plain, char **out, char *err, size_t errlen)
+{
+    char *ctx = seal_ctx(a, field);
+    int rc;
+    if (!ctx) {
+        snprintf(err, errlen, "out of memory");
+        *out = NULL;
+        return -1;
+    }
+    rc = secretbox_seal(s->box, plain, ctx, out, err, errlen);
+    free(ctx);
+    return rc;
+}
+
+static int open_field(struct store *s, const struct store_account *a, const char *field,
+                      const char *stored, char **out, char *err, size_t errlen)
+{
+    char *ctx = seal_ctx(a, field);
+    int rc;
+    if (!ctx) {
+        snprintf(err, errlen, "out of memory");
+        *out = NULL;
+        return -1;
+    }
+    rc = secretbox_open(s->box, stored, ctx, out, err, errlen);
+    free(ctx);
+    return rc;
+}
+
+static void unwire_account(struct store_account *w)
+{
+    free(w->secure_c_ses);
+    free(w->host_c_oses);
+    free(w->proxy);
+    w->secure_c_ses = NULL;
+    w->host_c_oses = NULL;
+    w->proxy = NULL;
+}
+
+/* Make the stored form of a: shallow copy with sealed secrets (the cookies
+ * and the proxy URL, which may hold user:pass; owned by the copy, release
+ * with unwire_account) and a default status.  Returns STORE_OK or STORE_ERR
+ * (missing field, sealing failed). */
 static int wire_account(struct store *s, const struct store_account *a, struct store_account *w)
 {
     char err[200];
@@ -317,47 +372,44 @@ static int wire_account(struct store *s, const struct store_account *a, struct s
     *w = *a;
     w->secure_c_ses = NULL;
     w->host_c_oses = NULL;
+    w->proxy = NULL;
     if (!a->secure_c_ses || !a->csesidx || !a->config_id) {
         store_set_error("account needs secure_c_ses, csesidx and config_id");
         return STORE_ERR;
     }
     if (!w->status || !*w->status)
         w->status = (char *)"active";
-    if (secretbox_seal(s->box, a->secure_c_ses, &w->secure_c_ses, err, sizeof(err)) != 0 ||
-        secretbox_seal(s->box, a->host_c_oses, &w->host_c_oses, err, sizeof(err)) != 0) {
-        free(w->secure_c_ses);
-        w->secure_c_ses = NULL;
+    if (seal_field(s, a, "secure_c_ses", a->secure_c_ses, &w->secure_c_ses, err, sizeof(err)) != 0 ||
+        seal_field(s, a, "host_c_oses", a->host_c_oses, &w->host_c_oses, err, sizeof(err)) != 0 ||
+        seal_field(s, a, "proxy", a->proxy && *a->proxy ? a->proxy : NULL, &w->proxy, err, sizeof(err)) != 0) {
+        unwire_account(w);
         store_set_error("cannot seal account secrets: %s", err);
         return STORE_ERR;
     }
     return STORE_OK;
 }
 
-static void unwire_account(struct store_account *w)
-{
-    free(w->secure_c_ses);
-    free(w->host_c_oses);
-    w->secure_c_ses = NULL;
-    w->host_c_oses = NULL;
-}
-
 /* Replace the stored secrets of a (owned) with plaintext.  On failure the
  * secrets are freed and STORE_ERR is returned. */
 static int open_account(struct store *s, struct store_account *a)
 {
-    char *scs = NULL, *hcs = NULL;
+    char *scs = NULL, *hcs = NULL, *px = NULL;
     char err[200];
 
-    if (secretbox_open(s->box, a->secure_c_ses, &scs, err, sizeof(err)) != 0 ||
-        secretbox_open(s->box, a->host_c_oses, &hcs, err, sizeof(err)) != 0) {
+    if (open_field(s, a, "secure_c_ses", a->secure_c_ses, &scs, err, sizeof(err)) != 0 ||
+        open_field(s, a, "host_c_oses", a->host_c_oses, &hcs, err, sizeof(err)) != 0 ||
+        open_field(s, a, "proxy", a->proxy, &px, err, sizeof(err)) != 0) {
         free(scs);
+        free(hcs);
         store_set_error("account %lld: %s", (long long)a->id, err);
         return STORE_ERR;
     }
     free(a->secure_c_ses);
     free(a->host_c_oses);
+    free(a->proxy);
     a->secure_c_ses = scs;
     a->host_c_oses = hcs;
+    a->proxy = px;
     return STORE_OK;
 }
 
@@ -536,26 +588,32 @@ int store_reencrypt(struct store *s, int64_t *count)
     for (size_t i = 0; i < n; i++) {
         struct store_account *a = &list[i];
         struct store_account plain = { 0 };
-        char *scs = NULL, *hcs = NULL;
+        char *scs = NULL, *hcs = NULL, *px = NULL;
         char err[200];
         int r;
 
         if (secretbox_is_current(s->box, a->secure_c_ses) &&
-            secretbox_is_current(s->box, a->host_c_oses))
+            secretbox_is_current(s->box, a->host_c_oses) &&
+            secretbox_is_current(s->box, a->proxy))
             continue;
         plain.id = a->id;
+        plain.csesidx = gg_strdup0(a->csesidx);
+        plain.config_id = gg_strdup0(a->config_id);
         plain.secure_c_ses = gg_strdup0(a->secure_c_ses);
         plain.host_c_oses = gg_strdup0(a->host_c_oses);
+        plain.proxy = gg_strdup0(a->proxy);
         rc = open_account(s, &plain);
         if (rc == STORE_OK &&
-            (secretbox_seal(s->box, plain.secure_c_ses, &scs, err, sizeof(err)) != 0 ||
-             secretbox_seal(s->box, plain.host_c_oses, &hcs, err, sizeof(err)) != 0)) {
+            (seal_field(s, &plain, "secure_c_ses", plain.secure_c_ses, &scs, err, sizeof(err)) != 0 ||
+             seal_field(s, &plain, "host_c_oses", plain.host_c_oses, &hcs, err, sizeof(err)) != 0 ||
+             seal_field(s, &plain, "proxy", plain.proxy && *plain.proxy ? plain.proxy : NULL, &px,
+                        err, sizeof(err)) != 0)) {
             store_set_error("account %lld: cannot seal: %s", (long long)a->id, err);
             rc = STORE_ERR;
         }
         if (rc == STORE_OK) {
-            r = s->ops->account_set_secrets(s->be, a->id, a->secure_c_ses, a->host_c_oses,
-                                            scs, hcs);
+            r = s->ops->account_set_secrets(s->be, a->id, a->secure_c_ses, a->host_c_oses, a->proxy,
+                                            scs, hcs, px);
             if (r == STORE_OK)
                 (*count)++;
             else if (r != STORE_NOTFOUND)   /* changed meanwhile: already current */
@@ -563,6 +621,7 @@ int store_reencrypt(struct store *s, int64_t *count)
         }
         free(scs);
         free(hcs);
+        free(px);
         store_account_clear(&plain);
         if (rc != STORE_OK)
             break;

@@ -59,8 +59,8 @@ static const char *const sql_text[Q_COUNT] = {
         "host_c_oses = ?3, is_active = ?6, status = ?7, reason = ?8, cooldown_until = ?9, "
         "fail_count = ?10, proxy = ?11, note = ?12, expires_at = ?13, updated_at = ?16 "
         "WHERE id = ?19",
-    [Q_ACC_SECRETS] = "UPDATE gemini_accounts SET secure_c_ses = ?4, host_c_oses = ?5 "
-        "WHERE id = ?1 AND secure_c_ses = ?2 AND host_c_oses IS ?3",
+    [Q_ACC_SECRETS] = "UPDATE gemini_accounts SET secure_c_ses = ?4, host_c_oses = ?5, proxy = ?7 "
+        "WHERE id = ?1 AND secure_c_ses = ?2 AND host_c_oses IS ?3 AND proxy IS ?6",
     [Q_TOUCH] = "UPDATE gemini_accounts SET "
         "last_used_at = CASE WHEN ?2 > COALESCE(last_used_at, 0) THEN ?2 ELSE last_used_at END, "
         "requests_total = requests_total + ?3, errors_total = errors_total + ?4 WHERE id = ?1",
@@ -610,7 +610,8 @@ out:
 }
 
 static int sq_account_set_secrets(void *be, int64_t id, const char *old_scs, const char *old_hcs,
-                                  const char *new_scs, const char *new_hcs)
+                                  const char *old_proxy, const char *new_scs, const char *new_hcs,
+                                  const char *new_proxy)
 {
     struct sq *q = be;
     sqlite3_stmt *st;
@@ -625,6 +626,8 @@ static int sq_account_set_secrets(void *be, int64_t id, const char *old_scs, con
     bind_str(st, 3, old_hcs);
     bind_str(st, 4, new_scs);
     bind_str(st, 5, new_hcs);
+    bind_str(st, 6, old_proxy);
+    bind_str(st, 7, new_proxy);
     rc = step_done(q, st, "rewrite secrets");
     if (rc == STORE_OK && sqlite3_changes(q->db) == 0)
         rc = STORE_NOTFOUND;

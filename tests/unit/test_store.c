@@ -664,10 +664,10 @@ static void test_encryption(void)
     a.host_c_oses = (char *)"HOST-" COOKIE;
     TT_EQ_INT(store_account_insert(s, &a), STORE_OK);
     raw = raw_str("SELECT secure_c_ses FROM gemini_accounts WHERE id = $1", a.id);
-    TT_CHECK(raw && strncmp(raw, "enc:v1:", 7) == 0 && !strstr(raw, COOKIE));
+    TT_CHECK(raw && strncmp(raw, "enc:v2:", 7) == 0 && !strstr(raw, COOKIE));
     free(raw);
     raw = raw_str("SELECT host_c_oses FROM gemini_accounts WHERE id = $1", a.id);
-    TT_CHECK(raw && strncmp(raw, "enc:v1:", 7) == 0 && !strstr(raw, "HOST-"));
+    TT_CHECK(raw && strncmp(raw, "enc:v2:", 7) == 0 && !strstr(raw, "HOST-"));
     free(raw);
     TT_EQ_INT(store_account_get(s, a.id, &got), STORE_OK);
     TT_EQ_STR(got.secure_c_ses, COOKIE);
@@ -687,7 +687,7 @@ static void test_encryption(void)
     TT_EQ_INT(store_reencrypt(s, &cnt), STORE_OK);
     TT_EQ_INT(cnt, 0);
     raw = raw_str("SELECT secure_c_ses FROM gemini_accounts WHERE id = $1", p.id);
-    TT_CHECK(raw && strncmp(raw, "enc:v1:", 7) == 0 && !strstr(raw, COOKIE));
+    TT_CHECK(raw && strncmp(raw, "enc:v2:", 7) == 0 && !strstr(raw, COOKIE));
     free(raw);
     store_close(s);
 
