@@ -8,7 +8,9 @@
  * keys on, busy_timeout 5000 ms for other processes using the file.
  *
  * Times are INTEGER Unix milliseconds; 0 in C is NULL in the database.
- * The database file is created with mode 0600 and its directory with 0700.
+ * The database file is created with mode 0600 and its directory with 0700;
+ * an existing file (or -wal/-shm) readable by others is chmod-ed to 0600
+ * with a warning.
  */
 #include "store_internal.h"
 
@@ -24,6 +26,7 @@
 
 #include <sqlite3.h>
 
+#include "gg_log.h"
 #include "gg_time.h"
 
 enum {
@@ -345,6 +348,28 @@ static void *sq_open(const char *url, const char *data_dir, char *err, size_t er
     if (fd < 0) {
         snprintf(err, errlen, "cannot open database %s: %s", path, strerror(errno));
         return NULL;
+    }
+    /* an existing file (and its -wal/-shm) keeps whatever mode it had:
+     * tighten it to 0600, it holds cookies */
+    for (int k = 0; k < 3; k++) {
+        char side[4200];
+        struct stat sb;
+        int f = fd;
+        snprintf(side, sizeof(side), "%s%s", path, k == 0 ? "" : k == 1 ? "-wal" : "-shm");
+        if (k > 0)
+            f = open(side, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (f < 0)
+            continue;
+        if (fstat(f, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077)) {
+            if (fchmod(f, 0600) == 0)
+                GG_WARN("store: %s had mode %03o; changed to 0600 (it holds account cookies)", side,
+                        (unsigned)(sb.st_mode & 0777));
+            else
+                GG_WARN("store: %s has mode %03o and cannot be changed to 0600: %s", side,
+                        (unsigned)(sb.st_mode & 0777), strerror(errno));
+        }
+        if (k > 0)
+            close(f);
     }
     close(fd);
 
