@@ -13,6 +13,7 @@
 #include "config.h"
 #include "gg_log.h"
 #include "gg_time.h"
+#include "gg_util.h"
 #include "http.h"
 #include "import.h"
 #include "pool.h"
@@ -161,6 +162,12 @@ static int apply_json(struct store_account *a, const cJSON *body, bool create, c
         bool secret = strcmp(FIELDS[i], "secure_c_ses") == 0 || strcmp(FIELDS[i], "host_c_oses") == 0;
         if (!create && secret && !*s)
             continue; /* empty secret on update = keep */
+        if (!create && strcmp(FIELDS[i], "proxy") == 0 && a->proxy && strstr(s, "***@")) {
+            char pm[1100];
+            gg_mask_url(a->proxy, pm, sizeof(pm));
+            if (strcmp(s, pm) == 0)
+                continue; /* the masked value sent back = keep */
+        }
         const char *m = check_field(FIELDS[i], s);
         if (m) {
             cJSON_AddStringToObject(*fields, FIELDS[i], m);
