@@ -5,6 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, chmodSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, buildDir } from '../lib/stack.mjs';
 
@@ -194,5 +195,87 @@ describe('environment account (id 0) admin state changes', () => {
     }
     r = await s.admin('GET', '/accounts/0');
     assert.equal(r.json.is_active, true);
+  });
+});
+
+describe('secrets at rest and around the process', () => {
+  let s;
+  const sqlite = (db, sql) => spawnSync('sqlite3', [db, sql], { encoding: 'utf8' }).stdout.trim();
+  before(async () => { s = await startStack(); });
+  after(async () => { await s?.stop(); });
+
+  test('proxy credentials are masked in replies and in the event stream; a masked value sent back keeps them', async () => {
+    const proxy = 'http://proxyuser:pr0xyPa55@proxy.example:3128';
+    let r = await s.admin('POST', '/accounts', { name: 'px', secure_c_ses: 'CSE.px-cookie', csesidx: '7701', config_id: 'cfg-px', proxy });
+    assert.equal(r.status, 201, r.text);
+    const id = r.json.id;
+    assert.equal(r.json.proxy, 'http://***@proxy.example:3128');
+    for (const p of ['/accounts', `/accounts/${id}`]) {
+      r = await s.admin('GET', p);
+      assert.ok(!r.text.includes('pr0xyPa55') && !r.text.includes('proxyuser'), r.text);
+      assert.ok(r.text.includes('http://***@proxy.example:3128'));
+    }
+    // the event stream: an account change is pushed with the masked proxy
+    const ctl = new AbortController();
+    const ls = await fetch(`${s.url}/api/admin/logs/stream`, { headers: { authorization: `Bearer ${s.adminKey}` }, signal: ctl.signal });
+    assert.equal(ls.status, 200);
+    const rd = ls.body.getReader();
+    let seen = '';
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await rd.read().catch(() => ({ done: true }));
+        if (done) return;
+        seen += Buffer.from(value).toString('utf8');
+      }
+    })();
+    await new Promise((res) => setTimeout(res, 200));
+    assert.equal((await s.admin('POST', `/accounts/${id}/disable`, {})).status, 200);
+    const end = Date.now() + 5000;
+    while (!seen.includes('proxy.example') && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+    ctl.abort();
+    await reading;
+    assert.ok(seen.includes('http://***@proxy.example:3128'), seen.slice(0, 500));
+    assert.ok(!seen.includes('pr0xyPa55'));
+    // sending the masked value back (as a form would) keeps the stored proxy
+    r = await s.admin('PUT', `/accounts/${id}`, { proxy: 'http://***@proxy.example:3128', note: 'edited' });
+    assert.equal(r.status, 200, r.text);
+    const db = `${s.dataDir}/gemgate.db`;
+    const end2 = Date.now() + 5000;
+    let stored = '';
+    while (Date.now() < end2) {
+      stored = sqlite(db, `select proxy || '|' || coalesce(note,'') from gemini_accounts where id=${id}`);
+      if (stored.endsWith('|edited')) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.equal(stored, `${proxy}|edited`);
+    // a new proxy replaces it
+    r = await s.admin('PUT', `/accounts/${id}`, { proxy: 'http://other:9' });
+    assert.equal(r.json.proxy, 'http://other:9');
+  });
+
+  test('deleting an account the store no longer has answers 200 and drops it (no leaked reference)', async () => {
+    const r = await s.admin('POST', '/accounts', { name: 'gone', secure_c_ses: 'CSE.gone', csesidx: '7702', config_id: 'cfg-gone' });
+    assert.equal(r.status, 201, r.text);
+    const id = r.json.id;
+    sqlite(`${s.dataDir}/gemgate.db`, `delete from gemini_accounts where id=${id}`);
+    const d = await s.admin('DELETE', `/accounts/${id}`);
+    assert.equal(d.status, 200, d.text);
+    assert.equal((await s.admin('GET', `/accounts/${id}`)).status, 404);
+    assert.equal((await s.admin('DELETE', `/accounts/${id}`)).status, 404);
+  });
+
+  test('no core dumps; a loose SQLite file is tightened to 0600; a readable .env is warned about', async () => {
+    const limits = readFileSync(`/proc/${s.gw.pid}/limits`, 'utf8');
+    assert.match(limits, /Max core file size\s+0\s+0/);
+    await s.stopGw();
+    const db = `${s.dataDir}/gemgate.db`;
+    chmodSync(db, 0o644);
+    writeFileSync(join(s.dir, '.env'), 'LOG_LEVEL=info\nSECRET_KEY_OLD=x-not-used\n', { mode: 0o644 });
+    chmodSync(join(s.dir, '.env'), 0o644);
+    await s.startGw();
+    assert.equal(statSync(db).mode & 0o777, 0o600);
+    assert.match(s.logs(), /gemgate\.db had mode 644; changed to 0600/);
+    assert.match(s.logs(), /\.env is world-readable \(mode 644\) and holds secrets; run: chmod 600/);
+    rmSync(join(s.dir, '.env'));
   });
 });
