@@ -119,6 +119,16 @@ struct store_ops {
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;
 
+struct secretbox;
+
+/* A store: its backend and the secretbox of SECRET_KEY (store.c opens it,
+ * store_accounts.c seals and opens account secrets with it). */
+struct store {
+    const struct store_ops *ops;
+    void *be;
+    struct secretbox *box;
+};
+
 /* Thread-local error message (printf-style).  Never pass secrets. */
 void store_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
