@@ -119,10 +119,21 @@ int gg_buf_add_json_str(struct gg_buf *b, const char *s, size_t n)
         case '\b': esc = "\\b"; break;
         case '\f': esc = "\\f"; break;
         default:
-            if (c < 0x20) {
+            if (c < 0x20 || c == 0x7f) {
                 ubuf[0] = '\\'; ubuf[1] = 'u'; ubuf[2] = '0'; ubuf[3] = '0';
                 ubuf[4] = hex[c >> 4]; ubuf[5] = hex[c & 15]; ubuf[6] = 0;
                 esc = ubuf;
+            } else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+                       (unsigned char)s[i + 1] <= 0x9f) {
+                /* C1 control U+0080..U+009F (UTF-8 C2 80..C2 9F) */
+                unsigned char d = (unsigned char)s[i + 1];
+                ubuf[0] = '\\'; ubuf[1] = 'u'; ubuf[2] = '0'; ubuf[3] = '0';
+                ubuf[4] = hex[d >> 4]; ubuf[5] = hex[d & 15]; ubuf[6] = 0;
+                if (gg_buf_add(b, s + run, i - run) != 0 || gg_buf_adds(b, ubuf) != 0)
+                    goto fail;
+                i++;
+                run = i + 1;
+                continue;
             }
         }
         if (esc) {

@@ -31,7 +31,9 @@ int gg_buf_printf(struct gg_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int gg_buf_vprintf(struct gg_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
-/* Append s as a JSON string literal (with quotes), escaping as RFC 8259. */
+/* Append s as a JSON string literal (with quotes), escaping as RFC 8259;
+ * DEL and C1 controls (U+0080..U+009F) are escaped too (\u007f, \u0080..):
+ * the output never carries a raw control character. */
 int gg_buf_add_json_str(struct gg_buf *b, const char *s, size_t n);
 /* Remove the first n bytes (n <= len). */
 void gg_buf_consume(struct gg_buf *b, size_t n);

@@ -33,6 +33,27 @@ void gg_mask(const char *secret, char *out, size_t n)
     snprintf(out, n, "%.*s\xe2\x80\xa6[%zu]", (int)show, secret, len);
 }
 
+void gg_mask_url(const char *url, char *out, size_t n)
+{
+    if (n == 0)
+        return;
+    out[0] = '\0';
+    if (!url)
+        return;
+    const char *auth = strstr(url, "://");
+    auth = auth ? auth + 3 : url;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (size_t i = 0; i < alen; i++)    /* the last '@' of the authority */
+        if (auth[i] == '@')
+            at = auth + i;
+    if (!at) {
+        snprintf(out, n, "%s", url);
+        return;
+    }
+    snprintf(out, n, "%.*s***%s", (int)(auth - url), url, at);
+}
+
 int gg_random(void *out, size_t n)
 {
     unsigned char *p = out;

@@ -14,6 +14,11 @@ bool gg_ct_equal(const void *a, size_t an, const void *b, size_t bn);
  * values), then "…", then "[<len>]".  out must hold 32 bytes.  NULL or empty
  * gives "". */
 void gg_mask(const char *secret, char *out, size_t n);
+/* Mask the credentials of a URL for display: the userinfo of
+ * "http://user:pass@host:port/x" becomes "***" (host, port and path stay);
+ * a URL without userinfo is copied.  NULL gives "".  Never shows any byte
+ * of the userinfo. */
+void gg_mask_url(const char *url, char *out, size_t n);
 /* Fill out with n random bytes from the OS (getrandom); returns 0 or -1. */
 int gg_random(void *out, size_t n);
 /* Random lowercase hex string of 2*nbytes chars into out (size 2*nbytes+1). */

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "gg_log.h"
 #include "gg_time.h"
+#include "gg_util.h"
 #include "http.h"
 #include "import.h"
 #include "pool.h"
@@ -161,6 +162,12 @@ static int apply_json(struct store_account *a, const cJSON *body, bool create, c
         bool secret = strcmp(FIELDS[i], "secure_c_ses") == 0 || strcmp(FIELDS[i], "host_c_oses") == 0;
         if (!create && secret && !*s)
             continue; /* empty secret on update = keep */
+        if (!create && strcmp(FIELDS[i], "proxy") == 0 && a->proxy && strstr(s, "***@")) {
+            char pm[1100];
+            gg_mask_url(a->proxy, pm, sizeof(pm));
+            if (strcmp(s, pm) == 0)
+                continue; /* the masked value sent back = keep */
+        }
         const char *m = check_field(FIELDS[i], s);
         if (m) {
             cJSON_AddStringToObject(*fields, FIELDS[i], m);
@@ -269,15 +276,42 @@ static enum MHD_Result accounts_create(struct http_req *r)
     return reply_account(r, 201, id);
 }
 
+/* The environment account (id 0): only its admin switch can change; its
+ * credentials come from the environment and stay read-only (409). */
+static enum MHD_Result env_account_update(struct http_req *r, cJSON *body)
+{
+    const cJSON *act = cJSON_GetObjectItemCaseSensitive(body, "is_active");
+    bool only_active = cJSON_GetArraySize(body) == 1 && act;
+    if (!only_active) {
+        cJSON_Delete(body);
+        return err_reply(r, 409, "read_only", "the environment account is configured by environment "
+                         "variables; only is_active can change", NULL, 0);
+    }
+    if (!cJSON_IsBool(act)) {
+        cJSON_Delete(body);
+        cJSON *fields = cJSON_CreateObject();
+        cJSON_AddStringToObject(fields, "is_active", "must be true or false");
+        return validation_reply(r, fields);
+    }
+    bool on = cJSON_IsTrue(act);
+    cJSON_Delete(body);
+    int rc = on ? pool_enable(0) : pool_disable(0, NULL);
+    if (rc != 0)
+        return err_reply(r, 404, "not_found", "no such account", NULL, 0);
+    GG_INFO("admin: environment account %s", on ? "enabled" : "disabled");
+    account_event(0);
+    return reply_account(r, 200, 0);
+}
+
 static enum MHD_Result accounts_update(struct http_req *r, int64_t id)
 {
-    if (id == 0)
-        return err_reply(r, 409, "read_only", "the environment account is configured by environment variables", NULL, 0);
     cJSON *body = parse_body(r, false);
     if (!cJSON_IsObject(body)) {
         cJSON_Delete(body);
         return err_reply(r, 400, "invalid_json", "the body must be a JSON object", NULL, 0);
     }
+    if (id == 0)
+        return env_account_update(r, body);
     struct store_account a;
     memset(&a, 0, sizeof(a));
     int rc = store_account_get(st, id, &a);
@@ -322,8 +356,12 @@ static enum MHD_Result accounts_delete(struct http_req *r, int64_t id)
     if (id == 0)
         return err_reply(r, 409, "read_only", "the environment account cannot be deleted; unset SECURE_C_SES", NULL, 0);
     int rc = store_account_delete(st, id);
-    if (rc == STORE_NOTFOUND && pool_get(id) == NULL)
-        return err_reply(r, 404, "not_found", "no such account", NULL, 0);
+    if (rc == STORE_NOTFOUND) {
+        struct account *held = pool_get(id);   /* only a presence check: drop the ref */
+        if (!held)
+            return err_reply(r, 404, "not_found", "no such account", NULL, 0);
+        pool_put(held);
+    }
     if (rc != STORE_OK && rc != STORE_NOTFOUND)
         return store_down(r);
     pool_remove(id);
@@ -759,7 +797,10 @@ enum MHD_Result admin_handle(struct http_req *r)
     const char *tok = http_bearer(r, "x-admin-key");
     if ((!tok || !*tok) && is_stream)
         tok = http_query(r, "key");
-    int a = auth_check_admin(tok, r->client_ip);
+    char who[64];
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    auth_client_addr(ci ? ci->client_addr : NULL, http_header(r, "x-forwarded-for"), who);
+    int a = auth_check_admin(tok, who);
     if (a > 0) {
         char msg[120];
         snprintf(msg, sizeof(msg), "too many bad admin keys from this address; retry in %d s", a);

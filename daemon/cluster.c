@@ -13,6 +13,7 @@
 
 #include "gg_log.h"
 #include "gg_time.h"
+#include "leasetab.h"
 #include "pool.h"
 #include "store.h"
 
@@ -67,29 +68,16 @@ static void unlock_slot(PGconn *c, int64_t id, int slot)
 }
 
 /* Slots this instance holds, per account, so it never "re-takes" its own
- * (advisory locks are re-entrant within a session). */
-struct held { int64_t id; uint64_t mask; };
-static struct held held[4096];
-static int n_held;
-
-static uint64_t *held_mask(int64_t id, bool create)
-{
-    for (int i = 0; i < n_held; i++)
-        if (held[i].id == id)
-            return &held[i].mask;
-    if (!create || n_held >= 4096)
-        return NULL;
-    held[n_held].id = id;
-    held[n_held].mask = 0;
-    return &held[n_held++].mask;
-}
+ * (advisory locks are re-entrant within a session).  Only accounts with a
+ * lease in flight are in the table.  Guarded by lease_mu. */
+static struct leasetab held;
 
 static void drop_lease_conn(void)
 {
     if (lease_conn)
         PQfinish(lease_conn);
     lease_conn = NULL;
-    n_held = 0;          /* the server released them with the session */
+    leasetab_clear(&held);   /* the server released them with the session */
 }
 
 static int lease_take(int64_t id, int limit)
@@ -99,7 +87,7 @@ static int lease_take(int64_t id, int limit)
     pthread_mutex_lock(&lease_mu);
     int rc = -2;   /* no connection: the cluster thread reconnects it */
     if (lease_conn) {
-        uint64_t *m = held_mask(id, true);
+        uint64_t *m = leasetab_get(&held, id, true);
         rc = -1;
         for (int s = 0; m && s < limit; s++) {
             if (*m & (1ull << s))
@@ -119,6 +107,8 @@ static int lease_take(int64_t id, int limit)
             }
         }
     }
+    if (lease_conn)
+        leasetab_prune(&held, id);
     pthread_mutex_unlock(&lease_mu);
     return rc;
 }
@@ -126,11 +116,12 @@ static int lease_take(int64_t id, int limit)
 static void lease_release(int64_t id, int slot)
 {
     pthread_mutex_lock(&lease_mu);
-    uint64_t *m = held_mask(id, false);
+    uint64_t *m = leasetab_get(&held, id, false);
     if (m && (*m & (1ull << slot)) && lease_conn) {
         /* unlock right away: the next request may need the slot */
         unlock_slot(lease_conn, id, slot);
         *m &= ~(1ull << slot);
+        leasetab_prune(&held, id);
     }
     pthread_mutex_unlock(&lease_mu);
 }
@@ -273,6 +264,7 @@ void cluster_stop(void)
     if (lease_conn)
         PQfinish(lease_conn);
     lease_conn = NULL;
+    leasetab_free(&held);
     pthread_mutex_unlock(&lease_mu);
     free(conninfo);
     conninfo = NULL;

@@ -22,6 +22,7 @@ struct settings {
     char *database_url;
     char *api_key;          /* comma-separated list */
     char *admin_key;
+    char *trusted_proxies;  /* CIDR list, admin lockout only */
     char *secure_c_ses, *host_c_oses, *csesidx, *config_id;
     char *proxy;
     char *auth_url, *api_url;

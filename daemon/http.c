@@ -165,10 +165,19 @@ static const char *mime_of(const char *path)
 
 static char web_root[PATH_MAX];
 
+#ifndef GEMGATE_BUILD_WEB_DIR
+#define GEMGATE_BUILD_WEB_DIR ""
+#endif
+#ifndef GEMGATE_SOURCE_WEB_DIR
+#define GEMGATE_SOURCE_WEB_DIR ""
+#endif
+
+/* WEB_DIR, the install layout, the build tree next to the binary, the source
+ * tree's web/dist, then the compile-time build/source paths, then ./web/dist. */
 static void find_web_root(void)
 {
-    const char *cands[4] = {cfg.web_dir, NULL, NULL, NULL};
-    char exe[PATH_MAX], c1[PATH_MAX + 64], c2[PATH_MAX + 64];
+    const char *cands[7] = {cfg.web_dir, NULL, NULL, NULL, GEMGATE_BUILD_WEB_DIR, GEMGATE_SOURCE_WEB_DIR, "web/dist"};
+    char exe[PATH_MAX], c1[PATH_MAX + 64], c2[PATH_MAX + 64], c3[PATH_MAX + 64];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
         exe[n] = '\0';
@@ -176,12 +185,13 @@ static void find_web_root(void)
         if (slash)
             *slash = '\0';
         snprintf(c1, sizeof(c1), "%s/../share/gemgate/web", exe);       /* installed layout */
-        snprintf(c2, sizeof(c2), "%s/../../web/dist", exe);             /* build tree */
+        snprintf(c2, sizeof(c2), "%s/../web/dist", exe);                /* build tree (cmake web target) */
+        snprintf(c3, sizeof(c3), "%s/../../web/dist", exe);             /* in-tree build, `make web` */
         cands[1] = c1;
         cands[2] = c2;
+        cands[3] = c3;
     }
-    cands[3] = "web/dist";
-    for (int i = 0; i < 4; i++) {
+    for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
         if (!cands[i] || !*cands[i])
             continue;
         char idx[PATH_MAX + 16];
@@ -194,7 +204,9 @@ static void find_web_root(void)
         }
     }
     web_root[0] = '\0';
-    GG_WARN("web console not found (build web/ or set WEB_DIR); /admin will answer 404");
+    GG_WARN("web console not found, /admin will answer 404: install node >= 20 and npm and rebuild "
+            "(cmake --build builds it into <build>/web/dist), or run `make web` in the source tree, "
+            "or set WEB_DIR to a built console");
 }
 
 static enum MHD_Result serve_static(struct http_req *r)

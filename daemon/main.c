@@ -38,7 +38,7 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: gemgated [--help] [--version] [--check-config] [--reencrypt]\n\n"
+            "usage: gemgated [--help] [--version] [--check-config] [--reencrypt] [--new-admin-key]\n\n"
             "gemgate %s: an OpenAI-compatible gateway over Gemini Business accounts.\n"
             "Settings come from the environment, then .env in the working directory, then defaults:\n\n",
             GEMGATE_VERSION);
@@ -168,7 +168,7 @@ static void reload(void)
 
 int main(int argc, char **argv)
 {
-    bool check_only = false, reencrypt = false;
+    bool check_only = false, reencrypt = false, new_admin_key = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -184,6 +184,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[i], "--reencrypt") == 0) {
             reencrypt = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--new-admin-key") == 0) { /* sec: finding 16.2 */
+            new_admin_key = true;
             continue;
         }
         fprintf(stderr, "gemgated: unknown option '%s'\n", argv[i]);
@@ -203,6 +207,7 @@ int main(int argc, char **argv)
         printf("configuration ok\n");
         return 0;
     }
+    auth_harden_process(".env"); /* sec: no core dumps, .env mode check */
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -213,6 +218,10 @@ int main(int argc, char **argv)
         goto out;
     }
     GG_INFO("store: %s (schema %d)", store_backend_name(store), store_schema_version(store));
+    if (new_admin_key) { /* sec: finding 16.2 */
+        rc = auth_new_admin_key(store) == 0 ? 0 : 1;
+        goto out;
+    }
     if (reencrypt) {
         int64_t count = 0;
         if (store_reencrypt(store, &count) != STORE_OK) {

@@ -30,8 +30,15 @@ static int n_kinds;
 static uint64_t http_requests, failovers;
 static int64_t started_ms;
 
+/* Per-key request counts of the current minute: open addressing with linear
+ * probing, keyed by the whole key (colliding keys never share a count).  An
+ * entry from an older minute is free; entries only go stale together at a
+ * minute boundary, so a probe may stop at the first free one.  When every
+ * entry is live, new keys share one overflow count. */
+#define RL_SLOTS 4096
 struct rl_slot { char key[24]; int64_t minute; int64_t count; };
-static struct rl_slot rl[256];
+static struct rl_slot rl[RL_SLOTS];
+static struct rl_slot rl_overflow;
 
 void metrics_http_request(void)
 {
@@ -114,11 +121,27 @@ bool metrics_rate_limited(const char *key_id)
     for (const char *p = key_id; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
     pthread_mutex_lock(&mu);
-    struct rl_slot *s = &rl[h % 256];
-    if (strcmp(s->key, key_id) != 0 || s->minute != minute) {
-        snprintf(s->key, sizeof(s->key), "%s", key_id);
-        s->minute = minute;
-        s->count = 0;
+    struct rl_slot *s = NULL;
+    for (unsigned i = 0; i < RL_SLOTS; i++) {
+        struct rl_slot *c = &rl[(h + i) % RL_SLOTS];
+        if (c->minute != minute) {
+            snprintf(c->key, sizeof(c->key), "%s", key_id);
+            c->minute = minute;
+            c->count = 0;
+            s = c;
+            break;
+        }
+        if (strncmp(c->key, key_id, sizeof(c->key) - 1) == 0) {
+            s = c;
+            break;
+        }
+    }
+    if (!s) {
+        s = &rl_overflow;
+        if (s->minute != minute) {
+            s->minute = minute;
+            s->count = 0;
+        }
     }
     bool limited = ++s->count > cfg.rate_limit_rpm;
     pthread_mutex_unlock(&mu);

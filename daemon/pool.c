@@ -753,7 +753,9 @@ static cJSON *account_json_locked(struct account *a, int64_t now)
     cJSON_AddStringToObject(o, "secure_c_ses", m);
     gg_mask(a->host_c_oses, m, sizeof(m));
     cJSON_AddStringToObject(o, "host_c_oses", m);
-    cJSON_AddStringToObject(o, "proxy", a->proxy ? a->proxy : "");
+    char pm[1100];
+    gg_mask_url(a->proxy, pm, sizeof(pm));   /* user:pass never leaves */
+    cJSON_AddStringToObject(o, "proxy", pm);
     cJSON_AddStringToObject(o, "note", a->note ? a->note : "");
     cJSON_AddBoolToObject(o, "is_active", a->is_active);
     cJSON_AddStringToObject(o, "status", status_names[a->status]);

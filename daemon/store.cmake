@@ -44,6 +44,7 @@ ${_pg_c}" @ONLY)
 
 add_library(gemstore STATIC
   ${GEMSTORE_DIR}/store.c
+  ${GEMSTORE_DIR}/store_accounts.c
   ${GEMSTORE_DIR}/store_sqlite.c
   ${GEMSTORE_DIR}/store_pg.c
   ${GEMSTORE_DIR}/storeq.c

@@ -88,10 +88,12 @@ struct store_ops {
      * rolls everything back on any backend failure. */
     int (*account_upsert_many)(void *be, struct store_account *a, size_t n,
                                int *results, bool *created);
-    /* Compare-and-set of the two secret columns (rotation): only when they
-     * still hold old_*.  STORE_NOTFOUND when the row changed meanwhile. */
+    /* Compare-and-set of the three sealed columns (cookies and proxy;
+     * rotation): only when they still hold old_*.  STORE_NOTFOUND when the
+     * row changed meanwhile. */
     int (*account_set_secrets)(void *be, int64_t id, const char *old_scs, const char *old_hcs,
-                               const char *new_scs, const char *new_hcs);
+                               const char *old_proxy, const char *new_scs, const char *new_hcs,
+                               const char *new_proxy);
 
     /* Apply recs and stat deltas in one transaction.  results (may be NULL)
      * gets STORE_OK or STORE_NOTFOUND per record (e.g. unknown account);
@@ -116,6 +118,16 @@ struct store_ops {
 
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;
+
+struct secretbox;
+
+/* A store: its backend and the secretbox of SECRET_KEY (store.c opens it,
+ * store_accounts.c seals and opens account secrets with it). */
+struct store {
+    const struct store_ops *ops;
+    void *be;
+    struct secretbox *box;
+};
 
 /* Thread-local error message (printf-style).  Never pass secrets. */
 void store_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

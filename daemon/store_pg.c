@@ -77,8 +77,8 @@ static const char sql_acc_upsert[] = ACC_INSERT " ON CONFLICT (csesidx, config_i
     "RETURNING id, (xmax = 0), gg_ts2ms(created_at)";
 static const char sql_acc_delete[] = "DELETE FROM gemini_accounts WHERE id = $1";
 static const char sql_acc_secrets[] = "UPDATE gemini_accounts SET secure_c_ses = $4, "
-    "host_c_oses = $5 WHERE id = $1 AND secure_c_ses = $2 "
-    "AND host_c_oses IS NOT DISTINCT FROM $3::text";
+    "host_c_oses = $5, proxy = $7 WHERE id = $1 AND secure_c_ses = $2 "
+    "AND host_c_oses IS NOT DISTINCT FROM $3::text AND proxy IS NOT DISTINCT FROM $6::text";
 static const char sql_touch[] = "UPDATE gemini_accounts SET "
     "last_used_at = GREATEST(last_used_at, gg_ms2ts($2)), "
     "requests_total = requests_total + $3, errors_total = errors_total + $4 WHERE id = $1";
@@ -724,11 +724,12 @@ out:
 }
 
 static int pg_account_set_secrets(void *be, int64_t id, const char *old_scs,
-                                  const char *old_hcs, const char *new_scs, const char *new_hcs)
+                                  const char *old_hcs, const char *old_proxy, const char *new_scs,
+                                  const char *new_hcs, const char *new_proxy)
 {
     struct pg *p = be;
     struct nbuf nb = { .used = 0 };
-    const char *v[5];
+    const char *v[7];
     int64_t changed = 0;
     int i = acquire(p), rc;
 
@@ -739,7 +740,9 @@ static int pg_account_set_secrets(void *be, int64_t id, const char *old_scs,
     v[2] = old_hcs;
     v[3] = new_scs;
     v[4] = new_hcs;
-    rc = cmd(CONN(p, i), sql_acc_secrets, 5, v, "rewrite secrets", &changed);
+    v[5] = old_proxy;
+    v[6] = new_proxy;
+    rc = cmd(CONN(p, i), sql_acc_secrets, 7, v, "rewrite secrets", &changed);
     if (rc == STORE_OK && changed == 0)
         rc = STORE_NOTFOUND;
     release(p, i);

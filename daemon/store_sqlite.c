@@ -8,7 +8,9 @@
  * keys on, busy_timeout 5000 ms for other processes using the file.
  *
  * Times are INTEGER Unix milliseconds; 0 in C is NULL in the database.
- * The database file is created with mode 0600 and its directory with 0700.
+ * The database file is created with mode 0600 and its directory with 0700;
+ * an existing file (or -wal/-shm) readable by others is chmod-ed to 0600
+ * with a warning.
  */
 #include "store_internal.h"
 
@@ -24,6 +26,7 @@
 
 #include <sqlite3.h>
 
+#include "gg_log.h"
 #include "gg_time.h"
 
 enum {
@@ -59,8 +62,8 @@ static const char *const sql_text[Q_COUNT] = {
         "host_c_oses = ?3, is_active = ?6, status = ?7, reason = ?8, cooldown_until = ?9, "
         "fail_count = ?10, proxy = ?11, note = ?12, expires_at = ?13, updated_at = ?16 "
         "WHERE id = ?19",
-    [Q_ACC_SECRETS] = "UPDATE gemini_accounts SET secure_c_ses = ?4, host_c_oses = ?5 "
-        "WHERE id = ?1 AND secure_c_ses = ?2 AND host_c_oses IS ?3",
+    [Q_ACC_SECRETS] = "UPDATE gemini_accounts SET secure_c_ses = ?4, host_c_oses = ?5, proxy = ?7 "
+        "WHERE id = ?1 AND secure_c_ses = ?2 AND host_c_oses IS ?3 AND proxy IS ?6",
     [Q_TOUCH] = "UPDATE gemini_accounts SET "
         "last_used_at = CASE WHEN ?2 > COALESCE(last_used_at, 0) THEN ?2 ELSE last_used_at END, "
         "requests_total = requests_total + ?3, errors_total = errors_total + ?4 WHERE id = ?1",
@@ -346,6 +349,28 @@ static void *sq_open(const char *url, const char *data_dir, char *err, size_t er
         snprintf(err, errlen, "cannot open database %s: %s", path, strerror(errno));
         return NULL;
     }
+    /* an existing file (and its -wal/-shm) keeps whatever mode it had:
+     * tighten it to 0600, it holds cookies */
+    for (int k = 0; k < 3; k++) {
+        char side[4200];
+        struct stat sb;
+        int f = fd;
+        snprintf(side, sizeof(side), "%s%s", path, k == 0 ? "" : k == 1 ? "-wal" : "-shm");
+        if (k > 0)
+            f = open(side, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (f < 0)
+            continue;
+        if (fstat(f, &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077)) {
+            if (fchmod(f, 0600) == 0)
+                GG_WARN("store: %s had mode %03o; changed to 0600 (it holds account cookies)", side,
+                        (unsigned)(sb.st_mode & 0777));
+            else
+                GG_WARN("store: %s has mode %03o and cannot be changed to 0600: %s", side,
+                        (unsigned)(sb.st_mode & 0777), strerror(errno));
+        }
+        if (k > 0)
+            close(f);
+    }
     close(fd);
 
     q = calloc(1, sizeof(*q));
@@ -610,7 +635,8 @@ out:
 }
 
 static int sq_account_set_secrets(void *be, int64_t id, const char *old_scs, const char *old_hcs,
-                                  const char *new_scs, const char *new_hcs)
+                                  const char *old_proxy, const char *new_scs, const char *new_hcs,
+                                  const char *new_proxy)
 {
     struct sq *q = be;
     sqlite3_stmt *st;
@@ -625,6 +651,8 @@ static int sq_account_set_secrets(void *be, int64_t id, const char *old_scs, con
     bind_str(st, 3, old_hcs);
     bind_str(st, 4, new_scs);
     bind_str(st, 5, new_hcs);
+    bind_str(st, 6, old_proxy);
+    bind_str(st, 7, new_proxy);
     rc = step_done(q, st, "rewrite secrets");
     if (rc == STORE_OK && sqlite3_changes(q->db) == 0)
         rc = STORE_NOTFOUND;

@@ -22,20 +22,21 @@ set(GG_PKG_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(GG_WEB_DIST ${CMAKE_SOURCE_DIR}/web/dist)
 
 # --- web console ------------------------------------------------------------
-if(NOT EXISTS ${GG_WEB_DIST}/index.html)
-  message(STATUS "gemgate: web/dist is not built yet; `make web` (or cd web && npm ci && npm run build) "
-                 "before installing, or the installed /admin will answer 404")
-endif()
-# Checked at install time: web/dist is usually built after configuring.
+# The build tree's console (packaging/web.cmake) wins over the source tree's
+# web/dist (`make web`).  Checked at install time: both are built after
+# configuring.
 install(CODE "
-  if(EXISTS \"${GG_WEB_DIST}/index.html\")
+  if(EXISTS \"${CMAKE_BINARY_DIR}/web/dist/index.html\")
+    file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/share/gemgate/web\" TYPE DIRECTORY
+         FILES \"${CMAKE_BINARY_DIR}/web/dist/\")
+  elseif(EXISTS \"${GG_WEB_DIST}/index.html\")
     # resolve a symlinked web/dist, or the symlink itself would be installed
     file(REAL_PATH \"${GG_WEB_DIST}\" _gg_web)
     file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/share/gemgate/web\" TYPE DIRECTORY
          FILES \"\${_gg_web}/\")
   else()
     message(WARNING \"gemgate: web/dist/index.html not found -- the web console is NOT installed \"
-                    \"(run `make web` first); /admin will answer 404\")
+                    \"(install node >= 20 and npm and rebuild, or run `make web` first); /admin will answer 404\")
   endif()
 ")
 

@@ -44,7 +44,7 @@ if ! DESTDIR=$D cmake --install "$B" --prefix /usr >"$T/install.log" 2>&1; then
 fi
 ok "cmake --install --prefix /usr (DESTDIR)"
 web_built=0
-[ -f "$repo/web/dist/index.html" ] && web_built=1
+{ [ -f "$repo/web/dist/index.html" ] || [ -f "$B/web/dist/index.html" ]; } && web_built=1
 expect=(usr/bin/gemgated usr/bin/gemctl-tui usr/share/man/man8/gemgated.8 usr/share/man/man1/gemctl-tui.1
         usr/share/gemgate/sql/sqlite/001_accounts.sql usr/share/gemgate/sql/postgres/001_accounts.sql
         etc/gemgate/gemgate.env lib/systemd/system/gemgated.service usr/share/doc/gemgate/README.md)

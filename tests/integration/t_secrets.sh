@@ -19,7 +19,7 @@ check "created" 'echo "$resp" | grep -q "\"id\":"'
 check "API shows only a mask" '! echo "$resp" | grep -q "very-secret-cookie"'
 db="$STACK_DIR/data/gemgate.db"
 raw=$(sqlite3 "$db" "select secure_c_ses || '|' || host_c_oses from gemini_accounts where csesidx='9001'")
-check "stored encrypted" 'echo "$raw" | grep -q "^enc:v1:" && ! echo "$raw" | grep -q "secret-cookie\|host-secret"'
+check "stored encrypted" 'echo "$raw" | grep -q "^enc:v2:" && ! echo "$raw" | grep -q "secret-cookie\|host-secret"'
 check "file has no clear cookie" '! grep -a -q "very-secret-cookie" "$db" "$db-wal" 2>/dev/null'
 stack_stop_gw
 # rotate: new key current, old key for decryption
@@ -27,7 +27,7 @@ out=$(cd "$STACK_DIR" && env DATA_DIR="$STACK_DIR/data" SECRET_KEY=second-secret
       "$GEMGATE_BUILD_DIR/daemon/gemgated" --reencrypt 2>&1)
 check "reencrypt reports the rows" 'echo "$out" | grep -q "re-encrypted 1 account"'
 raw2=$(sqlite3 "$db" "select secure_c_ses from gemini_accounts where csesidx='9001'")
-check "ciphertext changed (new key id)" '[ "$raw2" != "${raw%%|*}" ] && echo "$raw2" | grep -q "^enc:v1:"'
+check "ciphertext changed (new key id)" '[ "$raw2" != "${raw%%|*}" ] && echo "$raw2" | grep -q "^enc:v2:"'
 stack_start_gw SECRET_KEY=second-secret-key
 t=$(curl -s -X POST "$GG_URL/api/admin/accounts/1/test" -H "Authorization: Bearer $GG_ADMIN_KEY")
 check "account still works after rotation (cookies decrypt)" 'echo "$t" | grep -q "\"ok\":true"'
