@@ -365,7 +365,6 @@ out:
     return res;
 }
 
-
 /* ---- SSE stream reader --------------------------------------------------- */
 
 struct stream_ctx {

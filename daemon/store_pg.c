@@ -57,7 +57,7 @@ void spg_set_error(PGconn *c, const char *what)
  * clears it, sets the error and *rc (STORE_CONFLICT for unique_violation,
  * else STORE_ERR) and returns NULL. */
 PGresult *spg_run(PGconn *c, const char *sql, int n, const char *const *vals,
-                     ExecStatusType want, const char *what, int *rc)
+                  ExecStatusType want, const char *what, int *rc)
 {
     PGresult *r = n >= 0 ? PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0) : PQexec(c, sql);
     const char *state;
@@ -89,7 +89,7 @@ PGresult *spg_run(PGconn *c, const char *sql, int n, const char *const *vals,
 
 /* Run a command (no rows wanted); STORE_OK or an error code. */
 int spg_cmd(PGconn *c, const char *sql, int n, const char *const *vals, const char *what,
-               int64_t *affected)
+            int64_t *affected)
 {
     int rc = STORE_OK;
     PGresult *r = spg_run(c, sql, n, vals, PGRES_COMMAND_OK, what, &rc);
@@ -107,9 +107,16 @@ int64_t spg_gi(const PGresult *r, int row, int col)
     return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-char *spg_gs(const PGresult *r, int row, int col)
+char *spg_gs(const PGresult *r, int row, int col, int *oom)
 {
-    return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+    char *s;
+
+    if (PQgetisnull(r, row, col))
+        return NULL;
+    s = strdup(PQgetvalue(r, row, col));
+    if (!s)
+        ++*oom;
+    return s;
 }
 
 void spg_rollback(PGconn *c)
@@ -209,9 +216,10 @@ int spg_acquire(struct pg *p)
     spg_release(p, i);
     return -1;
 }
+
 /* One-shot command with up to two integer parameters. */
 int spg_simple(struct pg *p, const char *sql, int n, int64_t a, int64_t b, const char *what,
-                  int64_t *affected)
+               int64_t *affected)
 {
     struct nbuf nb = { .used = 0 };
     const char *v[2];

@@ -42,27 +42,36 @@ static const char sql_acc_secrets[] = "UPDATE gemini_accounts SET secure_c_ses =
     "host_c_oses = $5, proxy = $7 WHERE id = $1 AND secure_c_ses = $2 "
     "AND host_c_oses IS NOT DISTINCT FROM $3::text AND proxy IS NOT DISTINCT FROM $6::text";
 
-static void read_account(const PGresult *r, int row, struct store_account *a)
+/* STORE_OK, or STORE_ERR (out of memory) with a cleared. */
+static int read_account(const PGresult *r, int row, struct store_account *a)
 {
+    int oom = 0;
+
     a->id = spg_gi(r, row, 0);
-    a->name = spg_gs(r, row, 1);
-    a->secure_c_ses = spg_gs(r, row, 2);
-    a->host_c_oses = spg_gs(r, row, 3);
-    a->csesidx = spg_gs(r, row, 4);
-    a->config_id = spg_gs(r, row, 5);
+    a->name = spg_gs(r, row, 1, &oom);
+    a->secure_c_ses = spg_gs(r, row, 2, &oom);
+    a->host_c_oses = spg_gs(r, row, 3, &oom);
+    a->csesidx = spg_gs(r, row, 4, &oom);
+    a->config_id = spg_gs(r, row, 5, &oom);
     a->is_active = PQgetvalue(r, row, 6)[0] == 't';
-    a->status = spg_gs(r, row, 7);
-    a->reason = spg_gs(r, row, 8);
+    a->status = spg_gs(r, row, 7, &oom);
+    a->reason = spg_gs(r, row, 8, &oom);
     a->cooldown_until = spg_gi(r, row, 9);
     a->fail_count = spg_gi(r, row, 10);
-    a->proxy = spg_gs(r, row, 11);
-    a->note = spg_gs(r, row, 12);
+    a->proxy = spg_gs(r, row, 11, &oom);
+    a->note = spg_gs(r, row, 12, &oom);
     a->expires_at = spg_gi(r, row, 13);
     a->last_used_at = spg_gi(r, row, 14);
     a->created_at = spg_gi(r, row, 15);
     a->updated_at = spg_gi(r, row, 16);
     a->requests_total = spg_gi(r, row, 17);
     a->errors_total = spg_gi(r, row, 18);
+    if (oom) {
+        store_account_clear(a);
+        store_set_error("out of memory");
+        return STORE_ERR;
+    }
+    return STORE_OK;
 }
 
 /* Parameters $1..$18 (and $19 = id) of an account. */
@@ -110,8 +119,13 @@ int pg_account_list(void *be, struct store_account **out, size_t *n)
         rc = STORE_ERR;
         goto out;
     }
-    for (int k = 0; k < rows; k++)
-        read_account(r, k, &list[k]);
+    for (int k = 0; k < rows; k++) {
+        if (read_account(r, k, &list[k]) != STORE_OK) {
+            store_account_list_free(list, (size_t)k);
+            rc = STORE_ERR;
+            goto out;
+        }
+    }
     *out = list;
     *n = (size_t)rows;
     rc = STORE_OK;
@@ -134,8 +148,7 @@ int pg_account_get(void *be, int64_t id, struct store_account *out)
     v[0] = spg_num(&nb, id);
     r = spg_run(CONN(p, i), sql_acc_get, 1, v, PGRES_TUPLES_OK, "get account", &rc);
     if (r && PQntuples(r) == 1) {
-        read_account(r, 0, out);
-        rc = STORE_OK;
+        rc = read_account(r, 0, out);
     } else if (r) {
         store_set_error("account %lld not found", (long long)id);
         rc = STORE_NOTFOUND;
@@ -280,7 +293,7 @@ static int upsert_chunk(PGconn *c, struct store_account *a, size_t from, size_t 
 }
 
 int pg_account_upsert_many(void *be, struct store_account *a, size_t n, int *results,
-                                  bool *created)
+                           bool *created)
 {
     struct pg *p = be;
     PGconn *c;
@@ -328,8 +341,8 @@ out:
 }
 
 int pg_account_set_secrets(void *be, int64_t id, const char *old_scs,
-                                  const char *old_hcs, const char *old_proxy, const char *new_scs,
-                                  const char *new_hcs, const char *new_proxy)
+                           const char *old_hcs, const char *old_proxy, const char *new_scs,
+                           const char *new_hcs, const char *new_proxy)
 {
     struct pg *p = be;
     struct nbuf nb = { .used = 0 };

@@ -16,7 +16,8 @@
  * borrow it through the void *be of their op.  A slot index from
  * spg_acquire() is this thread's until spg_release(); CONN() is its
  * connection.  A PGresult from spg_run() belongs to the caller (PQclear).
- * spg_gs() returns a malloc'd copy (NULL for SQL NULL or out of memory).
+ * spg_gs() returns a malloc'd copy (NULL for SQL NULL; out of memory is
+ * counted in its *oom and the op fails with STORE_ERR).
  *
  * Failure contract: like store_internal.h -- STORE_OK / STORE_NOTFOUND /
  * STORE_CONFLICT / STORE_ERR, with store_set_error() called before an
@@ -72,7 +73,9 @@ PGresult *spg_run(PGconn *c, const char *sql, int n, const char *const *vals,
 int spg_cmd(PGconn *c, const char *sql, int n, const char *const *vals, const char *what,
             int64_t *affected);
 int64_t spg_gi(const PGresult *r, int row, int col);   /* NULL reads 0 */
-char *spg_gs(const PGresult *r, int row, int col);
+/* Copy of a text column: NULL for SQL NULL; NULL and ++*oom when out of
+ * memory (callers check *oom once per row). */
+char *spg_gs(const PGresult *r, int row, int col, int *oom);
 void spg_rollback(PGconn *c);
 /* Take a connection for this thread; -1 with the error set when none can be
  * made (server down, or in back-off). */

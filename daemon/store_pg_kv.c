@@ -21,19 +21,24 @@ int pg_session_get(void *be, const char *conv_key, struct store_session *out)
     struct pg *p = be;
     const char *v[1] = { conv_key };
     PGresult *r;
-    int i = spg_acquire(p), rc = STORE_ERR;
+    int i = spg_acquire(p), rc = STORE_ERR, oom = 0;
 
     if (i < 0)
         return STORE_ERR;
     r = spg_run(CONN(p, i), sql_sess_get, 1, v, PGRES_TUPLES_OK, "get session", &rc);
     if (r && PQntuples(r) == 1) {
-        out->conv_key = spg_gs(r, 0, 0);
+        out->conv_key = spg_gs(r, 0, 0, &oom);
         out->account_id = spg_gi(r, 0, 1);
-        out->session_name = spg_gs(r, 0, 2);
-        out->model = spg_gs(r, 0, 3);
+        out->session_name = spg_gs(r, 0, 2, &oom);
+        out->model = spg_gs(r, 0, 3, &oom);
         out->turns = spg_gi(r, 0, 4);
         out->updated_at = spg_gi(r, 0, 5);
         rc = STORE_OK;
+        if (oom) {
+            store_session_clear(out);
+            store_set_error("out of memory");
+            rc = STORE_ERR;
+        }
     } else if (r) {
         store_set_error("session not found");
         rc = STORE_NOTFOUND;
@@ -47,19 +52,22 @@ int pg_session_purge(void *be, int64_t older_than)
 {
     return spg_simple(be, sql_sess_purge, 1, older_than, 0, "purge sessions", NULL);
 }
+
 int pg_kv_get(void *be, const char *key, char **value)
 {
     struct pg *p = be;
     const char *v[1] = { key };
     PGresult *r;
-    int i = spg_acquire(p), rc = STORE_ERR;
+    int i = spg_acquire(p), rc = STORE_ERR, oom = 0;
 
     if (i < 0)
         return STORE_ERR;
     r = spg_run(CONN(p, i), sql_kv_get, 1, v, PGRES_TUPLES_OK, "get setting", &rc);
     if (r && PQntuples(r) == 1) {
-        *value = spg_gs(r, 0, 0);
+        *value = spg_gs(r, 0, 0, &oom);
         rc = *value ? STORE_OK : STORE_ERR;
+        if (oom)
+            store_set_error("out of memory");
     } else if (r) {
         store_set_error("setting not found");
         rc = STORE_NOTFOUND;

@@ -101,7 +101,7 @@ static int apply_one(PGconn *c, const struct store_rec *r)
 }
 
 int pg_apply(void *be, const struct store_rec *recs, size_t n,
-                    const struct store_stat_delta *d, size_t nd, int *results)
+             const struct store_stat_delta *d, size_t nd, int *results)
 {
     struct pg *p = be;
     PGconn *c;
@@ -181,14 +181,14 @@ int pg_reqlog_purge(void *be, int64_t before, size_t batch, int64_t *deleted)
 }
 
 int pg_reqlog_query(void *be, const struct store_reqlog_filter *f,
-                           struct store_reqlog **out, size_t *n)
+                    struct store_reqlog **out, size_t *n)
 {
     struct pg *p = be;
     struct nbuf nb = { .used = 0 };
     struct store_reqlog *list = NULL;
     const char *v[6];
     PGresult *r;
-    int i, rc = STORE_ERR, rows;
+    int i, rc = STORE_ERR, rows, oom = 0;
 
     v[0] = spg_num(&nb, f->since);
     v[1] = spg_num(&nb, f->account_id);
@@ -212,18 +212,24 @@ int pg_reqlog_query(void *be, const struct store_reqlog_filter *f,
     for (int k = 0; k < rows; k++) {
         struct store_reqlog *l = &list[k];
 
-        l->request_id = spg_gs(r, k, 0);
+        l->request_id = spg_gs(r, k, 0, &oom);
         l->ts = spg_gi(r, k, 1);
-        l->model = spg_gs(r, k, 2);
+        l->model = spg_gs(r, k, 2, &oom);
         l->account_id = spg_gi(r, k, 3);
         l->status = (int)spg_gi(r, k, 4);
-        l->error_kind = spg_gs(r, k, 5);
+        l->error_kind = spg_gs(r, k, 5, &oom);
         l->latency_ms = spg_gi(r, k, 6);
         l->ttft_ms = spg_gi(r, k, 7);
         l->bytes_out = spg_gi(r, k, 8);
         l->prompt_tokens = spg_gi(r, k, 9);
         l->completion_tokens = spg_gi(r, k, 10);
         l->stream = PQgetvalue(r, k, 11)[0] == 't';
+    }
+    if (oom) {
+        store_reqlog_list_free(list, (size_t)rows);
+        store_set_error("out of memory");
+        rc = STORE_ERR;
+        goto out;
     }
     *out = list;
     *n = (size_t)rows;
@@ -235,14 +241,14 @@ out:
 }
 
 int pg_stats_query(void *be, const char *sql, int64_t since_hour,
-                          struct store_stat_row **out, size_t *n)
+                   struct store_stat_row **out, size_t *n)
 {
     struct pg *p = be;
     struct nbuf nb = { .used = 0 };
     struct store_stat_row *list = NULL;
     const char *v[1];
     PGresult *r;
-    int i = spg_acquire(p), rc = STORE_ERR, rows;
+    int i = spg_acquire(p), rc = STORE_ERR, rows, oom = 0;
 
     if (i < 0)
         return STORE_ERR;
@@ -261,7 +267,7 @@ int pg_stats_query(void *be, const char *sql, int64_t since_hour,
         struct store_stat_row *row = &list[k];
         int col = 2;
 
-        row->model = spg_gs(r, k, 0);
+        row->model = spg_gs(r, k, 0, &oom);
         row->account_id = spg_gi(r, k, 1);
         row->requests = spg_gi(r, k, col++);
         row->errors = spg_gi(r, k, col++);
@@ -275,6 +281,12 @@ int pg_stats_query(void *be, const char *sql, int64_t since_hour,
             row->lat_hist[j] = spg_gi(r, k, col++);
         for (int j = 0; j < STORE_HIST_BUCKETS; j++)
             row->ttft_hist[j] = spg_gi(r, k, col++);
+    }
+    if (oom) {
+        store_stats_free(list, (size_t)rows);
+        store_set_error("out of memory");
+        rc = STORE_ERR;
+        goto out;
     }
     *out = list;
     *n = (size_t)rows;

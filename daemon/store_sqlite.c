@@ -136,11 +136,18 @@ void sq_bind_ms(sqlite3_stmt *st, int i, int64_t v)    /* 0 = NULL */
         sqlite3_bind_null(st, i);
 }
 
-char *sq_col_str(sqlite3_stmt *st, int i)
+char *sq_col_str(sqlite3_stmt *st, int i, int *oom)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
+    const unsigned char *t;
+    char *s;
 
-    return t ? strdup((const char *)t) : NULL;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return NULL;
+    t = sqlite3_column_text(st, i);     /* NULL here: out of memory */
+    s = t ? strdup((const char *)t) : NULL;
+    if (!s)
+        ++*oom;
+    return s;
 }
 
 int sq_exec(struct sq *q, const char *sql)
@@ -169,6 +176,7 @@ int sq_step_done(struct sq *q, sqlite3_stmt *st, const char *what)
     }
     return sq_fail(q, what);
 }
+
 /* ---- shared DELETE (takes the mutex) ----------------------------------- */
 
 int sq_delete_before(struct sq *q, int id, int64_t before, int64_t limit, int64_t *changes)

@@ -32,27 +32,36 @@ static void bind_account(sqlite3_stmt *st, const struct store_account *a)
     sqlite3_bind_int64(st, 18, a->errors_total);
 }
 
-static void read_account(sqlite3_stmt *st, struct store_account *a)
+/* STORE_OK, or STORE_ERR (out of memory) with a cleared. */
+static int read_account(sqlite3_stmt *st, struct store_account *a)
 {
+    int oom = 0;
+
     a->id = sqlite3_column_int64(st, 0);
-    a->name = sq_col_str(st, 1);
-    a->secure_c_ses = sq_col_str(st, 2);
-    a->host_c_oses = sq_col_str(st, 3);
-    a->csesidx = sq_col_str(st, 4);
-    a->config_id = sq_col_str(st, 5);
+    a->name = sq_col_str(st, 1, &oom);
+    a->secure_c_ses = sq_col_str(st, 2, &oom);
+    a->host_c_oses = sq_col_str(st, 3, &oom);
+    a->csesidx = sq_col_str(st, 4, &oom);
+    a->config_id = sq_col_str(st, 5, &oom);
     a->is_active = sqlite3_column_int(st, 6) != 0;
-    a->status = sq_col_str(st, 7);
-    a->reason = sq_col_str(st, 8);
+    a->status = sq_col_str(st, 7, &oom);
+    a->reason = sq_col_str(st, 8, &oom);
     a->cooldown_until = sqlite3_column_int64(st, 9);
     a->fail_count = sqlite3_column_int64(st, 10);
-    a->proxy = sq_col_str(st, 11);
-    a->note = sq_col_str(st, 12);
+    a->proxy = sq_col_str(st, 11, &oom);
+    a->note = sq_col_str(st, 12, &oom);
     a->expires_at = sqlite3_column_int64(st, 13);
     a->last_used_at = sqlite3_column_int64(st, 14);
     a->created_at = sqlite3_column_int64(st, 15);
     a->updated_at = sqlite3_column_int64(st, 16);
     a->requests_total = sqlite3_column_int64(st, 17);
     a->errors_total = sqlite3_column_int64(st, 18);
+    if (oom) {
+        store_account_clear(a);
+        store_set_error("out of memory");
+        return STORE_ERR;
+    }
+    return STORE_OK;
 }
 
 /* ---- account ops -------------------------------------------------------- */
@@ -80,7 +89,8 @@ int sq_account_list(void *be, struct store_account **out, size_t *n)
             list = tmp;
         }
         memset(&list[cnt], 0, sizeof(list[cnt]));
-        read_account(st, &list[cnt++]);
+        if (read_account(st, &list[cnt++]) != STORE_OK)
+            goto out;
     }
     if (r != SQLITE_DONE) {
         sq_fail(q, "list accounts");
@@ -113,8 +123,7 @@ int sq_account_get(void *be, int64_t id, struct store_account *out)
     sqlite3_bind_int64(st, 1, id);
     r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
-        read_account(st, out);
-        rc = STORE_OK;
+        rc = read_account(st, out);
     } else if (r == SQLITE_DONE) {
         store_set_error("account %lld not found", (long long)id);
         rc = STORE_NOTFOUND;
@@ -233,7 +242,7 @@ static int upsert_one(struct sq *q, struct store_account *a, bool *created)
 }
 
 int sq_account_upsert_many(void *be, struct store_account *a, size_t n, int *results,
-                                  bool *created)
+                           bool *created)
 {
     struct sq *q = be;
     int rc = STORE_ERR;
@@ -259,8 +268,8 @@ out:
 }
 
 int sq_account_set_secrets(void *be, int64_t id, const char *old_scs, const char *old_hcs,
-                                  const char *old_proxy, const char *new_scs, const char *new_hcs,
-                                  const char *new_proxy)
+                           const char *old_proxy, const char *new_scs, const char *new_hcs,
+                           const char *new_proxy)
 {
     struct sq *q = be;
     sqlite3_stmt *st;

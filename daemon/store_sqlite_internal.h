@@ -15,8 +15,8 @@
  * Ownership: struct sq is owned by store_sqlite.c (sq_open/sq_close); the
  * parts only borrow it through the void *be of their op.  Statements from
  * sq_stmt() stay owned by the cache: release them with sq_done(), never
- * finalize them.  sq_col_str() returns a malloc'd copy (NULL for SQL NULL
- * or when out of memory).
+ * finalize them.  sq_col_str() returns a malloc'd copy (NULL for SQL NULL;
+ * out of memory is counted in its *oom and the op fails with STORE_ERR).
  *
  * Failure contract: like store_internal.h -- STORE_OK / STORE_NOTFOUND /
  * STORE_CONFLICT / STORE_ERR, and store_set_error() called (no secrets)
@@ -54,7 +54,10 @@ sqlite3_stmt *sq_stmt(struct sq *q, int id);          /* cached, reset; NULL on 
 void sq_done(sqlite3_stmt *st);                       /* reset + clear bindings; NULL ok */
 void sq_bind_str(sqlite3_stmt *st, int i, const char *v);   /* NULL binds NULL */
 void sq_bind_ms(sqlite3_stmt *st, int i, int64_t v);        /* 0 binds NULL */
-char *sq_col_str(sqlite3_stmt *st, int i);
+/* Copy of a text column: NULL for SQL NULL; NULL and ++*oom when out of
+ * memory (callers check *oom once per row: a NULL must not stand in for a
+ * value that exists). */
+char *sq_col_str(sqlite3_stmt *st, int i, int *oom);
 int sq_exec(struct sq *q, const char *sql);
 /* Run a statement that returns no rows.  STORE_CONFLICT on a unique clash. */
 int sq_step_done(struct sq *q, sqlite3_stmt *st, const char *what);

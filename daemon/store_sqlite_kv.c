@@ -9,7 +9,7 @@ int sq_session_get(void *be, const char *conv_key, struct store_session *out)
 {
     struct sq *q = be;
     sqlite3_stmt *st;
-    int r, rc = STORE_ERR;
+    int r, rc = STORE_ERR, oom = 0;
 
     pthread_mutex_lock(&q->mu);
     st = sq_stmt(q, Q_SESS_GET);
@@ -18,13 +18,18 @@ int sq_session_get(void *be, const char *conv_key, struct store_session *out)
     sq_bind_str(st, 1, conv_key);
     r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
-        out->conv_key = sq_col_str(st, 0);
+        out->conv_key = sq_col_str(st, 0, &oom);
         out->account_id = sqlite3_column_int64(st, 1);
-        out->session_name = sq_col_str(st, 2);
-        out->model = sq_col_str(st, 3);
+        out->session_name = sq_col_str(st, 2, &oom);
+        out->model = sq_col_str(st, 3, &oom);
         out->turns = sqlite3_column_int64(st, 4);
         out->updated_at = sqlite3_column_int64(st, 5);
         rc = STORE_OK;
+        if (oom) {
+            store_session_clear(out);
+            store_set_error("out of memory");
+            rc = STORE_ERR;
+        }
     } else if (r == SQLITE_DONE) {
         store_set_error("session not found");
         rc = STORE_NOTFOUND;
@@ -37,18 +42,16 @@ out:
     return rc;
 }
 
-/* DELETE statement with one int64 parameter; *changes may be NULL. */
 int sq_session_purge(void *be, int64_t older_than)
 {
     return sq_delete_before(be, Q_SESS_PURGE, older_than, 0, NULL);
 }
 
-
 int sq_kv_get(void *be, const char *key, char **value)
 {
     struct sq *q = be;
     sqlite3_stmt *st;
-    int r, rc = STORE_ERR;
+    int r, rc = STORE_ERR, oom = 0;
 
     pthread_mutex_lock(&q->mu);
     st = sq_stmt(q, Q_KV_GET);
@@ -57,8 +60,10 @@ int sq_kv_get(void *be, const char *key, char **value)
     sq_bind_str(st, 1, key);
     r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
-        *value = sq_col_str(st, 0);
+        *value = sq_col_str(st, 0, &oom);
         rc = *value ? STORE_OK : STORE_ERR;
+        if (oom)
+            store_set_error("out of memory");
     } else if (r == SQLITE_DONE) {
         store_set_error("setting not found");
         rc = STORE_NOTFOUND;

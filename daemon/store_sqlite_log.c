@@ -85,7 +85,7 @@ static int apply_one(struct sq *q, const struct store_rec *r)
 }
 
 int sq_apply(void *be, const struct store_rec *recs, size_t n,
-                    const struct store_stat_delta *d, size_t nd, int *results)
+             const struct store_stat_delta *d, size_t nd, int *results)
 {
     struct sq *q = be;
     sqlite3_stmt *st;
@@ -161,13 +161,13 @@ int sq_reqlog_purge(void *be, int64_t before, size_t batch, int64_t *deleted)
 }
 
 int sq_reqlog_query(void *be, const struct store_reqlog_filter *f,
-                           struct store_reqlog **out, size_t *n)
+                    struct store_reqlog **out, size_t *n)
 {
     struct sq *q = be;
     struct store_reqlog *list = NULL;
     size_t cnt = 0, limit = f->limit ? f->limit : 100;
     sqlite3_stmt *st;
-    int r, rc = STORE_ERR;
+    int r, rc = STORE_ERR, oom = 0;
 
     pthread_mutex_lock(&q->mu);
     st = sq_stmt(q, Q_LOG_QUERY);
@@ -198,18 +198,22 @@ int sq_reqlog_query(void *be, const struct store_reqlog_filter *f,
         }
         l = &list[cnt++];
         memset(l, 0, sizeof(*l));
-        l->request_id = sq_col_str(st, 0);
+        l->request_id = sq_col_str(st, 0, &oom);
         l->ts = sqlite3_column_int64(st, 1);
-        l->model = sq_col_str(st, 2);
+        l->model = sq_col_str(st, 2, &oom);
         l->account_id = sqlite3_column_int64(st, 3);
         l->status = sqlite3_column_int(st, 4);
-        l->error_kind = sq_col_str(st, 5);
+        l->error_kind = sq_col_str(st, 5, &oom);
         l->latency_ms = sqlite3_column_int64(st, 6);
         l->ttft_ms = sqlite3_column_int64(st, 7);
         l->bytes_out = sqlite3_column_int64(st, 8);
         l->prompt_tokens = sqlite3_column_int64(st, 9);
         l->completion_tokens = sqlite3_column_int64(st, 10);
         l->stream = sqlite3_column_int(st, 11) != 0;
+        if (oom) {
+            store_set_error("out of memory");
+            goto out;
+        }
     }
     if (r != SQLITE_DONE) {
         sq_fail(q, "query request log");
@@ -230,13 +234,13 @@ out:
 }
 
 int sq_stats_query(void *be, const char *sql, int64_t since_hour,
-                          struct store_stat_row **out, size_t *n)
+                   struct store_stat_row **out, size_t *n)
 {
     struct sq *q = be;
     struct store_stat_row *list = NULL, *tmp;
     size_t cnt = 0, cap = 0;
     sqlite3_stmt *st = NULL;
-    int r, rc = STORE_ERR;
+    int r, rc = STORE_ERR, oom = 0;
 
     pthread_mutex_lock(&q->mu);
     if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -259,7 +263,7 @@ int sq_stats_query(void *be, const char *sql, int64_t since_hour,
         }
         row = &list[cnt++];
         memset(row, 0, sizeof(*row));
-        row->model = sq_col_str(st, 0);
+        row->model = sq_col_str(st, 0, &oom);
         row->account_id = sqlite3_column_int64(st, 1);
         row->requests = sqlite3_column_int64(st, k++);
         row->errors = sqlite3_column_int64(st, k++);
@@ -273,6 +277,10 @@ int sq_stats_query(void *be, const char *sql, int64_t since_hour,
             row->lat_hist[j] = sqlite3_column_int64(st, k++);
         for (int j = 0; j < STORE_HIST_BUCKETS; j++)
             row->ttft_hist[j] = sqlite3_column_int64(st, k++);
+        if (oom) {
+            store_set_error("out of memory");
+            goto out;
+        }
     }
     if (r != SQLITE_DONE) {
         sq_fail(q, "stats query");
