@@ -246,10 +246,33 @@ out:
     return v;
 }
 
+/* cJSON accepts raw control characters inside strings; count them as the
+ * repair they are. */
+static bool raw_control_in_string(const char *p, size_t n)
+{
+    bool in = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!in) {
+            in = p[i] == '"';
+        } else if (p[i] == '\\') {
+            i++;
+        } else if (p[i] == '"') {
+            in = false;
+        } else if ((unsigned char)p[i] < 0x20) {
+            return true;
+        }
+    }
+    return false;
+}
+
 cJSON *tj_parse(const char *p, size_t n, bool close_open, unsigned *rep)
 {
     cJSON *v = parse_exact(p, n);
-    return v ? v : repair_parse(p, n, close_open, rep);
+    if (!v)
+        return repair_parse(p, n, close_open, rep);
+    if (raw_control_in_string(p, n))
+        *rep |= TOOLS_REP_RAW_CONTROL;
+    return v;
 }
 
 /* ---- call shapes ---------------------------------------------------------- */

@@ -142,8 +142,16 @@ static struct cand tag(const struct tools_spec *s, const char *p, size_t n, bool
     } else if (!eof && (k == n || partial(p + k, n - k, END_TAG, END_LEN))) {
         return more();
     } else {
-        if (sp == TJ_OPEN)      /* "</tool_call" without '>' */
-            return marked ? marked_fail(p, n, body, eof, res, "the tool call block is malformed") : text(body);
+        /* something else follows the JSON: junk inside a block that closes
+         * later, or a block whose closing tag was forgotten */
+        size_t lim = n - k < TOOLS_MAX_CALL_BYTES ? n : k + TOOLS_MAX_CALL_BYTES;
+        const char *ce = k < n ? memmem(p + k, lim - k, END_TAG, END_LEN) : NULL;
+        const char *no = k < n ? memmem(p + k, lim - k, OPEN_TAG, OPEN_LEN) : NULL;
+        if (sp == TJ_OPEN || (ce && (!no || ce < no)))
+            return marked ? marked_fail(p, n, body, eof, res, "the tool call block is malformed: text after the JSON")
+                          : text(body);
+        if (!no && !eof && lim == n)
+            return more();
         end = k == n ? n : after;
         rep |= TOOLS_REP_CLOSE_TAG;
     }
