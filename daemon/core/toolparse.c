@@ -104,12 +104,12 @@ static struct cand tag(const struct tools_spec *s, const char *p, size_t n, bool
     char c = p[OPEN_LEN];
     if (c != ' ' && c != '\t' && c != '>')
         return text(OPEN_LEN);
-    size_t gt = OPEN_LEN;
-    while (gt < n && gt < OPEN_LEN + ATTR_MAX && p[gt] != '>' && p[gt] != '<' && p[gt] != '\n')
+    size_t gt = OPEN_LEN, lim = OPEN_LEN + ATTR_MAX;
+    while (gt < n && gt < lim && p[gt] != '>' && p[gt] != '<' && p[gt] != '\n')
         gt++;
-    if (gt == n && !eof && gt < OPEN_LEN + ATTR_MAX)
+    if (gt == n && !eof && gt < lim)
         return more();
-    if (gt >= n || p[gt] != '>')
+    if (gt >= n || gt >= lim || p[gt] != '>')   /* never look at p[lim]: same answer on any prefix */
         return text(OPEN_LEN);
     char mk[TOOLS_MARKER_LEN + 8], name[128];
     bool has_mk = attr(p + OPEN_LEN, gt - OPEN_LEN, "marker", mk, sizeof mk);
@@ -144,13 +144,13 @@ static struct cand tag(const struct tools_spec *s, const char *p, size_t n, bool
     } else {
         /* something else follows the JSON: junk inside a block that closes
          * later, or a block whose closing tag was forgotten */
-        size_t lim = n - k < TOOLS_MAX_CALL_BYTES ? n : k + TOOLS_MAX_CALL_BYTES;
-        const char *ce = k < n ? memmem(p + k, lim - k, END_TAG, END_LEN) : NULL;
-        const char *no = k < n ? memmem(p + k, lim - k, OPEN_TAG, OPEN_LEN) : NULL;
+        size_t to = n - k < TOOLS_MAX_CALL_BYTES ? n : k + TOOLS_MAX_CALL_BYTES;
+        const char *ce = k < n ? memmem(p + k, to - k, END_TAG, END_LEN) : NULL;
+        const char *no = k < n ? memmem(p + k, to - k, OPEN_TAG, OPEN_LEN) : NULL;
         if (sp == TJ_OPEN || (ce && (!no || ce < no)))
             return marked ? marked_fail(p, n, body, eof, res, "the tool call block is malformed: text after the JSON")
                           : text(body);
-        if (!no && !eof && lim == n)
+        if (!no && !eof && to == n)
             return more();
         end = k == n ? n : after;
         rep |= TOOLS_REP_CLOSE_TAG;
