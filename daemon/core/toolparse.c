@@ -210,6 +210,7 @@ static struct cand fence(const struct tools_spec *s, const char *p, size_t n, bo
            ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') ||
             p[i] == '_' || p[i] == '+' || p[i] == '.' || p[i] == '-'))
         i++;
+    bool tool_code = i - 3 == 9 && memcmp(p + 3, "tool_code", 9) == 0;
     while (i < n && i < 3 + INFO_MAX + 8 && (p[i] == ' ' || p[i] == '\r'))
         i++;
     if (i == n)
@@ -247,6 +248,24 @@ static struct cand fence(const struct tools_spec *s, const char *p, size_t n, bo
             k += t.end;
             if (t.kind == C_TEXT)
                 goto error;
+            items++;
+            continue;
+        }
+        if (tool_code && p[k] != '{' && p[k] != '[') {
+            size_t e = 0;
+            unsigned rep = 0;
+            char err[400] = "";
+            enum py_res pr = tj_pycall(s, p + k, n - k, eof, &tmp, &rep, &e, err, sizeof err);
+            if (pr == PY_MORE || pr == PY_NOT) {
+                r = pr == PY_MORE ? more() : text(body);
+                break;
+            }
+            k += e;
+            if (pr == PY_INVALID) {
+                add_error(&tmp, err);
+                goto error;
+            }
+            tmp.repairs |= rep | TOOLS_REP_TOOL_CODE;
             items++;
             continue;
         }

@@ -13,7 +13,7 @@
 static const char *const REPAIR_NAMES[TOOLS_REP_COUNT] = {
     "fence", "bare_json", "marker", "close_tag", "trailing_comma", "single_quotes", "unquoted_keys",
     "raw_control", "bad_escape", "py_literals", "close_brackets", "args_string", "shape", "name_case",
-    "parallel_dropped",
+    "parallel_dropped", "tool_code",
 };
 
 const char *tools_repair_name(unsigned bit)

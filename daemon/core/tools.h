@@ -56,8 +56,9 @@ enum tools_repair {
     TOOLS_REP_SHAPE = 1u << 12,         /* parameters/args/input, function wrapper, name attribute */
     TOOLS_REP_NAME_CASE = 1u << 13,     /* tool name matched case-insensitively */
     TOOLS_REP_PARALLEL = 1u << 14,      /* parallel_tool_calls=false: extra calls dropped */
+    TOOLS_REP_TOOL_CODE = 1u << 15,     /* Gemini's ```tool_code fence with a Python-style call */
 };
-#define TOOLS_REP_COUNT 15
+#define TOOLS_REP_COUNT 16
 /* Short snake_case name of one repair bit ("trailing_comma"), "" if unknown. */
 const char *tools_repair_name(unsigned bit);
 

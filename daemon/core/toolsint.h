@@ -36,4 +36,14 @@ enum tj_outcome {
 enum tj_outcome tj_calls(const struct tools_spec *s, const cJSON *root, const char *name_attr,
                          struct tools_result *res, unsigned *rep, char *err, size_t errlen);
 
+/* A Python-style call in a ```tool_code fence at p[0] (toolpy.c). */
+enum py_res {
+    PY_MORE,    /* the buffer ends inside it (not eof) */
+    PY_NOT,     /* not such a call (or an unknown tool: err says which) */
+    PY_CALLS,   /* one call appended to res; *end just past it */
+    PY_INVALID, /* a call to a declared tool that is invalid; err set, *end past it */
+};
+enum py_res tj_pycall(const struct tools_spec *s, const char *p, size_t n, bool eof, struct tools_result *res,
+                      unsigned *rep, size_t *end, char *err, size_t errlen);
+
 #endif

@@ -90,6 +90,24 @@ case("fence-unknown-tool", '```json\n{"name": "book_flight", "arguments": {"to":
 case("fence-example-placeholder", 'To call a tool I write:\n\n```\n<tool_call>\n{"name": "TOOL_NAME", "arguments": {}}\n</tool_call>\n```\n',
      "the format quoted as an example with a placeholder name: text", text='To call a tool I write:\n\n```\n<tool_call>\n{"name": "TOOL_NAME", "arguments": {}}\n</tool_call>\n```\n')
 
+# --- Gemini's tool_code habit
+case("toolcode-print", 'Let me check.\n```tool_code\nprint(default_api.get_weather(city="Paris"))\n```', "Gemini's ```tool_code fence with print(default_api.x(...))",
+     [("get_weather", W("Paris"))], text="Let me check.\n", repairs=["fence", "tool_code"])
+case("toolcode-plain", "```tool_code\nget_weather(city='Paris', unit=\"c\")\n```", "a plain Python call, single-quoted value",
+     [("get_weather", {"city": "Paris", "unit": "c"})], repairs=["fence", "tool_code", "single_quotes"])
+case("toolcode-two-calls", '```tool_code\nprint(default_api.get_weather(city="Paris"))\nprint(default_api.search(query="Paris museums", limit=3, safe=True, lang=None))\n```',
+     "two calls, Python literals", [("get_weather", W("Paris")), ("search", {"query": "Paris museums", "limit": 3, "safe": True, "lang": None})],
+     repairs=["fence", "tool_code", "py_literals"])
+case("toolcode-triple-quoted", '```tool_code\nwrite_file(path="app.py", content="""def main():\n    print("hi \\"there\\"")\n""")\n```',
+     "a triple-quoted multi-line string argument (Python escapes: \\\" is a quote)", [("write_file", {"path": "app.py", "content": 'def main():\n    print("hi "there"")\n'})],
+     repairs=["fence", "tool_code", "raw_control"])
+case("toolcode-positional", '```tool_code\nprint(default_api.get_weather("Paris"))\n```', "positional arguments cannot be mapped: error",
+     error="keyword arguments")
+case("toolcode-unknown", '```tool_code\nprint(default_api.book_flight(to="Oslo"))\n```', "tool_code naming an undeclared tool: text",
+     text='```tool_code\nprint(default_api.book_flight(to="Oslo"))\n```')
+case("python-fence-call", 'Example:\n```python\nget_weather(city="Paris")\n```\n', "the same call in a python code block is code, not a call",
+     text='Example:\n```python\nget_weather(city="Paris")\n```\n')
+
 # --- bare JSON
 case("bare-json", '{"name": "get_weather", "arguments": {"city": "Paris"}}', "the call as bare JSON", [("get_weather", W("Paris"))], text="", repairs=["bare_json"])
 case("bare-json-after-prose", 'Let me check.\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n', "bare JSON on its own line after prose",
