@@ -329,7 +329,9 @@ static void test_validate(void)
     TT_EQ_INT(v("{\"type\":\"number\",\"exclusiveMinimum\":0}", "0", err), -1);
     TT_EQ_INT(v("{\"const\":\"x\"}", "\"x\"", err), 0);
     TT_EQ_INT(v("{\"anyOf\":[{\"type\":\"string\"}],\"format\":\"email\"}", "5", err), 0);  /* ignored keywords */
-    TT_EQ_INT(tools_validate(NULL, cJSON_Parse("1"), err, sizeof err) == 0 || 1, 1);
+    cJSON *one = cJSON_Parse("1");
+    TT_EQ_INT(tools_validate(NULL, one, err, sizeof err), 0);     /* no schema: anything */
+    cJSON_Delete(one);
     /* nesting deeper than TOOLS_MAX_DEPTH is refused, not recursed into */
     struct gg_buf sch, val;
     gg_buf_init(&sch, 1 << 20);
