@@ -94,6 +94,33 @@ static struct cand marked_fail(const char *p, size_t n, size_t from, bool eof, s
     return text(end);
 }
 
+static bool info_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+           c == '.' || c == '-';
+}
+
+/* A ``` fence line opening the body of a block at p[*j]: 1 = skipped (*j at
+ * the content), 0 = none, -1 = cannot tell yet. */
+static int inner_fence_open(const char *p, size_t n, bool eof, size_t *j)
+{
+    if (*j == n || p[*j] != '`')
+        return 0;
+    if (n - *j < 3)
+        return eof ? 0 : -1;
+    if (memcmp(p + *j, "```", 3) != 0)
+        return 0;
+    size_t q = *j + 3;
+    while (q < n && q < *j + 3 + INFO_MAX && info_char(p[q]))
+        q++;
+    if (q == n)
+        return eof ? 0 : -1;
+    if (p[q] != '\n' && p[q] != '\r')
+        return 0;
+    *j = skip_ws(p, n, q);
+    return *j == n && !eof ? -1 : 1;
+}
+
 static struct cand tag(const struct tools_spec *s, const char *p, size_t n, bool eof, bool ls,
                        struct tools_result *res)
 {
@@ -121,6 +148,9 @@ static struct cand tag(const struct tools_spec *s, const char *p, size_t n, bool
     size_t j = skip_ws(p, n, body);
     if (j == n && !eof)
         return more();
+    int inner = inner_fence_open(p, n, eof, &j);  /* <tool_call ...> ```json { ... } ``` </tool_call> */
+    if (inner < 0)
+        return more();
     if (j == n || (p[j] != '{' && p[j] != '[')) {
         if (!marked)
             return text(body);
@@ -136,7 +166,11 @@ static struct cand tag(const struct tools_spec *s, const char *p, size_t n, bool
         return marked_fail(p, n, body, eof, res, "the tool call's JSON is malformed or truncated");
     }
     size_t after = j + e, k = skip_ws(p, n, after), end;
-    unsigned rep = 0;
+    unsigned rep = inner ? TOOLS_REP_FENCE : 0;
+    if (inner && n - k >= 3 && memcmp(p + k, "```", 3) == 0)
+        after = k + 3, k = skip_ws(p, n, k + 3);
+    else if (inner && !eof && partial(p + k, n - k, "```", 3))
+        return more();
     if (n - k >= END_LEN && memcmp(p + k, END_TAG, END_LEN) == 0) {
         end = k + END_LEN;
     } else if (!eof && (k == n || partial(p + k, n - k, END_TAG, END_LEN))) {
@@ -206,9 +240,7 @@ static struct cand fence(const struct tools_spec *s, const char *p, size_t n, bo
     if (memcmp(p, "```", 3) != 0)
         return text(1);
     size_t i = 3;
-    while (i < n && i < 3 + INFO_MAX &&
-           ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') ||
-            p[i] == '_' || p[i] == '+' || p[i] == '.' || p[i] == '-'))
+    while (i < n && i < 3 + INFO_MAX && info_char(p[i]))
         i++;
     bool tool_code = i - 3 == 9 && memcmp(p + 3, "tool_code", 9) == 0;
     while (i < n && i < 3 + INFO_MAX + 8 && (p[i] == ' ' || p[i] == '\r'))

@@ -67,6 +67,8 @@ case("args-as-string", blk(None, None, raw='{"name": "search", "arguments": "{\\
      "arguments JSON-encoded as a string", [("search", {"query": "flights to Oslo", "limit": 10})], repairs=["args_string"])
 
 # --- fenced
+case("fence-inside-block", 'Checking.\n<tool_call marker="7f3a9c1e">\n```json\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n```\n</tool_call>',
+     "the JSON fenced inside the marked block", [("get_weather", W("Paris"))], text="Checking.\n", repairs=["fence"])
 case("fence-json", 'I will call the weather tool.\n\n```json\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n```',
      "call in a ```json fence", [("get_weather", W("Paris"))], text="I will call the weather tool.\n\n", repairs=["fence"])
 case("fence-plain", '```\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n```\n', "call in a bare ``` fence",

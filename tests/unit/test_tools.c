@@ -247,6 +247,13 @@ static void test_corpus(void)
         cases++;
         TT_EQ_INT(tools_parse_reply(&s, reply, rl, &r), 0);
         bool ok = matches(names[i], &r, exp);
+        const cJSON *th = cJSON_GetObjectItem(exp, "reasoning");
+        if (cJSON_IsString(th)) {   /* the thinking really held a call: it is ignored only because it is not fed */
+            struct tools_result tr;
+            TT_EQ_INT(tools_parse_reply(&s, th->valuestring, strlen(th->valuestring), &tr), 0);
+            TT_CHECK(tr.n_calls == 1);
+            tools_result_free(&tr);
+        }
         TT_CHECK(ok);
         passed += ok;
         /* "attempts": the model meant to call a tool (calls or an error expected) */
