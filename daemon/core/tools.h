@@ -102,7 +102,7 @@ int tools_render_result(const struct tools_spec *s, const char *call_id, const c
 /* The corrective message sent on the same session after a bad reply. */
 int tools_render_correction(const struct tools_spec *s, const char *error, struct gg_buf *out);
 
-/* ---- parsing (toolparse.c, tooljson.c) --------------------------------- */
+/* ---- parsing (toolparse.c, tooljson.c, toolpy.c) ---------------------- */
 
 struct tools_result {
     struct gg_buf text;                 /* the reply minus recognised calls, byte-exact */
