@@ -4,7 +4,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startStack } from '../lib/stack.mjs';
+import { startStack, waitFor } from '../lib/stack.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const backends = [['sqlite', null]];
@@ -91,8 +91,8 @@ for (const [backend, dbUrl] of backends) {
       assert.match(a.reason, /^429/);
       assert.ok(a.until && Date.parse(a.until) > Date.now());
       assert.equal(a.last_errors[0].kind, 'rate_limit');
-      await sleep(2300);
-      assert.equal((await acct(idA)).status, 'active', 'cooldown must end by itself');
+      // COOLDOWN_429 is short: poll until the cooldown has ended by itself
+      await waitFor(async () => (await acct(idA)).status === 'active', 5000, 'the cooldown to end by itself');
     });
 
     test('every account cooling down: 429 with Retry-After', async () => {
@@ -210,8 +210,7 @@ for (const [backend, dbUrl] of backends) {
       await resetAll();
       const r1 = await client.chat.completions.create({ model: 'gemini-auto', messages: [{ role: 'user', content: 'persist me' }] });
       const s1 = (await streams()).at(-1);
-      await sleep(400); // storeq batch
-      await s.restart();
+      await s.restart(); // a clean SIGTERM must flush the store queue
       client = new OpenAI({ apiKey: s.apiKey, baseURL: s.url + '/v1', maxRetries: 0 });
       await client.chat.completions.create({ model: 'gemini-auto', messages: [
         { role: 'user', content: 'persist me' }, { role: 'assistant', content: r1.choices[0].message.content },
