@@ -733,6 +733,26 @@ int pool_refresh_cookies(struct account *a, const char *ses, const char *oses)
     return 0;
 }
 
+int pool_restore_cookies(struct account *a, const char *ses, const char *oses)
+{
+    char *ns = strdup(ses), *no = oses ? strdup(oses) : NULL;
+    if (!ns || (oses && !no)) {
+        free(ns);
+        free(no);
+        return -1;
+    }
+    pthread_mutex_lock(&lock);
+    free(a->secure_c_ses);
+    a->secure_c_ses = ns;
+    if (no) {
+        free(a->host_c_oses);
+        a->host_c_oses = no;
+    }
+    a->cred_gen++;
+    pthread_mutex_unlock(&lock);
+    return 0;
+}
+
 size_t pool_idle_accounts(int64_t idle_ms, int64_t *out, size_t max)
 {
     size_t n = 0;

@@ -177,6 +177,8 @@ void pool_signed_in(struct account *a);
  * "cookies refreshed" in the account's history and tell the change
  * callback (cookies_changed = true).  0, or -1 on allocation failure. */
 int pool_refresh_cookies(struct account *a, const char *ses, const char *oses);
+/* Start-up: cookies refreshed in an earlier run (no count, no history). */
+int pool_restore_cookies(struct account *a, const char *ses, const char *oses);
 /* Called with the new cookies after pool_refresh_cookies (no lock held);
  * the daemon persists them (store, encrypted at rest). */
 typedef void (*pool_cookie_cb)(const struct account *a, const char *ses, const char *oses);

@@ -97,12 +97,21 @@ static void release_ctrl(struct xlate *x)
         x->sink.text(x->sink.ctx, x->hold, x->hold_n, x->line_thought);
     x->hold_n = 0;
     x->dropping = false;
+    x->eat_nl = false;
     x->at_line_start = true;
 }
 
 /* The "<ctrl46>" line filter over text of one kind: kept bytes into b. */
 static void ctrl_filter(struct xlate *x, const char *t, size_t n, struct gg_buf *b)
 {
+    if (x->eat_nl) {
+        x->eat_nl = false;
+        if (t[0] == '\n') {
+            t++;
+            if (--n == 0)
+                return;
+        }
+    }
     if (!x->dropping && !x->hold_n && !memchr(t, '<', n)) {
         gg_buf_add(b, t, n);
         x->at_line_start = t[n - 1] == '\n';
@@ -116,6 +125,7 @@ static void ctrl_filter(struct xlate *x, const char *t, size_t n, struct gg_buf 
                 x->dropping = false;
                 x->at_line_start = true;
             }
+            x->drop_last = ch;
             run = i + 1;
             continue;
         }
@@ -128,7 +138,9 @@ static void ctrl_filter(struct xlate *x, const char *t, size_t n, struct gg_buf 
                 x->at_line_start = ch == '\n';
             } else if (x->hold_n == CTRL_N) {
                 x->hold_n = 0;
+                x->status_lines++;
                 x->dropping = true;
+                x->drop_last = '>';
             }
             continue;
         }
@@ -144,6 +156,13 @@ static void ctrl_filter(struct xlate *x, const char *t, size_t n, struct gg_buf 
     }
     if (!x->dropping && !x->hold_n && run < n)
         gg_buf_add(b, t + run, n - run);
+    /* a status line whose fragment ends like a finished line ends with it
+     * ("...Pro.", "(8, 8)"): the next fragment is text again */
+    if (x->dropping && (x->drop_last == '.' || x->drop_last == ')' || x->drop_last == '!')) {
+        x->dropping = false;
+        x->at_line_start = true;
+        x->eat_nl = true;      /* its newline may open the next fragment */
+    }
 }
 
 /* Text of one kind through the status-line filter to the sink. */

@@ -52,10 +52,13 @@ struct xlate {
     bool answer_seen;      /* any non-thought text so far */
     bool sar_seen;         /* an element carried streamAssistResponse */
     bool utoken_seen;      /* an element carried uToken */
+    size_t status_lines;   /* <ctrl46> lines removed (generation under way) */
     size_t elements;
     /* line filter state */
     bool at_line_start;    /* the next byte starts a line */
     bool dropping;         /* inside a <ctrl46> line */
+    char drop_last;        /* last byte dropped */
+    bool eat_nl;           /* a status line ended with its fragment: drop one leading newline */
     bool line_thought;     /* thought flag of the text being filtered */
     bool head_pending;     /* hold[] is a possible heading (unflagged) */
     char hold[XL_HOLD];    /* bytes held back at a line start */

@@ -770,7 +770,9 @@ void up_stream_done(struct xfer *x, CURLcode res)
         return;
     }
     /* image / video work whose files come after the stream (§7) */
-    bool poll = c->kind != CALL_TEST && wk != WK_TEXT && c->n_gen == 0 && cfg.image_poll_timeout > 0;
+    /* ... when generation was under way (status lines) or nothing else came */
+    bool poll = c->kind != CALL_TEST && wk != WK_TEXT && c->n_gen == 0 && cfg.image_poll_timeout > 0 &&
+                (c->xl.status_lines > 0 || !c->any_text);
     if (!c->any_text && !c->any_file && !poll) {
         up_failover(c, OUT_EMPTY, "thoughts but no answer");
         return;

@@ -252,7 +252,15 @@ static void refresh_done(struct xfer *x, CURLcode res)
         auth_start(a, X_OXSRF, NULL);
         return;
     }
-    if (pool_refresh_cookies(a, x->set_ses, x->set_oses) != 0) {
+    /* only values that changed are a refresh (a Set-Cookie may repeat the old one) */
+    struct creds cr;
+    bool same = false;
+    if (pool_creds(a, &cr) == 0) {
+        same = (!x->set_ses || strcmp(x->set_ses, cr.secure_c_ses) == 0) &&
+               (!x->set_oses || (cr.host_c_oses && strcmp(x->set_oses, cr.host_c_oses) == 0));
+        pool_creds_free(&cr);
+    }
+    if (!same && pool_refresh_cookies(a, x->set_ses, x->set_oses) != 0) {
         oxsrf_finish(a, false, OUT_NETWORK, "out of memory storing refreshed cookies");
         return;
     }
