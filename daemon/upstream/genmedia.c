@@ -53,9 +53,7 @@ struct gen_file *up_add_gen(struct call *c, const char *file_id, const char *mim
     return g;
 }
 
-/* Base64 text of a file whose decoded bytes are an allowed image or video
- * type (any of them, not only PNG / JPEG): the decoded bytes, else NULL. */
-static unsigned char *decode_b64_media(const char *p, size_t n, size_t *outn, const char **sniffed)
+unsigned char *up_b64_media(const char *p, size_t n, size_t *outn, const char **sniffed)
 {
     while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' '))
         n--;
@@ -287,7 +285,7 @@ void up_download_done(struct xfer *x, CURLcode res)
         /* some forms answer with base64 text of the file (§3.5) */
         size_t n = 0;
         const char *t = NULL;
-        unsigned char *raw = decode_b64_media(x->resp.p, x->resp.len, &n, &t);
+        unsigned char *raw = up_b64_media(x->resp.p, x->resp.len, &n, &t);
         if (raw) {
             g->data = raw;
             g->len = n;

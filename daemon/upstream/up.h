@@ -175,6 +175,11 @@ void up_media_signin_failed(struct call *c, const char *detail);
 void up_step_poll(struct call *c);
 /* Add a generated file (de-duplicated by id); NULL when known or full. */
 struct gen_file *up_add_gen(struct call *c, const char *file_id, const char *mime);
+/* Base64 text of a file whose decoded bytes are an allowed image or video
+ * type (every allowed type, not only PNG / JPEG): the decoded bytes
+ * (malloc'd, *n, *mime = the sniffed type), else NULL (not base64 of such a
+ * file, or no memory). */
+unsigned char *up_b64_media(const char *p, size_t len, size_t *n, const char **mime);
 /* An inlineData reply: base64 bytes of a generated file. */
 void up_inline_file(struct call *c, const char *mime, const char *b64);
 /* The kind of work of a call (cooldowns are kept per kind). */

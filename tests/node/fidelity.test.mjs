@@ -88,7 +88,6 @@ describe('signing keys and JWTs (item 1)', () => {
     assert.equal(files[0].status, 200);
     assert.equal(sha(files[0].body), png);
     const R1 = await rec(seq);
-    const stream = R1.requests.filter((q) => q.endpoint === 'stream');
     const lists = R1.requests.filter((q) => q.endpoint === 'list_files');
     const dls = R1.requests.filter((q) => q.endpoint === 'download');
     assert.ok(lists.length >= 1 && lists.every((q) => q.status === 200), JSON.stringify(lists));
