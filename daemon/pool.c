@@ -50,6 +50,18 @@ void pool_set_cookie_cb(pool_cookie_cb cb)
     cookie_cb = cb;
 }
 
+/* for pool_signin.c (pool_kind.h) */
+void pool_lock_(void) { pthread_mutex_lock(&lock); }
+void pool_unlock_(void) { pthread_mutex_unlock(&lock); }
+struct account *const *pool_all_(size_t *n) { *n = n_accts; return accts; }
+void pool_notify_(struct account *a, const char *ses, const char *oses)
+{
+    if (ses && cookie_cb)
+        cookie_cb(a, ses, oses);
+    if (change_cb)
+        change_cb(a, true);
+}
+
 static void free_account(struct account *a)
 {
     free(a->name);
@@ -676,98 +688,6 @@ void pool_report_kind(struct account *a, enum work_kind kind, enum outcome o, co
     pthread_mutex_unlock(&lock);
     if (change_cb)
         change_cb(a, before != a->status || kind_changed);
-}
-
-void pool_signed_in(struct account *a)
-{
-    pthread_mutex_lock(&lock);
-    a->last_signin_ms = gg_now_ms();
-    pthread_mutex_unlock(&lock);
-}
-
-int pool_refresh_cookies(struct account *a, const char *ses, const char *oses)
-{
-    char *ns = ses ? strdup(ses) : NULL;
-    char *no = oses ? strdup(oses) : NULL;
-    if ((ses && !ns) || (oses && !no)) {
-        free(ns);
-        free(no);
-        return -1;
-    }
-    int64_t now = gg_now_ms();
-    pthread_mutex_lock(&lock);
-    if (ns) {
-        free(a->secure_c_ses);
-        a->secure_c_ses = ns;
-    }
-    if (no) {
-        free(a->host_c_oses);
-        a->host_c_oses = no;
-    }
-    a->cred_gen++;
-    a->refresh_count++;
-    a->updated_at = now;
-    memmove(&a->last_errors[1], &a->last_errors[0], sizeof(a->last_errors[0]) * (ACCT_LAST_ERRORS - 1));
-    a->last_errors[0].at = now;
-    snprintf(a->last_errors[0].kind, sizeof(a->last_errors[0].kind), "refresh");
-    snprintf(a->last_errors[0].msg, sizeof(a->last_errors[0].msg), "cookies refreshed");
-    if (a->n_errors < ACCT_LAST_ERRORS)
-        a->n_errors++;
-    char *cs = gg_strdup0(a->secure_c_ses), *co = gg_strdup0(a->host_c_oses);
-    a->refs++;
-    pthread_mutex_unlock(&lock);
-    GG_INFO("account %lld (%s): cookies refreshed", (long long)a->id, a->name ? a->name : "");
-    if (cookie_cb && cs)
-        cookie_cb(a, cs, co);
-    if (change_cb)
-        change_cb(a, true);
-    if (cs) {
-        explicit_bzero(cs, strlen(cs));
-        free(cs);
-    }
-    if (co) {
-        explicit_bzero(co, strlen(co));
-        free(co);
-    }
-    pool_put(a);
-    return 0;
-}
-
-int pool_restore_cookies(struct account *a, const char *ses, const char *oses)
-{
-    char *ns = strdup(ses), *no = oses ? strdup(oses) : NULL;
-    if (!ns || (oses && !no)) {
-        free(ns);
-        free(no);
-        return -1;
-    }
-    pthread_mutex_lock(&lock);
-    free(a->secure_c_ses);
-    a->secure_c_ses = ns;
-    if (no) {
-        free(a->host_c_oses);
-        a->host_c_oses = no;
-    }
-    a->cred_gen++;
-    pthread_mutex_unlock(&lock);
-    return 0;
-}
-
-size_t pool_idle_accounts(int64_t idle_ms, int64_t *out, size_t max)
-{
-    size_t n = 0;
-    int64_t now = gg_now_ms();
-    pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < n_accts && n < max; i++) {
-        struct account *a = accts[i];
-        int64_t last = a->last_used_at > a->last_signin_ms ? a->last_used_at : a->last_signin_ms;
-        if (a->removed || !a->is_active || a->status == ST_DISABLED || a->status == ST_EXPIRED || a->inflight)
-            continue;
-        if (now - last >= idle_ms)
-            out[n++] = a->id;
-    }
-    pthread_mutex_unlock(&lock);
-    return n;
 }
 
 static int admin_set(int64_t id, int action, const char *reason)
