@@ -149,6 +149,7 @@ static void fill_from_row(struct account *a, const struct store_account *r)
     snprintf(a->reason, sizeof(a->reason), "%s", r->reason ? r->reason : "");
     a->until_ms = r->cooldown_until;
     a->fail_count = r->fail_count;
+    a->cool_is_text_rl = a->status == ST_COOLDOWN && strncmp(a->reason, "429", 3) == 0;
     a->expires_at = r->expires_at;
     a->last_used_at = r->last_used_at;
     a->created_at = r->created_at;

@@ -371,11 +371,15 @@ static void tick(void)
 
 static void expiry_watch(int64_t now_ms)
 {
-    static int64_t last;
+    static int64_t last, started;
+    if (!started)
+        started = now_ms;
     if (cfg.expiry_watch_idle <= 0 || drain_deadline || now_ms - last < WATCH_EVERY_MS)
         return;
     last = now_ms;
     int64_t idle_ms = cfg.expiry_watch_idle * 1000, ids[WATCH_BATCH];
+    if (now_ms - started < idle_ms)
+        return;          /* after a start, every account is idle for the first period */
     size_t n = pool_idle_accounts(idle_ms, ids, WATCH_BATCH);
     int64_t wall = gg_now_ms();
     for (size_t i = 0; i < n; i++) {

@@ -281,8 +281,10 @@ static void key_done(struct xfer *x, CURLcode res)
     if (st == 302 || st == 301 || st == 303 || st == 307) {
         char *loc = NULL;
         curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc);
-        if (loc && strstr(loc, "refreshcookies") && a->upstream_refresh_hops < REFRESH_MAX_HOPS &&
-            (strncmp(loc, "https://", 8) == 0 || strncmp(loc, "http://", 7) == 0)) {
+        /* the cookies only ever go to the auth host itself */
+        size_t al = strlen(cfg.auth_url);
+        bool same_host = loc && strncmp(loc, cfg.auth_url, al) == 0 && (loc[al] == '/' || loc[al] == '?');
+        if (loc && strstr(loc, "refreshcookies") && a->upstream_refresh_hops < REFRESH_MAX_HOPS && same_host) {
             a->upstream_refresh_hops++;
             auth_start(a, X_REFRESH, loc);
         } else if (loc && strstr(loc, "refreshcookies")) {
