@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startStack, waitFor } from '../lib/stack.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const backends = [['sqlite', null]];
 if (process.env.GEMGATE_TEST_PG_URL) backends.push(['postgresql', process.env.GEMGATE_TEST_PG_URL]);
 
