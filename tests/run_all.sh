@@ -12,6 +12,12 @@
 # 4. ThreadSanitizer build: the node suites again, any TSan report fails.
 # The normal stage also runs a one-minute soak under injected faults
 # (tests/soak/soak.mjs; SOAK_LONG=1 makes it 15 minutes).
+# ctest holds the C unit tests (label `unit`, the store suite also `store`)
+# and the fake upstream's own protocol test (label `fake`):
+# `ctest -L unit`, `ctest -L fake`.  The node, shell, TUI, soak and browser
+# suites are the stages below, not ctest tests.  No suite skips silently: a
+# missing tool, script or `npm ci` failure is a failed suite.  The sanitizer
+# stages set TEST_TIME_SCALE=3 (every polling deadline in tests/lib x3).
 # Set QUICK=1 to skip the sanitizer, fuzz and TSan stages.  Prints
 # "N passed, N failed" (suites) as its last line; exits non-zero on failure.
 set -uo pipefail

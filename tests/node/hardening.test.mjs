@@ -8,7 +8,6 @@ import http from 'node:http';
 import net from 'node:net';
 import { startStack, waitFor } from '../lib/stack.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A raw HTTP request (for localAddress, odd headers and a method fetch refuses).
 function rawRequest(url, { method = 'GET', headers = {}, body, localAddress } = {}) {
@@ -104,7 +103,8 @@ describe('secrets never leave the daemon', () => {
       await admin('GET', p);
     for (const p of ['/metrics', '/readyz', '/healthz', '/v1/models'])
       replies.push(await (await fetch(s.url + p, { headers: { authorization: `Bearer ${s.apiKey}` } })).text());
-    await sleep(300);
+    // a clean stop flushes every log line (and must exit 0)
+    assert.equal(await s.stopGw(), 0);
 
     const log = s.logs();
     assert.ok(log.length > 1000, 'debug log should have content');
@@ -243,7 +243,8 @@ describe('shutdown and crash safety', () => {
       const resps = await Promise.all([...short, ...long]);
       for (const r of resps) assert.equal(r.status, 200);
       const bodies = resps.map((r) => r.text().catch((e) => `!transport ${e.message}`));
-      await sleep(300);
+      // all four upstream streams are running before the SIGTERM
+      await waitFor(async () => (await s.fake('GET', '/__fake/info')).active_streams === 4, 5000, 'four upstream streams');
       const t0 = Date.now();
       const code = await s.stopGw('SIGTERM');
       const took = Date.now() - t0;
