@@ -437,7 +437,8 @@ struct account *pool_acquire_kind(const int64_t *exclude, int nex, enum work_kin
 {
     int64_t ex[CALL_EXCLUDE_MAX];
     int n = nex < CALL_EXCLUDE_MAX ? nex : CALL_EXCLUDE_MAX;
-    memcpy(ex, exclude, (size_t)n * sizeof(*ex));
+    if (n > 0)
+        memcpy(ex, exclude, (size_t)n * sizeof(*ex));
     for (;;) {
         struct account *a = acquire_local(ex, n, kind, retry_after_s, all_rate_limited);
         if (!a && n > nex) {

@@ -186,6 +186,10 @@ void pool_set_cookie_cb(pool_cookie_cb cb);
 /* Accounts idle (not used, not probed) for at least idle_ms and not
  * disabled: up to max ids into out; returns the count (expiry watch). */
 size_t pool_idle_accounts(int64_t idle_ms, int64_t *out, size_t max);
+/* Prometheus text for /metrics: per account the last sign-in time
+ * (gemgate_account_last_signin_timestamp_seconds) and the refresh count
+ * (gemgate_account_cookie_refreshes_total).  Appends to b (capped). */
+void pool_signin_metrics(struct gg_buf *b);
 
 /* Admin actions; return 0, or -1 when the id is unknown. */
 int pool_enable(int64_t id);

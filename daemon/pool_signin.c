@@ -99,3 +99,24 @@ size_t pool_idle_accounts(int64_t idle_ms, int64_t *out, size_t max)
     pool_unlock_();
     return n;
 }
+
+void pool_signin_metrics(struct gg_buf *b)
+{
+    size_t na;
+    gg_buf_adds(b, "# HELP gemgate_account_last_signin_timestamp_seconds Last successful getoxsrf per account "
+                   "(0 = none yet).\n# TYPE gemgate_account_last_signin_timestamp_seconds gauge\n");
+    pool_lock_();
+    struct account *const *all = pool_all_(&na);
+    for (size_t i = 0; i < na; i++)
+        gg_buf_printf(b, "gemgate_account_last_signin_timestamp_seconds{account=\"%lld\"} %lld\n",
+                      (long long)all[i]->id, (long long)(all[i]->last_signin_ms / 1000));
+    pool_unlock_();
+    gg_buf_adds(b, "# HELP gemgate_account_cookie_refreshes_total Cookie refreshes (refreshcookies) per account.\n"
+                   "# TYPE gemgate_account_cookie_refreshes_total counter\n");
+    pool_lock_();
+    all = pool_all_(&na);
+    for (size_t i = 0; i < na; i++)
+        gg_buf_printf(b, "gemgate_account_cookie_refreshes_total{account=\"%lld\"} %lld\n", (long long)all[i]->id,
+                      (long long)all[i]->refresh_count);
+    pool_unlock_();
+}

@@ -388,6 +388,23 @@ static void test_overloaded(void)
     TT_CHECK(cJSON_GetObjectItemCaseSensitive(cd, "image") == NULL);
     TT_CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "refresh_count")));
     cJSON_Delete(j);
+    pool_signed_in(a);
+    TT_EQ_INT(pool_refresh_cookies(a, "CSE.new", NULL), 0);
+    struct gg_buf m;
+    gg_buf_init(&m, 1 << 16);
+    pool_signin_metrics(&m);
+    gg_buf_add(&m, "", 1);
+    char want[160];
+    snprintf(want, sizeof(want), "gemgate_account_last_signin_timestamp_seconds{account=\"1\"} %lld\n",
+             (long long)(gg_now_ms() / 1000));
+    TT_CHECK(strstr(m.p, want) != NULL);
+    TT_CHECK(strstr(m.p, "gemgate_account_cookie_refreshes_total{account=\"1\"} 1\n") != NULL);
+    gg_buf_free(&m);
+    j = pool_account_json(a);
+    TT_EQ_INT(cJSON_GetObjectItemCaseSensitive(j, "refresh_count")->valueint, 1);
+    TT_EQ_STR(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "last_errors"), 0),
+                                               "message")->valuestring, "cookies refreshed");
+    cJSON_Delete(j);
     TT_EQ_INT(pool_reset(1), 0);
     TT_CHECK(take(WK_VIDEO, &ra, &rl) != NULL);
     pool_release(a);
