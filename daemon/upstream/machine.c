@@ -291,7 +291,9 @@ static void final_error(struct call *c, enum outcome o, const char *detail)
     pool_recovery_kind(up_work_kind(c), &ra, &all429);
     if (o == OUT_RATE_LIMIT || o == OUT_OVERLOADED)
         up_finish_err(c, 429, "rate_limit_exceeded", ra > 0 ? ra : (int)cfg.cooldown_429,
-                   "rate_limit", "Upstream quota exhausted on every account tried (%s). Retry later.",
+                   "rate_limit", o == OUT_OVERLOADED
+                   ? "The upstream is overloaded on every account tried (%s). Retry later."
+                   : "Upstream quota exhausted on every account tried (%s). Retry later.",
                    detail ? detail : "429");
     else if (o == OUT_NETWORK && detail && strstr(detail, "deadline"))
         up_finish_err(c, 504, "upstream_timeout", 0, "upstream", "Upstream timed out: %s", detail);
