@@ -57,6 +57,7 @@ struct gen_file {
     unsigned char *data;        /* downloaded bytes, owned */
     size_t len;
     int tries;
+    bool auth_retried;          /* a 401 got one retry with a new key */
     bool failed;
 };
 
@@ -116,6 +117,11 @@ struct call {
     bool jwt_retried, session_retried;
     bool continuing;
     char *session_name;
+    char *stream_session;               /* sessionInfo.session (projects/... form) or NULL */
+    int key_resume;                     /* R_*: step after a sign-in (up.h) */
+    bool list_retried;                  /* list 401: one retry with a new key */
+    bool utoken_retried;                /* uToken-only 200 body: one retry */
+    int64_t poll_until_ms;              /* S_MEDIA polling the file list (0 = not) */
     struct splitter sp;
     struct xlate xl;
     bool begun;                         /* dialect->begin ran (stream) */

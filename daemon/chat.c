@@ -42,6 +42,7 @@ static cJSON *model_json(const char *id)
     cJSON_AddStringToObject(o, "object", "model");
     cJSON_AddNumberToObject(o, "created", 1735689600);
     cJSON_AddStringToObject(o, "owned_by", "google");
+    models_annotate(id, o);      /* available / unavailable_until (issue 18) */
     return o;
 }
 

@@ -71,6 +71,11 @@ static const struct gg_cfg_entry table[] = {
     S("PUBLIC_URL", public_url, NULL, GG_CFG_RELOAD, "base URL for /images/ links (default: http://<Host header>)"),
     I("SHUTDOWN_GRACE", shutdown_grace, "20", 0, 3600, 0, "seconds streams may finish after SIGTERM"),
     I("STOREQ_CAPACITY", storeq_capacity, "50000", 100, 10000000, 0, "queued store writes before dropping"),
+    I("COOLDOWN_OVERLOADED", cooldown_overloaded, "10", 1, 86400, GG_CFG_RELOAD, "cooldown after a 429 LLM_OVERLOADED (capped by COOLDOWN_429)"),
+    I("MODEL_UNAVAILABLE_TTL", model_unavailable_ttl, "600", 0, 86400 * 7, GG_CFG_RELOAD, "seconds a model the upstream rejected as unknown answers 404 before it is tried again"),
+    I("EXPIRY_WATCH_IDLE", expiry_watch_idle, "1800", 0, 86400 * 7, GG_CFG_RELOAD, "probe accounts idle this many seconds with getoxsrf (0 = off)"),
+    I("IMAGE_POLL_TIMEOUT", image_poll_timeout, "60", 0, 3600, GG_CFG_RELOAD, "seconds to poll the session's files when an image stream ended without one"),
+    I("UPSTREAM_VIDEO_IDLE_TIMEOUT", up_video_idle_timeout, "900", 1, 86400, 0, "seconds allowed between upstream elements of video generation"),
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "gg_time.h"
+
 static const struct model_info catalogue[] = {
     {"gemini-auto", NULL, TOOLS_SEARCH, false},
     {"gemini-2.5-flash", "gemini-2.5-flash", TOOLS_SEARCH, false},
@@ -15,6 +19,8 @@ static const struct model_info catalogue[] = {
     {"gemini-3.1-pro-preview", "gemini-3.1-pro-preview", TOOLS_SEARCH, false},
     /* virtual: image generation only (protocol doc §4.1, Dreamy-rain) */
     {"gemini-imagen", NULL, TOOLS_IMAGE, true},
+    /* virtual: video generation only (videoGenerationSpec, §4 / §7) */
+    {"gemini-veo", NULL, TOOLS_VIDEO, true},
 };
 #define NCAT (sizeof(catalogue) / sizeof(catalogue[0]))
 
@@ -182,4 +188,79 @@ int models_set_map(const char *spec, char *err, size_t errlen)
     for (size_t i = 0; i < oldn; i++) { free((char *)old[i].from); free((char *)old[i].to); }
     free(old);
     return 0;
+}
+
+/* ---- models the upstream rejected (issue 18) ------------------------------ */
+
+static pthread_mutex_t unav_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t unav_until[NCAT];          /* wall ms; 0 = available */
+static char unav_why[NCAT][160];
+
+static int cat_index(const char *id)
+{
+    for (size_t i = 0; id && i < NCAT; i++)
+        if (strcmp(catalogue[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+void models_mark_unavailable(const char *id, int64_t ttl_s, const char *why)
+{
+    int i = cat_index(id);
+    if (i < 0 || ttl_s <= 0)
+        return;
+    pthread_mutex_lock(&unav_lock);
+    unav_until[i] = gg_now_ms() + ttl_s * 1000;
+    snprintf(unav_why[i], sizeof(unav_why[i]), "%s", why && *why ? why : "not found or not supported");
+    pthread_mutex_unlock(&unav_lock);
+}
+
+int64_t models_unavailable_left(const char *id)
+{
+    int i = cat_index(id);
+    if (i < 0)
+        return 0;
+    int64_t now = gg_now_ms();
+    pthread_mutex_lock(&unav_lock);
+    int64_t left = unav_until[i] > now ? (unav_until[i] - now + 999) / 1000 : 0;
+    pthread_mutex_unlock(&unav_lock);
+    return left;
+}
+
+void models_unavailable_reason(const char *id, char *buf, size_t n)
+{
+    int i = cat_index(id);
+    if (n)
+        buf[0] = '\0';
+    if (i < 0 || !n)
+        return;
+    pthread_mutex_lock(&unav_lock);
+    if (unav_until[i] > gg_now_ms())
+        snprintf(buf, n, "%s", unav_why[i]);
+    pthread_mutex_unlock(&unav_lock);
+}
+
+void models_annotate(const char *listed_id, cJSON *o)
+{
+    struct model_choice mc;
+    if (models_resolve(listed_id, &mc) != 0 || !mc.model)
+        return;
+    int i = cat_index(mc.model->id);
+    int64_t until = 0, now = gg_now_ms();
+    char why[160] = "";
+    if (i >= 0) {
+        pthread_mutex_lock(&unav_lock);
+        if (unav_until[i] > now) {
+            until = unav_until[i];
+            snprintf(why, sizeof(why), "%s", unav_why[i]);
+        }
+        pthread_mutex_unlock(&unav_lock);
+    }
+    cJSON_AddBoolToObject(o, "available", until == 0);
+    if (until) {
+        char t[40];
+        gg_rfc3339(until, t, sizeof(t));
+        cJSON_AddStringToObject(o, "unavailable_until", t);
+        cJSON_AddStringToObject(o, "unavailable_reason", why);
+    }
 }

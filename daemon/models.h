@@ -20,6 +20,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+struct cJSON;
 
 #define TOOLS_SEARCH 0x1u
 #define TOOLS_IMAGE 0x2u
@@ -47,5 +50,18 @@ const char *const *models_listed(size_t *n);
 int models_set_map(const char *spec, char *err, size_t errlen);
 /* Fill buf with a comma list of public ids (for error messages). */
 void models_names(char *buf, size_t n);
+
+/* Models the upstream rejected as unknown / unsupported (issue 18):
+ * marked for ttl_s seconds (0 = not marked), with the upstream's words.
+ * Thread-safe (own lock).  `id` is a catalogue id; unknown ids are ignored. */
+void models_mark_unavailable(const char *id, int64_t ttl_s, const char *why);
+/* Seconds left (rounded up) while marked, else 0. */
+int64_t models_unavailable_left(const char *id);
+/* The upstream's words into buf ("" when not marked). */
+void models_unavailable_reason(const char *id, char *buf, size_t n);
+/* /v1/models metadata of a listed id (suffix variants included):
+ * "available" (bool) and, while marked, "unavailable_until" (RFC 3339)
+ * and "unavailable_reason". */
+void models_annotate(const char *listed_id, struct cJSON *o);
 
 #endif

@@ -11,6 +11,7 @@
 #include "gg_log.h"
 #include "gg_time.h"
 #include "gg_util.h"
+#include "pool_kind.h"
 #include "store.h"
 
 #define CALL_EXCLUDE_MAX 256
@@ -20,6 +21,7 @@ static struct account **accts;   /* sorted: env first, then by id */
 static size_t n_accts, cap_accts;
 static size_t rr_next;
 static pool_change_cb change_cb;
+static pool_cookie_cb cookie_cb;
 static pool_lease_take_fn lease_take;
 static pool_lease_release_fn lease_release;
 
@@ -41,6 +43,23 @@ void pool_init(void) {}
 void pool_set_change_cb(pool_change_cb cb)
 {
     change_cb = cb;
+}
+
+void pool_set_cookie_cb(pool_cookie_cb cb)
+{
+    cookie_cb = cb;
+}
+
+/* for pool_signin.c (pool_kind.h) */
+void pool_lock_(void) { pthread_mutex_lock(&lock); }
+void pool_unlock_(void) { pthread_mutex_unlock(&lock); }
+struct account *const *pool_all_(size_t *n) { *n = n_accts; return accts; }
+void pool_notify_(struct account *a, const char *ses, const char *oses)
+{
+    if (ses && cookie_cb)
+        cookie_cb(a, ses, oses);
+    if (change_cb)
+        change_cb(a, true);
 }
 
 static void free_account(struct account *a)
@@ -91,6 +110,7 @@ static void refresh_state(struct account *a, int64_t now)
         a->status = ST_ACTIVE;
         a->reason[0] = '\0';
         a->until_ms = 0;
+        a->cool_is_text_rl = false;
     }
 }
 
@@ -129,6 +149,7 @@ static void fill_from_row(struct account *a, const struct store_account *r)
     snprintf(a->reason, sizeof(a->reason), "%s", r->reason ? r->reason : "");
     a->until_ms = r->cooldown_until;
     a->fail_count = r->fail_count;
+    a->cool_is_text_rl = a->status == ST_COOLDOWN && strncmp(a->reason, "429", 3) == 0;
     a->expires_at = r->expires_at;
     a->last_used_at = r->last_used_at;
     a->created_at = r->created_at;
@@ -362,9 +383,9 @@ int pool_size(void)
     return n;
 }
 
-static bool usable(const struct account *a, int64_t now)
+static bool usable(const struct account *a, int64_t now, enum work_kind kind)
 {
-    if (!a->is_active || a->status != ST_ACTIVE)
+    if (!pk_usable(a, kind, now))
         return false;
     if (a->expires_at && a->expires_at <= now)
         return false;
@@ -373,8 +394,8 @@ static bool usable(const struct account *a, int64_t now)
     return true;
 }
 
-static struct account *acquire_local(const int64_t *exclude, int nex, int *retry_after_s,
-                                     bool *all_rate_limited);
+static struct account *acquire_local(const int64_t *exclude, int nex, enum work_kind kind,
+                                     int *retry_after_s, bool *all_rate_limited);
 
 /* Cross-instance limit: hold a lease slot for a picked account, or give it
  * back and try the next one.  Called without the pool lock. */
@@ -408,11 +429,18 @@ static void undo_acquire(struct account *a)
 
 struct account *pool_acquire(const int64_t *exclude, int nex, int *retry_after_s, bool *all_rate_limited)
 {
+    return pool_acquire_kind(exclude, nex, WK_TEXT, retry_after_s, all_rate_limited);
+}
+
+struct account *pool_acquire_kind(const int64_t *exclude, int nex, enum work_kind kind,
+                                  int *retry_after_s, bool *all_rate_limited)
+{
     int64_t ex[CALL_EXCLUDE_MAX];
     int n = nex < CALL_EXCLUDE_MAX ? nex : CALL_EXCLUDE_MAX;
-    memcpy(ex, exclude, (size_t)n * sizeof(*ex));
+    if (n > 0)
+        memcpy(ex, exclude, (size_t)n * sizeof(*ex));
     for (;;) {
-        struct account *a = acquire_local(ex, n, retry_after_s, all_rate_limited);
+        struct account *a = acquire_local(ex, n, kind, retry_after_s, all_rate_limited);
         if (!a && n > nex) {
             /* the rest are busy on other instances */
             *retry_after_s = 1;
@@ -430,8 +458,24 @@ struct account *pool_acquire(const int64_t *exclude, int nex, int *retry_after_s
     }
 }
 
-static struct account *acquire_local(const int64_t *exclude, int nex, int *retry_after_s,
-                                     bool *all_rate_limited)
+/* A cooling account seen by a selection: track the soonest recovery and
+ * whether every cooling is a rate limit (under lock). */
+static void note_cooling(const struct account *a, enum work_kind kind, int64_t now, int64_t *soonest,
+                         bool *any_cool, bool *only_429)
+{
+    bool rl;
+    int64_t until = pk_cooling_until(a, kind, now, &rl);
+    if (!until)
+        return;
+    *any_cool = true;
+    if (!*soonest || until < *soonest)
+        *soonest = until;
+    if (!rl)
+        *only_429 = false;
+}
+
+static struct account *acquire_local(const int64_t *exclude, int nex, enum work_kind kind,
+                                     int *retry_after_s, bool *all_rate_limited)
 {
     int64_t now = gg_now_ms();
     struct account *best = NULL;
@@ -448,25 +492,15 @@ static struct account *acquire_local(const int64_t *exclude, int nex, int *retry
                 skip = true;
         refresh_state(a, now);
         if (skip) {
-            if (a->is_active && a->status == ST_COOLDOWN) {
-                any_cool = true;
-                if (!soonest || a->until_ms < soonest)
-                    soonest = a->until_ms;
-                if (strncmp(a->reason, "429", 3) != 0)
-                    only_429 = false;
-            }
+            note_cooling(a, kind, now, &soonest, &any_cool, &only_429);
             continue;
         }
-        if (!usable(a, now)) {
-            if (a->is_active && a->status == ST_COOLDOWN) {
-                any_cool = true;
-                if (!soonest || a->until_ms < soonest)
-                    soonest = a->until_ms;
-                if (strncmp(a->reason, "429", 3) != 0)
-                    only_429 = false;
-            } else if (a->is_active && a->status == ST_ACTIVE) {
+        if (!usable(a, now, kind)) {
+            bool rl;
+            if (pk_cooling_until(a, kind, now, &rl))
+                note_cooling(a, kind, now, &soonest, &any_cool, &only_429);
+            else if (a->is_active && a->status == ST_ACTIVE)
                 any_busy = true;
-            }
             continue;
         }
         if (cfg.strategy == STRATEGY_LEAST_USED) {
@@ -501,12 +535,17 @@ static struct account *acquire_local(const int64_t *exclude, int nex, int *retry
 
 struct account *pool_acquire_id(int64_t id, bool any_state)
 {
+    return pool_acquire_id_kind(id, any_state, WK_TEXT);
+}
+
+struct account *pool_acquire_id_kind(int64_t id, bool any_state, enum work_kind kind)
+{
     int64_t now = gg_now_ms();
     pthread_mutex_lock(&lock);
     struct account *a = find_locked(id);
     if (a) {
         refresh_state(a, now);
-        if (!any_state && !usable(a, now))
+        if (!any_state && !usable(a, now, kind))
             a = NULL;
     }
     if (a) {
@@ -527,19 +566,18 @@ struct account *pool_acquire_id(int64_t id, bool any_state)
 
 void pool_recovery(int *retry_after_s, bool *all_rate_limited)
 {
+    pool_recovery_kind(WK_TEXT, retry_after_s, all_rate_limited);
+}
+
+void pool_recovery_kind(enum work_kind kind, int *retry_after_s, bool *all_rate_limited)
+{
     int64_t now = gg_now_ms(), soonest = 0;
     bool any = false, only = true;
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < n_accts; i++) {
         struct account *a = accts[i];
         refresh_state(a, now);
-        if (a->is_active && a->status == ST_COOLDOWN) {
-            any = true;
-            if (!soonest || a->until_ms < soonest)
-                soonest = a->until_ms;
-            if (strncmp(a->reason, "429", 3) != 0)
-                only = false;
-        }
+        note_cooling(a, kind, now, &soonest, &any, &only);
     }
     pthread_mutex_unlock(&lock);
     *retry_after_s = soonest ? (int)((soonest - now + 999) / 1000) : 0;
@@ -574,7 +612,7 @@ void pool_release(struct account *a)
 static const char *outcome_kind(enum outcome o)
 {
     switch (o) {
-    case OUT_RATE_LIMIT: return "rate_limit";
+    case OUT_RATE_LIMIT: case OUT_OVERLOADED: return "rate_limit";
     case OUT_EXPIRED: return "expired";
     case OUT_FORBIDDEN: return "forbidden";
     case OUT_AUTH: return "auth";
@@ -588,7 +626,13 @@ static const char *outcome_kind(enum outcome o)
 
 void pool_report(struct account *a, enum outcome o, const char *detail)
 {
+    pool_report_kind(a, WK_TEXT, o, detail);
+}
+
+void pool_report_kind(struct account *a, enum work_kind kind, enum outcome o, const char *detail)
+{
     int64_t now = gg_now_ms();
+    bool kind_changed = false;
     bool state_changed = false;
     enum acct_status before;
     pthread_mutex_lock(&lock);
@@ -596,6 +640,7 @@ void pool_report(struct account *a, enum outcome o, const char *detail)
     roll_day(a, now);
     if (o == OUT_OK) {
         a->fail_count = 0;
+        pk_ok(a, kind);
     } else if (o != OUT_EMPTY && o != OUT_CLIENT) {
         a->errors_today++;
         a->errors_total++;
@@ -607,18 +652,11 @@ void pool_report(struct account *a, enum outcome o, const char *detail)
             a->n_errors++;
         if (!a->removed && a->status != ST_DISABLED && a->status != ST_EXPIRED) {
             switch (o) {
-            case OUT_RATE_LIMIT: {
-                int64_t secs = cfg.cooldown_429;
-                for (int64_t k = 0; k < a->fail_count && secs < cfg.cooldown_429_max; k++)
-                    secs *= 2;
-                if (secs > cfg.cooldown_429_max)
-                    secs = cfg.cooldown_429_max;
-                a->fail_count++;
-                a->status = ST_COOLDOWN;
-                a->until_ms = now + secs * 1000;
-                snprintf(a->reason, sizeof(a->reason), "429 %s", detail ? detail : "RESOURCE_EXHAUSTED");
+            case OUT_RATE_LIMIT:
+            case OUT_OVERLOADED:
+                pk_rate_limit(a, kind, o, detail, now);
+                kind_changed = kind != WK_TEXT;
                 break;
-            }
             case OUT_EXPIRED:
                 a->status = ST_EXPIRED;
                 a->until_ms = 0;
@@ -634,6 +672,7 @@ void pool_report(struct account *a, enum outcome o, const char *detail)
             case OUT_SERVER:
                 a->fail_count++;
                 a->status = ST_COOLDOWN;
+                a->cool_is_text_rl = false;
                 a->until_ms = now + cfg.cooldown_error * 1000;
                 snprintf(a->reason, sizeof(a->reason), "%s", detail ? detail : outcome_kind(o));
                 break;
@@ -650,7 +689,7 @@ void pool_report(struct account *a, enum outcome o, const char *detail)
                 status_names[before], status_names[a->status], a->reason);
     pthread_mutex_unlock(&lock);
     if (change_cb)
-        change_cb(a, before != a->status);
+        change_cb(a, before != a->status || kind_changed);
 }
 
 static int admin_set(int64_t id, int action, const char *reason)
@@ -663,6 +702,8 @@ static int admin_set(int64_t id, int action, const char *reason)
     }
     switch (action) {
     case 0: /* enable */
+        memset(a->kcool, 0, sizeof(a->kcool));
+        a->cool_is_text_rl = false;
         a->is_active = true;
         a->status = ST_ACTIVE;
         a->reason[0] = '\0';
@@ -676,6 +717,8 @@ static int admin_set(int64_t id, int action, const char *reason)
         a->until_ms = 0;
         break;
     case 2: /* reset cooldown */
+        memset(a->kcool, 0, sizeof(a->kcool));
+        a->cool_is_text_rl = false;
         if (a->status == ST_COOLDOWN) {
             a->status = ST_ACTIVE;
             a->reason[0] = '\0';
@@ -781,6 +824,7 @@ static cJSON *account_json_locked(struct account *a, int64_t now)
         cJSON_AddStringToObject(e, "message", a->last_errors[i].msg);
         cJSON_AddItemToArray(errs, e);
     }
+    pk_json(o, a, now);
     return o;
 }
 

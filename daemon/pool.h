@@ -12,8 +12,15 @@
  * pool_creds_free()).  `upstream_*` fields belong to the upstream thread.
  *
  * State rules (each with a visible status, reason and until-time):
- *   rate limit (429 / RESOURCE_EXHAUSTED) -> cooldown, COOLDOWN_429 doubled
- *     per consecutive 429 up to COOLDOWN_429_MAX; ends by itself;
+ *   rate limit (429 / RESOURCE_EXHAUSTED, quota) -> cooldown, COOLDOWN_429
+ *     doubled per consecutive 429 up to COOLDOWN_429_MAX; ends by itself;
+ *   service busy (429 LLM_OVERLOADED) -> a short cooldown,
+ *     min(COOLDOWN_OVERLOADED, COOLDOWN_429), not escalating;
+ *   both rate-limit kinds are kept per kind of work (text, image, video:
+ *     pool_report_kind).  A text rate limit is the account's visible
+ *     `cooldown` status; image and video rate limits only keep the account
+ *     out of work of their kind (kcool[]); an account cooling for text
+ *     still serves image/video work and the other way round;
  *   cookie expired (getoxsrf 401 / refreshcookies) -> expired until the
  *     cookies are updated or an admin enables it;
  *   403 -> disabled with the reason until an admin enables it;
@@ -46,6 +53,18 @@ enum outcome {
     OUT_SERVER,         /* 5xx */
     OUT_EMPTY,          /* thoughts only: retry elsewhere, no penalty */
     OUT_CLIENT,         /* 4xx caused by the request itself: no penalty */
+    OUT_OVERLOADED,     /* 429 LLM_OVERLOADED: service busy, short cooldown */
+};
+
+/* Kinds of work with separate rate-limit cooldowns (peers keep text, image
+ * and video quotas apart). */
+enum work_kind { WK_TEXT = 0, WK_IMAGE, WK_VIDEO, WK_N };
+const char *pool_kind_name(enum work_kind k);
+
+struct kind_cool {
+    int64_t until_ms;           /* rate-limited for this kind until (0 = not) */
+    int64_t fail_count;         /* consecutive quota 429s of this kind */
+    char reason[96];
 };
 
 #define ACCT_LAST_ERRORS 10
@@ -71,10 +90,20 @@ struct account {
     int n_lease;
     struct { int64_t at; char kind[16]; char msg[120]; } last_errors[ACCT_LAST_ERRORS];
     int n_errors;
-    /* upstream thread only */
-    char upstream_jwt[JWT_MAX];
-    int64_t upstream_jwt_exp_ms;
+    struct kind_cool kcool[WK_N];   /* per-kind rate limits ([WK_TEXT] mirrors status) */
+    bool cool_is_text_rl;       /* the cooldown status is a text rate limit */
+    int64_t last_signin_ms;     /* last successful getoxsrf (0 = none yet) */
+    int64_t refresh_count;      /* cookie refreshes (refreshcookies) */
+    /* upstream thread only: the signing key from getoxsrf; a fresh JWT is
+     * signed from it for every API call while it is still valid */
+    char upstream_key[256];     /* xsrfToken */
+    char upstream_kid[128];     /* keyId */
+    char upstream_csesidx[32];
+    int64_t upstream_key_exp_ms;    /* local wall clock; 0 = no key */
+    int64_t upstream_key_life_ms;
     uint64_t upstream_jwt_gen;
+    int64_t upstream_probe_ms;      /* expiry watch: last probe started */
+    int upstream_refresh_hops;      /* refreshcookies hops in this sign-in */
     void *upstream_waiters;     /* calls waiting for getoxsrf */
     bool upstream_oxsrf_busy;
 };
@@ -121,6 +150,10 @@ void pool_put(struct account *a);           /* -ref */
  * *all_rate_limited tells 429 from 503. */
 struct account *pool_acquire(const int64_t *exclude, int nex, int *retry_after_s,
                              bool *all_rate_limited);
+/* The same for a kind of work: accounts rate-limited for `kind` are skipped
+ * (pool_acquire is pool_acquire_kind(..., WK_TEXT)). */
+struct account *pool_acquire_kind(const int64_t *exclude, int nex, enum work_kind kind,
+                                  int *retry_after_s, bool *all_rate_limited);
 void pool_release(struct account *a);
 /* Seconds until the soonest cooldown ends (0 = none) and whether every
  * cooling account cools because of rate limits; selects nothing. */
@@ -129,9 +162,34 @@ void pool_recovery(int *retry_after_s, bool *all_rate_limited);
  * `any_state` it is returned whatever its status (tests probe sick
  * accounts); otherwise NULL unless it is usable now. */
 struct account *pool_acquire_id(int64_t id, bool any_state);
+struct account *pool_acquire_id_kind(int64_t id, bool any_state, enum work_kind kind);
+/* pool_recovery for a kind of work. */
+void pool_recovery_kind(enum work_kind kind, int *retry_after_s, bool *all_rate_limited);
 void pool_ref(struct account *a);           /* +ref on an account already held */
 /* Record the outcome of an upstream exchange on account a. */
 void pool_report(struct account *a, enum outcome o, const char *detail);
+/* The same for a kind of work (rate limits are kept per kind). */
+void pool_report_kind(struct account *a, enum work_kind kind, enum outcome o, const char *detail);
+/* A successful getoxsrf (sign-in) on a: its time is kept and shown. */
+void pool_signed_in(struct account *a);
+/* getoxsrf's refreshcookies hop gave new cookies: replace them (NULL
+ * oses = keep), bump the credential generation, count the refresh, note
+ * "cookies refreshed" in the account's history and tell the change
+ * callback (cookies_changed = true).  0, or -1 on allocation failure. */
+int pool_refresh_cookies(struct account *a, const char *ses, const char *oses);
+/* Start-up: cookies refreshed in an earlier run (no count, no history). */
+int pool_restore_cookies(struct account *a, const char *ses, const char *oses);
+/* Called with the new cookies after pool_refresh_cookies (no lock held);
+ * the daemon persists them (store, encrypted at rest). */
+typedef void (*pool_cookie_cb)(const struct account *a, const char *ses, const char *oses);
+void pool_set_cookie_cb(pool_cookie_cb cb);
+/* Accounts idle (not used, not probed) for at least idle_ms and not
+ * disabled: up to max ids into out; returns the count (expiry watch). */
+size_t pool_idle_accounts(int64_t idle_ms, int64_t *out, size_t max);
+/* Prometheus text for /metrics: per account the last sign-in time
+ * (gemgate_account_last_signin_timestamp_seconds) and the refresh count
+ * (gemgate_account_cookie_refreshes_total).  Appends to b (capped). */
+void pool_signin_metrics(struct gg_buf *b);
 
 /* Admin actions; return 0, or -1 when the id is unknown. */
 int pool_enable(int64_t id);

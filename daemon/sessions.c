@@ -1,11 +1,14 @@
 /* sessions.c -- see sessions.h */
 #include "sessions.h"
 
+#include "credsave.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "gg_log.h"
 #include "gg_time.h"
 #include "store.h"
 #include "storeq.h"
@@ -46,10 +49,14 @@ void sessions_init(struct store *st, struct storeq *q)
 {
     store = st;
     queue = q;
+    /* the cookie saver shares this store hook (credsave.h) */
+    if (credsave_start(st) != 0)
+        GG_WARN("cannot start the cookie saver: refreshed cookies will not persist");
 }
 
 void sessions_shutdown(void)
 {
+    credsave_stop();
     pthread_mutex_lock(&lock);
     for (int i = 0; i < NBUCKETS; i++) {
         struct entry *e = buckets[i];

@@ -8,6 +8,8 @@
  * Thread-safe (one mutex).  Strings returned are malloc'd copies owned by
  * the caller.  With a store attached, puts are persisted through storeq
  * and misses fall back to the store (so mappings survive a restart).
+ * sessions_init / sessions_shutdown also start and stop the cookie saver
+ * (credsave.h), which needs the same store handle.
  */
 #ifndef SESSIONS_H
 #define SESSIONS_H

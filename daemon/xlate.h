@@ -8,8 +8,18 @@
  * for unflagged thinking, a fragment that arrives before any answer text and
  * starts with one of the known thinking headings ("**Assessing the
  * Request**", "**Generating Response**", ...) is also treated as thinking.
- * Text containing "<ctrl46>" status lines (image generation) is reported
- * with those lines removed.
+ * Both filters work on lines across fragment boundaries:
+ *   - a "<ctrl46>" status line (image generation) is removed even when it
+ *     arrives in pieces; only a line start that could still become
+ *     "<ctrl46>" is held back (at most 8 bytes), and a status line ends at
+ *     its newline, at a file / inlineData reply, at a change of the thought
+ *     flag or at xlate_flush();
+ *   - the heading fallback holds unflagged text before any answer while it
+ *     could still be a thinking heading (at most one line, XL_HOLD bytes);
+ *     a heading completed in a later fragment makes that fragment thought.
+ * xlate_flush() releases what is held (call it when the stream ends).
+ * `inlineData` replies go to the optional inline callback (xlate_set_inline);
+ * `sar_seen` / `utoken_seen` tell a uToken-only body from an answer.
  *
  * Returns 0, or -1 when the element is not valid JSON (the caller decides
  * whether that is fatal).  The sink's strings are only valid during the
@@ -32,14 +42,34 @@ struct xlate_sink {
     void (*error)(void *ctx, int code, const char *status, const char *message);
 };
 
+#define XL_HOLD 96
+
+typedef void (*xlate_inline_fn)(void *ctx, const char *mime, const char *b64);
+
 struct xlate {
     struct xlate_sink sink;
+    xlate_inline_fn on_inline;
     bool answer_seen;      /* any non-thought text so far */
+    bool sar_seen;         /* an element carried streamAssistResponse */
+    bool utoken_seen;      /* an element carried uToken */
+    size_t status_lines;   /* <ctrl46> lines removed (generation under way) */
     size_t elements;
+    /* line filter state */
+    bool at_line_start;    /* the next byte starts a line */
+    bool dropping;         /* inside a <ctrl46> line */
+    char drop_last;        /* last byte dropped */
+    bool eat_nl;           /* a status line ended with its fragment: drop one leading newline */
+    bool line_thought;     /* thought flag of the text being filtered */
+    bool head_pending;     /* hold[] is a possible heading (unflagged) */
+    char hold[XL_HOLD];    /* bytes held back at a line start */
+    size_t hold_n;
 };
 
 void xlate_init(struct xlate *x, const struct xlate_sink *sink);
+void xlate_set_inline(struct xlate *x, xlate_inline_fn fn);
 int xlate_element(struct xlate *x, const char *json, size_t n);
+/* Release held text (end of stream). */
+void xlate_flush(struct xlate *x);
 /* True when text begins with a known thinking heading (exposed for tests). */
 bool xlate_is_thinking_heading(const char *s, size_t n);
 

@@ -10,7 +10,7 @@ set -euo pipefail
 BUILD_PKGS=(build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev
             libsqlite3-dev libpq-dev libssl-dev libncurses-dev zlib1g-dev ca-certificates)
 TEST_PKGS=(clang libclang-rt-14-dev postgresql-15 tmux chromium curl procps util-linux sqlite3 bc
-           dpkg-dev man-db)   # dpkg-dev: dpkg-shlibdeps for the .deb test (tests/integration/t_deb.sh)
+           dpkg-dev man-db systemd)   # dpkg-dev: dpkg-deb + dpkg-shlibdeps (t_deb.sh); systemd: systemd-analyze (t_install.sh)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PKGS[@]}")

@@ -12,6 +12,12 @@
 # 4. ThreadSanitizer build: the node suites again, any TSan report fails.
 # The normal stage also runs a one-minute soak under injected faults
 # (tests/soak/soak.mjs; SOAK_LONG=1 makes it 15 minutes).
+# ctest holds the C unit tests (label `unit`, the store suite also `store`)
+# and the fake upstream's own protocol test (label `fake`):
+# `ctest -L unit`, `ctest -L fake`.  The node, shell, TUI, soak and browser
+# suites are the stages below, not ctest tests.  No suite skips silently: a
+# missing tool, script or `npm ci` failure is a failed suite.  The sanitizer
+# stages set TEST_TIME_SCALE=3 (every polling deadline in tests/lib x3).
 # Set QUICK=1 to skip the sanitizer, fuzz and TSan stages.  Prints
 # "N passed, N failed" (suites) as its last line; exits non-zero on failure.
 set -uo pipefail
@@ -38,7 +44,11 @@ build() {   # dir extra-cmake-args...
     cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null && cmake --build "$dir" -j"$JOBS" 2>&1 | grep -Ev '^\[|^-- ' ; return "${PIPESTATUS[0]}"
 }
 
-npm_ci() { (cd "$1" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); }
+# npm ci is a counted suite: a failed install fails the run (no silent skip).
+npm_ci() { suite "npm ci $1" bash -c "cd '$1' && npm ci --no-audit --no-fund --loglevel=error >/dev/null"; }
+
+# ctest: an empty selection is an error, never a pass.
+ctest_all() { ctest --test-dir "$1" --output-on-failure --no-tests=error; }
 
 node_suite() {   # build-dir dir
     (cd "$2" && GEMGATE_BUILD_DIR="$repo/$1" node --test --test-concurrency=1 ./*.test.mjs)
@@ -46,7 +56,7 @@ node_suite() {   # build-dir dir
 
 stage_normal() {
     suite "build" build build
-    suite "unit (ctest)" ctest --test-dir build --output-on-failure
+    suite "unit + fake smoke (ctest)" ctest_all build
     suite "store: sqlite + postgresql" tests/run_store_tests.sh build/tests/unit/test_store
     # (the fake upstream's own protocol smoke test runs inside ctest: fake_upstream_smoke)
     npm_ci tests/node
@@ -61,17 +71,21 @@ stage_normal() {
     suite "web console in chromium (playwright)" node_suite build tests/e2e
 }
 
+# Sanitizer builds are several times slower: every polling deadline in the
+# suites is multiplied by TEST_TIME_SCALE (tests/lib/stack.mjs timeScale,
+# tests/lib/stack.sh TIME_SCALE).
 stage_asan() {
+    export TEST_TIME_SCALE=3
     export ASAN_OPTIONS="log_path=$log_dir/asan:detect_leaks=1:abort_on_error=0:halt_on_error=1"
     export UBSAN_OPTIONS="log_path=$log_dir/ubsan:print_stacktrace=1:halt_on_error=1"
     suite "build (ASan+UBSan)" build build-asan -DGEM_SANITIZE=ON -DGEM_BUILD_WEB=OFF
-    suite "unit (ASan+UBSan)" ctest --test-dir build-asan --output-on-failure
+    suite "unit + fake smoke (ASan+UBSan)" ctest_all build-asan
     suite "store (ASan+UBSan)" tests/run_store_tests.sh build-asan/tests/unit/test_store
     suite "openai SDK + pool + admin (ASan+UBSan)" tests/node/run.sh build-asan
     suite "integration shell (ASan+UBSan)" tests/integration/run.sh build-asan
     suite "gemctl-tui (ASan+UBSan)" env GEMGATE_BUILD_DIR="$repo/build-asan" tests/tui/run.sh
     suite "gemctl-tui CLI (ASan+UBSan)" env GEMGATE_BUILD_DIR="$repo/build-asan" tests/tui/cli.sh
-    unset ASAN_OPTIONS UBSAN_OPTIONS
+    unset ASAN_OPTIONS UBSAN_OPTIONS TEST_TIME_SCALE
     suite "no sanitizer reports" check_sanitizer_logs
 }
 
@@ -85,19 +99,24 @@ check_sanitizer_logs() {
     [ $found = 0 ]
 }
 
+# A missing or non-executable fuzz script is a failed suite, not a skip.
+fuzz_short() {
+    [ -x tests/fuzz/run.sh ] || { echo "tests/fuzz/run.sh is missing or not executable"; return 1; }
+    tests/fuzz/run.sh short
+}
 stage_fuzz() {
-    [ -x tests/fuzz/run.sh ] || return 0
-    suite "fuzz (libFuzzer, short)" tests/fuzz/run.sh short
+    suite "fuzz (libFuzzer, short)" fuzz_short
 }
 
 # TSan: reports go to files (exitcode=0 so exit statuses stay meaningful);
 # tests/tsan.supp may only name third-party frames.
 stage_tsan() {
+    export TEST_TIME_SCALE=3
     mkdir -p "$log_dir/tsan"
     suite "build (TSan)" build build-tsan -DGEM_TSAN=ON -DGEM_BUILD_WEB=OFF
     export TSAN_OPTIONS="log_path=$log_dir/tsan/tsan:halt_on_error=0:exitcode=0:second_deadlock_stack=1:suppressions=$repo/tests/tsan.supp"
     suite "openai SDK + pool + admin (TSan)" tests/node/run.sh build-tsan
-    unset TSAN_OPTIONS
+    unset TSAN_OPTIONS TEST_TIME_SCALE
     suite "no TSan reports" check_tsan_logs
 }
 

@@ -269,7 +269,7 @@ void up_upload_done(struct xfer *x, CURLcode res)
         return;
     }
     if (st != 200) {
-        google_error(&x->resp, gs, sizeof(gs), gm, sizeof(gm));
+        google_error(&x->resp, gs, sizeof(gs), gm, sizeof(gm), NULL, 0);
         snprintf(detail, sizeof(detail), "addContextFile %ld %s%s%s", st, gs, gm[0] ? ": " : "", gm);
         up_xfer_free(x);
         if (st == 400) {

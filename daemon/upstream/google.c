@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gg_b64.h"
 #include "gg_time.h"
@@ -29,10 +30,13 @@ enum outcome google_outcome(enum google_op op, long st)
     }
 }
 
-/* Parse a Google error body: {"error":{"code","message","status"}}. */
-void google_error(const struct gg_buf *body, char *status, size_t sn, char *msg, size_t mn)
+/* Parse a Google error body: {"error":{"code","message","status","details"}}. */
+void google_error(const struct gg_buf *body, char *status, size_t sn, char *msg, size_t mn,
+                  char *reason, size_t rn)
 {
     status[0] = msg[0] = '\0';
+    if (reason && rn)
+        reason[0] = '\0';
     const char *p = body->p ? body->p : "";
     if (strncmp(p, ")]}'", 4) == 0)
         p += 4;
@@ -45,7 +49,36 @@ void google_error(const struct gg_buf *body, char *status, size_t sn, char *msg,
         snprintf(status, sn, "%s", s->valuestring);
     if (cJSON_IsString(m))
         snprintf(msg, mn, "%s", m->valuestring);
+    const cJSON *d;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(src, "details")) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(d, "reason");
+        if (reason && rn && cJSON_IsString(r) && *r->valuestring) {
+            snprintf(reason, rn, "%s", r->valuestring);
+            break;
+        }
+    }
     cJSON_Delete(j);
+}
+
+enum outcome google_429_kind(const char *status, const char *msg, const char *reason)
+{
+    const char *const v[] = {reason, status, msg};
+    for (size_t i = 0; i < 3; i++)
+        if (v[i] && strstr(v[i], "LLM_OVERLOADED"))
+            return OUT_OVERLOADED;
+    return OUT_RATE_LIMIT;
+}
+
+bool google_model_rejected(long st, const char *msg, const char *model_id)
+{
+    if ((st != 404 && st != 400) || !model_id || !*model_id || !msg)
+        return false;
+    if (strcasestr(msg, "session"))
+        return false;             /* a lost session names itself */
+    if (strstr(msg, model_id))
+        return true;
+    return strcasestr(msg, "model") &&
+           (strcasestr(msg, "not found") || strcasestr(msg, "not supported") || strcasestr(msg, "unsupported"));
 }
 
 /* {"configId","additionalParams":{"token":"-"}} plus `key`: the envelope of

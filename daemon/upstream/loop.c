@@ -238,6 +238,7 @@ static void drain_done(void)
             continue;
         switch (x->kind) {
         case X_OXSRF:
+        case X_REFRESH:
             up_oxsrf_done(x, res);
             up_xfer_free(x);
             break;
@@ -278,20 +279,30 @@ static void tick(void)
         if (c->req.stream && cfg.ping_interval > 0 && c->kind == CALL_CHAT && c->step != S_FETCH &&
             now - c->last_out_ms >= cfg.ping_interval * 1000)
             answer_ping(c);
-        /* download back-off */
+        /* download back-off, file-list polls */
         if (c->step == S_MEDIA && !c->xfer && c->retry_at_ms && now >= c->retry_at_ms) {
             c->retry_at_ms = 0;
-            up_step_download(c);
+            if (c->poll_until_ms && c->n_gen == 0)
+                up_step_media(c);
+            else
+                up_step_download(c);
             continue;
         }
-        /* deadlines */
+        /* deadlines (video renders in long silences: its own idle limit) */
         if (c->step == S_STREAM) {
             const char *why = NULL;
-            if (c->last_elem_ms == 0 && now - c->stream_start_ms > cfg.up_first_byte_timeout * 1000)
+            bool video = up_work_kind(c) == WK_VIDEO;
+            int64_t idle = video && cfg.up_video_idle_timeout > cfg.up_idle_timeout ? cfg.up_video_idle_timeout
+                                                                                   : cfg.up_idle_timeout;
+            int64_t first = video && cfg.up_video_idle_timeout > cfg.up_first_byte_timeout
+                                ? cfg.up_video_idle_timeout : cfg.up_first_byte_timeout;
+            int64_t total = video && cfg.up_video_idle_timeout > cfg.up_total_timeout ? cfg.up_video_idle_timeout
+                                                                                     : cfg.up_total_timeout;
+            if (c->last_elem_ms == 0 && now - c->stream_start_ms > first * 1000)
                 why = "no upstream data before the first-byte deadline";
-            else if (c->last_elem_ms && now - c->last_elem_ms > cfg.up_idle_timeout * 1000)
+            else if (c->last_elem_ms && now - c->last_elem_ms > idle * 1000)
                 why = "upstream idle too long between elements";
-            else if (now - c->stream_start_ms > cfg.up_total_timeout * 1000)
+            else if (now - c->stream_start_ms > total * 1000)
                 why = "upstream exceeded the total deadline";
             if (why) {
                 if (c->xfer) {
@@ -351,6 +362,38 @@ static void tick(void)
     }
 }
 
+/* ---- expiry watch ----------------------------------------------------------
+ * Accounts idle for EXPIRY_WATCH_IDLE get a getoxsrf (no quota): a cookie
+ * that expired or needs a refresh is found before a user request meets it. */
+
+#define WATCH_EVERY_MS 1000
+#define WATCH_BATCH 32
+
+static void expiry_watch(int64_t now_ms)
+{
+    static int64_t last, started;
+    if (!started)
+        started = now_ms;
+    if (cfg.expiry_watch_idle <= 0 || drain_deadline || now_ms - last < WATCH_EVERY_MS)
+        return;
+    last = now_ms;
+    int64_t idle_ms = cfg.expiry_watch_idle * 1000, ids[WATCH_BATCH];
+    if (now_ms - started < idle_ms)
+        return;          /* after a start, every account is idle for the first period */
+    size_t n = pool_idle_accounts(idle_ms, ids, WATCH_BATCH);
+    int64_t wall = gg_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        struct account *a = pool_get(ids[i]);
+        if (!a)
+            continue;
+        if (!a->upstream_oxsrf_busy && (!a->upstream_probe_ms || wall - a->upstream_probe_ms >= idle_ms)) {
+            GG_DEBUG("expiry watch: probing account %lld", (long long)a->id);
+            up_oxsrf_probe(a);
+        }
+        pool_put(a);
+    }
+}
+
 /* ---- event loop: curl's socket API on one epoll set ---------------------- */
 
 static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
@@ -391,6 +434,8 @@ static void *thread_main(void *arg)
             if (t < wait)
                 wait = t > 0 ? t : 0;
         }
+        if (cfg.expiry_watch_idle > 0 && wait > WATCH_EVERY_MS)
+            wait = WATCH_EVERY_MS;
         int n = epoll_wait(ep, evs, 256, (int)wait);
         int running = 0;
         for (int i = 0; i < n; i++) {
@@ -421,6 +466,7 @@ static void *thread_main(void *arg)
             tick();
             last_tick = now;
         }
+        expiry_watch(now);
         drain_done();
     }
     /* shutdown: end whatever is left */
@@ -436,6 +482,7 @@ static void *thread_main(void *arg)
         up_finish_err(c, 503, "shutting_down", 5, "upstream", "The gateway is shutting down.");
         up_call_done(c);
     }
+    up_oxsrf_shutdown();
     return NULL;
 }
 

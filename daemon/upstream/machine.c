@@ -27,6 +27,7 @@
 #include "gg_util.h"
 #include "flatten.h"
 #include "metrics.h"
+#include "models.h"
 #include "sessions.h"
 
 /* Replace invalid UTF-8 with U+FFFD so clients never see broken text. */
@@ -80,22 +81,27 @@ static void sink_file(void *ctx, const char *file_id, const char *mime, const ch
     struct call *c = ctx;
     (void)name;
     c->any_file = true;
-    for (size_t i = 0; i < c->n_gen; i++)
-        if (strcmp(c->gen[i].id, file_id) == 0)
-            return;
-    if (c->n_gen >= CALL_MAX_GEN || strlen(file_id) >= sizeof(c->gen[0].id)) {
-        GG_WARN("[%s] generated file %.40s ignored (limit %d)", c->request_id, file_id, CALL_MAX_GEN);
-        return;
-    }
-    struct gen_file *g = &c->gen[c->n_gen++];
-    memset(g, 0, sizeof(*g));
-    snprintf(g->id, sizeof(g->id), "%s", file_id);
-    snprintf(g->mime, sizeof(g->mime), "%s", mime && *mime ? mime : "image/png");
+    up_add_gen(c, file_id, mime);
 }
 
+static void sink_inline(void *ctx, const char *mime, const char *b64)
+{
+    struct call *c = ctx;
+    c->any_file = true;
+    up_inline_file(c, mime, b64);
+}
+
+/* sessionInfo.session: the projects/... name the media calls use (§3.4). */
 static void sink_session(void *ctx, const char *session)
 {
-    (void)ctx; (void)session; /* the long projects/... form; we keep the created name */
+    struct call *c = ctx;
+    if (c->stream_session && strcmp(c->stream_session, session) == 0)
+        return;
+    char *s = strdup(session);
+    if (!s)
+        return;                  /* the created name is the fallback */
+    free(c->stream_session);
+    c->stream_session = s;
 }
 
 static void sink_state(void *ctx, const char *state, const char *detail)
@@ -145,6 +151,8 @@ void up_call_done(struct call *c)
     if (c->step == S_DONE)
         return;
     c->step = S_DONE;
+    free(c->stream_session);
+    c->stream_session = NULL;
     up_release_account(c);
     up_active_del(c);
     call_put(c);
@@ -232,6 +240,11 @@ void up_reset_attempt(struct call *c)
     split_init(&c->sp, 16u << 20);
     struct xlate_sink sink = {c, sink_text, sink_file, sink_session, sink_state, sink_error};
     xlate_init(&c->xl, &sink);
+    xlate_set_inline(&c->xl, sink_inline);
+    free(c->stream_session);
+    c->stream_session = NULL;
+    c->list_retried = false;
+    c->poll_until_ms = 0;
     c->final_state = NULL;
     c->inband_code = 0;
     c->inband_status[0] = c->inband_msg[0] = '\0';
@@ -249,10 +262,20 @@ void up_reset_attempt(struct call *c)
     answer_reset(c);
 }
 
+enum work_kind up_work_kind(const struct call *c)
+{
+    unsigned t = c->kind == CALL_TEST ? 0 : c->req.model.tools;
+    if (t & TOOLS_VIDEO)
+        return WK_VIDEO;
+    if ((t & TOOLS_IMAGE) || c->kind == CALL_IMAGES)
+        return WK_IMAGE;
+    return WK_TEXT;
+}
+
 static const char *outcome_error_kind(enum outcome o)
 {
     switch (o) {
-    case OUT_RATE_LIMIT: return "rate_limit";
+    case OUT_RATE_LIMIT: case OUT_OVERLOADED: return "rate_limit";
     case OUT_EXPIRED: case OUT_FORBIDDEN: case OUT_AUTH: return "auth";
     case OUT_CLIENT: return "client";
     default: return "upstream";
@@ -265,10 +288,12 @@ static void final_error(struct call *c, enum outcome o, const char *detail)
 {
     int ra = 0;
     bool all429 = false;
-    pool_recovery(&ra, &all429);
-    if (o == OUT_RATE_LIMIT)
+    pool_recovery_kind(up_work_kind(c), &ra, &all429);
+    if (o == OUT_RATE_LIMIT || o == OUT_OVERLOADED)
         up_finish_err(c, 429, "rate_limit_exceeded", ra > 0 ? ra : (int)cfg.cooldown_429,
-                   "rate_limit", "Upstream quota exhausted on every account tried (%s). Retry later.",
+                   "rate_limit", o == OUT_OVERLOADED
+                   ? "The upstream is overloaded on every account tried (%s). Retry later."
+                   : "Upstream quota exhausted on every account tried (%s). Retry later.",
                    detail ? detail : "429");
     else if (o == OUT_NETWORK && detail && strstr(detail, "deadline"))
         up_finish_err(c, 504, "upstream_timeout", 0, "upstream", "Upstream timed out: %s", detail);
@@ -293,7 +318,7 @@ void up_failover_ex(struct call *c, enum outcome o, const char *detail, bool rep
 {
     if (c->acct) {
         if (report)
-            pool_report(c->acct, o, detail);
+            pool_report_kind(c->acct, up_work_kind(c), o, detail);
         if (c->nex < CALL_MAX_EXCLUDE)
             c->exclude[c->nex++] = c->acct->id;
         up_release_account(c);
@@ -328,6 +353,34 @@ void up_failover(struct call *c, enum outcome o, const char *detail)
     up_failover_ex(c, o, detail, true);
 }
 
+static void model_404(struct call *c, const char *id, const char *why)
+{
+    struct exch_error e;
+    memset(&e, 0, sizeof(e));
+    e.status = 404;
+    e.kind = EXCH_ERR_NOT_FOUND;
+    e.code = "model_not_found";
+    snprintf(e.param, sizeof(e.param), "model");
+    snprintf(e.message, sizeof(e.message),
+             "The model '%s' is not available upstream (%.200s). It is retried after %lld s; choose another model.",
+             c->req.model.name[0] ? c->req.model.name : id, why && *why ? why : "not found or not supported",
+             (long long)(models_unavailable_left(id) > 0 ? models_unavailable_left(id) : cfg.model_unavailable_ttl));
+    answer_fail(c, &e, "client");
+}
+
+/* A model marked unavailable answers 404 at once (no upstream call). */
+static bool model_unavailable(struct call *c)
+{
+    const struct model_info *m = c->kind == CALL_TEST ? NULL : c->req.model.model;
+    if (!m || models_unavailable_left(m->id) <= 0)
+        return false;
+    char why[160];
+    models_unavailable_reason(m->id, why, sizeof(why));
+    model_404(c, m->id, why);
+    up_call_done(c);
+    return true;
+}
+
 void up_step_acquire(struct call *c)
 {
     c->step = S_ACQUIRE;
@@ -335,6 +388,9 @@ void up_step_acquire(struct call *c)
     struct account *a = NULL;
     int ra = 0;
     bool all429 = false;
+    enum work_kind wk = up_work_kind(c);
+    if (c->attempts == 0 && model_unavailable(c))
+        return;
     if (c->forced_account >= 0) {
         a = pool_acquire_id(c->forced_account, true);
         if (!a) {
@@ -343,7 +399,7 @@ void up_step_acquire(struct call *c)
             return;
         }
     } else if (c->pref_account >= 0 && c->attempts == 0) {
-        a = pool_acquire_id(c->pref_account, false);
+        a = pool_acquire_id_kind(c->pref_account, false, wk);
         if (a) {
             c->continuing = true;
             free(c->session_name);
@@ -353,11 +409,12 @@ void up_step_acquire(struct call *c)
         }
     }
     if (!a)
-        a = c->forced_account >= 0 ? NULL : pool_acquire(c->exclude, c->nex, &ra, &all429);
+        a = c->forced_account >= 0 ? NULL : pool_acquire_kind(c->exclude, c->nex, wk, &ra, &all429);
     if (!a) {
-        if (c->attempts > 0 && c->last_outcome != OUT_RATE_LIMIT && !all429)
+        bool rl = c->last_outcome == OUT_RATE_LIMIT || c->last_outcome == OUT_OVERLOADED;
+        if (c->attempts > 0 && !rl && !all429)
             final_error(c, (enum outcome)c->last_outcome, c->last_detail);
-        else if (c->last_outcome == OUT_RATE_LIMIT || all429)
+        else if (rl || all429)
             up_finish_err(c, 429, "rate_limit_exceeded", ra > 0 ? ra : (int)cfg.cooldown_429,
                        "rate_limit", "Every usable account is rate limited upstream; retry in %d s.",
                        ra > 0 ? ra : (int)cfg.cooldown_429);
@@ -428,12 +485,12 @@ void up_session_done(struct xfer *x, CURLcode res)
         return;
     }
     if (st != 200) {
-        google_error(&x->resp, gs, sizeof(gs), gm, sizeof(gm));
+        google_error(&x->resp, gs, sizeof(gs), gm, sizeof(gm), NULL, 0);
         snprintf(detail, sizeof(detail), "createSession %ld %s", st, gs[0] ? gs : gm);
         up_xfer_free(x);
         if (st == 401 && !c->jwt_retried) {
             c->jwt_retried = true;
-            c->acct->upstream_jwt[0] = '\0';
+            up_key_invalidate(c->acct);
             up_step_jwt(c);
             return;
         }
@@ -464,6 +521,8 @@ void up_session_done(struct xfer *x, CURLcode res)
 
 void up_step_stream(struct call *c)
 {
+    if (up_key_or_wait(c, R_STREAM))
+        return;
     c->step = S_STREAM;
     struct creds cr;
     if (pool_creds(c->acct, &cr) != 0) {
@@ -545,6 +604,25 @@ void up_complete_ok(struct call *c)
     up_call_done(c);
 }
 
+/* §3.2: a model the upstream does not serve is a property of the model:
+ * no new session, no failover, no cooldown; the client gets a 404 naming
+ * it and the model answers 404 without an upstream call for
+ * MODEL_UNAVAILABLE_TTL.  True when the call was ended here. */
+static bool model_rejected(struct call *c, long st, const char *gm)
+{
+    const struct model_info *m = c->kind == CALL_TEST ? NULL : c->req.model.model;
+    if (!m || !google_model_rejected(st, gm, m->upstream_id))
+        return false;
+    models_mark_unavailable(m->id, cfg.model_unavailable_ttl, gm);
+    GG_WARN("[%s] upstream rejected model %s (%ld %s): marked unavailable for %lld s", c->request_id, m->id,
+            st, gm, (long long)cfg.model_unavailable_ttl);
+    if (c->acct)
+        pool_report(c->acct, OUT_CLIENT, "model not served upstream");
+    model_404(c, m->id, gm);
+    up_call_done(c);
+    return true;
+}
+
 static bool not_owned(const char *msg)
 {
     return msg && strstr(msg, "not owned");
@@ -558,7 +636,7 @@ bool up_retry_once(struct call *c, long st, const char *gm)
 {
     if (st == 401 && !not_owned(gm) && !c->jwt_retried) {
         c->jwt_retried = true;
-        c->acct->upstream_jwt[0] = '\0';
+        up_key_invalidate(c->acct);
         up_step_jwt(c);
         return true;
     }
@@ -607,9 +685,12 @@ void up_stream_done(struct xfer *x, CURLcode res)
     if (res != CURLE_OK && st == 200 && c->xl.elements > 0 && split_finish(&c->sp) == SPLIT_COMPLETE)
         res = CURLE_OK; /* body complete; trailing garbage is harmless */
     if (st != 200 && st != 0) {
-        google_error(&x->resp, gs, sizeof(gs), gm, sizeof(gm));
+        char rs[48];
+        google_error(&x->resp, gs, sizeof(gs), gm, sizeof(gm), rs, sizeof(rs));
         snprintf(detail, sizeof(detail), "%ld %s%s%s", st, gs, gm[0] ? ": " : "", gm);
         up_xfer_free(x);
+        if (model_rejected(c, st, gm))
+            return;
         if (up_retry_once(c, st, gm))
             return;
         enum outcome o = google_outcome(G_STREAM, st);
@@ -621,8 +702,11 @@ void up_stream_done(struct xfer *x, CURLcode res)
             up_call_done(c);
             return;
         }
-        if (st == 429)
-            snprintf(detail, sizeof(detail), "%s", gs[0] ? gs : "RESOURCE_EXHAUSTED");
+        if (st == 429) {
+            o = google_429_kind(gs, gm, rs);
+            snprintf(detail, sizeof(detail), "%s", o == OUT_OVERLOADED ? "LLM_OVERLOADED"
+                     : gs[0] ? gs : "RESOURCE_EXHAUSTED");
+        }
         up_failover(c, o, detail);
         return;
     }
@@ -632,30 +716,47 @@ void up_stream_done(struct xfer *x, CURLcode res)
     else
         snprintf(detail, sizeof(detail), "upstream stream ended without its closing bracket");
     up_xfer_free(x);
+    xlate_flush(&c->xl);
+    enum work_kind wk = up_work_kind(c);
     if (c->inband_code) {
         bool rl = c->inband_code == 429 || strcmp(c->inband_status, "RESOURCE_EXHAUSTED") == 0;
+        enum outcome ro = rl ? google_429_kind(c->inband_status, c->inband_msg, NULL) : OUT_SERVER;
         snprintf(detail, sizeof(detail), "%d %s%s%s", c->inband_code, c->inband_status,
                  c->inband_msg[0] ? ": " : "", c->inband_msg);
         if (c->content_sent) {
-            pool_report(c->acct, rl ? OUT_RATE_LIMIT : OUT_SERVER, detail);
+            pool_report_kind(c->acct, wk, ro, detail);
             up_finish_err(c, rl ? 429 : 502,
                        rl ? "rate_limit_exceeded" : "upstream_error", 0, rl ? "rate_limit" : "upstream",
                        "Upstream error after the answer started: %s", detail);
             up_call_done(c);
             return;
         }
-        up_failover(c, rl ? OUT_RATE_LIMIT : OUT_SERVER, rl ? (c->inband_status[0] ? c->inband_status : "RESOURCE_EXHAUSTED") : detail);
+        up_failover(c, ro, rl ? (ro == OUT_OVERLOADED ? "LLM_OVERLOADED"
+                                 : c->inband_status[0] ? c->inband_status : "RESOURCE_EXHAUSTED") : detail);
         return;
     }
     if (truncated) {
         if (c->content_sent) {
-            pool_report(c->acct, OUT_NETWORK, detail);
+            pool_report_kind(c->acct, wk, OUT_NETWORK, detail);
             up_finish_err(c, 502, "stream_truncated", 0, "truncated",
                        "The upstream stream was cut before the answer was complete (%s).", detail);
             up_call_done(c);
             return;
         }
         up_failover(c, OUT_NETWORK, detail);
+        return;
+    }
+    if (!c->xl.sar_seen && c->xl.utoken_seen && !c->any_text && !c->any_file) {
+        /* §5.2: a body with only a uToken is an authentication problem */
+        if (!c->utoken_retried) {
+            c->utoken_retried = true;
+            GG_INFO("[%s] uToken-only answer: new JWT, one retry", c->request_id);
+            up_key_invalidate(c->acct);
+            up_reset_attempt(c);
+            up_step_jwt(c);
+            return;
+        }
+        up_failover(c, OUT_AUTH, "uToken-only answer (authentication)");
         return;
     }
     if (c->final_state && (strcmp(c->final_state, "SKIPPED") == 0 || strcmp(c->final_state, "FAILED") == 0) &&
@@ -665,18 +766,26 @@ void up_stream_done(struct xfer *x, CURLcode res)
                  strcmp(c->final_state, "SKIPPED") == 0 ? "skipped" : "failed",
                  c->skip_detail ? ": " : "", c->skip_detail ? c->skip_detail : "");
         sink_text(c, msg, strlen(msg), false);
-        pool_report(c->acct, OUT_OK, NULL);
+        pool_report_kind(c->acct, wk, OUT_OK, NULL);
         answer_finish(c, EXCH_FIN_CONTENT_FILTER);
         up_call_done(c);
         return;
     }
-    if (!c->any_text && !c->any_file) {
+    /* image / video work whose files come after the stream (§7) */
+    /* ... when generation was under way (status lines) or nothing else came */
+    bool poll = c->kind != CALL_TEST && wk != WK_TEXT && c->n_gen == 0 && cfg.image_poll_timeout > 0 &&
+                (c->xl.status_lines > 0 || !c->any_text);
+    if (!c->any_text && !c->any_file && !poll) {
         up_failover(c, OUT_EMPTY, "thoughts but no answer");
         return;
     }
-    pool_report(c->acct, OUT_OK, NULL);
+    pool_report_kind(c->acct, wk, OUT_OK, NULL);
     if (c->n_gen && c->kind != CALL_TEST) {
         up_step_media(c);
+        return;
+    }
+    if (poll) {
+        up_step_poll(c);
         return;
     }
     if (c->kind == CALL_IMAGES) {
@@ -687,4 +796,3 @@ void up_stream_done(struct xfer *x, CURLcode res)
     }
     up_complete_ok(c);
 }
-

@@ -35,7 +35,9 @@
 struct media_resolved;
 
 enum { S_ACQUIRE = 0, S_JWT, S_SESSION, S_STREAM, S_DONE, S_FETCH, S_UPLOAD, S_MEDIA };
-enum { X_OXSRF = 1, X_SESSION, X_STREAM, X_FETCH, X_UPLOAD, X_LIST, X_DOWNLOAD };
+enum { X_OXSRF = 1, X_SESSION, X_STREAM, X_FETCH, X_UPLOAD, X_LIST, X_DOWNLOAD, X_REFRESH };
+/* where a call continues once its account has a valid signing key */
+enum { R_SESSION = 0, R_UPLOAD, R_STREAM, R_LIST, R_DOWNLOAD };
 
 #define OUT_HIGH_WATER (256u * 1024u)
 #define ERR_BODY_MAX (64u * 1024u)
@@ -49,6 +51,7 @@ enum { X_OXSRF = 1, X_SESSION, X_STREAM, X_FETCH, X_UPLOAD, X_LIST, X_DOWNLOAD }
 #define DOWNLOAD_ATTEMPTS 3
 #define DOWNLOAD_BACKOFF_MS 500          /* 500 ms, then 1 s */
 #define DOWNLOAD_MAX (64u << 20)
+#define POLL_EVERY_MS 2000             /* file list polls after a stream without a file */
 #define UA "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36"
 
 struct xfer {
@@ -68,6 +71,8 @@ struct xfer {
     struct curl_slist *resolve;  /* X_FETCH: the pinned address */
     bool allow_private;          /* X_FETCH: policy at start */
     bool too_large;              /* X_FETCH / X_DOWNLOAD: cap hit */
+    char *set_ses, *set_oses;    /* X_REFRESH: Set-Cookie values received */
+    struct xfer *auth_prev, *auth_next;   /* X_OXSRF / X_REFRESH in flight (oxsrf.c) */
 };
 
 /* ---- loop.c */
@@ -89,13 +94,24 @@ bool up_xfer_start(struct xfer *x);
 void up_start_for(struct call *c, struct xfer *x);
 void up_api_headers(struct xfer *x, const struct account *a);
 size_t up_write_capped(char *ptr, size_t size, size_t nmemb, void *ud);
+/* CURLOPT_HEADERFUNCTION collecting Set-Cookie __Secure-C_SES /
+ * __Host-C_OSES into x->set_ses / x->set_oses. */
+size_t up_header_cookies(char *ptr, size_t size, size_t nmemb, void *ud);
 
 /* ---- google.c: bodies are malloc'd JSON text, NULL on allocation failure */
 enum google_op { G_OXSRF, G_SESSION, G_STREAM, G_UPLOAD };
 /* The pool outcome of a non-200 answer to `op` (one table for all calls). */
 enum outcome google_outcome(enum google_op op, long status);
-/* {"error":{"code","message","status"}} (XSSI prefix allowed) into status / msg. */
-void google_error(const struct gg_buf *body, char *status, size_t sn, char *msg, size_t mn);
+/* {"error":{"code","message","status","details":[{"reason"}]}} (XSSI
+ * prefix allowed) into status / msg / reason (the first details[].reason). */
+void google_error(const struct gg_buf *body, char *status, size_t sn, char *msg, size_t mn,
+                  char *reason, size_t rn);
+/* The outcome of a 429 (HTTP or in-band): LLM_OVERLOADED in the reason,
+ * status or message = OUT_OVERLOADED, anything else = OUT_RATE_LIMIT. */
+enum outcome google_429_kind(const char *status, const char *msg, const char *reason);
+/* Does an error (404 / 400) say the model is unknown or unsupported?
+ * model_id may be NULL (auto: never). */
+bool google_model_rejected(long st, const char *msg, const char *model_id);
 struct google_query {
     const char *config_id, *session, *text;
     const char (*file_ids)[96];
@@ -127,8 +143,18 @@ void up_session_done(struct xfer *x, CURLcode res);
 void up_stream_done(struct xfer *x, CURLcode res);
 
 /* ---- oxsrf.c */
-void up_step_jwt(struct call *c);
-void up_oxsrf_done(struct xfer *x, CURLcode res);
+void up_step_jwt(struct call *c);            /* key, then up_step_session */
+/* If the call's account has no signing key valid for a while, queue the
+ * call for getoxsrf (it continues at resume_at, one of R_*) and return
+ * true; false = go on now. */
+bool up_key_or_wait(struct call *c, int resume_at);
+bool up_key_valid(const struct account *a);
+void up_key_invalidate(struct account *a);   /* after a 401: sign in again */
+/* A fresh JWT from the account's key into out; length or -1. */
+int up_sign_jwt(const struct account *a, char *out, size_t n);
+void up_oxsrf_probe(struct account *a);      /* expiry watch: getoxsrf, no call */
+void up_oxsrf_done(struct xfer *x, CURLcode res);   /* X_OXSRF and X_REFRESH */
+void up_oxsrf_shutdown(void);                /* free sign-ins still in flight */
 
 /* ---- attach.c */
 void up_step_fetch(struct call *c);
@@ -142,5 +168,21 @@ void up_step_media(struct call *c);
 void up_step_download(struct call *c);
 void up_list_done(struct xfer *x, CURLcode res);
 void up_download_done(struct xfer *x, CURLcode res);
+/* Sign-in for the media calls failed: the files are lost, the answer ends. */
+void up_media_signin_failed(struct call *c, const char *detail);
+/* A stream without a file for image/video work: poll the session's file
+ * list until files appear or IMAGE_POLL_TIMEOUT passes. */
+void up_step_poll(struct call *c);
+/* Add a generated file (de-duplicated by id); NULL when known or full. */
+struct gen_file *up_add_gen(struct call *c, const char *file_id, const char *mime);
+/* Base64 text of a file whose decoded bytes are an allowed image or video
+ * type (every allowed type, not only PNG / JPEG): the decoded bytes
+ * (malloc'd, *n, *mime = the sniffed type), else NULL (not base64 of such a
+ * file, or no memory). */
+unsigned char *up_b64_media(const char *p, size_t len, size_t *n, const char **mime);
+/* An inlineData reply: base64 bytes of a generated file. */
+void up_inline_file(struct call *c, const char *mime, const char *b64);
+/* The kind of work of a call (cooldowns are kept per kind). */
+enum work_kind up_work_kind(const struct call *c);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gg_time.h"
 #include "jwt.h"
@@ -20,6 +21,14 @@ void up_xfer_free(struct xfer *x)
     curl_slist_free_all(x->resolve);
     free(x->post);
     gg_buf_free(&x->resp);
+    if (x->set_ses) {
+        explicit_bzero(x->set_ses, strlen(x->set_ses));
+        free(x->set_ses);
+    }
+    if (x->set_oses) {
+        explicit_bzero(x->set_oses, strlen(x->set_oses));
+        free(x->set_oses);
+    }
     free(x);
 }
 
@@ -46,6 +55,47 @@ size_t up_write_capped(char *ptr, size_t size, size_t nmemb, void *ud)
         x->too_large = true;
         return 0;
     }
+    return n;
+}
+
+/* "Set-Cookie: NAME=VALUE; attrs": the value of one of the two cookies. */
+static void take_cookie(char **dst, const char *v, size_t n)
+{
+    size_t k = 0;
+    while (k < n && v[k] != ';' && v[k] != '\r' && v[k] != '\n' && v[k] != ' ')
+        k++;
+    if (k == 0 || k > 8192)
+        return;
+    char *s = malloc(k + 1);
+    if (!s)
+        return;
+    memcpy(s, v, k);
+    s[k] = '\0';
+    if (*dst) {
+        explicit_bzero(*dst, strlen(*dst));
+        free(*dst);
+    }
+    *dst = s;
+}
+
+size_t up_header_cookies(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct xfer *x = ud;
+    size_t n = size * nmemb;
+    static const char h[] = "set-cookie:";
+    if (n <= sizeof(h) || strncasecmp(ptr, h, sizeof(h) - 1) != 0)
+        return n;
+    const char *v = ptr + sizeof(h) - 1;
+    size_t left = n - (sizeof(h) - 1);
+    while (left && (*v == ' ' || *v == '\t')) {
+        v++;
+        left--;
+    }
+    static const char ses[] = "__Secure-C_SES=", oses[] = "__Host-C_OSES=";
+    if (left > sizeof(ses) - 1 && strncmp(v, ses, sizeof(ses) - 1) == 0)
+        take_cookie(&x->set_ses, v + sizeof(ses) - 1, left - (sizeof(ses) - 1));
+    else if (left > sizeof(oses) - 1 && strncmp(v, oses, sizeof(oses) - 1) == 0)
+        take_cookie(&x->set_oses, v + sizeof(oses) - 1, left - (sizeof(oses) - 1));
     return n;
 }
 
@@ -123,11 +173,16 @@ void up_start_for(struct call *c, struct xfer *x)
     up_call_done(c);
 }
 
+/* A JWT signed now from the account's key: never the one of an earlier call. */
 void up_api_headers(struct xfer *x, const struct account *a)
 {
-    char h[JWT_MAX + 32];
-    snprintf(h, sizeof(h), "authorization: Bearer %s", a->upstream_jwt);
+    char jwt[JWT_MAX], h[JWT_MAX + 32];
+    if (up_sign_jwt(a, jwt, sizeof(jwt)) < 0)
+        jwt[0] = '\0';          /* no key: the upstream answers 401, handled as such */
+    snprintf(h, sizeof(h), "authorization: Bearer %s", jwt);
     up_xfer_header(x, h);
+    explicit_bzero(jwt, sizeof(jwt));
+    explicit_bzero(h, sizeof(h));
     up_xfer_header(x, "content-type: application/json");
     up_xfer_header(x, "x-server-timeout: 1800");
     up_xfer_header(x, "sec-fetch-dest: empty");

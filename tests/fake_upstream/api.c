@@ -240,6 +240,31 @@ static void file_meta(struct jw *w, const struct session *s,
   jw_obj_end(w);
 }
 
+/* Generated files of a files_after_ms stream are listed (and can be
+ * downloaded) only from their visible_ms on. */
+static int file_visible(const struct sfile *f)
+{
+  return !f->visible_ms || now_wall_ms() >= f->visible_ms;
+}
+
+/* Strict names (fake-wide, per account or per scenario): list and
+ * download accept only the projects/<n>/locations/global/... form that
+ * the stream's sessionInfo.session carries.  Replies 400 and returns 1
+ * when the name is rejected. */
+static int strict_name_rejected(struct conn *c, const struct account *a,
+                                const struct fx *fx, const char *name,
+                                size_t n)
+{
+  if(!fake_cfg.strict_names && !a->strict_names && !fx->strict_names)
+    return 0;
+  if(name && n > 9 && !strncmp(name, "projects/", 9))
+    return 0;
+  app_error(c, 400, "INVALID_ARGUMENT", "Invalid session name '%.*s': "
+            "expected projects/*/locations/*/collections/*/engines/*/"
+            "sessions/*.", (int)(n > 200 ? 200 : n), name ? name : "");
+  return 1;
+}
+
 void h_list_files(struct conn *c)
 {
   struct account *a;
@@ -269,6 +294,8 @@ void h_list_files(struct conn *c)
     app_error(c, 400, NULL, "listSessionFileMetadataRequest is required.");
     goto out;
   }
+  if(strict_name_rejected(c, a, &fx, name, name ? strlen(name) : 0))
+    goto out;
   filter = jstr(req, "filter");
   if(filter && *filter) {
     if(strstr(filter, "file_origin_type") && strstr(filter, "AI_GENERATED"))
@@ -285,7 +312,7 @@ void h_list_files(struct conn *c)
   if(!s)
     goto out;
   for(f = s->files; f; f = f->next)
-    if(want < 0 || f->ai_generated == want) {
+    if((want < 0 || f->ai_generated == want) && file_visible(f)) {
       arr = xrealloc(arr, (n + 1) * sizeof(*arr));
       arr[n++] = f;
     }
@@ -348,6 +375,8 @@ void h_download(struct conn *c, int download_form)
     app_error(c, 404, "NOT_FOUND", "Requested entity was not found.");
     goto out;
   }
+  if(strict_name_rejected(c, a, &fx, p, (size_t)(colon - p)))
+    goto out;
   if(!file_id || !*file_id) {
     app_error(c, 400, NULL, "fileId is required.");
     goto out;
@@ -360,7 +389,7 @@ void h_download(struct conn *c, int download_form)
   if(!s)
     goto out;
   f = session_file(s, file_id);
-  if(!f || !f->ai_generated) {
+  if(!f || !f->ai_generated || !file_visible(f)) {
     app_error(c, 404, "NOT_FOUND", "File %.64s not found.", file_id);
     goto out;
   }
@@ -370,7 +399,10 @@ void h_download(struct conn *c, int download_form)
     goto out;
   }
   enc = http_header(&c->req, "x-goog-encode-response-if-executable");
-  if(download_form && enc && ieq(enc, "base64"))
+  if(!strcmp(f->mime, "video/mp4"))
+    app_reply(c, 200, "video/mp4", "Content-Disposition: attachment\r\n",
+              mp4_data(), mp4_size());
+  else if(download_form && enc && ieq(enc, "base64"))
     app_reply(c, 200, "application/octet-stream",
               "X-Goog-Safety-Encoding: base64\r\n"
               "X-Goog-Safety-Content-Type: image/png\r\n"

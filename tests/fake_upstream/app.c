@@ -191,6 +191,133 @@ void app_error(struct conn *c, int status, const char *gstatus,
   dbuf_free(&msg);
 }
 
+void app_error_quota(struct conn *c)
+{
+  struct dbuf b;
+  struct jw w;
+  dbuf_init(&b, 1 << 16);
+  jw_init(&w, &b, 1);
+  jw_obj(&w);
+  jw_key(&w, "error");
+  jw_obj(&w);
+  jw_kint(&w, "code", 429);
+  jw_kstr(&w, "message", "Quota exceeded for quota metric 'Assist requests' "
+          "and limit 'Assist requests per day per user'.");
+  jw_kstr(&w, "status", "RESOURCE_EXHAUSTED");
+  jw_key(&w, "details");
+  jw_arr(&w);
+  jw_obj(&w);
+  jw_kstr(&w, "@type", "type.googleapis.com/google.rpc.ErrorInfo");
+  jw_kstr(&w, "reason", "RATE_LIMIT_EXCEEDED");
+  jw_kstr(&w, "domain", "discoveryengine.googleapis.com");
+  jw_obj_end(&w);
+  jw_arr_end(&w);
+  jw_obj_end(&w);
+  jw_obj_end(&w);
+  dbuf_addc(&b, '\n');
+  app_reply_json(c, 429, &b);
+  dbuf_free(&b);
+}
+
+/* ---------------------------------------------------------- fake config */
+
+struct fake_cfg fake_cfg = {KEY_LIFETIME_MS, 0, {NULL}, 0};
+
+void fake_cfg_reset(void)
+{
+  int i;
+  for(i = 0; i < fake_cfg.nretired; i++)
+    free(fake_cfg.retired[i]);
+  memset(&fake_cfg, 0, sizeof(fake_cfg));
+  fake_cfg.key_lifetime_ms = KEY_LIFETIME_MS;
+}
+
+int fake_cfg_retired(const char *m)
+{
+  int i;
+  for(i = 0; m && i < fake_cfg.nretired; i++)
+    if(!strcmp(fake_cfg.retired[i], m))
+      return 1;
+  return 0;
+}
+
+int fake_cfg_apply(const cJSON *j, char *err, size_t errlen)
+{
+  const cJSON *it, *kl, *sn, *rm;
+  int i;
+  if(!cJSON_IsObject(j)) {
+    snprintf(err, errlen, "config must be an object");
+    return -1;
+  }
+  for(it = j->child; it; it = it->next)
+    if(strcmp(it->string, "key_lifetime_ms") &&
+       strcmp(it->string, "strict_names") &&
+       strcmp(it->string, "retired_models")) {
+      snprintf(err, errlen, "unknown config key '%.64s'", it->string);
+      return -1;
+    }
+  kl = cJSON_GetObjectItemCaseSensitive(j, "key_lifetime_ms");
+  sn = cJSON_GetObjectItemCaseSensitive(j, "strict_names");
+  rm = cJSON_GetObjectItemCaseSensitive(j, "retired_models");
+  if(kl && (!cJSON_IsNumber(kl) || kl->valuedouble < 1 ||
+            kl->valuedouble > 86400000)) {
+    snprintf(err, errlen, "key_lifetime_ms must be 1..86400000");
+    return -1;
+  }
+  if(sn && !cJSON_IsBool(sn)) {
+    snprintf(err, errlen, "strict_names must be a boolean");
+    return -1;
+  }
+  if(rm) {
+    if(!cJSON_IsArray(rm) || cJSON_GetArraySize(rm) > RETIRED_MAX) {
+      snprintf(err, errlen, "retired_models must be an array of at most %d "
+               "strings", RETIRED_MAX);
+      return -1;
+    }
+    cJSON_ArrayForEach(it, rm)
+      if(!cJSON_IsString(it) || !*it->valuestring) {
+        snprintf(err, errlen, "retired_models must hold non-empty strings");
+        return -1;
+      }
+  }
+  if(kl)
+    fake_cfg.key_lifetime_ms = (long)kl->valuedouble;
+  if(sn)
+    fake_cfg.strict_names = cJSON_IsTrue(sn);
+  if(rm) {
+    for(i = 0; i < fake_cfg.nretired; i++)
+      free(fake_cfg.retired[i]);
+    fake_cfg.nretired = 0;
+    cJSON_ArrayForEach(it, rm)
+      fake_cfg.retired[fake_cfg.nretired++] = xstrdup(it->valuestring);
+  }
+  return 0;
+}
+
+void fake_cfg_dump(struct jw *w)
+{
+  int i;
+  jw_obj(w);
+  jw_kbool(w, "ok", 1);
+  jw_kint(w, "key_lifetime_ms", fake_cfg.key_lifetime_ms);
+  jw_kbool(w, "strict_names", fake_cfg.strict_names);
+  jw_key(w, "retired_models");
+  jw_arr(w);
+  for(i = 0; i < fake_cfg.nretired; i++)
+    jw_str(w, fake_cfg.retired[i]);
+  jw_arr_end(w);
+  jw_obj_end(w);
+}
+
+long fake_key_lifetime(const struct account *a, const struct fx *fx)
+{
+  if(fx && fx->key_lifetime_ms > 0)
+    return fx->key_lifetime_ms;
+  if(a && a->key_lifetime_ms > 0)
+    return a->key_lifetime_ms;
+  return fake_cfg.key_lifetime_ms;
+}
+
 /* ------------------------------------------------------------ API glue */
 
 struct account *app_auth(struct conn *c)
@@ -263,6 +390,12 @@ int app_fx_errors(struct conn *c, const struct fx *fx, const char *session)
     return 1;
   case FX_HANG:
     app_hang(c);
+    return 1;
+  case FX_OVERLOADED:
+    app_error(c, 429, NULL, NULL);
+    return 1;
+  case FX_QUOTA:
+    app_error_quota(c);
     return 1;
   default:
     return 0;

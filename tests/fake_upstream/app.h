@@ -20,6 +20,27 @@
 struct cJSON;
 struct account;
 
+/* Fake-wide settings (POST /__fake/config; /__fake/reset restores the
+ * defaults).  Accounts and scenarios can override some per account /
+ * request (README "Upstream behaviours"). */
+#define RETIRED_MAX 16
+struct fake_cfg {
+  long key_lifetime_ms;            /* signing keys (default KEY_LIFETIME_MS) */
+  int strict_names;                /* list/download want projects/... names */
+  char *retired[RETIRED_MAX];      /* modelIds answered 404 */
+  int nretired;
+};
+extern struct fake_cfg fake_cfg;
+void fake_cfg_reset(void);
+/* Is modelId m on the retired list? */
+int fake_cfg_retired(const char *m);
+/* Applies {"key_lifetime_ms"?, "strict_names"?, "retired_models"?}; all or
+ * nothing.  Returns 0, or -1 with a message in err. */
+int fake_cfg_apply(const struct cJSON *j, char *err, size_t errlen);
+void fake_cfg_dump(struct jw *w);
+/* Key lifetime for a getoxsrf of account a under fx. */
+long fake_key_lifetime(const struct account *a, const struct fx *fx);
+
 /* Dispatch/finished hooks for httpd. */
 extern const struct http_app fake_app;
 
@@ -54,8 +75,12 @@ struct cJSON *app_json_body(struct conn *c);
  * returns -1. */
 int app_check_config(struct conn *c, const struct cJSON *body,
                      const struct account *a);
+/* The 429 body of an exhausted quota (reason RATE_LIMIT_EXCEEDED), as
+ * opposed to app_error(429)'s LLM_OVERLOADED body. */
+void app_error_quota(struct conn *c);
 /* Handles the generic error modes of fx (FX_HTTP, FX_NOTFOUND,
- * FX_NOTOWNED, FX_HANG).  Returns 1 when a reply was produced. */
+ * FX_NOTOWNED, FX_HANG, FX_OVERLOADED, FX_QUOTA).  Returns 1 when a reply
+ * was produced. */
 int app_fx_errors(struct conn *c, const struct fx *fx, const char *session);
 
 /* Common start of every POST widget call: method, JWT, JSON body,

@@ -4,8 +4,11 @@
  *
  * Keys: every successful getoxsrf issues a fresh 32-byte key; the last
  * KEYS_KEPT keys of an account stay valid so a JWT signed with a key that
- * was just replaced still verifies.  Keys do not expire by time; the JWT's
- * own nbf/exp (5 s skew) bound its use.
+ * was just replaced still verifies, but only until the key's expiry (the
+ * announced expirationTime, 5 min by default; shorter per account, per
+ * getoxsrf scenario or fake-wide).  A JWT needs iat, nbf and exp, at most
+ * JWT_MAX_LIFE seconds between nbf (or iat) and exp, as the real service
+ * issues them; all times are on the fake's clock (POST /__fake/clock).
  */
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
@@ -25,6 +28,7 @@
 #define JWT_AUD "https://biz-discoveryengine.googleapis.com"
 #define JWT_ISS "https://business.gemini.google"
 #define JWT_SKEW 5.0
+#define JWT_MAX_LIFE 300.0
 #define JWT_MAX 8192
 
 /* Value of cookie `name` from all Cookie headers (malloc'ed) or NULL. */
@@ -178,14 +182,14 @@ void h_getoxsrf(struct conn *c)
     goto out;
   }
   {
-    struct sign_key *k = account_new_key(a);
+    struct sign_key *k = account_new_key(a, fake_key_lifetime(a, &fx));
     struct dbuf tok, body;
     struct jw w;
     char exp[40];
     dbuf_init(&tok, 128);
     dbuf_init(&body, 1024);
     b64url_encode(&tok, k->key, sizeof(k->key));
-    fmt_rfc3339(exp, sizeof(exp), now_wall_ms() + 300000);
+    fmt_rfc3339(exp, sizeof(exp), k->expires_ms);
     dbuf_adds(&body, XSSI);
     jw_init(&w, &body, 0);
     jw_obj(&w);
@@ -222,15 +226,24 @@ void h_refreshcookies(struct conn *c)
     goto out;
   }
   if(a->rotate_pending) {
+    /* both cookies rotate; from now on only the new values sign in */
     char nv[40];
     rand_hex(nv, 24);
     free(a->secure_c_ses);
     a->secure_c_ses = xstrdup(nv);
+    if(a->host_c_oses) {
+      rand_hex(nv, 24);
+      free(a->host_c_oses);
+      a->host_c_oses = xstrdup(nv);
+    }
     a->rotate_pending = 0;
   }
   dbuf_addf(&hdr, "Location: %s\r\nSet-Cookie: __Secure-C_SES=%s; "
             "Path=/; Secure; HttpOnly; SameSite=None\r\n", cont,
             a->secure_c_ses);
+  if(a->host_c_oses)
+    dbuf_addf(&hdr, "Set-Cookie: __Host-C_OSES=%s; Path=/; Secure; "
+              "HttpOnly; SameSite=None\r\n", a->host_c_oses);
   app_reply(c, 302, "text/html; charset=UTF-8", dbuf_cstr(&hdr),
             "<HTML><BODY>Moved</BODY></HTML>\n", 32);
 out:
@@ -269,11 +282,10 @@ struct account *jwt_verify(const char *authz, const char **why)
   struct account *a = NULL, *res = NULL;
   struct sign_key *k;
   const char *s;
-  const cJSON *exp, *nbf;
+  const cJSON *exp, *nbf, *iat;
   struct dbuf sig;
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int maclen = 0;
-  struct timespec ts;
   double now;
 
   dbuf_init(&sig, 256);
@@ -326,14 +338,24 @@ struct account *jwt_verify(const char *authz, const char **why)
   s = jstr(pl, "iss");
   if(!s || strcmp(s, JWT_ISS))
     goto out;
-  *why = "bad time window";
+  *why = "missing iat/nbf/exp";
   exp = cJSON_GetObjectItemCaseSensitive(pl, "exp");
   nbf = cJSON_GetObjectItemCaseSensitive(pl, "nbf");
-  if(!cJSON_IsNumber(exp) || !cJSON_IsNumber(nbf))
+  iat = cJSON_GetObjectItemCaseSensitive(pl, "iat");
+  if(!cJSON_IsNumber(exp) || !cJSON_IsNumber(nbf) || !cJSON_IsNumber(iat))
     goto out;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-  if(nbf->valuedouble > now + JWT_SKEW || now >= exp->valuedouble + JWT_SKEW)
+  *why = "lifetime over 300 s";
+  if(exp->valuedouble <= nbf->valuedouble ||
+     exp->valuedouble - nbf->valuedouble > JWT_MAX_LIFE ||
+     exp->valuedouble - iat->valuedouble > JWT_MAX_LIFE)
+    goto out;
+  *why = "bad time window";
+  now = (double)fake_now_ms() / 1000.0;
+  if(nbf->valuedouble > now + JWT_SKEW || iat->valuedouble > now + JWT_SKEW ||
+     now >= exp->valuedouble + JWT_SKEW)
+    goto out;
+  *why = "signing key expired";
+  if(fake_now_ms() >= k->expires_ms)
     goto out;
   *why = NULL;
   res = a;

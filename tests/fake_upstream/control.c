@@ -99,6 +99,28 @@ static int account_valid(const cJSON *o, char *err, size_t errlen)
     snprintf(err, errlen, "host_c_oses must be a string");
     return -1;
   }
+  {
+    const cJSON *kl = cJSON_GetObjectItemCaseSensitive(o, "key_lifetime_ms");
+    const cJSON *sn = cJSON_GetObjectItemCaseSensitive(o, "strict_names");
+    const cJSON *it;
+    if(kl && (!cJSON_IsNumber(kl) || kl->valuedouble < 1 ||
+              kl->valuedouble > 86400000)) {
+      snprintf(err, errlen, "key_lifetime_ms must be 1..86400000");
+      return -1;
+    }
+    if(sn && !cJSON_IsBool(sn)) {
+      snprintf(err, errlen, "strict_names must be a boolean");
+      return -1;
+    }
+    for(it = o->child; it; it = it->next)
+      if(strcmp(it->string, "csesidx") && strcmp(it->string, "secure_c_ses") &&
+         strcmp(it->string, "host_c_oses") && strcmp(it->string, "config_id") &&
+         strcmp(it->string, "key_lifetime_ms") &&
+         strcmp(it->string, "strict_names")) {
+        snprintf(err, errlen, "unknown account field '%.64s'", it->string);
+        return -1;
+      }
+  }
   return 0;
 }
 
@@ -117,10 +139,14 @@ int accounts_from_json(const cJSON *j, char *err, size_t errlen)
       it = cJSON_IsArray(j) ? it->next : NULL) {
     char *cs = str_or_num(cJSON_GetObjectItemCaseSensitive(it, "csesidx"));
     const cJSON *host = cJSON_GetObjectItemCaseSensitive(it, "host_c_oses");
-    account_put(cs,
+    const cJSON *kl = cJSON_GetObjectItemCaseSensitive(it, "key_lifetime_ms");
+    struct account *a = account_put(cs,
       cJSON_GetObjectItemCaseSensitive(it, "secure_c_ses")->valuestring,
       cJSON_IsString(host) ? host->valuestring : NULL,
       cJSON_GetObjectItemCaseSensitive(it, "config_id")->valuestring);
+    a->key_lifetime_ms = kl ? (long)kl->valuedouble : 0;
+    a->strict_names = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+                                     it, "strict_names"));
     free(cs);
     n++;
   }
@@ -298,10 +324,77 @@ void h_control(struct conn *c)
     dbuf_free(&b);
     return;
   }
+  if(!strcmp(p, "/clock")) {
+    if(post) {
+      cJSON *j = ctl_body(c);
+      const cJSON *adv, *set;
+      if(!j)
+        return;
+      adv = cJSON_GetObjectItemCaseSensitive(j, "advance_ms");
+      set = cJSON_GetObjectItemCaseSensitive(j, "set_ms");
+      if(cJSON_GetArraySize(j) != 1 || (!cJSON_IsNumber(adv) &&
+                                         !cJSON_IsNumber(set)) ||
+         (adv && (adv->valuedouble < 0 || adv->valuedouble > 1e11)) ||
+         (set && (set->valuedouble < 0 || set->valuedouble > 1e14))) {
+        cJSON_Delete(j);
+        ctl_fail(c, 400, "body must be {\"advance_ms\":N>=0} or "
+                 "{\"set_ms\":EPOCH_MS}");
+        return;
+      }
+      if(adv)
+        fake_clock_set_offset_ms(fake_clock_offset_ms() +
+                                 (int64_t)adv->valuedouble);
+      else
+        fake_clock_set_offset_ms((int64_t)set->valuedouble -
+                                 (int64_t)now_wall_ms());
+      cJSON_Delete(j);
+    }
+    if(post || get) {
+      struct dbuf b;
+      struct jw w;
+      dbuf_init(&b, 4096);
+      jw_init(&w, &b, 0);
+      jw_obj(&w);
+      jw_kbool(&w, "ok", 1);
+      jw_kint(&w, "now_ms", (long long)fake_now_ms());
+      jw_kint(&w, "offset_ms", (long long)fake_clock_offset_ms());
+      jw_obj_end(&w);
+      ctl_json(c, 200, &b);
+      dbuf_free(&b);
+      return;
+    }
+  }
+  if(!strcmp(p, "/config")) {
+    if(post) {
+      cJSON *j = ctl_body(c);
+      char err[256];
+      int rc;
+      if(!j)
+        return;
+      rc = fake_cfg_apply(j, err, sizeof(err));
+      cJSON_Delete(j);
+      if(rc) {
+        ctl_fail(c, 400, err);
+        return;
+      }
+    }
+    if(post || get) {
+      struct dbuf b;
+      struct jw w;
+      dbuf_init(&b, 4096);
+      jw_init(&w, &b, 0);
+      fake_cfg_dump(&w);
+      ctl_json(c, 200, &b);
+      dbuf_free(&b);
+      return;
+    }
+  }
   if(!strcmp(p, "/reset") && post) {
     char *ss = query_param(c->req.query, "sessions");
     rec_reset();
     scenario_clear();
+    fake_cfg_reset();
+    fake_clock_set_offset_ms(0);
     store_new_epoch();
     if(ss && strcmp(ss, "0"))
       store_reset_sessions();

@@ -35,6 +35,8 @@ void fx_init(struct fx *fx)
   fx->split_ms = 2;
   fx->truncate_after = 3;
   fx->batch = -1;
+  fx->files_after_ms = -1;
+  fx->video_ms = 5000;
 }
 
 void fx_free(struct fx *fx)
@@ -91,6 +93,9 @@ static int apply_mode(struct fx *fx, const char *m)
     {"redirect", FX_REDIRECT, 302},
     {"forbidden", FX_HTTP, 403},
     {"fail_once", FX_FAIL_ONCE, 503},
+    {"overloaded", FX_OVERLOADED, 429},
+    {"quota", FX_QUOTA, 429},
+    {"utoken_only", FX_UTOKEN_ONLY, 0},
   };
   size_t i;
   for(i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
@@ -149,6 +154,9 @@ int fx_apply(struct fx *fx, const char *name, const char *value)
   FLAGOPT("escape_html", escape_html)
   FLAGOPT("rotate", rotate)
   FLAGOPT("mid", mid)
+  FLAGOPT("strict_names", strict_names)
+  FLAGOPT("inline_data", inline_data)
+  FLAGOPT("video", video)
 #undef NUMOPT
 #undef FLAGOPT
   if(!strcmp(name, "pretty")) {
@@ -165,6 +173,24 @@ int fx_apply(struct fx *fx, const char *name, const char *value)
   }
   if(!strcmp(name, "nothoughts")) {
     fx->thoughts = 0;
+    return 0;
+  }
+  if(!strcmp(name, "files_after_ms")) {
+    if(parse_num(value, 3600000, &n))
+      return -1;
+    fx->files_after_ms = n;
+    return 0;
+  }
+  if(!strcmp(name, "video_ms")) {
+    if(parse_num(value, 3600000, &n))
+      return -1;
+    fx->video_ms = n;
+    return 0;
+  }
+  if(!strcmp(name, "key_lifetime_ms")) {
+    if(parse_num(value, 86400000, &n) || n == 0)
+      return -1;
+    fx->key_lifetime_ms = n;
     return 0;
   }
   if(!strcmp(name, "fragments")) {
@@ -185,7 +211,8 @@ int fx_apply(struct fx *fx, const char *name, const char *value)
 
 #define DIR_OPEN "[[fake:"
 
-int fx_parse_text(struct fx *fx, const char *text, size_t n)
+int fx_parse_text(struct fx *fx, const char *text, size_t n, char *bad,
+                  size_t badlen)
 {
   const char *p = text, *end = text + n;
   int applied = 0;
@@ -219,10 +246,15 @@ int fx_parse_text(struct fx *fx, const char *text, size_t n)
           val = xstrndup(dbuf_cstr(&d), d.len);
           dbuf_free(&d);
         }
-        if(fx_apply(fx, name, val))
-          log_msg("ignoring unknown directive '%s'", name);
-        else
-          applied++;
+        if(fx_apply(fx, name, val)) {
+          log_msg("unknown directive '%s'", name);
+          snprintf(bad, badlen, "%s%s%s", name, val ? "=" : "",
+                   val ? val : "");
+          free(name);
+          free(val);
+          return -1;
+        }
+        applied++;
         free(name);
         free(val);
       }

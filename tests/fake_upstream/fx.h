@@ -32,7 +32,10 @@ enum fx_mode {
   FX_HANG,
   FX_EXPIRED,        /* getoxsrf 401 EXPIRED_SIGN_IN */
   FX_REDIRECT,       /* getoxsrf 302 to refreshcookies */
-  FX_FAIL_ONCE       /* download: first attempt per file -> 503 */
+  FX_FAIL_ONCE,      /* download: first attempt per file -> 503 */
+  FX_OVERLOADED,     /* 429 with reason LLM_OVERLOADED (service busy) */
+  FX_QUOTA,          /* 429 quota exhausted (reason RATE_LIMIT_EXCEEDED) */
+  FX_UTOKEN_ONLY     /* stream: 200 whose only element holds a uToken */
 };
 
 enum endpoint {
@@ -72,6 +75,15 @@ struct fx {
   int mid;               /* truncate_clean: also send half an element */
   int error_after;       /* inband429: normal elements before the error */
   char *answer;          /* owned; replaces the default answer text */
+  int strict_names;      /* list_files/download: only projects/... names */
+  long files_after_ms;   /* image/video: no file in the stream; the files
+                          * join the session list this long after the
+                          * stream ended (-1 = off) */
+  int inline_data;       /* image: inlineData replies instead of files */
+  int video;             /* video mode (needs videoGenerationSpec) */
+  long video_ms;         /* video: silence before the file (default 5000) */
+  long key_lifetime_ms;  /* getoxsrf: lifetime of the issued key (0 = the
+                          * account's / global setting) */
 };
 
 extern const char *const endpoint_names[EP_COUNT];
@@ -85,9 +97,12 @@ void fx_free(struct fx *fx);
  * for an unknown name or malformed value (fx unchanged). */
 int fx_apply(struct fx *fx, const char *name, const char *value);
 
-/* Applies every [[fake:...]] directive found in text[0..n).  Unknown
- * names are ignored (logged).  Returns the number applied. */
-int fx_parse_text(struct fx *fx, const char *text, size_t n);
+/* Applies every [[fake:...]] directive found in text[0..n).  Returns the
+ * number applied, or -1 at the first unknown name or malformed value
+ * (copied into bad[badlen]); a typo must fail the request, never turn a
+ * fault test into a success. */
+int fx_parse_text(struct fx *fx, const char *text, size_t n, char *bad,
+                  size_t badlen);
 
 /* Copies text without its [[fake:...]] blocks, trimmed of surrounding
  * whitespace, into a malloc'ed string. */

@@ -15,6 +15,12 @@
 
 static struct dbuf img, img_b64;
 static char sha_hex[65];
+static const unsigned char mp4_bytes[32] = {
+  0, 0, 0, 24, 'f', 't', 'y', 'p', 'm', 'p', '4', '2', 0, 0, 0, 0,
+  'm', 'p', '4', '2', 'i', 's', 'o', 'm', 0, 0, 0, 8, 'f', 'r', 'e', 'e'
+};
+static char mp4_hex[65];
+
 
 static void put32(struct dbuf *b, unsigned long v)
 {
@@ -74,10 +80,28 @@ int png_init(void)
   chunk(&img, "IEND", NULL, 0);
   SHA256((const unsigned char *)img.p, img.len, digest);
   hex_encode(sha_hex, digest, sizeof(digest));
+  SHA256(mp4_bytes, sizeof(mp4_bytes), digest);
+  hex_encode(mp4_hex, digest, sizeof(digest));
   dbuf_init(&img_b64, 8192);
   b64_encode(&img_b64, img.p, img.len);
   dbuf_cstr(&img_b64);
   return 0;
+}
+
+
+const unsigned char *mp4_data(void)
+{
+  return mp4_bytes;
+}
+
+size_t mp4_size(void)
+{
+  return sizeof(mp4_bytes);
+}
+
+const char *mp4_sha256(void)
+{
+  return mp4_hex;
 }
 
 const unsigned char *png_data(void)

@@ -19,4 +19,10 @@ const char *png_sha256(void);
 const char *png_base64(void);
 size_t png_base64_len(void);
 
+/* The generated "video" (video mode): a fixed 32-byte MP4 header
+ * (ftyp + free boxes), not playable but sniffable as video/mp4. */
+const unsigned char *mp4_data(void);
+size_t mp4_size(void);
+const char *mp4_sha256(void);   /* lowercase hex, valid after png_init */
+
 #endif

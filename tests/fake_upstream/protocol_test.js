@@ -55,11 +55,14 @@ async function getKey(cses = '1000001', ses = 'demo-ses', extra = '') {
   return JSON.parse(r.body.toString().slice(4));
 }
 
-function sign(key, cses) {
+// claims: overrides of the payload (undefined deletes); nowMs: the clock to
+// sign with (the fake's, after POST /__fake/clock)
+function sign(key, cses, { claims = {}, nowMs = Date.now() } = {}) {
   const b = s => Buffer.from(s).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const si = b(JSON.stringify({ kid: key.keyId, alg: 'HS256' })) + '.' +
-    b(JSON.stringify({ exp: now + 300, nbf: now, sub: 'csesidx/' + cses, aud: 'https://biz-discoveryengine.googleapis.com', iss: 'https://business.gemini.google', iat: now }));
+  const now = Math.floor(nowMs / 1000);
+  const pl = Object.assign({ exp: now + 300, nbf: now, sub: 'csesidx/' + cses, aud: 'https://biz-discoveryengine.googleapis.com', iss: 'https://business.gemini.google', iat: now }, claims);
+  for (const k of Object.keys(pl)) if (pl[k] === undefined) delete pl[k];
+  const si = b(JSON.stringify({ kid: key.keyId, alg: 'HS256' })) + '.' + b(JSON.stringify(pl));
   return si + '.' + crypto.createHmac('sha256', Buffer.from(key.xsrfToken, 'base64url')).update(si).digest('base64url');
 }
 
@@ -320,6 +323,240 @@ async function main() {
   assert((await api('widgetListSessions', { configId: 'cfg-b' }, jwtB)).status === 401, 'deleted account JWT');
   assert((await ctl('POST', '/scenario', { endpoint: 'stream', mode: 'bogus' })).status === 400, 'bad scenario rejected');
   ok('account deletion, scenario validation');
+  await upstreamBehaviours(api, ctl);
   console.log(`protocol_test: all ${n} checks passed`);
+}
+
+// ---- the strict protocol checks and the upstream behaviours of issue 18
+// (README "Strict checks" and "Upstream behaviours")
+async function upstreamBehaviours(api0, ctl) {
+  const ctlOk = async (method, path, body) => {
+    const r = await ctl(method, path, body);
+    assert(r.status === 200, `control ${method} ${path} -> ${r.status} ${r.body}`);
+    return JSON.parse(r.body);
+  };
+  await ctlOk('POST', '/reset');
+  const fakeNow = async () => (await ctlOk('GET', '/clock')).now_ms;
+  let key = await getKey();
+  let jwt = sign(key, '1000001');
+  const api = (op, body, j = jwt) => api0(op, body, j);
+  const cs = async () => JSON.parse((await api('widgetCreateSession', { configId: 'demo-config' })).body).session.name;
+  let sess = await cs();
+  const body = (parts, extra = {}, s = sess) => ({ configId: 'demo-config', additionalParams: { token: '-' },
+    streamAssistRequest: Object.assign({ session: s, query: { parts }, fileIds: [], toolsSpec: {} }, extra) });
+  const text = (t, extra, s) => body([{ text: t }], extra, s);
+  const replies = (b) => JSON.parse(b.toString()).flatMap(e => (e.streamAssistResponse && e.streamAssistResponse.answer.replies) || [])
+    .map(r => r.groundedContent.content);
+  const lastRec = async () => { const rec = await ctlOk('GET', '/record'); return rec.requests[rec.requests.length - 1]; };
+
+  // JWT: iat required, lifetime bounded, iat not in the future
+  const jwtStatus = async (claims) => (await api('widgetCreateSession', { configId: 'demo-config' }, sign(key, '1000001', { claims }))).status;
+  assert(await jwtStatus({}) === 200, 'valid JWT');
+  assert(await jwtStatus({ iat: undefined }) === 401, 'JWT without iat accepted');
+  const now = Math.floor(Date.now() / 1000);
+  assert(await jwtStatus({ exp: now + 301 }) === 401, 'JWT living 301 s accepted');
+  assert(await jwtStatus({ exp: now + 365 * 86400 }) === 401, 'one-year JWT accepted');
+  assert(await jwtStatus({ iat: now - 100, nbf: now - 100, exp: now + 250 }) === 401, 'exp - iat > 300 accepted');
+  assert(await jwtStatus({ iat: now + 60, nbf: now + 60, exp: now + 300 }) === 401, 'iat in the future accepted');
+  assert(await jwtStatus({ exp: now }) === 401, 'exp <= nbf accepted');
+  ok('strict JWT: iat required, exp - nbf/iat <= 300 s, no future iat');
+
+  // the fake's clock and key expiry
+  const ox = await getKey();
+  const t0 = await fakeNow();
+  assert(Math.abs(Date.parse(ox.expirationTime) - (t0 + 300000)) < 2000, 'expirationTime = issue + 300 s: ' + ox.expirationTime);
+  await ctlOk('POST', '/clock', { advance_ms: 200000 });
+  let fnow = await fakeNow();
+  assert(fnow - t0 >= 200000 && fnow - t0 < 205000, 'clock advanced ' + (fnow - t0));
+  const st200 = async (k, nowMs) => (await api('widgetCreateSession', { configId: 'demo-config' }, sign(k, '1000001', { nowMs }))).status;
+  assert(await st200(ox, fnow) === 200, 'key valid at +200 s');
+  assert(await st200(ox, Date.now()) === 200, 'a JWT signed 200 s ago is still inside its 300 s');
+  await ctlOk('POST', '/clock', { advance_ms: 101000 });
+  fnow = await fakeNow();
+  assert(await st200(ox, fnow) === 401, 'key expired at +301 s but a fresh JWT signed with it passed');
+  assert(await st200(ox, Date.now()) === 401, 'a JWT whose exp passed on the fake clock passed');
+  const ox2 = await getKey();
+  assert(await st200(ox2, fnow) === 200, 'new key on the moved clock');
+  assert((await ctl('POST', '/clock', { advance_ms: -5 })).status === 400, 'negative advance accepted');
+  assert((await ctl('POST', '/clock', { bogus: 1 })).status === 400, 'bad clock body accepted');
+  await ctlOk('POST', '/clock', { set_ms: Date.now() });
+  assert(Math.abs((await fakeNow()) - Date.now()) < 1000, 'clock set back');
+  // short key lifetimes: per getoxsrf scenario, per account, fake-wide
+  await ctlOk('POST', '/scenario', { endpoint: 'getoxsrf', key_lifetime_ms: 1500 });
+  const oxs = await getKey();
+  assert(Math.abs(Date.parse(oxs.expirationTime) - ((await fakeNow()) + 1500)) < 1000, 'short expirationTime ' + oxs.expirationTime);
+  assert(await st200(oxs, await fakeNow()) === 200, 'short key valid at first');
+  await ctlOk('POST', '/clock', { advance_ms: 1600 });
+  assert(await st200(oxs, await fakeNow()) === 401, 'short key (scenario) did not expire');
+  await ctlOk('POST', '/reset');
+  await ctlOk('POST', '/accounts', { csesidx: '3000003', secure_c_ses: 'ses-c', config_id: 'cfg-c', key_lifetime_ms: 1000 });
+  const oxc = await getKey('3000003', 'ses-c');
+  const jwtC = (nowMs) => sign(oxc, '3000003', { nowMs });
+  assert((await api('widgetCreateSession', { configId: 'cfg-c' }, jwtC(Date.now()))).status === 200, 'account key valid');
+  await ctlOk('POST', '/clock', { advance_ms: 1100 });
+  assert((await api('widgetCreateSession', { configId: 'cfg-c' }, jwtC(await fakeNow()))).status === 401, 'per-account key lifetime ignored');
+  await ctlOk('POST', '/reset');
+  await ctlOk('POST', '/config', { key_lifetime_ms: 1000 });
+  const oxg = await getKey();
+  await ctlOk('POST', '/clock', { advance_ms: 1100 });
+  assert(await st200(oxg, await fakeNow()) === 401, 'fake-wide key lifetime ignored');
+  assert((await ctl('POST', '/config', { key_lifetime_ms: 0 })).status === 400, 'bad config accepted');
+  assert((await ctl('POST', '/config', { nope: 1 })).status === 400, 'unknown config key accepted');
+  assert((await ctl('POST', '/accounts', { csesidx: '4', secure_c_ses: 'x', config_id: 'y', typo: 1 })).status === 400, 'unknown account field accepted');
+  await ctlOk('POST', '/reset');
+  assert((await ctlOk('GET', '/config')).key_lifetime_ms === 300000, 'reset restores the config');
+  key = await getKey();
+  jwt = sign(key, '1000001');
+  ok('fake clock (POST /__fake/clock), signing keys expire; short lifetimes per scenario/account/config');
+
+  // query.parts required; parts checked; several text parts joined with \n
+  const stq = async (b) => (await api('widgetStreamAssist', b));
+  let r = await stq({ configId: 'demo-config', streamAssistRequest: { session: sess } });
+  assert(r.status === 400 && /query is required/.test(r.body), 'missing query ' + r.status);
+  r = await stq(body([]));
+  assert(r.status === 400 && /query.parts is required/.test(r.body), 'empty parts ' + r.status);
+  r = await stq(body([{ fileData: { fileUri: 'gs://x' } }]));
+  assert(r.status === 400 && /exactly one of text or inlineData/.test(r.body), 'unknown part ' + r.status);
+  r = await stq(body([{ text: 'a', inlineData: { mimeType: 'image/png', data: 'AAAA' } }]));
+  assert(r.status === 400, 'part with two kinds ' + r.status);
+  r = await stq(body([{ text: 5 }]));
+  assert(r.status === 400, 'non-string text ' + r.status);
+  r = await stq(body([{ inlineData: { mimeType: 'image/png', data: 'not base64!' } }]));
+  assert(r.status === 400 && /not base64/.test(r.body), 'bad inlineData ' + r.status);
+  r = await stq(body([{ inlineData: { mimeType: 'application/pdf', data: 'AAAA' } }]));
+  assert(r.status === 400, 'non-image inlineData ' + r.status);
+  r = await stq(body([{ text: 'first' }, { inlineData: { mimeType: 'image/png', data: 'AAAA' } }, { text: 'second' }]));
+  assert(r.status === 200, 'text + inlineData + text ' + r.status + r.body);
+  assert((await lastRec()).query_text === 'first\nsecond', 'parts joined with \\n: ' + JSON.stringify((await lastRec()).query_text));
+  ok('query.parts required, non-text parts checked, text parts joined with a newline');
+
+  // modelId: absent or {} = auto; "" and null rejected; retired -> 404
+  const stm = async (gc) => (await stq(text('m', gc === undefined ? {} : { assistGenerationConfig: gc })));
+  assert((await stm(undefined)).status === 200, 'no assistGenerationConfig');
+  assert((await stm({})).status === 200, 'assistGenerationConfig {}');
+  assert((await stm({ modelId: 'gemini-2.5-pro' })).status === 200, 'known model');
+  r = await stm({ modelId: '' });
+  assert(r.status === 400 && /INVALID_ARGUMENT/.test(r.body), 'empty modelId ' + r.status);
+  assert((await stm({ modelId: null })).status === 400, 'null modelId');
+  assert((await stm({ modelId: 'gemini-9' })).status === 400, 'unknown modelId');
+  await ctlOk('POST', '/config', { retired_models: ['gemini-3-pro-preview'] });
+  r = await stm({ modelId: 'gemini-3-pro-preview' });
+  assert(r.status === 404 && JSON.parse(r.body).error.status === 'NOT_FOUND' &&
+    /gemini-3-pro-preview not found or not supported/.test(r.body), 'retired model ' + r.status + r.body);
+  assert((await stm({ modelId: 'gemini-2.5-pro' })).status === 200, 'other model still served');
+  assert((await ctl('POST', '/config', { retired_models: [''] })).status === 400, 'empty retired name accepted');
+  await ctlOk('POST', '/config', { retired_models: [] });
+  assert((await stm({ modelId: 'gemini-3-pro-preview' })).status === 200, 'retired list cleared');
+  ok('modelId: empty/null rejected, retired model 404 "not found or not supported"');
+
+  // unknown directives and malformed values fail the request
+  r = await stq(text('x [[fake:imgae]]'));
+  assert(r.status === 400 && /unknown directive 'imgae'/.test(r.body), 'typo directive ' + r.status + r.body);
+  r = await stq(text('x [[fake:delay_ms=abc]]'));
+  assert(r.status === 400 && /delay_ms=abc/.test(r.body), 'bad directive value ' + r.status);
+  r = await stq(text('x [[fake:nogzip,http42]]'));
+  assert(r.status === 400, 'bad http mode ' + r.status);
+  assert((await ctl('POST', '/scenario', { endpoint: 'stream', delay_ms: 'x' })).status === 400, 'bad scenario value accepted');
+  assert((await ctl('POST', '/scenario', { endpoint: 'stream', dealy_ms: 5 })).status === 400, 'scenario typo accepted');
+  ok('unknown directives / malformed values -> 400; scenario typos -> 400');
+
+  // strict session names on list/download (config, account, scenario)
+  const imgTools = { toolsSpec: { imageGenerationSpec: {} } };
+  r = await stq(text('i [[fake:image]]', imgTools));
+  const fid = replies(r.body).find(c => c.file).file.fileId;
+  const full = JSON.parse(r.body.toString()).pop().streamAssistResponse.sessionInfo.session;
+  assert(full.startsWith('projects/') && full.endsWith(sess), 'sessionInfo.session is the full name');
+  const list = (name) => api('widgetListSessionFileMetadata', { configId: 'demo-config', listSessionFileMetadataRequest: { name, filter: 'file_origin_type = AI_GENERATED' } });
+  const dl = (name, f = fid) => req('GET', `/download/v1alpha/${name}:downloadFile?fileId=${f}&alt=media`, { headers: { authorization: 'Bearer ' + jwt } });
+  assert((await list(sess)).status === 200 && (await dl(sess)).status === 200, 'short names work by default');
+  await ctlOk('POST', '/config', { strict_names: true });
+  r = await list(sess);
+  assert(r.status === 400 && /expected projects/.test(r.body), 'strict list short ' + r.status);
+  assert((await dl(sess)).status === 400, 'strict download short');
+  assert((await list(full)).status === 200 && (await dl(full)).status === 200, 'strict full names');
+  await ctlOk('POST', '/config', { strict_names: false });
+  await ctlOk('POST', '/scenario', { endpoint: 'download', strict_names: true });
+  assert((await dl(sess)).status === 400 && (await dl(sess)).status === 200, 'strict_names per scenario');
+  await ctlOk('POST', '/accounts', { csesidx: 1000001, secure_c_ses: 'demo-ses', config_id: 'demo-config', strict_names: true });
+  assert((await list(sess)).status === 400 && (await list(full)).status === 200, 'strict_names per account');
+  await ctlOk('POST', '/accounts', { csesidx: 1000001, secure_c_ses: 'demo-ses', config_id: 'demo-config' });
+  ok('strict session names on list/download (config, account, scenario)');
+
+  // getoxsrf 302 -> refreshcookies rotating both cookies
+  await ctlOk('POST', '/accounts', { csesidx: '5000005', secure_c_ses: 'ses-e', host_c_oses: 'oses-e', config_id: 'cfg-e' });
+  await ctlOk('POST', '/scenario', { csesidx: '5000005', endpoint: 'getoxsrf', mode: 'redirect', rotate: true });
+  const oldCk = '__Secure-C_SES=ses-e; __Host-C_OSES=oses-e';
+  r = await req('GET', '/auth/getoxsrf?csesidx=5000005', { headers: { cookie: oldCk } });
+  assert(r.status === 302 && /^\/auth\/refreshcookies\?continue=/.test(r.headers.location), 'getoxsrf 302');
+  r = await req('GET', r.headers.location, { headers: { cookie: oldCk } });
+  const sc = (r.headers['set-cookie'] || []).join('\n');
+  const nses = (sc.match(/__Secure-C_SES=([^;]+)/) || [])[1], noses = (sc.match(/__Host-C_OSES=([^;]+)/) || [])[1];
+  assert(r.status === 302 && nses && noses && nses !== 'ses-e' && noses !== 'oses-e', 'both cookies rotate: ' + sc);
+  assert(/^http:\/\/[^/]+\/auth\/getoxsrf\?csesidx=5000005$/.test(r.headers.location), 'refreshcookies continues to getoxsrf: ' + r.headers.location);
+  assert((await getKey('5000005', 'ses-e', '; __Host-C_OSES=oses-e')).status === 401, 'old cookies still sign in');
+  assert((await getKey('5000005', nses, '; __Host-C_OSES=oses-e')).status === 401, 'new C_SES with old C_OSES signs in');
+  assert((await getKey('5000005', nses, '; __Host-C_OSES=' + noses)).xsrfToken, 'new cookies do not sign in');
+  ok('getoxsrf 302 -> refreshcookies rotates __Secure-C_SES and __Host-C_OSES; only the new ones work');
+
+  // generated files that appear only after the stream
+  r = await stq(text('late [[fake:image,images=2,files_after_ms=400]]', imgTools));
+  const tEnd = Date.now();
+  assert(r.status === 200 && !replies(r.body).some(c => c.file || c.inlineData), 'no file in a files_after_ms stream');
+  assert(!JSON.parse((await list(full)).body).listSessionFileMetadataResponse.fileMetadata ||
+    JSON.parse((await list(full)).body).listSessionFileMetadataResponse.fileMetadata.every(f => f.fileId === fid), 'late files listed at once');
+  let late = [];
+  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+    const fm = JSON.parse((await list(full)).body).listSessionFileMetadataResponse.fileMetadata || [];
+    late = fm.filter(f => f.fileId !== fid);
+    if (late.length) break;
+    await sleep(25);
+  }
+  assert(late.length === 2, 'late files never listed');
+  assert(Date.now() - tEnd >= 350, `late files listed ${Date.now() - tEnd} ms after the stream (want >= 400)`);
+  assert((await dl(full, late[0].fileId)).status === 200, 'late file downloads');
+  ok('files_after_ms: no file in the stream, files listed N ms after it ended');
+
+  // inlineData image replies
+  r = await stq(text('inline [[fake:image,inline_data]]', imgTools));
+  const inl = replies(r.body).filter(c => c.inlineData);
+  assert(inl.length === 1 && inl[0].inlineData.mimeType === 'image/png' &&
+    crypto.createHash('sha256').update(Buffer.from(inl[0].inlineData.data, 'base64')).digest('hex') ===
+    JSON.parse((await ctl('GET', '/info')).body).png_sha256, 'inlineData PNG');
+  assert(!replies(r.body).some(c => c.file), 'inline_data stream also carries files');
+  ok('inline_data: the image arrives as inlineData');
+
+  // a 200 body with only a uToken
+  r = await stq(text('u [[fake:utoken_only]]'));
+  const ub = JSON.parse(r.body.toString());
+  assert(r.status === 200 && ub.length === 1 && Object.keys(ub[0]).join() === 'uToken', 'uToken-only body ' + r.body);
+  ok('utoken_only: 200 with a lone uToken element');
+
+  // 429 kinds
+  r = await stq(text('o [[fake:overloaded]]'));
+  let eb = JSON.parse(r.body).error;
+  assert(r.status === 429 && eb.status === 'RESOURCE_EXHAUSTED' && eb.details[0].reason === 'LLM_OVERLOADED', 'overloaded');
+  await ctlOk('POST', '/scenario', { endpoint: 'stream', mode: 'quota' });
+  r = await stq(text('q'));
+  eb = JSON.parse(r.body).error;
+  assert(r.status === 429 && eb.details[0].reason === 'RATE_LIMIT_EXCEEDED' && /Quota exceeded/.test(eb.message), 'quota ' + r.body);
+  ok('429 LLM_OVERLOADED vs quota exhausted (RATE_LIMIT_EXCEEDED)');
+
+  // video: silence, then a video/mp4 file
+  const vTools = { toolsSpec: { videoGenerationSpec: {} } };
+  let tFirst = 0, tFile = 0;
+  const vb = Buffer.from(JSON.stringify(text('v [[fake:video,video_ms=600,nogzip]]', vTools)));
+  const rv = await raw([`POST /v1alpha/locations/global/widgetStreamAssist HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${jwt}\r\nContent-Length: ${vb.length}\r\nConnection: close\r\n\r\n`, vb],
+    { wait: 5000, onData: (d) => { const t = Date.now(); if (!tFirst) tFirst = t; if (!tFile && d.includes('video/mp4')) tFile = t; } });
+  assert(tFile && tFile - tFirst >= 550, `video file after ${tFile - tFirst} ms of silence (want >= 600)`);
+  assert(/generated_video_1\.mp4/.test(rv.buf.toString()), 'video file name');
+  r = await stq(text('v2 [[fake:video,video_ms=0]]', vTools));
+  const vf = replies(r.body).find(c => c.file);
+  assert(vf && vf.file.mimeType === 'video/mp4', 'video reply');
+  const vd = await dl(full, vf.file.fileId);
+  assert(vd.status === 200 && vd.headers['content-type'] === 'video/mp4' && vd.body.slice(4, 8).toString() === 'ftyp', 'video download');
+  r = await stq(text('v3 [[fake:video]]'));
+  assert(!replies(r.body).some(c => c.file), 'video without videoGenerationSpec');
+  ok('video: silence (video_ms), then a video/mp4 file that downloads');
+  await ctlOk('POST', '/reset');
 }
 main().catch(e => die(e.stack || String(e)));

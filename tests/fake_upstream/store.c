@@ -88,7 +88,7 @@ size_t account_count(void)
   return naccounts;
 }
 
-struct sign_key *account_new_key(struct account *a)
+struct sign_key *account_new_key(struct account *a, long lifetime_ms)
 {
   struct sign_key *k = &a->keys[a->key_next];
   unsigned char kb[12];
@@ -102,7 +102,8 @@ struct sign_key *account_new_key(struct account *a)
   b64url_encode(&d, kb, sizeof(kb));
   snprintf(k->kid, sizeof(k->kid), "%s", dbuf_cstr(&d));
   dbuf_free(&d);
-  k->issued_ms = now_wall_ms();
+  k->issued_ms = fake_now_ms();
+  k->expires_ms = k->issued_ms + (uint64_t)lifetime_ms;
   return k;
 }
 

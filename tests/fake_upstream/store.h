@@ -19,10 +19,14 @@
   "collections/default_collection/engines/agentspace-engine/sessions/"
 #define FULL_PREFIX "projects/" PROJECT_NUMBER "/locations/global/"
 
+/* Default signing-key lifetime: the getoxsrf expirationTime (5 min). */
+#define KEY_LIFETIME_MS 300000
+
 struct sign_key {
   char kid[40];
   unsigned char key[32];
-  uint64_t issued_ms;
+  uint64_t issued_ms;      /* fake clock */
+  uint64_t expires_ms;     /* fake clock; JWTs signed with it fail after */
 };
 
 struct account {
@@ -34,6 +38,8 @@ struct account {
   int nkeys;               /* valid entries */
   int key_next;            /* ring position of the next key */
   int rotate_pending;      /* next refreshcookies issues a new cookie */
+  long key_lifetime_ms;    /* 0 = the global setting (fake_cfg) */
+  int strict_names;        /* list/download accept only projects/... names */
   struct account *next;
 };
 
@@ -47,6 +53,8 @@ struct sfile {
   int ai_generated;
   uint64_t upload_ms;
   int download_attempts;
+  uint64_t visible_ms;     /* 0 = listed now; else listed (and downloadable)
+                            * from this wall-clock time on (files_after_ms) */
   struct sfile *next;
 };
 
@@ -80,8 +88,9 @@ struct account *account_find(const char *csesidx);
 int account_del(const char *csesidx);
 struct account *account_first(void);
 size_t account_count(void);
-/* Issues a new random key (oldest of KEYS_KEPT is dropped). */
-struct sign_key *account_new_key(struct account *a);
+/* Issues a new random key (oldest of KEYS_KEPT is dropped) that expires
+ * lifetime_ms after now on the fake clock. */
+struct sign_key *account_new_key(struct account *a, long lifetime_ms);
 struct sign_key *account_key(struct account *a, const char *kid);
 void account_revoke_keys(struct account *a);
 

@@ -28,6 +28,23 @@ uint64_t now_wall_ms(void)
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static int64_t clock_offset_ms;
+
+uint64_t fake_now_ms(void)
+{
+  return (uint64_t)((int64_t)now_wall_ms() + clock_offset_ms);
+}
+
+int64_t fake_clock_offset_ms(void)
+{
+  return clock_offset_ms;
+}
+
+void fake_clock_set_offset_ms(int64_t off)
+{
+  clock_offset_ms = off;
+}
+
 void rand_bytes(void *buf, size_t n)
 {
   unsigned char *p = buf;

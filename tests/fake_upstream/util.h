@@ -16,6 +16,12 @@
 /* Milliseconds on CLOCK_MONOTONIC (timers) / since the Unix epoch. */
 uint64_t now_mono_ms(void);
 uint64_t now_wall_ms(void);
+/* The fake's own wall clock: now_wall_ms() plus an offset moved by
+ * POST /__fake/clock.  Everything the protocol compares with "now" (JWT
+ * nbf/exp/iat, signing-key expiry, getoxsrf expirationTime) uses it. */
+uint64_t fake_now_ms(void);
+int64_t fake_clock_offset_ms(void);
+void fake_clock_set_offset_ms(int64_t off);
 
 /* Fills buf with n cryptographically random bytes (getrandom). */
 void rand_bytes(void *buf, size_t n);

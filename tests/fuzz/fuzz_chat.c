@@ -4,7 +4,9 @@
  *
  * Invariants:
  *   - success: at least one message, first_new <= n_msgs, every text is
- *     non-NULL, attachments point at existing messages and have a URL;
+ *     non-NULL, attachments point at existing messages; an upload (current
+ *     turn) has either an http(s) URL or decoded bytes with a type, an
+ *     earlier turn's attachment has no bytes and at most an http(s) URL;
  *     flattening and keys work on every prefix; conversation keys are 64
  *     lowercase hex digits;
  *   - failure: a 4xx status, a type and a message; the error envelope is
@@ -47,8 +49,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(req.msgs[i].n_images >= 0);
         }
         for (size_t i = 0; i < req.n_att; i++) {
-            FUZZ_CHECK(req.att[i].msg_index >= 0 && (size_t)req.att[i].msg_index < req.n_msgs);
-            FUZZ_CHECK(req.att[i].url);
+            const struct oai_attachment *a = &req.att[i];
+            FUZZ_CHECK(a->msg_index >= 0 && (size_t)a->msg_index < req.n_msgs);
+            FUZZ_CHECK(a->upload == ((size_t)a->msg_index >= req.first_new));
+            /* regressions/chat/earlier-turn-data-url-no-url.json: an earlier
+             * turn's data: URL is not decoded and keeps no URL (openai.h:
+             * "url ... or NULL"); only uploads must carry something to send */
+            if (a->upload)
+                FUZZ_CHECK(a->url ? !a->data && strncmp(a->url, "http", 4) == 0
+                                  : a->data && a->len > 0 && a->mime && a->mime[0]);
+            else
+                FUZZ_CHECK(!a->data && (!a->url || strncmp(a->url, "http", 4) == 0));
         }
         FUZZ_CHECK(exch_flatten(&req, 0, true, &out) == 0);
         if (utf8)

@@ -3,12 +3,17 @@
 #
 #   tests/fuzz/run.sh short     replay regressions, then ~15 s per harness (CI)
 #   tests/fuzz/run.sh long      replay regressions, then 10 min per harness
+#   tests/fuzz/run.sh nightly   replay, 30 min per harness, then merge what
+#                               added coverage into corpus/<target>/ (inputs
+#                               up to 4 KiB), so the seed corpora grow with
+#                               the long runs (review and commit the new files)
 #   tests/fuzz/run.sh replay    replay seeds + regressions only
 #   tests/fuzz/run.sh known     replay known/ (reported, not yet fixed; expected to fail)
 #
 # FUZZ_SECONDS overrides the per-harness time.  Harnesses: stream (splitter +
 # xlate), chat (oai_parse_chat & co), import (import_parse), env
-# (gg_env_parse).  Fuzzing works on a scratch copy of the seed corpus, so the
+# (gg_env_parse), media (data: URLs + sniffing), url (media_url_check), jwt
+# (jwt_sign), secretbox (open/seal), modelmap (models_set_map).  Fuzzing works on a scratch copy of the seed corpus, so the
 # committed corpus stays small; new crashes land in $FUZZ_OUT (default
 # build-fuzz/crashes) and fail the run.  Add each one to regressions/<target>/.
 set -uo pipefail
@@ -17,12 +22,13 @@ repo=$(cd "$here/../.." && pwd)
 mode=${1:-short}
 out=${FUZZ_BUILD:-$repo/build-fuzz}
 crashes=${FUZZ_OUT:-$out/crashes}
-targets=(stream chat import env tools)
+targets=(stream chat import env media url jwt secretbox modelmap tools)
 case $mode in
     short) secs=${FUZZ_SECONDS:-15} ;;
     long) secs=${FUZZ_SECONDS:-600} ;;
+    nightly) secs=${FUZZ_SECONDS:-1800} ;;
     replay|known) secs=0 ;;
-    *) echo "usage: $0 short|long|replay|known" >&2; exit 2 ;;
+    *) echo "usage: $0 short|long|nightly|replay|known" >&2; exit 2 ;;
 esac
 
 if [ "$mode" = known ]; then
@@ -79,6 +85,12 @@ for t in "${targets[@]}"; do
         grep -A25 -m1 '^==[0-9]*==ERROR\|invariant failed' "$log" | head -40
     else
         echo "fuzz: $t: ok, ${runs:-?} runs in $((SECONDS - t0)) s"
+    fi
+    if [ "$mode" = nightly ] && [ $st = 0 ]; then
+        before=$(find "$here/corpus/$t" -type f | wc -l)
+        "$out/tests/fuzz/fuzz_$t" -merge=1 -max_len=4096 "$here/corpus/$t" "$work" >"$out/merge_$t.log" 2>&1 ||
+            { echo "fuzz: $t: corpus merge failed"; rc=1; }
+        echo "fuzz: $t: corpus $before -> $(find "$here/corpus/$t" -type f | wc -l) files"
     fi
 done
 exit $rc

@@ -13,11 +13,8 @@ B=${GEMGATE_BUILD_DIR:-$repo/build}
 B=$(cd "$B" 2>/dev/null && pwd) || { echo "t_deb: FAIL: no build dir ${GEMGATE_BUILD_DIR:-}"; exit 1; }
 name=t_deb
 
-if ! command -v dpkg-deb >/dev/null; then
-    echo "$name: SKIP: dpkg-deb is not installed (packaging/install-deps.sh --test installs dpkg-dev)"
-    exit 0
-fi
-for tool in cpack dpkg-shlibdeps; do
+# no silent skip: a missing tool fails (packaging/install-deps.sh --test installs them)
+for tool in dpkg-deb cpack dpkg-shlibdeps; do
     command -v $tool >/dev/null || { echo "$name: FAIL: $tool missing (install cmake / dpkg-dev)"; exit 1; }
 done
 

@@ -175,7 +175,7 @@ if command -v systemd-analyze >/dev/null; then
     check "systemd-analyze verify (rc $rc)" test $rc = 0 -a -z "$out"
     [ -n "$out" ] && echo "$out" | head -5
 else
-    echo "  skip systemd-analyze verify: systemd-analyze not installed"
+    bad "systemd-analyze missing (packaging/install-deps.sh --test installs systemd)"
 fi
 
 if [ $fails -gt 0 ]; then

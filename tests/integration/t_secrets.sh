@@ -21,7 +21,7 @@ db="$STACK_DIR/data/gemgate.db"
 raw=$(sqlite3 "$db" "select secure_c_ses || '|' || host_c_oses from gemini_accounts where csesidx='9001'")
 check "stored encrypted" 'echo "$raw" | grep -q "^enc:v2:" && ! echo "$raw" | grep -q "secret-cookie\|host-secret"'
 check "file has no clear cookie" '! grep -a -q "very-secret-cookie" "$db" "$db-wal" 2>/dev/null'
-stack_stop_gw
+check "gemgated stops cleanly (exit 0 in the grace period)" 'stack_stop_gw'
 # rotate: new key current, old key for decryption
 out=$(cd "$STACK_DIR" && env DATA_DIR="$STACK_DIR/data" SECRET_KEY=second-secret-key SECRET_KEY_OLD=first-secret-key \
       "$GEMGATE_BUILD_DIR/daemon/gemgated" --reencrypt 2>&1)
@@ -32,5 +32,5 @@ stack_start_gw SECRET_KEY=second-secret-key
 t=$(curl -s -X POST "$GG_URL/api/admin/accounts/1/test" -H "Authorization: Bearer $GG_ADMIN_KEY")
 check "account still works after rotation (cookies decrypt)" 'echo "$t" | grep -q "\"ok\":true"'
 check "no secret in the log" '! grep -q "very-secret-cookie\|host-secret\|first-secret-key\|second-secret-key" "$STACK_DIR/gemgated.log"'
-stack_stop
+check "stack stops cleanly (exit 0 in the grace period)" 'stack_stop'
 exit $fail

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startStack } from '../lib/stack.mjs';
+import { startStack, waitFor } from '../lib/stack.mjs';
 
 let s, client;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -15,9 +15,14 @@ before(async () => {
 after(async () => { await s?.stop(); });
 
 async function resetAccounts() {
-  // end cooldowns a previous test may have caused
-  await s.admin('POST', '/accounts/0/reset');
+  // end cooldowns a previous test may have caused: wait until no request is
+  // in flight (a failed call may still be failing over), then reset and
+  // check every account is active again
+  await waitFor(async () => (await s.admin('GET', '/accounts')).json.accounts.every((a) => a.inflight === 0), 10000, 'no request in flight');
+  const r = await s.admin('POST', '/accounts/0/reset');
+  assert.equal(r.status, 200, `reset: ${r.text}`);
   await s.fake('DELETE', '/__fake/scenario');
+  await waitFor(async () => (await s.admin('GET', '/accounts')).json.accounts.every((a) => a.status === 'active'), 5000, 'accounts active');
 }
 
 test('streaming: role first, reasoning apart from content, stop, [DONE]', async () => {
@@ -165,7 +170,6 @@ test('upstream 429 on the only account: 429 with Retry-After', async () => {
   assert.equal(r2.status, 429);
   assert.ok(r2.headers.get('retry-after'));
   // in-band 429 element also counts as rate limit
-  await sleep(1100);
   await resetAccounts();
   const r3 = await fetch(s.url + '/v1/chat/completions', {
     method: 'POST', headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
@@ -182,7 +186,6 @@ test('upstream 5xx and thoughts-only end in 502 with a clear message, not succes
   });
   assert.equal(r.status, 502);
   assert.match((await r.json()).error.message, /thoughts but no answer/);
-  await sleep(1100);
   await resetAccounts();
   const r2 = await fetch(s.url + '/v1/chat/completions', {
     method: 'POST', headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
@@ -215,12 +218,12 @@ test('truncated upstream stream is not reported as success', async () => {
   assert.ok(!text.includes('[DONE]'), 'a cut stream must not end with [DONE]');
   assert.ok(!text.includes('"finish_reason":"stop"'));
   // and the SDK raises instead of returning a "complete" answer
-  await sleep(1100);
   await resetAccounts();
   const stream = await client.chat.completions.create({
     model: 'gemini-auto', stream: true, messages: [{ role: 'user', content: 'q2 [[fake:truncate,truncate_after=4]]' }],
   });
-  await assert.rejects((async () => { for await (const _ of stream) { /* drain */ } })());
+  await assert.rejects((async () => { for await (const _ of stream) { /* drain */ } })(),
+    (e) => e instanceof Error && /error|terminated|upstream|truncat/i.test(String(e.message)), 'the SDK raises on a cut stream');
 });
 
 test('keep-alive pings arrive before a slow first byte', async () => {
@@ -328,6 +331,52 @@ test('stop sequences are applied by the gateway, also across fragment boundaries
   assert.equal(finish, 'stop');
 });
 
+test('stop sequences that never match: the whole answer arrives (held-back text is flushed)', async () => {
+  await resetAccounts();
+  const want = '春眠不觉晓，处处闻啼鸟。 echo: poem-tail-xyz';
+  // a long stop sequence holds back up to len-1 bytes at every fragment
+  const stop = ['zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz', 'tail-xyw'];
+  const r = await client.chat.completions.create({ model: 'gemini-auto', stop, messages: [{ role: 'user', content: 'poem-tail-xyz' }] });
+  assert.equal(r.choices[0].message.content, want);
+  assert.equal(r.choices[0].finish_reason, 'stop');
+  const stream = await client.chat.completions.create({ model: 'gemini-auto', stream: true, stop, messages: [{ role: 'user', content: 'poem-tail-xyz' }] });
+  let content = '', finish = null;
+  for await (const ch of stream) {
+    content += ch.choices[0]?.delta?.content || '';
+    finish = ch.choices[0]?.finish_reason || finish;
+  }
+  assert.equal(content, want, 'streamed answer with a never-matching stop sequence');
+  assert.equal(finish, 'stop');
+});
+
+test('max_tokens: exact truncated content, completion_tokens <= max, also mid-fragment', async () => {
+  await resetAccounts();
+  // "aaaa " is one estimated token; fragments of 5 bytes end on words, of 8
+  // bytes in the middle of one: both must give exactly three tokens' worth
+  const answer = 'answer=aaaa%20bbbb%20cccc%20dddd%20eeee%20ffff%20gggg%20hhhh';
+  for (const fb of [5, 10]) {
+    const r = await client.chat.completions.create({
+      model: 'gemini-auto', max_tokens: 3, messages: [{ role: 'user', content: `q [[fake:${answer},fragment_bytes=${fb},nothoughts]]` }],
+    });
+    assert.equal(r.choices[0].message.content, 'aaaa bbbb cccc ', `fragment_bytes=${fb}`);
+    assert.equal(r.choices[0].finish_reason, 'length');
+    assert.ok(r.usage.completion_tokens <= 3, `completion_tokens ${r.usage.completion_tokens} > max_tokens 3`);
+    const stream = await client.chat.completions.create({
+      model: 'gemini-auto', stream: true, max_tokens: 3, stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: `q [[fake:${answer},fragment_bytes=${fb},nothoughts]]` }],
+    });
+    let content = '', finish = null, usage = null;
+    for await (const ch of stream) {
+      content += ch.choices[0]?.delta?.content || '';
+      finish = ch.choices[0]?.finish_reason || finish;
+      usage = ch.usage || usage;
+    }
+    assert.equal(content, 'aaaa bbbb cccc ', `streamed, fragment_bytes=${fb}`);
+    assert.equal(finish, 'length');
+    assert.ok(usage && usage.completion_tokens <= 3, `streamed completion_tokens ${usage?.completion_tokens}`);
+  }
+});
+
 test('max_tokens ends the answer with finish_reason "length" and cuts the upstream transfer', async () => {
   await resetAccounts();
   await s.fake('POST', '/__fake/reset');
@@ -341,11 +390,22 @@ test('max_tokens ends the answer with finish_reason "length" and cuts the upstre
     finish = ch.choices[0]?.finish_reason || finish;
   }
   assert.equal(finish, 'length');
-  assert.ok(content.length > 0 && content.length < 60, `content ${JSON.stringify(content)}`);
-  await sleep(200);
-  const st = (await s.fake('GET', '/__fake/record')).requests.filter((q) => q.endpoint === 'stream').at(-1);
+  // the fake's answer in 12-byte fragments: "春眠不觉" (4 tokens), then one
+  // more CJK character fits max_tokens 5
+  assert.equal(content, '春眠不觉晓', `content ${JSON.stringify(content)}`);
+  const st = await waitFor(async () => (await s.fake('GET', '/__fake/record')).requests.filter((q) => q.endpoint === 'stream' && q.done).at(-1), 5000, 'the upstream stream record');
   assert.equal(st.disconnected, true, 'the upstream transfer was cut short');
   const r = await client.chat.completions.create({ model: 'gemini-auto', max_completion_tokens: 2, messages: [{ role: 'user', content: 'short' }] });
   assert.equal(r.choices[0].finish_reason, 'length');
-  assert.ok(r.usage.completion_tokens <= 60);
+  assert.equal(r.choices[0].message.content, '春眠');
+});
+
+test('max_completion_tokens bounds usage.completion_tokens (reasoning included, as OpenAI defines it)', {
+  todo: 'daemon bug: usage.completion_tokens counts the thought text too (55 for a 2-token answer with max_completion_tokens 2); '
+    + 'the answer is cut but the reported usage exceeds the limit (daemon/upstream.c usage, or the thoughts must count toward the limit)',
+}, async () => {
+  await resetAccounts();
+  const r = await client.chat.completions.create({ model: 'gemini-auto', max_completion_tokens: 2, messages: [{ role: 'user', content: 'short' }] });
+  assert.equal(r.choices[0].finish_reason, 'length');
+  assert.ok(r.usage.completion_tokens <= 2, `completion_tokens ${r.usage.completion_tokens} > 2 (reasoning ${r.usage.completion_tokens_details?.reasoning_tokens})`);
 });

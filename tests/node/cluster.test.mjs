@@ -4,13 +4,14 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
-import { startStack } from '../lib/stack.mjs';
+import { startStack, timeScale } from '../lib/stack.mjs';
 
 const pgUrl = process.env.GEMGATE_TEST_PG_URL;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(fn, ms, what) {
   const t0 = Date.now();
+  ms *= timeScale;
   for (;;) {
     const v = await fn();
     if (v) return Date.now() - t0;
@@ -110,7 +111,10 @@ describe('two instances on one PostgreSQL', { skip: !pgUrl && 'GEMGATE_TEST_PG_U
     const r1 = await chat(a.url, s.apiKey, m1);
     assert.equal(r1.status, 200);
     const s1 = (await streams()).at(-1);
-    await sleep(500); // A's async store writer
+    // A's async store writer: poll PostgreSQL until the mapping is there
+    const sid = s1.session.split('/').pop();
+    await waitFor(() => execSync(`psql "${pgUrl}" -tAc "select count(*) from conv_sessions where session_name like '%${sid}'"`).toString().trim() !== '0',
+      10000, 'the conversation mapping in PostgreSQL');
     const m2 = [...m1, { role: 'assistant', content: r1.json.choices[0].message.content }, { role: 'user', content: 'continued on B' }];
     const r2 = await chat(b.url, s.apiKey, m2);
     assert.equal(r2.status, 200, r2.text);
