@@ -1,0 +1,85 @@
+/* routes.c -- see routes.h */
+#include "routes.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "chat.h"
+#include "media.h"
+#include "metrics.h"
+#include "openai.h"
+#include "http_static.h"
+
+#define ADMIN_BODY (1 << 20)        /* account JSON: cookies are at most 8 KiB each */
+
+void routes_oai_error(int status, const char *code, const char *msg, struct gg_buf *out)
+{
+    struct oai_error e;
+    const char *type = status == 429 ? "rate_limit_error" : status >= 500 ? "api_error" : "invalid_request_error";
+    oai_set_error(&e, status, type, NULL, code, "%s", msg);
+    oai_error_json(&e, out);
+}
+
+void routes_admin_error(int status, const char *code, const char *msg, struct gg_buf *out)
+{
+    (void)status;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *e = root ? cJSON_AddObjectToObject(root, "error") : NULL;
+    if (e) {
+        cJSON_AddStringToObject(e, "code", code);
+        cJSON_AddStringToObject(e, "message", msg);
+    }
+    char *s = e ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (s) {
+        gg_buf_adds(out, s);
+        free(s);
+    }
+}
+
+static enum MHD_Result health(struct http_req *r)
+{
+    return http_reply_json(r, 200, "{\"status\":\"ok\"}", 15);
+}
+
+static enum MHD_Result root(struct http_req *r)
+{
+    const char *msg = "{\"name\":\"gemgate\",\"openai_base\":\"/v1\",\"admin\":\"/admin/\"}";
+    return http_reply_json(r, 200, msg, strlen(msg));
+}
+
+#define OAI routes_oai_error
+#define ADM routes_admin_error
+#define BODY HTTP_BODY_MAX
+
+/* First match wins: specific admin paths before the /api/admin prefix. */
+static const struct http_route table[] = {
+    /* methods        path                          prefix auth                max_body    json   ticket handler        completed       envelope */
+    {"POST", "/v1/chat/completions",          false, HTTP_AUTH_API,     BODY,       true,  false, chat_handle,  chat_completed, OAI},
+    {"POST", "/chat/completions",             false, HTTP_AUTH_API,     BODY,       true,  false, chat_handle,  chat_completed, OAI},
+    {"POST", "/hf/v1/chat/completions",       false, HTTP_AUTH_API,     BODY,       true,  false, chat_handle,  chat_completed, OAI},
+    {"POST", "/v1/images/generations",        false, HTTP_AUTH_API,     BODY,       true,  false, chat_images,  chat_completed, OAI},
+    {"POST", "/images/generations",           false, HTTP_AUTH_API,     BODY,       true,  false, chat_images,  chat_completed, OAI},
+    {"GET HEAD", "/images/",                  true,  HTTP_AUTH_NONE,    0,          false, false, media_serve,  NULL,           OAI},
+    {"GET HEAD", "/v1/models",                false, HTTP_AUTH_API,     0,          false, false, chat_models,  NULL,           OAI},
+    {"GET HEAD", "/models",                   false, HTTP_AUTH_API,     0,          false, false, chat_models,  NULL,           OAI},
+    {"GET HEAD", "/v1/models/",               true,  HTTP_AUTH_API,     0,          false, false, chat_models,  NULL,           OAI},
+    {"GET HEAD", "/healthz",                  false, HTTP_AUTH_NONE,    0,          false, false, health,       NULL,           OAI},
+    {"GET HEAD", "/health",                   false, HTTP_AUTH_NONE,    0,          false, false, health,       NULL,           OAI},
+    {"GET HEAD", "/readyz",                   false, HTTP_AUTH_METRICS, 0,          false, false, admin_readyz, NULL,           ADM},
+    {"GET HEAD", "/metrics",                  false, HTTP_AUTH_METRICS, 0,          false, false, metrics_handle, NULL,         ADM},
+    {"POST", "/api/admin/logs/ticket",        false, HTTP_AUTH_ADMIN,   0,          false, false, http_ticket_handle, NULL,     ADM},
+    {"GET", "/api/admin/logs/stream",         false, HTTP_AUTH_ADMIN,   0,          false, true,  admin_handle, admin_completed, ADM},
+    {"POST", "/api/admin/accounts/import",    false, HTTP_AUTH_ADMIN,   BODY,       false, false, admin_handle, admin_completed, ADM},
+    {NULL, "/api/admin",                      true,  HTTP_AUTH_ADMIN,   ADMIN_BODY, true,  false, admin_handle, admin_completed, ADM},
+    {"GET HEAD", "/admin",                    true,  HTTP_AUTH_NONE,    0,          false, false, http_static_serve, NULL,      ADM},
+    {"GET HEAD", "/",                         false, HTTP_AUTH_NONE,    0,          false, false, root,         NULL,           OAI},
+};
+
+const struct http_route *routes_table(size_t *n)
+{
+    *n = sizeof(table) / sizeof(table[0]);
+    return table;
+}
