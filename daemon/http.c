@@ -301,7 +301,7 @@ static enum MHD_Result http_preflight(struct http_req *r)
 
 /* Host names this machine answers to when no API key is configured: a page
  * on another site that rebinds its DNS name to us still sends its own name. */
-static bool host_names_us(const char *h)
+bool http_host_names_us(const char *h)
 {
     if (!h || !*h)
         return true; /* HTTP/1.0 without Host: not a browser */
@@ -363,6 +363,14 @@ static bool path_matches(const struct http_route *rt, const char *url)
     if (strncmp(url, rt->path, l) != 0)
         return false;
     return (l && rt->path[l - 1] == '/') || url[l] == '\0' || url[l] == '/';
+}
+
+const struct http_route *http_route_find(const struct http_route *t, size_t n, const char *url)
+{
+    for (size_t i = 0; i < n; i++)
+        if (path_matches(&t[i], url))
+            return &t[i];
+    return NULL;
 }
 
 static const struct http_route not_found_route = {NULL, "", false, HTTP_AUTH_NONE, 0, false, false, NULL, NULL, NULL};
@@ -454,15 +462,12 @@ static void extend_timeout(struct http_req *r)
 static enum MHD_Result admit(struct http_req *r)
 {
     r->route = &not_found_route;
-    if (!auth_api_required() && !host_names_us(http_header(r, "Host")))
+    if (!auth_api_required() && !http_host_names_us(http_header(r, "Host")))
         return refuse(r, 421, "host_not_allowed",
                       "this gateway runs without an API key and answers only to Host names of this machine "
                       "(set API_KEY, or PUBLIC_URL for another name)", 0);
     bool options = strcmp(r->method, "OPTIONS") == 0;
-    const struct http_route *found = NULL;
-    for (size_t i = 0; i < n_routes && !found; i++)
-        if (path_matches(&routes[i], r->url))
-            found = &routes[i];
+    const struct http_route *found = http_route_find(routes, n_routes, r->url);
     if (!found && !options) {
         char msg[300];
         snprintf(msg, sizeof(msg), "Unknown route: %s %.200s", r->method, r->url);
@@ -722,6 +727,11 @@ uint16_t http_port(void)
 const char *http_bound_host(void)
 {
     return bound_host;
+}
+
+uint64_t http_requests_total(void)
+{
+    return (uint64_t)atomic_load(&requests_seen);
 }
 
 int http_connections(void)

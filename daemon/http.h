@@ -90,6 +90,7 @@ void http_quiesce(void);           /* stop accepting new connections */
 void http_stop(void);
 uint16_t http_port(void);
 int http_connections(void);
+uint64_t http_requests_total(void);   /* requests received since start */
 const char *http_bound_host(void);
 
 enum MHD_Result http_reply(struct http_req *r, int status, const char *ctype, const void *data, size_t n);
@@ -133,6 +134,11 @@ const char *http_bearer(struct http_req *r, const char *alt_header);
  *   and *suspended = false under the mutex; nobody resumes after that. */
 void http_park(struct MHD_Connection *conn, bool *suspended);
 bool http_unpark(struct MHD_Connection *conn, bool *suspended, bool gone);
+
+/* Route lookup as admission does it (first path match), or NULL. */
+const struct http_route *http_route_find(const struct http_route *t, size_t n, const char *url);
+/* true when a Host header value names this machine (see admission). */
+bool http_host_names_us(const char *host);
 
 /* ---- single-use tickets -----------------------------------------------------
  * For clients that cannot send headers (EventSource): a random ticket,

@@ -124,6 +124,7 @@ static void reload(void)
 
 static double g_streams(void *arg) { (void)arg; return upstream_active(); }
 static double g_conns(void *arg) { (void)arg; return http_connections(); }
+static double g_requests(void *arg) { (void)arg; return (double)http_requests_total(); }
 static double g_dropped(void *arg) { (void)arg; return (double)reqlog_store_dropped(); }
 static double g_accounts(void *arg)
 {
@@ -140,6 +141,7 @@ static void register_metrics(void)
                                          "state=\"disabled\""};
     for (intptr_t i = 0; i < 4; i++)
         metrics_register("gemgate_accounts", states[i], "gauge", "Accounts by state.", g_accounts, (void *)(i + 1));
+    metrics_register("gemgate_http_requests_total", NULL, "counter", "HTTP requests received.", g_requests, NULL);
     metrics_register("gemgate_store_dropped_total", NULL, "counter",
                      "Store writes dropped (queue full or store down).", g_dropped, NULL);
 }

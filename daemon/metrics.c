@@ -24,8 +24,7 @@ static int n_series;
 static struct hist lat, ttft;
 static struct kindc kinds[16];
 static int n_kinds;
-static uint64_t http_requests, failovers;
-static int64_t started_ms;
+static uint64_t failovers;
 
 struct reg { const char *name, *labels, *type, *help; metrics_value_fn fn; void *arg; };
 static struct reg regs[32];
@@ -33,15 +32,6 @@ static int n_regs;
 
 struct rl_slot { char key[24]; int64_t minute; int64_t count; };
 static struct rl_slot rl[256];
-
-void metrics_http_request(void)
-{
-    pthread_mutex_lock(&mu);
-    if (!started_ms)
-        started_ms = gg_now_ms();
-    http_requests++;
-    pthread_mutex_unlock(&mu);
-}
 
 static void hist_add(struct hist *h, double v)
 {
@@ -157,8 +147,6 @@ enum MHD_Result metrics_handle(struct http_req *r)
     gg_buf_adds(&b, "# HELP gemgate_errors_total Failed requests by kind.\n# TYPE gemgate_errors_total counter\n");
     for (int i = 0; i < n_kinds; i++)
         gg_buf_printf(&b, "gemgate_errors_total{kind=\"%s\"} %llu\n", kinds[i].kind, (unsigned long long)kinds[i].count);
-    gg_buf_printf(&b, "# HELP gemgate_http_requests_total HTTP requests received.\n# TYPE gemgate_http_requests_total counter\n"
-                      "gemgate_http_requests_total %llu\n", (unsigned long long)http_requests);
     gg_buf_printf(&b, "# HELP gemgate_failovers_total Account failovers.\n# TYPE gemgate_failovers_total counter\n"
                       "gemgate_failovers_total %llu\n", (unsigned long long)failovers);
     pthread_mutex_unlock(&mu);

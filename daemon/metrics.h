@@ -13,7 +13,6 @@
 
 struct http_req;
 
-void metrics_http_request(void);
 /* model may be NULL (rejected before a model was known); ttft_ms < 0 = none;
  * error_kind NULL = success. */
 void metrics_request_done(const char *model, int status, int64_t latency_ms, int64_t ttft_ms,
