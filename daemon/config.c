@@ -72,7 +72,7 @@ static const struct gg_cfg_entry table[] = {
     I("MAX_CONNECTIONS", max_connections, "16000", 16, 1000000, 0, "client connections accepted at once"),
     I("PER_IP_CONNECTIONS", per_ip_connections, "64", 0, 1000000, 0, "client connections per IP address (0 = unlimited)"),
     I("CONNECTION_TIMEOUT", connection_timeout, "120", 1, 86400, 0, "idle client connection timeout, seconds"),
-    I("REQUEST_TIMEOUT", request_timeout, "30", 1, 3600, 0, "seconds to receive a whole request (headers and body); 408 or close after"),
+    I("REQUEST_TIMEOUT", request_timeout, "30", 1, 3600, 0, "seconds to receive a request body once its headers are in (the connection is closed after)"),
     S("METRICS_KEY", metrics_key, NULL, GG_CFG_SECRET | GG_CFG_RELOAD, "when set, /metrics and /readyz need it as a Bearer token (/healthz stays open)"),
     S("CORS_ORIGINS", cors_origins, NULL, GG_CFG_RELOAD, "comma-separated allowed origins for the OpenAI API, or *"),
     S("SECRET_KEY", secret_key, NULL, GG_CFG_SECRET, "encrypts account cookies at rest (AES-256-GCM)"),
