@@ -203,7 +203,7 @@ int config_reload(char *err, size_t errlen)
         free(n);
         return -1;
     }
-    if (gg_cfg_load(table, NTABLE, &n->s, ".env", err, errlen) != 0)
+    if (gg_cfg_load(table, NTABLE, &n->s, ".env", err, errlen) != 0 || apply_log_level(&n->s, err, errlen) != 0)
         goto fail;
     int changed = 0;
     for (size_t i = 0; i < NTABLE; i++) {
@@ -219,16 +219,23 @@ int config_reload(char *err, size_t errlen)
             continue;
         }
         changed++;
-        if ((e->flags & GG_CFG_SECRET) || e->type != GG_CFG_STR) {
+        const char *a = (const char *)&cur->s + e->off, *b = (const char *)&n->s + e->off;
+        if (e->flags & GG_CFG_SECRET) {
             GG_INFO("SIGHUP: %s changed", e->name);
+        } else if (e->type == GG_CFG_STR) {
+            const char *x = *(char *const *)(const void *)a, *y = *(char *const *)(const void *)b;
+            GG_INFO("SIGHUP: %s '%s' -> '%s'", e->name, x ? x : "", y ? y : "");
+        } else if (e->type == GG_CFG_INT) {
+            GG_INFO("SIGHUP: %s %lld -> %lld", e->name, (long long)*(const int64_t *)(const void *)a,
+                    (long long)*(const int64_t *)(const void *)b);
+        } else if (e->type == GG_CFG_BOOL) {
+            GG_INFO("SIGHUP: %s %s -> %s", e->name, *(const bool *)(const void *)a ? "true" : "false",
+                    *(const bool *)(const void *)b ? "true" : "false");
         } else {
-            const char *a = *(char *const *)(const void *)((const char *)&cur->s + e->off);
-            const char *b = *(char *const *)(const void *)((const char *)&n->s + e->off);
-            GG_INFO("SIGHUP: %s '%s' -> '%s'", e->name, a ? a : "", b ? b : "");
+            GG_INFO("SIGHUP: %s %s -> %s", e->name, e->choices[*(const int *)(const void *)a],
+                    e->choices[*(const int *)(const void *)b]);
         }
     }
-    if (apply_log_level(&n->s, err, errlen) != 0)
-        goto fail;
     publish(n);
     return changed;
 fail:
