@@ -19,7 +19,7 @@ struct snap {
     struct snap *next;              /* retired list */
 };
 
-static const struct settings zero_settings;
+static struct settings boot_settings;   /* before config_load (unit tests) */
 static struct snap *_Atomic current;
 static _Thread_local const struct settings *pinned;
 static pthread_mutex_t retired_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -94,12 +94,12 @@ static const struct gg_cfg_entry table[] = {
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))
 
-const struct settings *config_now(void)
+struct settings *config_now(void)
 {
     if (pinned)
-        return pinned;
+        return (struct settings *)(uintptr_t)pinned;
     struct snap *c = atomic_load_explicit(&current, memory_order_acquire);
-    return c ? &c->s : &zero_settings;
+    return c ? &c->s : &boot_settings;
 }
 
 const struct settings *config_acquire(void)
@@ -108,14 +108,14 @@ const struct settings *config_acquire(void)
      * increment: a replaced one lives at least CONFIG_GRACE_S seconds. */
     struct snap *c = atomic_load_explicit(&current, memory_order_acquire);
     if (!c)
-        return &zero_settings;
+        return &boot_settings;
     atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
     return &c->s;
 }
 
 void config_release(const struct settings *s)
 {
-    if (!s || s == &zero_settings)
+    if (!s || s == &boot_settings)
         return;
     struct snap *c = (struct snap *)(void *)(uintptr_t)s;
     atomic_fetch_sub_explicit(&c->refs, 1, memory_order_release);

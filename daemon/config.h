@@ -73,9 +73,12 @@ struct settings {
 
 #define CONFIG_GRACE_S 10
 
-/* The snapshot this thread reads: pinned, else current.  Never NULL after
- * config_load(); before it, an all-zero snapshot. */
-const struct settings *config_now(void);
+/* The snapshot this thread reads: pinned, else current; before the first
+ * config_load(), a zeroed bootstrap snapshot.  Never NULL.  The pointer is
+ * not const only so that single-threaded unit tests and benches can set
+ * fields (`cfg.strategy = ...`) as before; daemon code never writes
+ * through it (reload publishes a new snapshot instead). */
+struct settings *config_now(void);
 #define cfg (*config_now())
 
 /* A counted reference to the current snapshot (never NULL after

@@ -373,7 +373,7 @@ const struct http_route *http_route_find(const struct http_route *t, size_t n, c
     return NULL;
 }
 
-static const struct http_route not_found_route = {NULL, "", false, HTTP_AUTH_NONE, 0, false, false, NULL, NULL, NULL};
+static const struct http_route not_found_route = {NULL, "", false, HTTP_AUTH_NONE, 0, false, false, NULL, NULL, NULL, NULL};
 
 static enum MHD_Result refuse(struct http_req *r, int status, const char *code, const char *msg, int retry_after)
 {
@@ -403,7 +403,7 @@ static enum MHD_Result check_auth(struct http_req *r, bool *ok)
     case HTTP_AUTH_NONE:
         break;
     case HTTP_AUTH_API: {
-        const char *tok = http_bearer(r, "x-api-key");
+        const char *tok = rt->api_key ? rt->api_key(r) : http_bearer(r, "x-api-key");
         if (!auth_check_api(tok, r->key_id)) {
             bool none = !tok || !*tok;
             return refuse(r, 401, none ? "missing_api_key" : "invalid_api_key",

@@ -60,6 +60,9 @@ struct http_route {
     http_handler_fn handle;         /* called once the body is complete, and after each resume */
     http_completed_fn completed;    /* may be NULL */
     http_error_body_fn error_body;  /* NULL: the OpenAI envelope of the table's first route */
+    /* HTTP_AUTH_API: where this dialect's clients put the key (e.g. Gemini's
+     * x-goog-api-key or ?key=); NULL = Bearer, else x-api-key. */
+    const char *(*api_key)(struct http_req *r);
 };
 
 struct http_req {

@@ -56,26 +56,26 @@ static enum MHD_Result root(struct http_req *r)
 
 /* First match wins: specific admin paths before the /api/admin prefix. */
 static const struct http_route table[] = {
-    /* methods        path                          prefix auth                max_body    json   ticket handler        completed       envelope */
-    {"POST", "/v1/chat/completions",          false, HTTP_AUTH_API,     BODY,       true,  false, chat_handle,  chat_completed, OAI},
-    {"POST", "/chat/completions",             false, HTTP_AUTH_API,     BODY,       true,  false, chat_handle,  chat_completed, OAI},
-    {"POST", "/hf/v1/chat/completions",       false, HTTP_AUTH_API,     BODY,       true,  false, chat_handle,  chat_completed, OAI},
-    {"POST", "/v1/images/generations",        false, HTTP_AUTH_API,     BODY,       true,  false, chat_images,  chat_completed, OAI},
-    {"POST", "/images/generations",           false, HTTP_AUTH_API,     BODY,       true,  false, chat_images,  chat_completed, OAI},
-    {"GET HEAD", "/images/",                  true,  HTTP_AUTH_NONE,    0,          false, false, media_serve,  NULL,           OAI},
-    {"GET HEAD", "/v1/models",                false, HTTP_AUTH_API,     0,          false, false, chat_models,  NULL,           OAI},
-    {"GET HEAD", "/models",                   false, HTTP_AUTH_API,     0,          false, false, chat_models,  NULL,           OAI},
-    {"GET HEAD", "/v1/models/",               true,  HTTP_AUTH_API,     0,          false, false, chat_models,  NULL,           OAI},
-    {"GET HEAD", "/healthz",                  false, HTTP_AUTH_NONE,    0,          false, false, health,       NULL,           OAI},
-    {"GET HEAD", "/health",                   false, HTTP_AUTH_NONE,    0,          false, false, health,       NULL,           OAI},
-    {"GET HEAD", "/readyz",                   false, HTTP_AUTH_METRICS, 0,          false, false, admin_readyz, NULL,           ADM},
-    {"GET HEAD", "/metrics",                  false, HTTP_AUTH_METRICS, 0,          false, false, metrics_handle, NULL,         ADM},
-    {"POST", "/api/admin/logs/ticket",        false, HTTP_AUTH_ADMIN,   0,          false, false, http_ticket_handle, NULL,     ADM},
-    {"GET", "/api/admin/logs/stream",         false, HTTP_AUTH_ADMIN,   0,          false, true,  admin_handle, admin_completed, ADM},
-    {"POST", "/api/admin/accounts/import",    false, HTTP_AUTH_ADMIN,   BODY,       false, false, admin_handle, admin_completed, ADM},
-    {NULL, "/api/admin",                      true,  HTTP_AUTH_ADMIN,   ADMIN_BODY, true,  false, admin_handle, admin_completed, ADM},
-    {"GET HEAD", "/admin",                    true,  HTTP_AUTH_NONE,    0,          false, false, http_static_serve, NULL,      ADM},
-    {"GET HEAD", "/",                         false, HTTP_AUTH_NONE,    0,          false, false, root,         NULL,           OAI},
+    /* methods, path, prefix, auth, max_body, json, ticket_ok, handler, completed, envelope, api_key */
+    {"POST", "/v1/chat/completions",          false, HTTP_AUTH_API,     BODY,       true,  false, chat_handle,  chat_completed, OAI, NULL},
+    {"POST", "/chat/completions",             false, HTTP_AUTH_API,     BODY,       true,  false, chat_handle,  chat_completed, OAI, NULL},
+    {"POST", "/hf/v1/chat/completions",       false, HTTP_AUTH_API,     BODY,       true,  false, chat_handle,  chat_completed, OAI, NULL},
+    {"POST", "/v1/images/generations",        false, HTTP_AUTH_API,     BODY,       true,  false, chat_images,  chat_completed, OAI, NULL},
+    {"POST", "/images/generations",           false, HTTP_AUTH_API,     BODY,       true,  false, chat_images,  chat_completed, OAI, NULL},
+    {"GET HEAD", "/images/",                  true,  HTTP_AUTH_NONE,    0,          false, false, media_serve,  NULL,           OAI, NULL},
+    {"GET HEAD", "/v1/models",                false, HTTP_AUTH_API,     0,          false, false, chat_models,  NULL,           OAI, NULL},
+    {"GET HEAD", "/models",                   false, HTTP_AUTH_API,     0,          false, false, chat_models,  NULL,           OAI, NULL},
+    {"GET HEAD", "/v1/models/",               true,  HTTP_AUTH_API,     0,          false, false, chat_models,  NULL,           OAI, NULL},
+    {"GET HEAD", "/healthz",                  false, HTTP_AUTH_NONE,    0,          false, false, health,       NULL,           OAI, NULL},
+    {"GET HEAD", "/health",                   false, HTTP_AUTH_NONE,    0,          false, false, health,       NULL,           OAI, NULL},
+    {"GET HEAD", "/readyz",                   false, HTTP_AUTH_METRICS, 0,          false, false, admin_readyz, NULL,           ADM, NULL},
+    {"GET HEAD", "/metrics",                  false, HTTP_AUTH_METRICS, 0,          false, false, metrics_handle, NULL,         ADM, NULL},
+    {"POST", "/api/admin/logs/ticket",        false, HTTP_AUTH_ADMIN,   0,          false, false, http_ticket_handle, NULL,     ADM, NULL},
+    {"GET", "/api/admin/logs/stream",         false, HTTP_AUTH_ADMIN,   0,          false, true,  admin_handle, admin_completed, ADM, NULL},
+    {"POST", "/api/admin/accounts/import",    false, HTTP_AUTH_ADMIN,   BODY,       false, false, admin_handle, admin_completed, ADM, NULL},
+    {NULL, "/api/admin",                      true,  HTTP_AUTH_ADMIN,   ADMIN_BODY, true,  false, admin_handle, admin_completed, ADM, NULL},
+    {"GET HEAD", "/admin",                    true,  HTTP_AUTH_NONE,    0,          false, false, http_static_serve, NULL,      ADM, NULL},
+    {"GET HEAD", "/",                         false, HTTP_AUTH_NONE,    0,          false, false, root,         NULL,           OAI, NULL},
 };
 
 const struct http_route *routes_table(size_t *n)
