@@ -12,10 +12,13 @@
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 10;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.cooldown_429 = 60;
-    cfg.cooldown_429_max = 3600;
-    cfg.cooldown_error = 20;
+    struct settings set;
+    memset(&set, 0, sizeof(set));
+    set.cooldown_429 = 60;
+    set.cooldown_429_max = 3600;
+    set.cooldown_error = 20;
+    if (config_install(&set) != 0)
+        return 1;
     pool_init();
     for (int i = 1; i <= n; i++) {
         char cs[32], cfgid[32];
@@ -27,7 +30,9 @@ int main(int argc, char **argv)
     }
     const char *names[] = {"failover", "round_robin", "least_used"};
     for (int st = 0; st < 3; st++) {
-        cfg.strategy = st;
+        set.strategy = st;
+        if (config_install(&set) != 0)
+            return 1;
         const int iters = 2000000;
         int64_t t0 = gg_mono_us();
         for (int k = 0; k < iters; k++) {

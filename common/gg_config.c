@@ -3,6 +3,7 @@
 #include "gg_env.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +111,10 @@ static int parse_bool(const char *s, bool *out)
     return -1;
 }
 
-int gg_cfg_load(const struct gg_cfg_entry *t, size_t n, const char *dotenv_path,
+#define FIELD(base, e, type) ((type *)(void *)((char *)(base) + (e)->off))
+#define CFIELD(base, e, type) ((const type *)(const void *)((const char *)(base) + (e)->off))
+
+int gg_cfg_load(const struct gg_cfg_entry *t, size_t n, void *base, const char *dotenv_path,
                 char *err, size_t errlen)
 {
     struct kvlist l = {0};
@@ -123,9 +127,13 @@ int gg_cfg_load(const struct gg_cfg_entry *t, size_t n, const char *dotenv_path,
             v = e->def;
         switch (e->type) {
         case GG_CFG_STR: {
-            char **dst = e->ptr;
+            char **dst = FIELD(base, e, char *);
             free(*dst);
             *dst = v ? strdup(v) : NULL;
+            if (v && !*dst) {
+                snprintf(err, errlen, "%s: out of memory", e->name);
+                goto out;
+            }
             break;
         }
         case GG_CFG_INT: {
@@ -137,11 +145,11 @@ int gg_cfg_load(const struct gg_cfg_entry *t, size_t n, const char *dotenv_path,
                          e->name, v ? v : "", (long long)e->min, (long long)e->max);
                 goto out;
             }
-            *(int64_t *)e->ptr = x;
+            *FIELD(base, e, int64_t) = x;
             break;
         }
         case GG_CFG_BOOL:
-            if (!v || parse_bool(v, e->ptr) != 0) {
+            if (!v || parse_bool(v, FIELD(base, e, bool)) != 0) {
                 snprintf(err, errlen, "%s: invalid value '%s' (true or false)", e->name, v ? v : "");
                 goto out;
             }
@@ -164,7 +172,7 @@ int gg_cfg_load(const struct gg_cfg_entry *t, size_t n, const char *dotenv_path,
                 snprintf(err, errlen, "%s: invalid value '%s' (one of %s)", e->name, v ? v : "", allowed);
                 goto out;
             }
-            *(int *)e->ptr = found;
+            *FIELD(base, e, int) = found;
             break;
         }
         }
@@ -194,34 +202,68 @@ void gg_cfg_help(const struct gg_cfg_entry *t, size_t n, FILE *out)
     }
 }
 
-void gg_cfg_dump(const struct gg_cfg_entry *t, size_t n, FILE *out)
+void gg_cfg_dump(const struct gg_cfg_entry *t, size_t n, const void *base, FILE *out)
 {
     for (size_t i = 0; i < n; i++) {
         const struct gg_cfg_entry *e = &t[i];
         fprintf(out, "%s=", e->name);
         if (e->flags & GG_CFG_SECRET) {
-            char **s = e->ptr;
-            fputs(e->type == GG_CFG_STR && *s && **s ? "(set)" : "", out);
+            const char *s = e->type == GG_CFG_STR ? *CFIELD(base, e, char *) : NULL;
+            fputs(s && *s ? "(set)" : "", out);
         } else if (e->type == GG_CFG_STR) {
-            char **s = e->ptr;
-            fputs(*s ? *s : "", out);
+            const char *s = *CFIELD(base, e, char *);
+            fputs(s ? s : "", out);
         } else if (e->type == GG_CFG_INT) {
-            fprintf(out, "%lld", (long long)*(int64_t *)e->ptr);
+            fprintf(out, "%lld", (long long)*CFIELD(base, e, int64_t));
         } else if (e->type == GG_CFG_BOOL) {
-            fputs(*(bool *)e->ptr ? "true" : "false", out);
+            fputs(*CFIELD(base, e, bool) ? "true" : "false", out);
         } else {
-            fputs(e->choices[*(int *)e->ptr], out);
+            fputs(e->choices[*CFIELD(base, e, int)], out);
         }
         fputc('\n', out);
     }
 }
 
-void gg_cfg_free(const struct gg_cfg_entry *t, size_t n)
+void gg_cfg_free(const struct gg_cfg_entry *t, size_t n, void *base)
 {
     for (size_t i = 0; i < n; i++)
         if (t[i].type == GG_CFG_STR) {
-            char **s = t[i].ptr;
+            char **s = FIELD(base, &t[i], char *);
             free(*s);
             *s = NULL;
         }
+}
+
+int gg_cfg_copy(const struct gg_cfg_entry *e, void *dst, const void *src)
+{
+    switch (e->type) {
+    case GG_CFG_STR: {
+        const char *s = *CFIELD(src, e, char *);
+        char *c = s ? strdup(s) : NULL;
+        if (s && !c)
+            return -1;
+        char **d = FIELD(dst, e, char *);
+        free(*d);
+        *d = c;
+        break;
+    }
+    case GG_CFG_INT: *FIELD(dst, e, int64_t) = *CFIELD(src, e, int64_t); break;
+    case GG_CFG_BOOL: *FIELD(dst, e, bool) = *CFIELD(src, e, bool); break;
+    case GG_CFG_ENUM: *FIELD(dst, e, int) = *CFIELD(src, e, int); break;
+    }
+    return 0;
+}
+
+int gg_cfg_equal(const struct gg_cfg_entry *e, const void *a, const void *b)
+{
+    switch (e->type) {
+    case GG_CFG_STR: {
+        const char *x = *CFIELD(a, e, char *), *y = *CFIELD(b, e, char *);
+        return (!x && !y) || (x && y && strcmp(x, y) == 0);
+    }
+    case GG_CFG_INT: return *CFIELD(a, e, int64_t) == *CFIELD(b, e, int64_t);
+    case GG_CFG_BOOL: return *CFIELD(a, e, bool) == *CFIELD(b, e, bool);
+    case GG_CFG_ENUM: return *CFIELD(a, e, int) == *CFIELD(b, e, int);
+    }
+    return 0;
 }

@@ -426,8 +426,7 @@ static enum MHD_Result accounts_test(struct http_req *r, int64_t id)
     c->conn = r->conn;
     r->call = c;
     pthread_mutex_lock(&c->mu);
-    c->suspended = true;
-    MHD_suspend_connection(r->conn);
+    http_park(r->conn, &c->suspended);
     pthread_mutex_unlock(&c->mu);
     upstream_submit(c);
     return MHD_YES;
@@ -438,8 +437,7 @@ static enum MHD_Result test_resumed(struct http_req *r)
     struct call *c = r->call;
     pthread_mutex_lock(&c->mu);
     if (!c->out_done) {
-        c->suspended = true;
-        MHD_suspend_connection(c->conn);
+        http_park(c->conn, &c->suspended);
         pthread_mutex_unlock(&c->mu);
         return MHD_YES;
     }
@@ -771,19 +769,11 @@ enum MHD_Result admin_readyz(struct http_req *r)
 
 static enum MHD_Result logs_stream(struct http_req *r)
 {
-    struct reqlog_sub *sub = NULL;
-    struct MHD_Response *resp = reqlog_sse_open(r->conn, &sub);
-    if (!resp)
+    struct reqlog_sub *sub = reqlog_sub_open(r->conn);
+    if (!sub)
         return MHD_NO;
-    r->state = sub;
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream; charset=utf-8");
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    http_add_common_headers(r, resp);
-    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
-    MHD_destroy_response(resp);
-    r->status = 200;
-    return ret;
+    r->state = sub; /* the request's reference; admin_completed closes it */
+    return http_reply_sse(r, 8192, reqlog_sub_read, sub, reqlog_sub_release);
 }
 
 enum MHD_Result admin_handle(struct http_req *r)
@@ -794,19 +784,8 @@ enum MHD_Result admin_handle(struct http_req *r)
         return MHD_YES;
     const char *path = r->url + 10; /* after "/api/admin" */
     bool is_stream = strcmp(path, "/logs/stream") == 0;
-    const char *tok = http_bearer(r, "x-admin-key");
-    if ((!tok || !*tok) && is_stream)
-        tok = http_query(r, "key");
-    char who[64];
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    auth_client_addr(ci ? ci->client_addr : NULL, http_header(r, "x-forwarded-for"), who);
-    int a = auth_check_admin(tok, who);
-    if (a > 0) {
-        char msg[120];
-        snprintf(msg, sizeof(msg), "too many bad admin keys from this address; retry in %d s", a);
-        return err_reply(r, 429, "locked_out", msg, NULL, a);
-    }
-    if (a < 0)
+    /* the admin key (or a stream ticket) was checked by http.c on the first callback */
+    if (!r->authed)
         return err_reply(r, 401, "unauthorized", "missing or wrong admin key", NULL, 0);
     const char *m = r->method;
     bool get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;

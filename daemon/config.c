@@ -1,24 +1,42 @@
 /* config.c -- the settings table.  See config.h. */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gg_config.h"
 #include "gg_log.h"
+#include "gg_time.h"
 
-struct settings cfg;
+/* A snapshot: the settings first, so a settings pointer is a snap pointer. */
+struct snap {
+    struct settings s;
+    atomic_int refs;
+    int64_t retired_ms;
+    struct snap *next;              /* retired list */
+};
+
+static struct settings boot_settings;   /* before config_load (unit tests) */
+static struct snap *_Atomic current;
+static _Thread_local const struct settings *pinned;
+static pthread_mutex_t retired_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct snap *retired;        /* [retired_mu] */
 
 static const char *const thinking_choices[] = {"reasoning", "drop", NULL};
 static const char *const strategy_choices[] = {"failover", "round_robin", "least_used", NULL};
 static const char *const image_choices[] = {"base64", "url", NULL};
 
-#define S(n, f, d, fl, h) {n, GG_CFG_STR, &cfg.f, d, 0, 0, NULL, fl, h}
-#define I(n, f, d, lo, hi, fl, h) {n, GG_CFG_INT, &cfg.f, d, lo, hi, NULL, fl, h}
-#define B(n, f, d, fl, h) {n, GG_CFG_BOOL, &cfg.f, d, 0, 0, NULL, fl, h}
-#define E(n, f, d, ch, fl, h) {n, GG_CFG_ENUM, &cfg.f, d, 0, 0, ch, fl, h}
+#define OFF(f) offsetof(struct settings, f)
+#define S(n, f, d, fl, h) {n, GG_CFG_STR, OFF(f), d, 0, 0, NULL, fl, h}
+#define I(n, f, d, lo, hi, fl, h) {n, GG_CFG_INT, OFF(f), d, lo, hi, NULL, fl, h}
+#define B(n, f, d, fl, h) {n, GG_CFG_BOOL, OFF(f), d, 0, 0, NULL, fl, h}
+#define E(n, f, d, ch, fl, h) {n, GG_CFG_ENUM, OFF(f), d, 0, 0, ch, fl, h}
 
 static const struct gg_cfg_entry table[] = {
-    S("HOST", host, "0.0.0.0", 0, "address to listen on"),
+    S("HOST", host, NULL, 0, "address to listen on (default: 0.0.0.0 with an API_KEY, else 127.0.0.1 only)"),
     I("PORT", port, "7860", 0, 65535, 0, "TCP port (0 = ephemeral)"),
     S("PORT_FILE", port_file, NULL, 0, "write the bound port to this file (for tests)"),
     S("DATA_DIR", data_dir, "./data", 0, "directory of the embedded SQLite store"),
@@ -53,8 +71,10 @@ static const struct gg_cfg_entry table[] = {
     S("CA_BUNDLE", ca_bundle, NULL, 0, "CA bundle file for upstream TLS"),
     I("THREADS", threads, "0", 0, 64, 0, "HTTP worker threads (0 = number of CPUs)"),
     I("MAX_CONNECTIONS", max_connections, "16000", 16, 1000000, 0, "client connections accepted at once"),
-    I("PER_IP_CONNECTIONS", per_ip_connections, "0", 0, 1000000, 0, "client connections per IP (0 = unlimited)"),
+    I("PER_IP_CONNECTIONS", per_ip_connections, "64", 0, 1000000, 0, "client connections per IP address (0 = unlimited)"),
     I("CONNECTION_TIMEOUT", connection_timeout, "120", 1, 86400, 0, "idle client connection timeout, seconds"),
+    I("REQUEST_TIMEOUT", request_timeout, "30", 1, 3600, 0, "seconds to receive a request body once its headers are in (the connection is closed after)"),
+    S("METRICS_KEY", metrics_key, NULL, GG_CFG_SECRET | GG_CFG_RELOAD, "when set, /metrics and /readyz need it as a Bearer token (/healthz stays open)"),
     S("CORS_ORIGINS", cors_origins, NULL, GG_CFG_RELOAD, "comma-separated allowed origins for the OpenAI API, or *"),
     S("SECRET_KEY", secret_key, NULL, GG_CFG_SECRET, "encrypts account cookies at rest (AES-256-GCM)"),
     S("SECRET_KEY_OLD", secret_key_old, NULL, GG_CFG_SECRET, "previous keys, comma-separated, for rotation"),
@@ -80,16 +100,166 @@ static const struct gg_cfg_entry table[] = {
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))
 
-int config_load(char *err, size_t errlen)
+struct settings *config_now(void)
 {
-    if (gg_cfg_load(table, NTABLE, ".env", err, errlen) != 0)
-        return -1;
-    int lvl = gg_log_parse_level(cfg.log_level);
+    if (pinned)
+        return (struct settings *)(uintptr_t)pinned;
+    struct snap *c = atomic_load_explicit(&current, memory_order_acquire);
+    return c ? &c->s : &boot_settings;
+}
+
+const struct settings *config_acquire(void)
+{
+    /* The current snapshot cannot be freed between the load and the
+     * increment: a replaced one lives at least CONFIG_GRACE_S seconds. */
+    struct snap *c = atomic_load_explicit(&current, memory_order_acquire);
+    if (!c)
+        return &boot_settings;
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    return &c->s;
+}
+
+void config_release(const struct settings *s)
+{
+    if (!s || s == &boot_settings)
+        return;
+    struct snap *c = (struct snap *)(void *)(uintptr_t)s;
+    atomic_fetch_sub_explicit(&c->refs, 1, memory_order_release);
+}
+
+const struct settings *config_pin(const struct settings *s)
+{
+    const struct settings *old = pinned;
+    pinned = s;
+    return old;
+}
+
+static void snap_free(struct snap *c)
+{
+    gg_cfg_free(table, NTABLE, &c->s);
+    free(c);
+}
+
+static void publish(struct snap *n)
+{
+    struct snap *old = atomic_exchange_explicit(&current, n, memory_order_acq_rel);
+    if (!old)
+        return;
+    pthread_mutex_lock(&retired_mu);
+    old->retired_ms = gg_mono_ms();
+    old->next = retired;
+    retired = old;
+    pthread_mutex_unlock(&retired_mu);
+}
+
+void config_reap(void)
+{
+    int64_t now = gg_mono_ms();
+    pthread_mutex_lock(&retired_mu);
+    for (struct snap **pp = &retired; *pp;) {
+        struct snap *c = *pp;
+        if (now - c->retired_ms >= CONFIG_GRACE_S * 1000 &&
+            atomic_load_explicit(&c->refs, memory_order_acquire) == 0) {
+            *pp = c->next;
+            snap_free(c);
+        } else {
+            pp = &c->next;
+        }
+    }
+    pthread_mutex_unlock(&retired_mu);
+}
+
+static int apply_log_level(const struct settings *s, char *err, size_t errlen)
+{
+    int lvl = gg_log_parse_level(s->log_level);
     if (lvl < 0) {
-        snprintf(err, errlen, "LOG_LEVEL: invalid value '%s' (debug|info|warn|error)", cfg.log_level);
+        snprintf(err, errlen, "LOG_LEVEL: invalid value '%s' (debug|info|warn|error)", s->log_level);
         return -1;
     }
-    gg_log_level = lvl;
+    if (gg_log_level != lvl) /* written only on change: readers race only then */
+        gg_log_level = lvl;
+    return 0;
+}
+
+int config_load(char *err, size_t errlen)
+{
+    struct snap *n = calloc(1, sizeof(*n));
+    if (!n) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (gg_cfg_load(table, NTABLE, &n->s, ".env", err, errlen) != 0 || apply_log_level(&n->s, err, errlen) != 0) {
+        snap_free(n);
+        return -1;
+    }
+    /* The start-up snapshot is never freed before exit: start-up code may
+     * have kept pointers into it (paths, URLs, keys handed to modules). */
+    if (!atomic_load(&current))
+        atomic_fetch_add(&n->refs, 1);
+    publish(n);
+    return 0;
+}
+
+int config_reload(char *err, size_t errlen)
+{
+    struct snap *cur = atomic_load_explicit(&current, memory_order_acquire);
+    struct snap *n = calloc(1, sizeof(*n));
+    if (!n || !cur) {
+        snprintf(err, errlen, "out of memory");
+        free(n);
+        return -1;
+    }
+    if (gg_cfg_load(table, NTABLE, &n->s, ".env", err, errlen) != 0 || apply_log_level(&n->s, err, errlen) != 0)
+        goto fail;
+    int changed = 0;
+    for (size_t i = 0; i < NTABLE; i++) {
+        const struct gg_cfg_entry *e = &table[i];
+        if (gg_cfg_equal(e, &cur->s, &n->s))
+            continue;
+        if (!(e->flags & GG_CFG_RELOAD)) {
+            GG_WARN("SIGHUP: %s changed but needs a restart; keeping the running value", e->name);
+            if (gg_cfg_copy(e, &n->s, &cur->s) != 0) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            continue;
+        }
+        changed++;
+        const char *a = (const char *)&cur->s + e->off, *b = (const char *)&n->s + e->off;
+        if (e->flags & GG_CFG_SECRET) {
+            GG_INFO("SIGHUP: %s changed", e->name);
+        } else if (e->type == GG_CFG_STR) {
+            const char *x = *(char *const *)(const void *)a, *y = *(char *const *)(const void *)b;
+            GG_INFO("SIGHUP: %s '%s' -> '%s'", e->name, x ? x : "", y ? y : "");
+        } else if (e->type == GG_CFG_INT) {
+            GG_INFO("SIGHUP: %s %lld -> %lld", e->name, (long long)*(const int64_t *)(const void *)a,
+                    (long long)*(const int64_t *)(const void *)b);
+        } else if (e->type == GG_CFG_BOOL) {
+            GG_INFO("SIGHUP: %s %s -> %s", e->name, *(const bool *)(const void *)a ? "true" : "false",
+                    *(const bool *)(const void *)b ? "true" : "false");
+        } else {
+            GG_INFO("SIGHUP: %s %s -> %s", e->name, e->choices[*(const int *)(const void *)a],
+                    e->choices[*(const int *)(const void *)b]);
+        }
+    }
+    publish(n);
+    return changed;
+fail:
+    snap_free(n);
+    return -1;
+}
+
+int config_install(const struct settings *s)
+{
+    struct snap *n = calloc(1, sizeof(*n));
+    if (!n)
+        return -1;
+    for (size_t i = 0; i < NTABLE; i++)
+        if (gg_cfg_copy(&table[i], &n->s, s) != 0) {
+            snap_free(n);
+            return -1;
+        }
+    publish(n);
     return 0;
 }
 
@@ -100,5 +270,15 @@ void config_help(FILE *out)
 
 void config_free(void)
 {
-    gg_cfg_free(table, NTABLE);
+    struct snap *c = atomic_exchange(&current, NULL);
+    /* (the start-up snapshot's permanent reference dies with it) */
+    if (c)
+        snap_free(c);
+    pthread_mutex_lock(&retired_mu);
+    while (retired) {
+        struct snap *r = retired;
+        retired = r->next;
+        snap_free(r);
+    }
+    pthread_mutex_unlock(&retired_mu);
 }

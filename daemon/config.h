@@ -1,8 +1,22 @@
 /* config.h -- gemgated settings: one table (config.c) drives parsing from
  * the environment, then `.env` in the working directory, then defaults;
  * validation (a bad value fails start-up with a message naming it); and
- * `gemgated --help`.  The global `cfg` is written once at start-up (and for
- * RELOADABLE keys on SIGHUP by the main thread) and otherwise read-only. */
+ * `gemgated --help`.
+ *
+ * Settings are immutable snapshots.  config_load() publishes the first one;
+ * config_reload() (SIGHUP, main thread) builds a complete new snapshot,
+ * copies the non-reloadable keys from the current one, and publishes it
+ * with one atomic pointer store.  Nothing is ever written in place.
+ *
+ * Readers write `cfg.x` as before: `cfg` is the snapshot pinned on this
+ * thread (config_pin: the HTTP layer pins the snapshot a request took at
+ * its start for every callback of that request, so one request sees one
+ * snapshot), else the current one.  Lifetime: a snapshot is freed when
+ * it is no longer current, no reference (config_acquire) holds it, and
+ * CONFIG_GRACE_S seconds have passed since it was replaced; an unpinned
+ * `cfg.x` read (or a pointer it returned, e.g. a string) is therefore valid
+ * for CONFIG_GRACE_S seconds -- never keep one longer; take a reference.
+ */
 #ifndef CONFIG_H
 #define CONFIG_H
 
@@ -40,7 +54,8 @@ struct settings {
     bool tls_verify;
     char *ca_bundle;
     int64_t threads;
-    int64_t max_connections, per_ip_connections, connection_timeout;
+    int64_t max_connections, per_ip_connections, connection_timeout, request_timeout;
+    char *metrics_key;
     char *cors_origins;
     char *secret_key, *secret_key_old;
     int64_t log_retention_days;
@@ -60,11 +75,37 @@ struct settings {
     int64_t image_poll_timeout, up_video_idle_timeout;
 };
 
-extern struct settings cfg;
+#define CONFIG_GRACE_S 10
 
-/* Load everything; returns 0 or -1 with a message in err. */
+/* The snapshot this thread reads: pinned, else current; before the first
+ * config_load(), a zeroed bootstrap snapshot.  Never NULL.  The pointer is
+ * not const only so that single-threaded unit tests and benches can set
+ * fields (`cfg.strategy = ...`) as before; daemon code never writes
+ * through it (reload publishes a new snapshot instead). */
+struct settings *config_now(void);
+#define cfg (*config_now())
+
+/* A counted reference to the current snapshot (never NULL after
+ * config_load); give it back with config_release(). */
+const struct settings *config_acquire(void);
+void config_release(const struct settings *s);
+/* Make `cfg` on this thread read s (NULL: the current snapshot again).
+ * Returns the previous pin so callers can nest. */
+const struct settings *config_pin(const struct settings *s);
+
+/* Load everything into the first snapshot; 0 or -1 with a message in err. */
 int config_load(char *err, size_t errlen);
+/* SIGHUP: a new snapshot from env/.env; only GG_CFG_RELOAD keys may change
+ * (the others keep their current value; a change is logged as ignored).
+ * Returns the number of changed keys, or -1 with err (current kept). */
+int config_reload(char *err, size_t errlen);
+/* Free replaced snapshots that nobody references any more (main thread,
+ * about once a second). */
+void config_reap(void);
+/* Publish a copy of s as the current snapshot (unit tests, benches);
+ * 0 or -1 on allocation failure. */
+int config_install(const struct settings *s);
 void config_help(FILE *out);
-void config_free(void);
+void config_free(void);             /* at exit: every snapshot */
 
 #endif

@@ -1,6 +1,7 @@
 /* main.c -- gemgated: start-up, signals, housekeeping, shutdown. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +16,11 @@
 #include "gg_log.h"
 #include "gg_time.h"
 #include "http.h"
+#include "metrics.h"
 #include "models.h"
 #include "pool.h"
 #include "reqlog.h"
+#include "routes.h"
 #include "sessions.h"
 #include "store.h"
 #include "storeq.h"
@@ -105,65 +108,42 @@ static void raise_nofile(void)
 static void reload(void)
 {
     char err[512];
-    /* only reloadable keys matter; a full reload re-reads everything and we
-     * keep the immutable ones from the first load */
-    struct settings keep = cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    if (config_load(err, sizeof(err)) != 0) {
+    int changed = config_reload(err, sizeof(err));
+    if (changed < 0) {
         GG_ERROR("SIGHUP: configuration rejected, keeping the old one: %s", err);
-        config_free();
-        cfg = keep;
         return;
     }
-    struct settings fresh = cfg;
-    cfg = keep;
-    /* log what changes (secrets only by name), then swap the reloadable fields */
-#define SAME_STR(a, b) (((a) == NULL && (b) == NULL) || ((a) && (b) && strcmp((a), (b)) == 0))
-#define NOTE_S(name, f, secret) do { if (!SAME_STR(cfg.f, fresh.f)) { \
-        if (secret) GG_INFO("SIGHUP: %s changed", name); \
-        else GG_INFO("SIGHUP: %s '%s' -> '%s'", name, cfg.f ? cfg.f : "", fresh.f ? fresh.f : ""); \
-        changed++; } } while (0)
-#define NOTE_I(name, f) do { if (cfg.f != fresh.f) { \
-        GG_INFO("SIGHUP: %s %lld -> %lld", name, (long long)cfg.f, (long long)fresh.f); changed++; } } while (0)
-    int changed = 0;
-    NOTE_S("API_KEY", api_key, 1); NOTE_S("ADMIN_KEY", admin_key, 1); NOTE_S("MODEL_MAP", model_map, 0);
-    NOTE_S("CORS_ORIGINS", cors_origins, 0); NOTE_S("LOG_LEVEL", log_level, 0);
-    NOTE_S("LANGUAGE_CODE", language_code, 0); NOTE_S("TIME_ZONE", time_zone, 0);
-    NOTE_I("PING_INTERVAL", ping_interval); NOTE_I("THINKING", thinking); NOTE_I("MAX_RETRIES", max_retries);
-    NOTE_I("POOL_STRATEGY", strategy); NOTE_I("ACCOUNT_MAX_CONCURRENCY", account_max_concurrency);
-    NOTE_I("SESSION_TTL", session_ttl); NOTE_I("COOLDOWN_429", cooldown_429);
-    NOTE_I("COOLDOWN_429_MAX", cooldown_429_max); NOTE_I("COOLDOWN_ERROR", cooldown_error);
-    NOTE_I("LOG_RETENTION_DAYS", log_retention_days); NOTE_I("RATE_LIMIT_RPM", rate_limit_rpm);
-    NOTE_I("IMAGE_OUTPUT", image_output);
-#undef NOTE_S
-#undef NOTE_I
-#undef SAME_STR
-#define SWAPS(f) do { char *t = cfg.f; cfg.f = fresh.f; fresh.f = t; } while (0)
-    SWAPS(api_key); SWAPS(admin_key); SWAPS(model_map); SWAPS(cors_origins); SWAPS(log_level);
-    SWAPS(language_code); SWAPS(time_zone);
-#undef SWAPS
-    cfg.ping_interval = fresh.ping_interval;
-    cfg.thinking = fresh.thinking;
-    cfg.max_retries = fresh.max_retries;
-    cfg.strategy = fresh.strategy;
-    cfg.account_max_concurrency = fresh.account_max_concurrency;
-    cfg.session_ttl = fresh.session_ttl;
-    cfg.cooldown_429 = fresh.cooldown_429;
-    cfg.cooldown_429_max = fresh.cooldown_429_max;
-    cfg.cooldown_error = fresh.cooldown_error;
-    cfg.log_retention_days = fresh.log_retention_days;
-    cfg.rate_limit_rpm = fresh.rate_limit_rpm;
-    cfg.image_output = fresh.image_output;
-    gg_log_level = gg_log_parse_level(cfg.log_level) >= 0 ? gg_log_parse_level(cfg.log_level) : gg_log_level;
-    struct settings tmp = cfg;
-    cfg = fresh;
-    config_free();
-    cfg = tmp;
     auth_reload(store);
     if (models_set_map(cfg.model_map, err, sizeof(err)) != 0)
         GG_ERROR("SIGHUP: %s", err);
     GG_INFO("SIGHUP: reloaded (%d setting%s changed; immutable settings such as PORT need a restart)",
             changed, changed == 1 ? "" : "s");
+}
+
+/* ---- /metrics values owned by other modules ---- */
+
+static double g_streams(void *arg) { (void)arg; return upstream_active(); }
+static double g_conns(void *arg) { (void)arg; return http_connections(); }
+static double g_requests(void *arg) { (void)arg; return (double)http_requests_total(); }
+static double g_dropped(void *arg) { (void)arg; return (double)reqlog_store_dropped(); }
+static double g_accounts(void *arg)
+{
+    int c[5];
+    pool_counts(&c[0], &c[1], &c[2], &c[3], &c[4]);
+    return c[(intptr_t)arg];
+}
+
+static void register_metrics(void)
+{
+    metrics_register("gemgate_active_streams", NULL, "gauge", "Upstream exchanges in flight.", g_streams, NULL);
+    metrics_register("gemgate_connections", NULL, "gauge", "Client connections open.", g_conns, NULL);
+    static const char *const states[] = {"state=\"active\"", "state=\"cooldown\"", "state=\"expired\"",
+                                         "state=\"disabled\""};
+    for (intptr_t i = 0; i < 4; i++)
+        metrics_register("gemgate_accounts", states[i], "gauge", "Accounts by state.", g_accounts, (void *)(i + 1));
+    metrics_register("gemgate_http_requests_total", NULL, "counter", "HTTP requests received.", g_requests, NULL);
+    metrics_register("gemgate_store_dropped_total", NULL, "counter",
+                     "Store writes dropped (queue full or store down).", g_dropped, NULL);
 }
 
 int main(int argc, char **argv)
@@ -251,9 +231,12 @@ int main(int argc, char **argv)
         GG_ERROR("cannot start the upstream thread");
         goto out;
     }
-    if (http_start() != 0)
+    register_metrics();
+    size_t n_routes;
+    const struct http_route *routes = routes_table(&n_routes);
+    if (http_start(routes, n_routes) != 0)
         goto out_up;
-    GG_INFO("gemgated %s listening on %s:%u (auth %s, api %s)", GEMGATE_VERSION, cfg.host, http_port(),
+    GG_INFO("gemgated %s listening on %s:%u (auth %s, api %s)", GEMGATE_VERSION, http_bound_host(), http_port(),
             cfg.auth_url, cfg.api_url);
     if (cfg.port_file && *cfg.port_file) {
         char tmp[4096];
@@ -273,11 +256,12 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     int64_t last_purge = 0;
     while (!got_term) {
-        sleep(1);
+        sleep(1); /* a signal ends it early (no SA_RESTART): a SIGHUP is applied at once */
         if (got_hup) {
             got_hup = 0;
             reload();
         }
+        config_reap();
         reqlog_tick();
         int64_t now = gg_now_ms();
         if (now - last_purge > 3600 * 1000) {

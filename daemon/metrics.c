@@ -9,9 +9,6 @@
 #include "gg_buf.h"
 #include "gg_time.h"
 #include "http.h"
-#include "pool.h"
-#include "reqlog.h"
-#include "upstream.h"
 
 #define NB 14
 static const double bounds_s[NB] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
@@ -27,8 +24,11 @@ static int n_series;
 static struct hist lat, ttft;
 static struct kindc kinds[16];
 static int n_kinds;
-static uint64_t http_requests, failovers;
-static int64_t started_ms;
+static uint64_t failovers;
+
+struct reg { const char *name, *labels, *type, *help; metrics_value_fn fn; void *arg; };
+static struct reg regs[32];
+static int n_regs;
 
 /* Per-key request counts of the current minute: open addressing with linear
  * probing, keyed by the whole key (colliding keys never share a count).  An
@@ -39,15 +39,6 @@ static int64_t started_ms;
 struct rl_slot { char key[24]; int64_t minute; int64_t count; };
 static struct rl_slot rl[RL_SLOTS];
 static struct rl_slot rl_overflow;
-
-void metrics_http_request(void)
-{
-    pthread_mutex_lock(&mu);
-    if (!started_ms)
-        started_ms = gg_now_ms();
-    http_requests++;
-    pthread_mutex_unlock(&mu);
-}
 
 static void hist_add(struct hist *h, double v)
 {
@@ -164,8 +155,6 @@ enum MHD_Result metrics_handle(struct http_req *r)
 {
     struct gg_buf b;
     gg_buf_init(&b, 1u << 20);
-    int total, act, cool, exp, dis;
-    pool_counts(&total, &act, &cool, &exp, &dis);
     pthread_mutex_lock(&mu);
     gg_buf_adds(&b, "# HELP gemgate_requests_total Chat completion requests by model and HTTP status.\n"
                     "# TYPE gemgate_requests_total counter\n");
@@ -181,23 +170,37 @@ enum MHD_Result metrics_handle(struct http_req *r)
     gg_buf_adds(&b, "# HELP gemgate_errors_total Failed requests by kind.\n# TYPE gemgate_errors_total counter\n");
     for (int i = 0; i < n_kinds; i++)
         gg_buf_printf(&b, "gemgate_errors_total{kind=\"%s\"} %llu\n", kinds[i].kind, (unsigned long long)kinds[i].count);
-    gg_buf_printf(&b, "# HELP gemgate_http_requests_total HTTP requests received.\n# TYPE gemgate_http_requests_total counter\n"
-                      "gemgate_http_requests_total %llu\n", (unsigned long long)http_requests);
     gg_buf_printf(&b, "# HELP gemgate_failovers_total Account failovers.\n# TYPE gemgate_failovers_total counter\n"
                       "gemgate_failovers_total %llu\n", (unsigned long long)failovers);
     pthread_mutex_unlock(&mu);
-    gg_buf_printf(&b, "# HELP gemgate_active_streams Upstream exchanges in flight.\n# TYPE gemgate_active_streams gauge\n"
-                      "gemgate_active_streams %d\n", upstream_active());
-    gg_buf_printf(&b, "# HELP gemgate_connections Client connections open.\n# TYPE gemgate_connections gauge\n"
-                      "gemgate_connections %d\n", http_connections());
-    gg_buf_printf(&b, "# HELP gemgate_accounts Accounts by state.\n# TYPE gemgate_accounts gauge\n"
-                      "gemgate_accounts{state=\"active\"} %d\ngemgate_accounts{state=\"cooldown\"} %d\n"
-                      "gemgate_accounts{state=\"expired\"} %d\ngemgate_accounts{state=\"disabled\"} %d\n",
-                  act, cool, exp, dis);
-    gg_buf_printf(&b, "# HELP gemgate_store_dropped_total Store writes dropped (queue full or store down).\n"
-                      "# TYPE gemgate_store_dropped_total counter\ngemgate_store_dropped_total %llu\n",
-                  (unsigned long long)reqlog_store_dropped());
+    for (int i = 0; i < n_regs; i++) {
+        const struct reg *g = &regs[i];
+        bool first = true;
+        for (int k = 0; k < i && first; k++)
+            if (strcmp(regs[k].name, g->name) == 0)
+                first = false;
+        if (first)
+            gg_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", g->name, g->help, g->name, g->type);
+        double v = g->fn(g->arg);
+        if (g->labels)
+            gg_buf_printf(&b, "%s{%s} %.17g\n", g->name, g->labels, v);
+        else
+            gg_buf_printf(&b, "%s %.17g\n", g->name, v);
+    }
     enum MHD_Result ret = http_reply(r, 200, "text/plain; version=0.0.4", b.p ? b.p : "", b.len);
     gg_buf_free(&b);
     return ret;
+}
+
+int metrics_register(const char *name, const char *labels, const char *type, const char *help,
+                     metrics_value_fn fn, void *arg)
+{
+    pthread_mutex_lock(&mu);
+    int rc = -1;
+    if (n_regs < (int)(sizeof(regs) / sizeof(regs[0]))) {
+        regs[n_regs++] = (struct reg){name, labels, type, help, fn, arg};
+        rc = 0;
+    }
+    pthread_mutex_unlock(&mu);
+    return rc;
 }

@@ -1,6 +1,9 @@
 /* metrics.h -- Prometheus metrics (GET /metrics) and the per-API-key rate
  * limiter.  Counters are updated under one short mutex per event (not per
- * byte); rendering takes the same mutex.  Thread-safe. */
+ * byte); rendering takes the same mutex.  Values owned by other modules
+ * (streams, connections, accounts, store drops) come from registered
+ * functions, called while rendering without the mutex held; metrics.c
+ * calls no other module.  Thread-safe. */
 #ifndef METRICS_H
 #define METRICS_H
 
@@ -10,7 +13,6 @@
 
 struct http_req;
 
-void metrics_http_request(void);
 /* model may be NULL (rejected before a model was known); ttft_ms < 0 = none;
  * error_kind NULL = success. */
 void metrics_request_done(const char *model, int status, int64_t latency_ms, int64_t ttft_ms,
@@ -20,5 +22,14 @@ void metrics_failover(void);
 /* true when key_id exceeded RATE_LIMIT_RPM in the current minute. */
 bool metrics_rate_limited(const char *key_id);
 enum MHD_Result metrics_handle(struct http_req *r);
+
+/* Register a value rendered on every scrape: `name` (a metric name),
+ * `labels` (e.g. `state="active"`, or NULL), `type` ("gauge" or "counter"),
+ * `help` (once per name; the first registration's wins), fn(arg) the value.
+ * Strings must be static.  Call at start-up, before serving; returns 0, or
+ * -1 when the table (32 entries) is full. */
+typedef double (*metrics_value_fn)(void *arg);
+int metrics_register(const char *name, const char *labels, const char *type, const char *help,
+                     metrics_value_fn fn, void *arg);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "gg_buf.h"
 #include "gg_time.h"
+#include "http.h"
 #include "storeq.h"
 
 #define RING 2000
@@ -65,10 +66,7 @@ void reqlog_shutdown(void)
     for (struct reqlog_sub *s = subs; s; s = s->next) {
         pthread_mutex_lock(&s->mu);
         s->closed = true;
-        if (s->suspended && !s->gone) {
-            s->suspended = false;
-            MHD_resume_connection(s->conn);
-        }
+        http_unpark(s->conn, &s->suspended, s->gone);
         pthread_mutex_unlock(&s->mu);
     }
     pthread_mutex_unlock(&mu);
@@ -115,10 +113,7 @@ static void broadcast(const char *event, const char *data)
             } else {
                 gg_buf_printf(&s->out, "event: %s\ndata: %s\n\n", event, data);
             }
-            if (s->suspended) {
-                s->suspended = false;
-                MHD_resume_connection(s->conn);
-            }
+            http_unpark(s->conn, &s->suspended, s->gone);
         }
         pthread_mutex_unlock(&s->mu);
     }
@@ -265,17 +260,14 @@ void reqlog_tick(void)
         if (!s->gone && now - s->last_ms >= 15000) {
             gg_buf_adds(&s->out, ": ping\n\n");
             s->last_ms = now;
-            if (s->suspended) {
-                s->suspended = false;
-                MHD_resume_connection(s->conn);
-            }
+            http_unpark(s->conn, &s->suspended, s->gone);
         }
         pthread_mutex_unlock(&s->mu);
     }
     pthread_mutex_unlock(&mu);
 }
 
-static ssize_t sub_reader(void *cls, uint64_t pos, char *buf, size_t max)
+ssize_t reqlog_sub_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     struct reqlog_sub *s = cls;
@@ -292,18 +284,17 @@ static ssize_t sub_reader(void *cls, uint64_t pos, char *buf, size_t max)
         pthread_mutex_unlock(&s->mu);
         return MHD_CONTENT_READER_END_OF_STREAM;
     }
-    s->suspended = true;
-    MHD_suspend_connection(s->conn);
+    http_park(s->conn, &s->suspended);
     pthread_mutex_unlock(&s->mu);
     return 0;
 }
 
-static void sub_free_cb(void *cls)
+void reqlog_sub_release(void *cls)
 {
     sub_put(cls);
 }
 
-struct MHD_Response *reqlog_sse_open(struct MHD_Connection *conn, struct reqlog_sub **out)
+struct reqlog_sub *reqlog_sub_open(struct MHD_Connection *conn)
 {
     struct reqlog_sub *s = calloc(1, sizeof(*s));
     if (!s)
@@ -330,14 +321,7 @@ struct MHD_Response *reqlog_sse_open(struct MHD_Connection *conn, struct reqlog_
     s->next = subs;
     subs = s;
     pthread_mutex_unlock(&mu);
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192, sub_reader, s, sub_free_cb);
-    if (!resp) {
-        reqlog_sse_close(s);
-        sub_put(s);
-        return NULL;
-    }
-    *out = s;
-    return resp;
+    return s;
 }
 
 void reqlog_sse_close(struct reqlog_sub *s)

@@ -4,9 +4,13 @@
  * (/api/admin/logs/stream) of finished requests and account changes.
  *
  * reqlog_record() copies its argument; it never blocks on I/O.
- * Subscribers: reqlog_sse_open() returns an MHD response that streams
- * events to one client; reqlog_sse_close() (from the request-completed
- * callback) detaches it.  A subscriber that falls more than 1 MiB behind
+ * Subscribers: reqlog_sub_open() attaches one client and holds two
+ * references: one for the response (reqlog_sub_read is its content reader,
+ * reqlog_sub_release its free callback: hand both to http_reply_sse) and
+ * one for the request, dropped by reqlog_sse_close() from the
+ * request-completed callback.  The reader parks the connection with
+ * http_park() under the subscriber's mutex; producers unpark it under the
+ * same mutex.  A subscriber that falls more than 1 MiB behind
  * is disconnected.  All functions are thread-safe.
  */
 #ifndef REQLOG_H
@@ -14,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct store;
 struct storeq;
@@ -49,7 +54,9 @@ uint64_t reqlog_store_dropped(void);
 bool reqlog_store_ok(void);
 void reqlog_tick(void);                                 /* pings; call about once a second */
 
-struct MHD_Response *reqlog_sse_open(struct MHD_Connection *conn, struct reqlog_sub **out);
+struct reqlog_sub *reqlog_sub_open(struct MHD_Connection *conn);   /* NULL: out of memory */
+ssize_t reqlog_sub_read(void *cls, uint64_t pos, char *buf, size_t max);
+void reqlog_sub_release(void *cls);
 void reqlog_sse_close(struct reqlog_sub *s);
 
 #endif

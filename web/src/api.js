@@ -156,7 +156,11 @@ export function createClient(opts = {}) {
     testAccount: (id) => request('POST', `/accounts/${enc(id)}/test`),
     importAccounts: (text) => request('POST', '/accounts/import', { raw: text }),
     logs: (query) => request('GET', '/logs', { query }).then((d) => d.logs || []),
-    streamUrl: (key) => `${base}/logs/stream?key=${enc(key ?? getKey() ?? '')}`,
+    // The live log is an EventSource, which cannot send headers: the key goes
+    // in a header to get a single-use ticket valid 60 s, and only the ticket
+    // appears in the stream's URL (keys in URLs end up in proxy logs).
+    logsTicket: (key) => request('POST', '/logs/ticket', { key }).then((d) => d.ticket),
+    streamUrl: (ticket) => `${base}/logs/stream?ticket=${enc(ticket)}`,
   }
 }
 

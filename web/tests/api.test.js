@@ -107,8 +107,20 @@ describe('createClient', () => {
     expect(e.retryAfter).toBe(60)
     expect(e.message).toContain('1 min')
   })
-  it('builds the SSE url with the key as query parameter', () => {
+  it('builds the SSE url with a ticket, never the key', () => {
     const c = createClient({ getKey: () => 'a b&c' })
-    expect(c.streamUrl()).toBe('/api/admin/logs/stream?key=a%20b%26c')
+    expect(c.streamUrl('t 1&')).toBe('/api/admin/logs/stream?ticket=t%201%26')
+    expect(c.streamUrl('t')).not.toContain('a%20b')
+  })
+
+  it('gets a stream ticket with the key in the Authorization header', async () => {
+    const calls = []
+    const fetch = async (url, init) => { calls.push({ url, init }); return new Response('{"ticket":"abc","expires_in":60}', { status: 200 }) }
+    const c = createClient({ getKey: () => 'stored', fetch })
+    expect(await c.logsTicket('k1')).toBe('abc')
+    expect(calls[0].url).toBe('/api/admin/logs/ticket')
+    expect(calls[0].init.method).toBe('POST')
+    expect(calls[0].init.headers.Authorization).toBe('Bearer k1')
+    expect(calls[0].url).not.toContain('k1')
   })
 })
