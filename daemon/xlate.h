@@ -11,6 +11,9 @@
  * Text containing "<ctrl46>" status lines (image generation) is reported
  * with those lines removed.
  *
+ * The common text-only element (xfast.h) is handled without cJSON when the
+ * fast path is on; the sink sees exactly the same calls either way.
+ *
  * Returns 0, or -1 when the element is not valid JSON (the caller decides
  * whether that is fatal).  The sink's strings are only valid during the
  * callback.  No allocation survives the call.
@@ -36,7 +39,13 @@ struct xlate {
     struct xlate_sink sink;
     bool answer_seen;      /* any non-thought text so far */
     size_t elements;
+    bool fastpath;         /* try xfast.c first (set by xlate_init) */
 };
+
+/* Fast path switch, read by xlate_init(): default true; false (or the
+ * environment variable XLATE_FASTPATH=0) makes every element go through
+ * cJSON.  Tests and benchmarks set it before xlate_init(). */
+extern bool xlate_fastpath;
 
 void xlate_init(struct xlate *x, const struct xlate_sink *sink);
 int xlate_element(struct xlate *x, const char *json, size_t n);
