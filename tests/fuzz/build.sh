@@ -23,7 +23,7 @@ cmake -S "$repo" -B "$out" -DCMAKE_C_COMPILER="${FUZZ_CC:-clang}" -DCMAKE_BUILD_
       -DGEM_FUZZ=ON -DGEM_WERROR=OFF -DGEM_BUILD_WEB=OFF -DGEM_FUZZ_DEFS="$defs" \
       -DCMAKE_C_FLAGS="$flags" >"$out/fuzz-cmake.log" 2>&1 || { cat "$out/fuzz-cmake.log"; exit 1; }
 if ! cmake --build "$out" -j"$(nproc 2>/dev/null || echo 2)" \
-        --target fuzz_stream fuzz_chat fuzz_import fuzz_env >"$out/fuzz-build.log" 2>&1; then
+        --target fuzz_stream fuzz_chat fuzz_import fuzz_env fuzz_xfast >"$out/fuzz-build.log" 2>&1; then
     grep -E -A3 'error|undefined reference' "$out/fuzz-build.log" | head -40
     exit 1
 fi

@@ -17,7 +17,7 @@ repo=$(cd "$here/../.." && pwd)
 mode=${1:-short}
 out=${FUZZ_BUILD:-$repo/build-fuzz}
 crashes=${FUZZ_OUT:-$out/crashes}
-targets=(stream chat import env)
+targets=(stream chat import env xfast)
 case $mode in
     short) secs=${FUZZ_SECONDS:-15} ;;
     long) secs=${FUZZ_SECONDS:-600} ;;

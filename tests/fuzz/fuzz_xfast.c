@@ -1,0 +1,189 @@
+/* fuzz_xfast.c -- differential libFuzzer harness: daemon/xfast.c (the fast
+ * path for the common element) against the cJSON translator in xlate.c.
+ *
+ * Each input is used three ways:
+ *   - as one element: xlate_element() with the fast path on and off must
+ *     make the same sink calls (callback, bytes, thought flag, order) and
+ *     return the same value;
+ *   - as a stream body through the splitter, every element to one
+ *     translator per path (thought routing depends on earlier elements):
+ *     the whole call sequences must be the same;
+ *   - xfast_parse() directly with an exact-size heap buffer and with a
+ *     smaller one (size from the input's hash): no overflow, and a result
+ *     from the small buffer equals the one from the big buffer.
+ * Counts how often the fast path took an element (printed at exit) so a
+ * corpus that never reaches it shows.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_check.h"
+#include "gg_buf.h"
+#include "splitter.h"
+#include "xfast.h"
+#include "xlate.h"
+
+static void rec(void *ctx, char tag, const char *s, size_t n)
+{
+    struct gg_buf *b = ctx;
+    if (!s) {
+        FUZZ_CHECK(gg_buf_printf(b, "%c-|", tag) == 0);
+        return;
+    }
+    FUZZ_CHECK(gg_buf_printf(b, "%c%zu:", tag, n) == 0);
+    FUZZ_CHECK(gg_buf_add(b, s, n) == 0);
+    FUZZ_CHECK(gg_buf_addc(b, '|') == 0);
+}
+
+static void on_text(void *ctx, const char *s, size_t n, bool thought)
+{
+    rec(ctx, thought ? 'R' : 'T', s, n);
+}
+
+static void on_file(void *ctx, const char *id, const char *mime, const char *name)
+{
+    rec(ctx, 'F', id, strlen(id));
+    rec(ctx, 'm', mime, mime ? strlen(mime) : 0);
+    rec(ctx, 'n', name, name ? strlen(name) : 0);
+}
+
+static void on_session(void *ctx, const char *s)
+{
+    rec(ctx, 'S', s, strlen(s));
+}
+
+static void on_state(void *ctx, const char *state, const char *detail)
+{
+    rec(ctx, 'X', state, strlen(state));
+    rec(ctx, 'd', detail, detail ? strlen(detail) : 0);
+}
+
+static void on_error(void *ctx, int code, const char *status, const char *message)
+{
+    FUZZ_CHECK(gg_buf_printf(ctx, "E%d|", code) == 0);
+    rec(ctx, 's', status, status ? strlen(status) : 0);
+    rec(ctx, 'M', message, message ? strlen(message) : 0);
+}
+
+struct run {
+    struct gg_buf log;
+    struct xlate x;
+    int last_rc;
+};
+
+static void run_init(struct run *r, bool fast)
+{
+    gg_buf_init(&r->log, 1u << 26);
+    struct xlate_sink sink = {&r->log, on_text, on_file, on_session, on_state, on_error};
+    xlate_fastpath = fast;
+    xlate_init(&r->x, &sink);
+    FUZZ_CHECK(r->x.fastpath == fast);
+}
+
+static int run_elem(void *ctx, const char *e, size_t n)
+{
+    struct run *r = ctx;
+    int rc = xlate_element(&r->x, e, n);
+    r->last_rc = rc;
+    FUZZ_CHECK(gg_buf_printf(&r->log, "=%d,%zu\n", rc, r->x.elements) == 0);
+    return 0;
+}
+
+static void same_log(const struct run *a, const struct run *b)
+{
+    if (a->log.len == b->log.len && (a->log.len == 0 || memcmp(a->log.p, b->log.p, a->log.len) == 0))
+        return;
+    fprintf(stderr, "fast:  %.*s\ncjson: %.*s\n", (int)a->log.len, a->log.p ? a->log.p : "",
+            (int)b->log.len, b->log.p ? b->log.p : "");
+    FUZZ_CHECK(!"fast path and cJSON disagree");
+}
+
+static size_t n_inputs, n_handled;
+
+static void report(void)
+{
+    fprintf(stderr, "fuzz_xfast: fast path took %zu of %zu inputs as one element\n", n_handled, n_inputs);
+}
+
+static bool same_result(const struct xfast_result *a, const struct xfast_result *b)
+{
+    if (a->ntext != b->ntext || !a->session != !b->session)
+        return false;
+    if (a->session && (a->session_len != b->session_len || memcmp(a->session, b->session, a->session_len)))
+        return false;
+    for (size_t i = 0; i < a->ntext; i++) {
+        if (a->text[i].n != b->text[i].n || a->text[i].thought != b->text[i].thought ||
+            memcmp(a->text[i].s, b->text[i].s, a->text[i].n) != 0)
+            return false;
+    }
+    return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static bool once;
+    if (!once) {
+        once = true;
+        atexit(report);
+    }
+    const char *in = (const char *)data;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < size; i++)
+        h = (h ^ data[i]) * 1099511628211ull;
+
+    /* xfast_parse directly: exact-size and smaller buffers */
+    struct xfast_result big, small;
+    char *b1 = malloc(size + 1);
+    FUZZ_CHECK(b1);
+    bool h1 = xfast_parse(in, size, b1, size + 1, &big);
+    size_t cap2 = 1 + (size_t)(h % (size + 1));
+    char *b2 = malloc(cap2);
+    FUZZ_CHECK(b2);
+    bool h2 = xfast_parse(in, size, b2, cap2, &small);
+    if (h2) {
+        FUZZ_CHECK(h1);
+        FUZZ_CHECK(same_result(&big, &small));
+    }
+    if (h1) {
+        n_handled++;
+        for (size_t i = 0; i < big.ntext; i++)
+            FUZZ_CHECK(big.text[i].n > 0 && strlen(big.text[i].s) == big.text[i].n);
+        if (big.session)
+            FUZZ_CHECK(big.session_len > 0 && strlen(big.session) == big.session_len);
+    }
+    n_inputs++;
+    free(b1);
+    free(b2);
+
+    /* one element, both paths */
+    struct run f, c;
+    run_init(&f, true);
+    run_init(&c, false);
+    run_elem(&f, in, size);
+    run_elem(&c, in, size);
+    same_log(&f, &c);
+    if (h1)
+        FUZZ_CHECK(c.last_rc == 0 && c.x.elements == 1);   /* cJSON accepted what xfast took */
+    gg_buf_free(&f.log);
+    gg_buf_free(&c.log);
+
+    /* as a stream through the splitter, both paths */
+    struct splitter sf, sc;
+    run_init(&f, true);
+    run_init(&c, false);
+    split_init(&sf, 1u << 20);
+    split_init(&sc, 1u << 20);
+    int rf = split_feed(&sf, in, size, run_elem, &f);
+    int rs = split_feed(&sc, in, size, run_elem, &c);
+    FUZZ_CHECK(rf == rs);
+    same_log(&f, &c);
+    split_free(&sf);
+    split_free(&sc);
+    gg_buf_free(&f.log);
+    gg_buf_free(&c.log);
+    xlate_fastpath = true;
+    return 0;
+}
