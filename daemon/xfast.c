@@ -33,16 +33,17 @@ static inline bool is_ws(unsigned char c)
 static inline void ws(struct px *x)
 {
     const unsigned char *p = x->p, *end = x->end;
-    /* the pretty layout indents by runs of spaces: skip them 8 at a time */
-    while (end - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        if (w != 0x2020202020202020ull)
-            break;
-        p += 8;
-    }
-    while (p < end && is_ws(*p))
+    /* the pretty layout is "\n" + runs of spaces: skip those 8 at a time */
+    while (p < end && is_ws(*p)) {
         p++;
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (w != 0x2020202020202020ull)
+                break;
+            p += 8;
+        }
+    }
     x->p = p;
 }
 
