@@ -10,7 +10,10 @@
  *     the whole call sequences must be the same;
  *   - xfast_parse() directly with an exact-size heap buffer and with a
  *     smaller one (size from the input's hash): no overflow, and a result
- *     from the small buffer equals the one from the big buffer.
+ *     from the small buffer equals the one from the big buffer;
+ *   - as the raw inside of the `text` string of a common element (and of
+ *     the session string), so the string decoder (escapes, \u, surrogates,
+ *     controls, raw UTF-8) meets cJSON on nearly every input: same calls.
  * Counts how often the fast path took an element (printed at exit) so a
  * corpus that never reaches it shows.
  */
@@ -101,11 +104,47 @@ static void same_log(const struct run *a, const struct run *b)
     FUZZ_CHECK(!"fast path and cJSON disagree");
 }
 
-static size_t n_inputs, n_handled;
+static size_t n_inputs, n_handled, n_wrapped;
 
 static void report(void)
 {
-    fprintf(stderr, "fuzz_xfast: fast path took %zu of %zu inputs as one element\n", n_handled, n_inputs);
+    fprintf(stderr, "fuzz_xfast: fast path took %zu of %zu inputs as one element, %zu as a wrapped text\n",
+            n_handled, n_inputs, n_wrapped);
+}
+
+/* The input as the inside of the text (and session) string of a common
+ * element; the thought flag form and layout come from the hash. */
+static void wrapped(const char *in, size_t size, uint64_t h)
+{
+    static const char *const thoughts[] = {"", ",\"thought\":true", ",\"thought\":\"true\"", ",\"thought\":false"};
+    struct gg_buf e;
+    gg_buf_init(&e, 1u << 20);
+    FUZZ_CHECK(gg_buf_adds(&e, (h & 4) ? "{\n  \"streamAssistResponse\": {\n    \"answer\": {\n"
+                                         "      \"state\": \"IN_PROGRESS\",\n      \"replies\": [\n        {\n"
+                                         "          \"groundedContent\": {\n            \"content\": {\n"
+                                         "              \"role\": \"model\",\n              \"text\": \""
+                                       : "{\"streamAssistResponse\":{\"answer\":{\"state\":\"IN_PROGRESS\",\"replies\":"
+                                         "[{\"groundedContent\":{\"content\":{\"text\":\"") == 0);
+    FUZZ_CHECK(gg_buf_add(&e, in, size) == 0);
+    FUZZ_CHECK(gg_buf_printf(&e, "\"%s}}}]},\"sessionInfo\":{\"session\":\"", thoughts[h & 3]) == 0);
+    if (h & 8)
+        FUZZ_CHECK(gg_buf_add(&e, in, size) == 0);
+    FUZZ_CHECK(gg_buf_adds(&e, "\"}}}") == 0);
+    struct xfast_result r;
+    char *buf = malloc(e.len + 1);
+    FUZZ_CHECK(buf);
+    if (xfast_parse(e.p, e.len, buf, e.len + 1, &r))
+        n_wrapped++;
+    free(buf);
+    struct run f, c;
+    run_init(&f, true);
+    run_init(&c, false);
+    run_elem(&f, e.p, e.len);
+    run_elem(&c, e.p, e.len);
+    same_log(&f, &c);
+    gg_buf_free(&f.log);
+    gg_buf_free(&c.log);
+    gg_buf_free(&e);
 }
 
 static bool same_result(const struct xfast_result *a, const struct xfast_result *b)
@@ -184,6 +223,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     split_free(&sc);
     gg_buf_free(&f.log);
     gg_buf_free(&c.log);
+
+    wrapped(in, size, h);
     xlate_fastpath = true;
     return 0;
 }

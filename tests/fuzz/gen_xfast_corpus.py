@@ -68,6 +68,18 @@ for name, e in elements.items():
     r = dict(reversed(list(e.items())))
     write(name + "_reordered.json", json.dumps(r, separators=(", ", ": "), ensure_ascii=True))
 
+# raw string insides (the harness also wraps each input into a text string)
+texts = {
+    "cjk": "春眠不觉晓，处处闻啼鸟。",
+    "escapes": "a\\n\\t\\\"q\\\" \\\\ \\/ \\b\\f\\r",
+    "uescapes": "\\u00e9\\u4e2d\\u00E9\\u0041\\u007f\\u0080\\u07ff\\u0800\\uffff",
+    "surrogates": "\\ud83d\\ude00 \\uD834\\uDD1E \\udbff\\udfff 😀",
+    "ctrl46": "<ctrl46>Image size: (8, 8)\\nkept\\n",
+    "heading": "**Assessing the Request**\\n\\nthinking",
+}
+for name, t in texts.items():
+    write("text_" + name + ".txt", t)
+
 stream = [elements[k] for k in ("first", "thought2", "cjk", "escapes", "emoji", "final")]
 write("stream_pretty.json", "[" + "\n,\r\n".join(json.dumps(e, indent=2, ensure_ascii=False) for e in stream) + "\n]")
 write("stream_compact.json", "[" + ",".join(json.dumps(e, separators=(",", ":")) for e in stream) + "]")
