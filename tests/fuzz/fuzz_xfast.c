@@ -13,7 +13,10 @@
  *     from the small buffer equals the one from the big buffer;
  *   - as the raw inside of the `text` string of a common element (and of
  *     the session string), so the string decoder (escapes, \u, surrogates,
- *     controls, raw UTF-8) meets cJSON on nearly every input: same calls.
+ *     controls, raw UTF-8) meets cJSON on nearly every input: same calls;
+ *   - as choices for a generator of common elements (key order, optional
+ *     members, layout, thought forms, text pieces and raw input slices),
+ *     so most inputs also reach the fast path's accepting side.
  * Counts how often the fast path took an element (printed at exit) so a
  * corpus that never reaches it shows.
  */
@@ -104,12 +107,12 @@ static void same_log(const struct run *a, const struct run *b)
     FUZZ_CHECK(!"fast path and cJSON disagree");
 }
 
-static size_t n_inputs, n_handled, n_wrapped;
+static size_t n_inputs, n_handled, n_wrapped, n_generated;
 
 static void report(void)
 {
-    fprintf(stderr, "fuzz_xfast: fast path took %zu of %zu inputs as one element, %zu as a wrapped text\n",
-            n_handled, n_inputs, n_wrapped);
+    fprintf(stderr, "fuzz_xfast: fast path took %zu of %zu inputs as one element, %zu as a wrapped text, "
+            "%zu generated elements\n", n_handled, n_inputs, n_wrapped, n_generated);
 }
 
 /* The input as the inside of the text (and session) string of a common
@@ -159,6 +162,170 @@ static bool same_result(const struct xfast_result *a, const struct xfast_result 
             return false;
     }
     return true;
+}
+
+/* ---- generated elements: the input is the generator's choices ---------- */
+
+struct gen {
+    const uint8_t *p;
+    size_t n;
+    struct gg_buf *b;
+    int layout;     /* 0 compact, 1 pretty, 2 odd whitespace */
+};
+
+static unsigned pick(struct gen *g, unsigned mod)
+{
+    if (!g->n)
+        return 0;
+    g->n--;
+    return *g->p++ % mod;
+}
+
+static void g_add(struct gen *g, const char *s)
+{
+    FUZZ_CHECK(gg_buf_adds(g->b, s) == 0);
+}
+
+static void g_ws(struct gen *g)
+{
+    static const char *const w[] = {" ", "\n", "\r\n", "\t", "\n        "};
+    if (g->layout == 1)
+        g_add(g, "\n  ");
+    else if (g->layout == 2)
+        for (unsigned k = pick(g, 3); k > 0; k--)
+            g_add(g, w[pick(g, 5)]);
+}
+
+static void g_text(struct gen *g)
+{
+    static const char *const good[] = {
+        "a", "hello ", "\xe6\x98\xa5\xe7\x9c\xa0", "\xf0\x9f\x98\x80", "\\n", "\\\"", "\\\\", "\\/", "\\b",
+        "\\u00e9", "\\u4E2D", "\\ud83d\\ude00", "<ctrl46>st\\n", "**Assessing the Request**",
+        "**Generating Response**", " ",
+    };
+    static const char *const bad[] = {"\\ud83d", "\\ude00", "\\u0000", "\\u", "\\x", "\x01"};
+    const unsigned ngood = sizeof good / sizeof good[0];
+    g_add(g, "\"");
+    for (unsigned k = pick(g, 8); k > 0; k--) {
+        unsigned c = pick(g, 2 * ngood + 2);
+        if (c < 2 * ngood) {
+            g_add(g, good[c % ngood]);
+        } else if (c == 2 * ngood) {
+            g_add(g, bad[pick(g, sizeof bad / sizeof bad[0])]);
+        } else {    /* a raw slice of the input */
+            size_t len = pick(g, 16);
+            if (len > g->n)
+                len = g->n;
+            FUZZ_CHECK(gg_buf_add(g->b, g->p, len) == 0);
+            g->p += len;
+            g->n -= len;
+        }
+    }
+    g_add(g, "\"");
+}
+
+static void g_value(struct gen *g, const char *key);
+
+/* An object with keys[0..n) in an input-chosen order. */
+static void g_obj(struct gen *g, const char **keys, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = pick(g, (unsigned)i);
+        const char *t = keys[i - 1];
+        keys[i - 1] = keys[j];
+        keys[j] = t;
+    }
+    g_add(g, "{");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            g_add(g, ",");
+        g_ws(g);
+        FUZZ_CHECK(gg_buf_printf(g->b, "\"%s\"%s", keys[i], g->layout ? ": " : ":") == 0);
+        g_value(g, keys[i]);
+    }
+    g_ws(g);
+    g_add(g, "}");
+}
+
+static void g_value(struct gen *g, const char *key)
+{
+    const char *k[4];
+    size_t n = 0;
+    if (!strcmp(key, "streamAssistResponse")) {
+        k[n++] = "answer";
+        if (pick(g, 2))
+            k[n++] = "sessionInfo";
+        if (pick(g, 2))
+            k[n++] = "assistToken";
+    } else if (!strcmp(key, "answer")) {
+        k[n++] = "state";
+        if (pick(g, 8))
+            k[n++] = "replies";
+        if (pick(g, 2))
+            k[n++] = "adkAuthor";
+    } else if (!strcmp(key, "sessionInfo")) {
+        if (pick(g, 2))
+            k[n++] = "session";
+        if (pick(g, 2))
+            k[n++] = "queryId";
+    } else if (!strcmp(key, "groundedContent")) {
+        k[n++] = "content";
+    } else if (!strcmp(key, "content")) {
+        if (pick(g, 8))
+            k[n++] = "text";
+        if (pick(g, 2))
+            k[n++] = "role";
+        if (pick(g, 2))
+            k[n++] = "thought";
+    } else if (!strcmp(key, "replies")) {
+        g_add(g, "[");
+        for (unsigned i = 0, m = pick(g, 4); i < m; i++) {
+            const char *rk[2] = {"groundedContent", "replyId"};
+            if (i)
+                g_add(g, ",");
+            g_ws(g);
+            g_obj(g, rk, pick(g, 4) ? 1 : 2);
+        }
+        g_ws(g);
+        g_add(g, "]");
+        return;
+    } else if (!strcmp(key, "state")) {
+        g_add(g, "\"IN_PROGRESS\"");
+        return;
+    } else if (!strcmp(key, "thought")) {
+        static const char *const forms[] = {"true", "false", "\"true\"", "\"false\""};
+        g_add(g, forms[pick(g, 4)]);
+        return;
+    } else {
+        g_text(g);
+        return;
+    }
+    g_obj(g, k, n);
+}
+
+static void generated(const uint8_t *data, size_t size)
+{
+    struct gg_buf e;
+    gg_buf_init(&e, 1u << 20);
+    struct gen g = {data, size, &e, 0};
+    g.layout = (int)pick(&g, 3);
+    const char *keys[2] = {"streamAssistResponse", "uToken"};
+    g_obj(&g, keys, pick(&g, 2) ? 1 : 2);
+    struct xfast_result r;
+    char *buf = malloc(e.len + 1);
+    FUZZ_CHECK(buf);
+    if (xfast_parse(e.p, e.len, buf, e.len + 1, &r))
+        n_generated++;
+    free(buf);
+    struct run f, c;
+    run_init(&f, true);
+    run_init(&c, false);
+    run_elem(&f, e.p, e.len);
+    run_elem(&c, e.p, e.len);
+    same_log(&f, &c);
+    gg_buf_free(&f.log);
+    gg_buf_free(&c.log);
+    gg_buf_free(&e);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -225,6 +392,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gg_buf_free(&c.log);
 
     wrapped(in, size, h);
+    generated(data, size);
     xlate_fastpath = true;
     return 0;
 }
