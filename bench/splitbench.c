@@ -10,8 +10,14 @@
  *   memchr-quote    memchr() hopping over every '"' (structural-byte scan)
  *   split           split_feed() in 16 KiB chunks (curl's write size)
  *   split-1MiB      split_feed() in 1 MiB chunks
- *   split+xlate     split_feed() 16 KiB + xlate_element() per element
+ *   split+xlate     split_feed() 16 KiB + xlate_element() per element, cJSON
+ *                   only (xlate_fastpath off: the translator before xfast.c)
+ *   split+xfast     the same with the fast path on (daemon/xfast.c)
+ *   xlate / xfast   xlate_element() alone over the elements in place (no
+ *                   splitter), cJSON only / fast path on
  * and prints one JSON object with MB/s (1 MB = 1e6 bytes) and elements/s.
+ * The two translator variants must report the same text bytes and
+ * callbacks (a checksum), else it exits 1.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -25,6 +31,23 @@
 
 static char *body;
 static size_t blen, bcap;
+/* where each element lies in body (for the translator-only runs) */
+static size_t *eoff, *elen, n_eoff, eoff_cap;
+
+static void mark(size_t start)
+{
+    if (n_eoff == eoff_cap) {
+        eoff_cap = eoff_cap ? eoff_cap * 2 : 1024;
+        eoff = realloc(eoff, eoff_cap * sizeof(*eoff));
+        elen = realloc(elen, eoff_cap * sizeof(*elen));
+        if (!eoff || !elen) {
+            fprintf(stderr, "splitbench: out of memory\n");
+            exit(2);
+        }
+    }
+    eoff[n_eoff] = start;
+    elen[n_eoff++] = blen - start;
+}
 
 static void add(const char *s)
 {
@@ -57,6 +80,7 @@ static const char *frags[] = {
 
 static void element_text(const char *text, int thought, int first)
 {
+    size_t start = blen;
     add("{\n");
     if (first)
         add("  \"uToken\": \"d11e75de276bfa6a0520258ba9f8abaa7ce2a37a\",\n");
@@ -69,6 +93,7 @@ static void element_text(const char *text, int thought, int first)
     if (first)
         add(",\n    \"sessionInfo\": {},\n    \"assistToken\": \"a27a7ebfb18eeb6d27259608597bfff64ac5f233\"");
     add("\n  }\n}");
+    mark(start);
 }
 
 static void build(size_t target)
@@ -82,11 +107,15 @@ static void build(size_t target)
         add("\n,\r\n");
         element_text(frags[k++ % (sizeof frags / sizeof frags[0])], 0, 0);
     }
-    add("\n,\r\n{\n  \"streamAssistResponse\": {\n    \"answer\": {\n      \"name\": \"projects/372889301682/locations/"
+    add("\n,\r\n");
+    size_t start = blen;
+    add("{\n  \"streamAssistResponse\": {\n    \"answer\": {\n      \"name\": \"projects/372889301682/locations/"
         "global/collections/default_collection/engines/agentspace-engine/sessions/18399586466940005660/answers/"
         "9f2c\",\n      \"state\": \"SUCCEEDED\"\n    },\n    \"sessionInfo\": {\n      \"session\": \"projects/"
         "372889301682/locations/global/collections/default_collection/engines/agentspace-engine/sessions/"
-        "18399586466940005660\",\n      \"queryId\": \"q-1\",\n      \"turnId\": \"t-1\"\n    }\n  }\n}\n]");
+        "18399586466940005660\",\n      \"queryId\": \"q-1\",\n      \"turnId\": \"t-1\"\n    }\n  }\n}");
+    mark(start);
+    add("\n]");
 }
 
 static double now_s(void)
@@ -97,7 +126,15 @@ static double now_s(void)
 }
 
 static size_t n_elems, text_bytes;
+static uint64_t sum;        /* checksum of everything the sink saw */
 static struct xlate xl;
+
+static void mix(const void *p, size_t n)
+{
+    const unsigned char *u = p;
+    for (size_t i = 0; i < n; i++)
+        sum = (sum ^ u[i]) * 1099511628211ull;
+}
 
 static int cb_count(void *ctx, const char *e, size_t n)
 {
@@ -111,9 +148,25 @@ static int cb_count(void *ctx, const char *e, size_t n)
 static void on_text(void *ctx, const char *s, size_t n, bool thought)
 {
     (void)ctx;
-    (void)s;
-    (void)thought;
     text_bytes += n;
+    if (ctx) {     /* checksum pass only: keep the timed runs lean */
+        mix(s, n);
+        mix(&thought, 1);
+    }
+}
+
+static void on_state(void *ctx, const char *state, const char *detail)
+{
+    if (ctx) {
+        mix(state, strlen(state));
+        mix(detail ? detail : "-", detail ? strlen(detail) : 1);
+    }
+}
+
+static void on_session(void *ctx, const char *s)
+{
+    if (ctx)
+        mix(s, strlen(s));
 }
 
 static int cb_xlate(void *ctx, const char *e, size_t n)
@@ -123,14 +176,25 @@ static int cb_xlate(void *ctx, const char *e, size_t n)
     return xlate_element(&xl, e, n) == 0 ? 0 : -1;
 }
 
+static void xl_init(int fast, void *ctx)
+{
+    struct xlate_sink sink = {.ctx = ctx, .text = on_text, .session = on_session, .state = on_state};
+    xlate_fastpath = fast;
+    xlate_init(&xl, &sink);
+    if (xl.fastpath != (fast != 0)) {
+        fprintf(stderr, "splitbench: XLATE_FASTPATH is set in the environment; unset it\n");
+        exit(2);
+    }
+}
+
+/* with_xlate: 0 split only, 1 + cJSON, 2 + fast path */
 static double run_split(size_t chunk, int with_xlate)
 {
     struct splitter s;
     split_init(&s, 16u << 20);
     n_elems = 0;
     text_bytes = 0;
-    struct xlate_sink sink = {.text = on_text};
-    xlate_init(&xl, &sink);
+    xl_init(with_xlate == 2, NULL);
     double t = now_s();
     for (size_t off = 0; off < blen; off += chunk) {
         size_t n = blen - off < chunk ? blen - off : chunk;
@@ -147,6 +211,22 @@ static double run_split(size_t chunk, int with_xlate)
     }
     split_free(&s);
     return t;
+}
+
+/* The translator alone over the elements where they lie in body. */
+static double run_xlate(int fast, void *ctx)
+{
+    text_bytes = 0;
+    sum = 1469598103934665603ull;
+    xl_init(fast, ctx);
+    double t = now_s();
+    for (size_t i = 0; i < n_eoff; i++) {
+        if (xlate_element(&xl, body + eoff[i], elen[i]) != 0) {
+            fprintf(stderr, "splitbench: element %zu rejected\n", i);
+            exit(1);
+        }
+    }
+    return now_s() - t;
 }
 
 static volatile size_t sink_v;
@@ -182,8 +262,18 @@ int main(int argc, char **argv)
         return 2;
     }
     build((size_t)(mb * 1e6));
+    /* the two translators must agree before anything is timed */
+    run_xlate(0, &sum);
+    uint64_t sum_cjson = sum;
+    size_t text_cjson = text_bytes;
+    run_xlate(1, &sum);
+    if (sum != sum_cjson || text_bytes != text_cjson) {
+        fprintf(stderr, "splitbench: fast path and cJSON disagree (%zu vs %zu text bytes)\n", text_bytes, text_cjson);
+        return 1;
+    }
     struct { const char *name; double best; } r[] = {
-        {"memchr_absent", 1e9}, {"memchr_quote", 1e9}, {"split_16k", 1e9}, {"split_1m", 1e9}, {"split_xlate_16k", 1e9}};
+        {"memchr_absent", 1e9}, {"memchr_quote", 1e9}, {"split_16k", 1e9}, {"split_1m", 1e9}, {"split_xlate_16k", 1e9},
+        {"split_xfast_16k", 1e9}, {"xlate_cjson", 1e9}, {"xlate_fast", 1e9}};
     size_t elems = 0, texts = 0;
     for (int k = 0; k < reps; k++) {
         double t;
@@ -199,10 +289,21 @@ int main(int argc, char **argv)
         t = run_split(16384, 1);
         if (t < r[4].best) r[4].best = t;
         texts = text_bytes;
+        t = run_split(16384, 2);
+        if (t < r[5].best) r[5].best = t;
+        if (text_bytes != texts) {
+            fprintf(stderr, "splitbench: fast path text bytes differ\n");
+            return 1;
+        }
+        t = run_xlate(0, NULL);
+        if (t < r[6].best) r[6].best = t;
+        t = run_xlate(1, NULL);
+        if (t < r[7].best) r[7].best = t;
     }
     printf("{\"body_bytes\":%zu,\"elements\":%zu,\"text_bytes\":%zu,\"reps\":%d", blen, elems, texts, reps);
     for (size_t k = 0; k < sizeof r / sizeof r[0]; k++)
         printf(",\"%s_MBps\":%.1f", r[k].name, (double)blen / r[k].best / 1e6);
-    printf(",\"split_xlate_elems_per_s\":%.0f}\n", (double)elems / r[4].best);
+    printf(",\"split_xlate_elems_per_s\":%.0f,\"split_xfast_elems_per_s\":%.0f}\n", (double)elems / r[4].best,
+           (double)elems / r[5].best);
     return 0;
 }

@@ -2,9 +2,11 @@
 #include "xlate.h"
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gg_buf.h"
+#include "xfast.h"
 
 /* Headings Gemini puts at the top of thought summaries (seed filter). */
 static const char *const thinking_headings[] = {
@@ -14,10 +16,14 @@ static const char *const thinking_headings[] = {
     NULL,
 };
 
+bool xlate_fastpath = true;
+
 void xlate_init(struct xlate *x, const struct xlate_sink *sink)
 {
     memset(x, 0, sizeof(*x));
     x->sink = *sink;
+    const char *env = getenv("XLATE_FASTPATH");
+    x->fastpath = xlate_fastpath && !(env && strcmp(env, "0") == 0);
     x->at_line_start = true;
 }
 
@@ -232,6 +238,18 @@ void xlate_flush(struct xlate *x)
     release_ctrl(x);
 }
 
+/* One non-empty reply text: thought routing (flag, then the heading fallback
+ * on lines), then emit.  Shared by the cJSON and the fast path. */
+static void reply_text(struct xlate *x, const char *text, bool thought)
+{
+    if (thought)
+        release_head(x, true);
+    if (!thought && !x->answer_seen)
+        route_unflagged(x, text, strlen(text));
+    else
+        emit_text(x, text, strlen(text), thought);
+}
+
 static void do_reply(struct xlate *x, const cJSON *reply)
 {
     const cJSON *gc = cJSON_GetObjectItemCaseSensitive(reply, "groundedContent");
@@ -239,15 +257,8 @@ static void do_reply(struct xlate *x, const cJSON *reply)
     if (!cJSON_IsObject(content))
         return;
     const char *text = str_of(content, "text");
-    if (text && *text) {
-        bool thought = is_true(cJSON_GetObjectItemCaseSensitive(content, "thought"));
-        if (thought)
-            release_head(x, true);
-        if (!thought && !x->answer_seen)
-            route_unflagged(x, text, strlen(text));
-        else
-            emit_text(x, text, strlen(text), thought);
-    }
+    if (text && *text)
+        reply_text(x, text, is_true(cJSON_GetObjectItemCaseSensitive(content, "thought")));
     const cJSON *file = cJSON_GetObjectItemCaseSensitive(content, "file");
     const cJSON *inl = cJSON_GetObjectItemCaseSensitive(content, "inlineData");
     if (cJSON_IsObject(file) || cJSON_IsObject(inl))
@@ -287,8 +298,34 @@ static void do_skipped(struct xlate *x, const cJSON *answer, const char *state)
     gg_buf_free(&d);
 }
 
+/* The fast path (xfast.c) for the common text-only IN_PROGRESS element:
+ * true when it handled the element, with the same sink calls in the same
+ * order as below; false leaves everything to cJSON. */
+static bool fast_element(struct xlate *x, const char *json, size_t n)
+{
+    char stackbuf[4096], *buf = stackbuf;
+    struct xfast_result r;
+    if (n >= sizeof stackbuf && !(buf = malloc(n + 1)))
+        return false;
+    bool ok = xfast_parse(json, n, buf, buf == stackbuf ? sizeof stackbuf : n + 1, &r);
+    if (ok) {
+        x->elements++;
+        for (size_t i = 0; i < r.ntext; i++)
+            reply_text(x, r.text[i].s, r.text[i].thought);
+        if (r.session && x->sink.session)
+            x->sink.session(x->sink.ctx, r.session);
+        if (x->sink.state)
+            x->sink.state(x->sink.ctx, "IN_PROGRESS", NULL);
+    }
+    if (buf != stackbuf)
+        free(buf);
+    return ok;
+}
+
 int xlate_element(struct xlate *x, const char *json, size_t n)
 {
+    if (x->fastpath && fast_element(x, json, n))
+        return 0;
     cJSON *root = cJSON_ParseWithLength(json, n);
     if (!root)
         return -1;

@@ -21,6 +21,9 @@
  * `inlineData` replies go to the optional inline callback (xlate_set_inline);
  * `sar_seen` / `utoken_seen` tell a uToken-only body from an answer.
  *
+ * The common text-only element (xfast.h) is handled without cJSON when the
+ * fast path is on; the sink sees exactly the same calls either way.
+ *
  * Returns 0, or -1 when the element is not valid JSON (the caller decides
  * whether that is fatal).  The sink's strings are only valid during the
  * callback.  No allocation survives the call.
@@ -63,7 +66,13 @@ struct xlate {
     bool head_pending;     /* hold[] is a possible heading (unflagged) */
     char hold[XL_HOLD];    /* bytes held back at a line start */
     size_t hold_n;
+    bool fastpath;         /* try xfast.c first (set by xlate_init) */
 };
+
+/* Fast path switch, read by xlate_init(): default true; false (or the
+ * environment variable XLATE_FASTPATH=0) makes every element go through
+ * cJSON.  Tests and benchmarks set it before xlate_init(). */
+extern bool xlate_fastpath;
 
 void xlate_init(struct xlate *x, const struct xlate_sink *sink);
 void xlate_set_inline(struct xlate *x, xlate_inline_fn fn);

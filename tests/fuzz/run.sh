@@ -22,7 +22,7 @@ repo=$(cd "$here/../.." && pwd)
 mode=${1:-short}
 out=${FUZZ_BUILD:-$repo/build-fuzz}
 crashes=${FUZZ_OUT:-$out/crashes}
-targets=(stream chat import env media url jwt secretbox modelmap tools)
+targets=(stream chat import env media url jwt secretbox modelmap tools xfast)
 case $mode in
     short) secs=${FUZZ_SECONDS:-15} ;;
     long) secs=${FUZZ_SECONDS:-600} ;;
