@@ -460,6 +460,25 @@ describe('upstream fidelity (issue 18) against the strict fake', () => {
     } finally { await restore(); }
   });
 
+  test('video: gemini-veo sends videoGenerationSpec, pings through the render silence, answers with a video link', {
+    todo: 'issue 18 item 9: no video model (gemini-veo is unknown)',
+  }, async () => {
+    await reset();
+    try {
+      const r = await fetch(s.url + '/v1/chat/completions', {
+        method: 'POST', headers: { authorization: `Bearer ${s.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gemini-veo', stream: true, messages: [{ role: 'user', content: '[[fake:video,video_ms=3000]] a cat video' }] }),
+      });
+      assert.equal(r.status, 200);
+      const text = await r.text();
+      assert.ok((text.match(/^: ping/mg) || []).length >= 2, 'keep-alive pings during the 3 s silence (PING_INTERVAL=1)');
+      assert.match(text, /\.mp4/, 'a link to the generated video');
+      assert.ok(text.includes('[DONE]'));
+      const st = (await record()).requests.filter((q) => q.endpoint === 'stream').at(-1);
+      assert.ok(st.tools_spec && st.tools_spec.videoGenerationSpec !== undefined, 'videoGenerationSpec sent');
+    } finally { await restore(); }
+  });
+
   test('an image stream that outlasts its signing key still delivers the image (fresh JWT per media call)', {
     todo: 'issue 18 item 1: list/download reuse the stream JWT; once its key expired they get 401 and the image is lost',
   }, async () => {
