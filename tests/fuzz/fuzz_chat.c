@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(req.msgs[i].n_images >= 0);
         }
         for (size_t i = 0; i < req.n_att; i++) {
-            const struct oai_attachment *a = &req.att[i];
+            const __typeof__(req.att[0]) *a = &req.att[i];   /* oai_attachment / exch_attachment */
             FUZZ_CHECK(a->msg_index >= 0 && (size_t)a->msg_index < req.n_msgs);
             FUZZ_CHECK(a->upload == ((size_t)a->msg_index >= req.first_new));
             /* regressions/chat/earlier-turn-data-url-no-url.json: an earlier

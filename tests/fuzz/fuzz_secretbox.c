@@ -23,6 +23,18 @@
 #define KEY "fuzz-current-key"
 #define OLD "fuzz-old-key"
 
+/* Format v2 (SECRETBOX_PREFIX_V1 defined) binds a caller context into the
+ * associated data: seal/open take it, and another context must not open. */
+#ifdef SECRETBOX_PREFIX_V1
+#define CTX "1000001/cfg:secure_c_ses"
+#define SB_SEAL(b, p, o, e, n) secretbox_seal(b, p, CTX, o, e, n)
+#define SB_OPEN(b, t, o, e, n) secretbox_open(b, t, CTX, o, e, n)
+#define SB_OPEN_CTX(b, t, c, o, e, n) secretbox_open(b, t, c, o, e, n)
+#else
+#define SB_SEAL(b, p, o, e, n) secretbox_seal(b, p, o, e, n)
+#define SB_OPEN(b, t, o, e, n) secretbox_open(b, t, o, e, n)
+#endif
+
 static struct secretbox *cur, *other, *rotated;
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
@@ -45,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
     /* 1. open arbitrary stored text */
     char *out = (char *)"sentinel";
     err[0] = '\0';
-    int rc = secretbox_open(cur, text, &out, err, sizeof(err));
+    int rc = SB_OPEN(cur, text, &out, err, sizeof(err));
     if (strncmp(text, "enc:", 4) != 0) {
         FUZZ_CHECK(rc == 0 && out && strcmp(out, text) == 0);
         free(out);
@@ -59,18 +71,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
     /* 2. the input as a secret: round trips */
     if (memchr(in, '\0', size) == NULL) {
         char *sealed = NULL, *back = NULL;
-        FUZZ_CHECK(secretbox_seal(cur, text, &sealed, err, sizeof(err)) == 0 && sealed);
+        FUZZ_CHECK(SB_SEAL(cur, text, &sealed, err, sizeof(err)) == 0 && sealed);
         FUZZ_CHECK(strncmp(sealed, SECRETBOX_PREFIX, strlen(SECRETBOX_PREFIX)) == 0);
         FUZZ_CHECK(strncmp(sealed + strlen(SECRETBOX_PREFIX), secretbox_kid(cur), strlen(secretbox_kid(cur))) == 0);
         FUZZ_CHECK(secretbox_is_current(cur, sealed));
-        FUZZ_CHECK(secretbox_open(cur, sealed, &back, err, sizeof(err)) == 0 && back && strcmp(back, text) == 0);
+        FUZZ_CHECK(SB_OPEN(cur, sealed, &back, err, sizeof(err)) == 0 && back && strcmp(back, text) == 0);
         free(back);
         back = NULL;
-        FUZZ_CHECK(secretbox_open(rotated, sealed, &back, err, sizeof(err)) == 0 && back && strcmp(back, text) == 0);
+        FUZZ_CHECK(SB_OPEN(rotated, sealed, &back, err, sizeof(err)) == 0 && back && strcmp(back, text) == 0);
         FUZZ_CHECK(!secretbox_is_current(rotated, sealed));
         free(back);
         back = NULL;
-        FUZZ_CHECK(secretbox_open(other, sealed, &back, err, sizeof(err)) != 0 && back == NULL);
+        FUZZ_CHECK(SB_OPEN(other, sealed, &back, err, sizeof(err)) != 0 && back == NULL);
+#ifdef SB_OPEN_CTX
+        /* moved to another record or field: must not open */
+        FUZZ_CHECK(SB_OPEN_CTX(cur, sealed, "1000002/cfg:secure_c_ses", &back, err, sizeof(err)) != 0 && back == NULL);
+#endif
         /* flip one character of the payload (after the header, before the
          * last base64 quantum, whose low bits may be unused padding) */
         size_t sl = strlen(sealed), hdr = strlen(SECRETBOX_PREFIX) + strlen(secretbox_kid(cur)) + 1;
@@ -79,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
             char c = sealed[at];
             sealed[at] = c == 'A' ? 'B' : 'A';
             back = NULL;
-            int r2 = secretbox_open(cur, sealed, &back, err, sizeof(err));
+            int r2 = SB_OPEN(cur, sealed, &back, err, sizeof(err));
             FUZZ_CHECK(r2 != 0 && back == NULL);
         }
         free(sealed);

@@ -7,6 +7,8 @@ import { execSync } from 'node:child_process';
 import { startStack, timeScale } from '../lib/stack.mjs';
 
 const pgUrl = process.env.GEMGATE_TEST_PG_URL;
+// tests/node/run.sh always provides PostgreSQL: there a missing URL fails
+if (!pgUrl && process.env.GEMGATE_REQUIRE_PG) throw new Error('GEMGATE_REQUIRE_PG is set but GEMGATE_TEST_PG_URL is not');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(fn, ms, what) {
