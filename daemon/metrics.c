@@ -14,7 +14,7 @@
 static const double bounds_s[NB] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
 #define MAX_SERIES 64
 
-struct series { char model[48]; int status; uint64_t count; };
+struct series { char dialect[16]; char model[48]; int status; uint64_t count; };
 struct hist { uint64_t b[NB + 1]; double sum; uint64_t count; };
 struct kindc { char kind[24]; uint64_t count; };
 
@@ -25,6 +25,8 @@ static struct hist lat, ttft;
 static struct kindc kinds[16];
 static int n_kinds;
 static uint64_t failovers;
+static void (*texts[8])(struct gg_buf *b);     /* set at start-up, read-only after */
+static int n_texts;
 
 struct reg { const char *name, *labels, *type, *help; metrics_value_fn fn; void *arg; };
 static struct reg regs[32];
@@ -63,17 +65,21 @@ static void kind_add(const char *kind)
     }
 }
 
-void metrics_request_done(const char *model, int status, int64_t latency_ms, int64_t ttft_ms,
-                          const char *error_kind)
+void metrics_request_done(const char *dialect, const char *model, int status, int64_t latency_ms,
+                          int64_t ttft_ms, const char *error_kind)
 {
     if (!model)
         model = "-";
+    if (!dialect)
+        dialect = "openai";
     pthread_mutex_lock(&mu);
     int i;
     for (i = 0; i < n_series; i++)
-        if (series[i].status == status && strcmp(series[i].model, model) == 0)
+        if (series[i].status == status && strcmp(series[i].model, model) == 0 &&
+            strcmp(series[i].dialect, dialect) == 0)
             break;
     if (i == n_series && n_series < MAX_SERIES) {
+        snprintf(series[i].dialect, sizeof(series[i].dialect), "%s", dialect);
         snprintf(series[i].model, sizeof(series[i].model), "%s", model);
         series[i].status = status;
         n_series++;
@@ -156,11 +162,11 @@ enum MHD_Result metrics_handle(struct http_req *r)
     struct gg_buf b;
     gg_buf_init(&b, 1u << 20);
     pthread_mutex_lock(&mu);
-    gg_buf_adds(&b, "# HELP gemgate_requests_total Chat completion requests by model and HTTP status.\n"
+    gg_buf_adds(&b, "# HELP gemgate_requests_total Exchanges by client dialect, model and HTTP status.\n"
                     "# TYPE gemgate_requests_total counter\n");
     for (int i = 0; i < n_series; i++)
-        gg_buf_printf(&b, "gemgate_requests_total{model=\"%s\",status=\"%d\"} %llu\n", series[i].model,
-                      series[i].status, (unsigned long long)series[i].count);
+        gg_buf_printf(&b, "gemgate_requests_total{dialect=\"%s\",model=\"%s\",status=\"%d\"} %llu\n",
+                      series[i].dialect, series[i].model, series[i].status, (unsigned long long)series[i].count);
     gg_buf_adds(&b, "# HELP gemgate_request_duration_seconds Chat completion latency.\n"
                     "# TYPE gemgate_request_duration_seconds histogram\n");
     hist_render(&b, "gemgate_request_duration_seconds", &lat);
@@ -187,9 +193,19 @@ enum MHD_Result metrics_handle(struct http_req *r)
         else
             gg_buf_printf(&b, "%s %.17g\n", g->name, v);
     }
+    for (int i = 0; i < n_texts; i++)
+        texts[i](&b);
     enum MHD_Result ret = http_reply(r, 200, "text/plain; version=0.0.4", b.p ? b.p : "", b.len);
     gg_buf_free(&b);
     return ret;
+}
+
+int metrics_register_text(void (*fn)(struct gg_buf *b))
+{
+    if (n_texts >= 8)
+        return -1;
+    texts[n_texts++] = fn;
+    return 0;
 }
 
 int metrics_register(const char *name, const char *labels, const char *type, const char *help,

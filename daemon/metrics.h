@@ -15,7 +15,7 @@ struct http_req;
 
 /* model may be NULL (rejected before a model was known); ttft_ms < 0 = none;
  * error_kind NULL = success. */
-void metrics_request_done(const char *model, int status, int64_t latency_ms, int64_t ttft_ms,
+void metrics_request_done(const char *dialect, const char *model, int status, int64_t latency_ms, int64_t ttft_ms,
                           const char *error_kind);
 void metrics_upstream_error(const char *kind);
 void metrics_failover(void);
@@ -29,6 +29,11 @@ enum MHD_Result metrics_handle(struct http_req *r);
  * Strings must be static.  Call at start-up, before serving; returns 0, or
  * -1 when the table (32 entries) is full. */
 typedef double (*metrics_value_fn)(void *arg);
+/* Register a renderer of whole metric families with their own HELP/TYPE
+ * lines (per-account or per-key series); called on every scrape, appends to
+ * b.  At most 8; returns 0 or -1. */
+struct gg_buf;
+int metrics_register_text(void (*fn)(struct gg_buf *b));
 int metrics_register(const char *name, const char *labels, const char *type, const char *help,
                      metrics_value_fn fn, void *arg);
 

@@ -19,7 +19,7 @@
 #define REPLAY 50
 
 struct rec {
-    char request_id[40], model[48], account[64], error_kind[24];
+    char request_id[40], dialect[16], model[48], account[64], error_kind[24];
     int64_t ts, account_id, latency_ms, ttft_ms, pt, ct, bytes_out;
     int status;
     bool stream, used;
@@ -79,6 +79,7 @@ static cJSON *rec_json(const struct rec *r)
     cJSON_AddStringToObject(o, "request_id", r->request_id);
     gg_rfc3339(r->ts, t, sizeof(t));
     cJSON_AddStringToObject(o, "ts", t);
+    cJSON_AddStringToObject(o, "dialect", r->dialect[0] ? r->dialect : "openai");
     cJSON_AddStringToObject(o, "model", r->model);
     if (r->account_id >= 0)
         cJSON_AddNumberToObject(o, "account_id", (double)r->account_id);
@@ -125,6 +126,7 @@ void reqlog_record(const struct reqlog_entry *e)
     struct rec r;
     memset(&r, 0, sizeof(r));
     snprintf(r.request_id, sizeof(r.request_id), "%s", e->request_id ? e->request_id : "");
+    snprintf(r.dialect, sizeof(r.dialect), "%s", e->dialect ? e->dialect : "");
     snprintf(r.model, sizeof(r.model), "%s", e->model ? e->model : "");
     snprintf(r.account, sizeof(r.account), "%s", e->account ? e->account : "");
     snprintf(r.error_kind, sizeof(r.error_kind), "%s", e->error_kind ? e->error_kind : "");

@@ -29,6 +29,7 @@ struct reqlog_sub;
 
 struct reqlog_entry {
     const char *request_id;
+    const char *dialect;        /* "openai", "anthropic", "responses", "gemini", ... or NULL */
     const char *model;
     int64_t account_id;
     const char *account;

@@ -314,13 +314,13 @@ enum MHD_Result exch_http_handle(struct http_req *r, const struct exch_dialect *
     if (d->parse(&in, &c->req, &err) != 0) {
         call_put(c);
         call_put(c);
-        metrics_request_done(NULL, err.status, 0, -1, "client");
+        metrics_request_done(d->name, NULL, err.status, 0, -1, "client");
         return exch_http_reply_error(r, d, &err);
     }
     if (!find_continued(r, c, key_id, &err)) {
         call_put(c);
         call_put(c);
-        metrics_request_done(NULL, err.status, 0, -1, "client");
+        metrics_request_done(d->name, NULL, err.status, 0, -1, "client");
         return exch_http_reply_error(r, d, &err);
     }
     return submit(r, c, key_id);
@@ -397,12 +397,13 @@ void exch_http_completed(struct http_req *r, enum MHD_RequestTerminationCode toe
             r->request_id, model, (long long)acct, status, c->req.stream ? 1 : 0, (long long)lat_ms,
             (long long)ttft, (long long)pt, (long long)ct, kind ? " error=" : "", kind ? kind : "");
     struct reqlog_entry e = {
-        .request_id = r->request_id, .model = model, .account_id = acct, .account = acct_name,
+        .request_id = r->request_id, .dialect = c->dialect ? c->dialect->name : NULL, .model = model,
+        .account_id = acct, .account = acct_name,
         .status = status, .error_kind = kind, .latency_ms = lat_ms, .ttft_ms = ttft,
         .prompt_tokens = pt, .completion_tokens = ct, .stream = c->req.stream,
     };
     reqlog_record(&e);
-    metrics_request_done(model, status, lat_ms, ttft, kind);
+    metrics_request_done(c->dialect ? c->dialect->name : NULL, model, status, lat_ms, ttft, kind);
     call_put(c);
     r->call = NULL;
 }
