@@ -19,7 +19,6 @@
 #include "gg_time.h"
 #include "gg_util.h"
 #include "http_static.h"
-#include "openai.h"
 
 static struct MHD_Daemon *_Atomic daemon_h;
 static uint16_t bound_port;
@@ -115,14 +114,6 @@ static enum MHD_Result reply_error_body(struct http_req *r, int status, struct g
     return http_queue(r, status, resp);
 }
 
-enum MHD_Result http_reply_oai_error(struct http_req *r, const struct oai_error *e)
-{
-    struct gg_buf b;
-    gg_buf_init(&b, 8192);
-    oai_error_json(e, &b);
-    return reply_error_body(r, e->status, &b, e->retry_after);
-}
-
 enum MHD_Result http_reply_error(struct http_req *r, int status, const char *code, const char *msg,
                                  int retry_after)
 {
@@ -132,11 +123,10 @@ enum MHD_Result http_reply_error(struct http_req *r, int status, const char *cod
     gg_buf_init(&b, 8192);
     if (fn) {
         fn(status, code, msg, &b);
-    } else {
-        struct oai_error e;
-        oai_set_error(&e, status, status == 429 ? "rate_limit_error" : "invalid_request_error", NULL, code,
-                      "%s", msg);
-        oai_error_json(&e, &b);
+    } else {       /* a table without envelopes: a minimal JSON error */
+        gg_buf_adds(&b, "{\"error\":{\"message\":");
+        gg_buf_add_json_str(&b, msg, strlen(msg));
+        gg_buf_printf(&b, ",\"code\":\"%s\"}}", code ? code : "error");
     }
     return reply_error_body(r, status, &b, retry_after);
 }
@@ -158,7 +148,8 @@ enum MHD_Result http_reply_sse(struct http_req *r, size_t block, MHD_ContentRead
 
 bool http_media_type_ok(const char *mime)
 {
-    static const char *const ok[] = {"image/png", "image/jpeg", "image/gif", "image/webp", NULL};
+    static const char *const ok[] = {"image/png", "image/jpeg", "image/gif", "image/webp", "video/mp4",
+                                     "video/webm", NULL};
     for (int i = 0; mime && ok[i]; i++)
         if (strcasecmp(mime, ok[i]) == 0)
             return true;

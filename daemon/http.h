@@ -31,7 +31,6 @@
 
 struct call;
 struct cJSON;
-struct oai_error;
 struct settings;
 struct http_req;
 
@@ -99,7 +98,6 @@ const char *http_bound_host(void);
 enum MHD_Result http_reply(struct http_req *r, int status, const char *ctype, const void *data, size_t n);
 enum MHD_Result http_reply_json(struct http_req *r, int status, const char *json, size_t n);
 enum MHD_Result http_reply_cjson(struct http_req *r, int status, struct cJSON *j); /* frees j */
-enum MHD_Result http_reply_oai_error(struct http_req *r, const struct oai_error *e);
 /* An early-refusal style error in the request's route envelope. */
 enum MHD_Result http_reply_error(struct http_req *r, int status, const char *code, const char *msg,
                                  int retry_after);

@@ -15,7 +15,6 @@
 #include "gg_log.h"
 #include "gg_time.h"
 #include "gg_util.h"
-#include "http.h"
 
 #define STORE_MAX_BYTES (512u << 20)
 
@@ -557,37 +556,25 @@ int media_store_put(const void *data, size_t n, const char *mime, int64_t ttl_s,
     return 0;
 }
 
-enum MHD_Result media_serve(struct http_req *r)
+int media_store_get(const char *tok, size_t tl, unsigned char **data, size_t *len, char mime[64], int64_t *left_s)
 {
-    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
-        return http_reply(r, 405, "text/plain", "method not allowed\n", 19);
-    const char *tok = r->url + strlen("/images/");
-    size_t tl = strcspn(tok, ".");
-    struct MHD_Response *resp = NULL;
-    char mime[64] = "";
-    int64_t left_s = 0;
+    int rc = -1;
     pthread_mutex_lock(&store_mu);
     int64_t now = gg_now_ms();
     store_expire(now);
     for (struct stored *s = store_head; tl == 32 && s; s = s->next) {
         if (gg_ct_equal(s->token, 32, tok, 32)) {
-            resp = MHD_create_response_from_buffer(s->len, s->data, MHD_RESPMEM_MUST_COPY);
-            snprintf(mime, sizeof(mime), "%s", s->mime);
-            left_s = (s->expires_ms - now) / 1000;
+            *data = malloc(s->len ? s->len : 1);
+            if (*data) {
+                memcpy(*data, s->data, s->len);
+                *len = s->len;
+                snprintf(mime, 64, "%s", s->mime);
+                *left_s = (s->expires_ms - now) / 1000;
+                rc = 0;
+            }
             break;
         }
     }
     pthread_mutex_unlock(&store_mu);
-    if (!resp)
-        return http_reply(r, 404, "text/plain", "not found or expired\n", 21);
-    char cc[64];
-    snprintf(cc, sizeof(cc), "private, max-age=%lld", (long long)(left_s > 0 ? left_s : 0));
-    MHD_add_response_header(resp, "Content-Type", mime);
-    MHD_add_response_header(resp, "Cache-Control", cc);
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    http_add_common_headers(r, resp);
-    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
-    MHD_destroy_response(resp);
-    r->status = 200;
-    return ret;
+    return rc;
 }

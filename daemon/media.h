@@ -22,13 +22,11 @@
 #ifndef MEDIA_H
 #define MEDIA_H
 
-#include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-struct http_req;
 
 /* Normalise a MIME type into out (lower case, parameters dropped, common
  * aliases such as image/jpg mapped); "" when none. */
@@ -94,6 +92,9 @@ int media_resolve_async(const char *host, int port, bool allow_private,
 int media_store_put(const void *data, size_t n, const char *mime, int64_t ttl_s, char token[33]);
 /* GET /images/<token>[.ext]: 200 with the bytes, 404 when unknown or
  * expired. */
-enum MHD_Result media_serve(struct http_req *r);
+/* A stored file by its 32-hex token (tl = token length): a malloc'd copy in
+ * *data (caller frees), its type and seconds left; -1 when unknown or
+ * expired (or out of memory). */
+int media_store_get(const char *tok, size_t tl, unsigned char **data, size_t *len, char mime[64], int64_t *left_s);
 
 #endif

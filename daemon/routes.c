@@ -10,7 +10,7 @@
 #include "chat.h"
 #include "endpoints.h"
 #include "gemini.h"
-#include "media.h"
+#include "media_serve.h"
 #include "metrics.h"
 #include "openai.h"
 #include "http_static.h"

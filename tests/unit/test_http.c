@@ -12,6 +12,7 @@
 #include "config.h"
 #include "http.h"
 #include "media.h"
+#include "media_serve.h"
 #include "metrics.h"
 #include "routes.h"
 #include "tinytest.h"
