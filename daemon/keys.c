@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gg_buf.h"
 #include "gg_time.h"
 #include "gg_util.h"
 
@@ -17,6 +18,7 @@
 struct key {
     struct key_info info;
     struct key *next_hash;       /* bucket chain by hash */
+    struct key *next_byid;       /* bucket chain by id */
     /* runtime, under `lock` */
     int64_t *ring;               /* admission times of the last `ring_n` requests */
     size_t ring_n, ring_pos;
@@ -25,12 +27,14 @@ struct key {
     int64_t day, month;          /* index of the counters below */
     int64_t day_tokens, month_tokens, day_requests, day_errors;
     int inflight;
+    uint64_t tot_requests, tot_errors, tot_in, tot_out;  /* since start (metrics) */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct key **keys;
 static size_t n_keys, cap_keys;
 static struct key *buckets[NBUCKETS];
+static struct key *idbuckets[NBUCKETS];
 static int64_t next_id = 1;
 static struct key_hooks hooks;
 
@@ -94,11 +98,19 @@ static unsigned bucket_of(const char *hash)
     return v % NBUCKETS;
 }
 
+static unsigned idbucket_of(int64_t id)
+{
+    return (unsigned)((uint64_t)id % NBUCKETS);
+}
+
 static void index_add(struct key *k)
 {
     unsigned b = bucket_of(k->info.hash);
     k->next_hash = buckets[b];
     buckets[b] = k;
+    b = idbucket_of(k->info.id);
+    k->next_byid = idbuckets[b];
+    idbuckets[b] = k;
 }
 
 static void index_del(struct key *k)
@@ -108,13 +120,18 @@ static void index_del(struct key *k)
         pp = &(*pp)->next_hash;
     if (*pp)
         *pp = k->next_hash;
+    pp = &idbuckets[idbucket_of(k->info.id)];
+    while (*pp && *pp != k)
+        pp = &(*pp)->next_byid;
+    if (*pp)
+        *pp = k->next_byid;
 }
 
 static struct key *find_id(int64_t id)
 {
-    for (size_t i = 0; i < n_keys; i++)
-        if (keys[i]->info.id == id)
-            return keys[i];
+    for (struct key *k = idbuckets[idbucket_of(id)]; k; k = k->next_byid)
+        if (k->info.id == id)
+            return k;
     return NULL;
 }
 
@@ -259,9 +276,21 @@ int keys_create(const char *name, const char *note, int64_t expires_at, const st
     k.enabled = true;
     k.lim = *lim;
     pthread_mutex_lock(&lock);
-    k.id = next_id;
-    int rc = insert_locked(&k);
+    int (*ins)(struct key_info *) = hooks.insert;
     int (*save)(const struct key_info *) = hooks.save;
+    pthread_mutex_unlock(&lock);
+    if (ins) {
+        /* the store assigns the id (unique across instances on a shared store) */
+        if (ins(&k) != 0) {
+            snprintf(err, errlen, "the store refused the key");
+            return -1;
+        }
+        save = NULL;
+    }
+    pthread_mutex_lock(&lock);
+    if (!ins)
+        k.id = next_id;
+    int rc = find_id(k.id) ? 0 : insert_locked(&k);
     pthread_mutex_unlock(&lock);
     if (rc != 0) {
         snprintf(err, errlen, "out of memory");
@@ -646,6 +675,10 @@ void keys_finish(struct key_ticket *t, const char *model, int64_t tokens_in, int
         k->month_tokens += tokens;
         if (error)
             k->day_errors++;
+        k->tot_requests++;
+        k->tot_errors += error ? 1 : 0;
+        k->tot_in += (uint64_t)(tokens_in > 0 ? tokens_in : 0);
+        k->tot_out += (uint64_t)(tokens_out > 0 ? tokens_out : 0);
     }
     usage = hooks.usage;
     pthread_mutex_unlock(&lock);
@@ -660,16 +693,52 @@ void keys_finish(struct key_ticket *t, const char *model, int64_t tokens_in, int
     t->key_id = 0;
 }
 
-void keys_merge_usage(int64_t key_id, int64_t day_tokens, int64_t month_tokens, int64_t now)
+static void raise_to(int64_t *v, int64_t at_least)
+{
+    if (*v < at_least)
+        *v = at_least;
+}
+
+void keys_merge_usage(int64_t key_id, int64_t day_tokens, int64_t month_tokens, int64_t day_requests,
+                      int64_t day_errors, int64_t now)
 {
     pthread_mutex_lock(&lock);
     struct key *k = find_id(key_id);
     if (k) {
         roll(k, now);
-        k->day_tokens += day_tokens;
-        k->month_tokens += month_tokens;
+        raise_to(&k->day_tokens, day_tokens);
+        raise_to(&k->month_tokens, month_tokens);
+        raise_to(&k->day_requests, day_requests);
+        raise_to(&k->day_errors, day_errors);
     }
     pthread_mutex_unlock(&lock);
+}
+
+enum key_verdict keys_authenticate(const char *secret, int64_t now, struct key_ticket *t, struct key_denial *d)
+{
+    memset(t, 0, sizeof(*t));
+    memset(d, 0, sizeof(*d));
+    enum key_verdict v = KEY_OK;
+    pthread_mutex_lock(&lock);
+    struct key *k = find_secret_locked(secret);
+    if (!k)
+        v = deny(d, KEY_UNKNOWN, 401, 0, "invalid API key");
+    else if (!k->info.enabled)
+        v = deny(d, KEY_DISABLED, 401, 0, "API key '%s' is disabled", k->info.name);
+    else if (k->info.expires_at && k->info.expires_at <= now)
+        v = deny(d, KEY_EXPIRED, 401, 0, "API key '%s' has expired", k->info.name);
+    if (k && v == KEY_OK) {
+        t->key_id = k->info.id;
+        snprintf(t->name, sizeof(t->name), "%s", k->info.name);
+        snprintf(t->group, sizeof(t->group), "%s", k->info.lim.group);
+    }
+    pthread_mutex_unlock(&lock);
+    return v;
+}
+
+bool keys_shaped(const char *secret)
+{
+    return shaped(secret);
 }
 
 void keys_free(void)
@@ -681,5 +750,47 @@ void keys_free(void)
     keys = NULL;
     n_keys = cap_keys = 0;
     memset(buckets, 0, sizeof(buckets));
+    memset(idbuckets, 0, sizeof(idbuckets));
+    pthread_mutex_unlock(&lock);
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void label(struct gg_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            gg_buf_addc(b, '\\');
+        gg_buf_addc(b, *s);
+    }
+}
+
+void keys_metrics(struct gg_buf *b)
+{
+    pthread_mutex_lock(&lock);
+    if (n_keys) {
+        gg_buf_adds(b, "# HELP gemgate_key_requests_total Finished requests by client key (name), since start.\n"
+                       "# TYPE gemgate_key_requests_total counter\n");
+        for (size_t i = 0; i < n_keys; i++) {
+            gg_buf_adds(b, "gemgate_key_requests_total{key=\"");
+            label(b, keys[i]->info.name);
+            gg_buf_printf(b, "\"} %llu\n", (unsigned long long)keys[i]->tot_requests);
+        }
+        gg_buf_adds(b, "# HELP gemgate_key_errors_total Failed requests by client key (name), since start.\n"
+                       "# TYPE gemgate_key_errors_total counter\n");
+        for (size_t i = 0; i < n_keys; i++) {
+            gg_buf_adds(b, "gemgate_key_errors_total{key=\"");
+            label(b, keys[i]->info.name);
+            gg_buf_printf(b, "\"} %llu\n", (unsigned long long)keys[i]->tot_errors);
+        }
+        gg_buf_adds(b, "# HELP gemgate_key_tokens_total Estimated tokens by client key (name) and direction.\n"
+                       "# TYPE gemgate_key_tokens_total counter\n");
+        for (size_t i = 0; i < n_keys; i++)
+            for (int d = 0; d < 2; d++) {
+                gg_buf_adds(b, "gemgate_key_tokens_total{key=\"");
+                label(b, keys[i]->info.name);
+                gg_buf_printf(b, "\",direction=\"%s\"} %llu\n", d ? "out" : "in",
+                              (unsigned long long)(d ? keys[i]->tot_out : keys[i]->tot_in));
+            }
+    }
     pthread_mutex_unlock(&lock);
 }

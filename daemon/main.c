@@ -15,6 +15,7 @@
 #include "gg_log.h"
 #include "gg_time.h"
 #include "http.h"
+#include "keys_store.h"
 #include "models.h"
 #include "pool.h"
 #include "reqlog.h"
@@ -245,6 +246,7 @@ int main(int argc, char **argv)
     if (cluster_start(cfg.database_url, store) != 0)
         GG_WARN("cluster: cannot start the change listener");
     sessions_init(store, queue);
+    keys_store_start(store, queue, strcmp(store_backend_name(store), "postgresql") == 0);
     reqlog_init(queue);
     admin_init(store, queue);
     if (upstream_start() != 0) {
@@ -305,6 +307,7 @@ int main(int argc, char **argv)
 out_up:
     upstream_stop();
 out:
+    keys_store_stop();
     cluster_stop();
     if (queue)
         storeq_stop(queue, 5000);

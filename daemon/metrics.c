@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "keys.h"
 #include "gg_buf.h"
 #include "gg_time.h"
 #include "http.h"
@@ -197,6 +198,7 @@ enum MHD_Result metrics_handle(struct http_req *r)
     gg_buf_printf(&b, "# HELP gemgate_store_dropped_total Store writes dropped (queue full or store down).\n"
                       "# TYPE gemgate_store_dropped_total counter\ngemgate_store_dropped_total %llu\n",
                   (unsigned long long)reqlog_store_dropped());
+    keys_metrics(&b);   /* client keys by name (issue 15) */
     enum MHD_Result ret = http_reply(r, 200, "text/plain; version=0.0.4", b.p ? b.p : "", b.len);
     gg_buf_free(&b);
     return ret;

@@ -106,6 +106,11 @@ static const char sql_log_query[] = "SELECT request_id, ts, model, account_id, s
 static const char sql_log_purge[] = "DELETE FROM request_logs WHERE id IN "
     "(SELECT id FROM request_logs WHERE ts < $1 ORDER BY ts LIMIT $2)";
 static const char sql_stats_prune[] = "DELETE FROM stats_hourly WHERE hour < $1";
+static const char sql_key_usage[] = "INSERT INTO key_usage (key_id, day, model, requests, errors, "
+    "tokens_in, tokens_out) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key_id, day, model) "
+    "DO UPDATE SET requests = key_usage.requests + excluded.requests, errors = key_usage.errors + "
+    "excluded.errors, tokens_in = key_usage.tokens_in + excluded.tokens_in, tokens_out = "
+    "key_usage.tokens_out + excluded.tokens_out";
 static const char sql_kv_get[] = "SELECT value FROM settings WHERE key = $1";
 static const char sql_kv_put[] = "INSERT INTO settings (key, value, updated_at) "
     "VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, "
@@ -804,6 +809,16 @@ static int apply_one(PGconn *c, const struct store_rec *r)
         v[n++] = num(&nb, l->completion_tokens);
         v[n++] = l->stream ? "t" : "f";
         break;
+    case STORE_REC_KEY_USAGE:
+        sql = sql_key_usage;
+        v[n++] = num(&nb, r->u.key_usage.key_id);
+        v[n++] = r->u.key_usage.day;
+        v[n++] = r->u.key_usage.model;
+        v[n++] = num(&nb, r->u.key_usage.requests);
+        v[n++] = num(&nb, r->u.key_usage.errors);
+        v[n++] = num(&nb, r->u.key_usage.tokens_in);
+        v[n++] = num(&nb, r->u.key_usage.tokens_out);
+        break;
     }
     rc = cmd(c, sql, n, v, "apply", &changed);
     if (rc == STORE_OK && changed == 0)
@@ -1084,6 +1099,47 @@ static int pg_kv_put(void *be, const char *key, const char *value, int64_t now)
     return rc;
 }
 
+/* store_ops.query: one statement on a pooled connection. */
+static int pg_query(void *be, const char *sql, const char *const *params, int nparams,
+                    struct store_rows *rows)
+{
+    struct pg *p = be;
+    int i = acquire(p), rc = STORE_ERR;
+    PGresult *r;
+
+    if (rows)
+        memset(rows, 0, sizeof(*rows));
+    if (i < 0)
+        return STORE_ERR;
+    r = PQexecParams(CONN(p, i), sql, nparams, NULL, params, NULL, NULL, 0);
+    if (r && (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)) {
+        rc = STORE_OK;
+        if (rows && PQresultStatus(r) == PGRES_TUPLES_OK) {
+            size_t nr = (size_t)PQntuples(r), nc = (size_t)PQnfields(r);
+
+            rows->cell = calloc(nr * nc > 0 ? nr * nc : 1, sizeof(*rows->cell));
+            if (!rows->cell) {
+                store_set_error("out of memory");
+                rc = STORE_ERR;
+            } else {
+                rows->nrows = nr;
+                rows->ncols = nc;
+                for (size_t y = 0; y < nr; y++)
+                    for (size_t x = 0; x < nc; x++)
+                        rows->cell[y * nc + x] = gs(r, (int)y, (int)x);
+            }
+        }
+    } else {
+        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+        rc = state && strcmp(state, "23505") == 0 ? STORE_CONFLICT : STORE_ERR;
+        set_pg_error(CONN(p, i), "query");
+    }
+    PQclear(r);
+    release(p, i);
+    return rc;
+}
+
 const struct store_ops store_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -1106,4 +1162,5 @@ const struct store_ops store_pg_ops = {
     .stats_query = pg_stats_query,
     .kv_get = pg_kv_get,
     .kv_put = pg_kv_put,
+    .query = pg_query,
 };

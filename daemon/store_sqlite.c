@@ -33,7 +33,7 @@ enum {
     Q_ACC_LIST, Q_ACC_GET, Q_ACC_INSERT, Q_ACC_UPDATE, Q_ACC_DELETE, Q_ACC_FIND,
     Q_ACC_UPSERT_UPD, Q_ACC_SECRETS, Q_TOUCH, Q_STATE, Q_SESS_PUT, Q_SESS_GET, Q_SESS_DEL,
     Q_SESS_PURGE, Q_LOG_INSERT, Q_LOG_QUERY, Q_LOG_PURGE, Q_STATS_PRUNE, Q_KV_GET, Q_KV_PUT,
-    Q_STATS_UPSERT, Q_COUNT
+    Q_STATS_UPSERT, Q_KEY_USAGE, Q_COUNT
 };
 
 #define ACC_COLS "id, name, secure_c_ses, host_c_oses, csesidx, config_id, is_active, " \
@@ -93,6 +93,10 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_KV_PUT] = "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
     [Q_STATS_UPSERT] = NULL,    /* built at open by store_sql_stats_upsert('?') */
+    [Q_KEY_USAGE] = "INSERT INTO key_usage (key_id, day, model, requests, errors, tokens_in, "
+        "tokens_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key_id, day, model) DO UPDATE "
+        "SET requests = requests + excluded.requests, errors = errors + excluded.errors, "
+        "tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out",
 };
 
 struct sq {
@@ -728,6 +732,19 @@ static int apply_one(struct sq *q, const struct store_rec *r)
         sqlite3_bind_int(st, 12, l->stream ? 1 : 0);
         count_rows = false;
         break;
+    case STORE_REC_KEY_USAGE:
+        st = stmt(q, Q_KEY_USAGE);
+        if (!st)
+            return STORE_ERR;
+        sqlite3_bind_int64(st, 1, r->u.key_usage.key_id);
+        bind_str(st, 2, r->u.key_usage.day);
+        bind_str(st, 3, r->u.key_usage.model);
+        sqlite3_bind_int64(st, 4, r->u.key_usage.requests);
+        sqlite3_bind_int64(st, 5, r->u.key_usage.errors);
+        sqlite3_bind_int64(st, 6, r->u.key_usage.tokens_in);
+        sqlite3_bind_int64(st, 7, r->u.key_usage.tokens_out);
+        count_rows = false;
+        break;
     }
     rc = step_done(q, st, "apply");
     if (rc == STORE_OK && count_rows && sqlite3_changes(q->db) == 0)
@@ -1050,6 +1067,62 @@ out:
     return rc;
 }
 
+/* store_ops.query: $N placeholders are SQLite named parameters ("$1"). */
+static int sq_query(void *be, const char *sql, const char *const *params, int nparams,
+                    struct store_rows *rows)
+{
+    struct sq *q = be;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int r, rc = STORE_ERR;
+
+    pthread_mutex_lock(&q->mu);
+    if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sq_fail(q, "prepare");
+        goto out;
+    }
+    for (int i = 1; i <= sqlite3_bind_parameter_count(st); i++) {
+        const char *nm = sqlite3_bind_parameter_name(st, i);
+        long k = nm && nm[0] == '$' ? strtol(nm + 1, NULL, 10) : i;
+
+        bind_str(st, i, k >= 1 && k <= nparams ? params[k - 1] : NULL);
+    }
+    if (rows) {
+        memset(rows, 0, sizeof(*rows));
+        rows->ncols = (size_t)sqlite3_column_count(st);
+    }
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!rows || rows->ncols == 0)
+            continue;
+        if (rows->nrows * rows->ncols + rows->ncols > cap) {
+            size_t nc = cap ? cap * 2 : rows->ncols * 16;
+            char **cell = realloc(rows->cell, nc * sizeof(*cell));
+
+            if (!cell) {
+                store_set_error("out of memory");
+                goto out;
+            }
+            rows->cell = cell;
+            cap = nc;
+        }
+        for (size_t c = 0; c < rows->ncols; c++)
+            rows->cell[rows->nrows * rows->ncols + c] = col_str(st, (int)c);
+        rows->nrows++;
+    }
+    if (r != SQLITE_DONE) {
+        rc = sqlite3_extended_errcode(q->db) == SQLITE_CONSTRAINT_UNIQUE ? STORE_CONFLICT : STORE_ERR;
+        sq_fail(q, "query");
+        goto out;
+    }
+    rc = STORE_OK;
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&q->mu);
+    if (rc != STORE_OK && rows)
+        store_rows_free(rows);
+    return rc;
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -1072,4 +1145,5 @@ const struct store_ops store_sqlite_ops = {
     .stats_query = sq_stats_query,
     .kv_get = sq_kv_get,
     .kv_put = sq_kv_put,
+    .query = sq_query,
 };

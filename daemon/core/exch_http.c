@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "call.h"
 #include "config.h"
+#include "exch_keys.h"
 #include "flatten.h"
 #include "gg_log.h"
 #include "gg_time.h"
@@ -49,6 +50,9 @@ enum MHD_Result exch_http_reply_error(struct http_req *r, const struct exch_dial
 int exch_http_auth(struct http_req *r, const struct exch_dialect *d, char key_id[24])
 {
     const char *tok = http_bearer(r, "x-api-key");
+    int ck = exch_keys_auth(r, d, tok, key_id);   /* client keys (issue 15) */
+    if (ck >= 0)
+        return ck;
     if (auth_check_api(tok, key_id))
         return 1;
     struct exch_error e;
@@ -165,7 +169,7 @@ static bool admit(struct http_req *r, const struct exch_dialect *d, char key_id[
         *ret = exch_http_reply_error(r, d, &e);
         return false;
     }
-    return true;
+    return exch_keys_admit(r, d, key_id, ret);
 }
 
 /* Prefix of gateway-served /images/ links: PUBLIC_URL, else the scheme
@@ -315,6 +319,11 @@ enum MHD_Result exch_http_handle(struct http_req *r, const struct exch_dialect *
         metrics_request_done(NULL, err.status, 0, -1, "client");
         return exch_http_reply_error(r, d, &err);
     }
+    if (!exch_keys_check(r, d, c, &ret)) {
+        call_put(c);
+        call_put(c);
+        return ret;
+    }
     return submit(r, c, key_id);
 }
 
@@ -363,6 +372,7 @@ void exch_http_completed(struct http_req *r, enum MHD_RequestTerminationCode toe
     struct call *c = r->call;
     int64_t lat_ms = (gg_mono_us() - r->t_start_us) / 1000;
     if (!c) {
+        exch_keys_finish(r, NULL, 0, 0, true);
         GG_INFO("%s POST %s status=%d latency_ms=%lld", r->request_id, r->url, r->status, (long long)lat_ms);
         return;
     }
@@ -394,6 +404,7 @@ void exch_http_completed(struct http_req *r, enum MHD_RequestTerminationCode toe
         .prompt_tokens = pt, .completion_tokens = ct, .stream = c->req.stream,
     };
     reqlog_record(&e);
+    exch_keys_finish(r, model, pt, ct, !clean || kind || status >= 400);
     metrics_request_done(model, status, lat_ms, ttft, kind);
     call_put(c);
     r->call = NULL;

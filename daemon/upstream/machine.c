@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acct_tags.h"
 #include "answer.h"
 #include "gg_log.h"
 #include "gg_time.h"
@@ -331,6 +332,7 @@ void up_failover(struct call *c, enum outcome o, const char *detail)
 void up_step_acquire(struct call *c)
 {
     c->step = S_ACQUIRE;
+    acct_tags_select(c->group);       /* pool selection: the key's account group */
     c->att_i = c->n_file_ids = 0;     /* a new attempt uploads again */
     struct account *a = NULL;
     int ra = 0;

@@ -329,9 +329,23 @@ static void test_usage_hook_and_load(void)
     struct key_usage_now u;
     TT_EQ_INT(keys_get(id, NULL, &u), 0);
     TT_EQ_INT(u.day_tokens, 30);
-    keys_merge_usage(id, 70, 70, gg_now_ms());
+    /* store totals (all instances) raise the counters, never lower them */
+    keys_merge_usage(id, 100, 100, 5, 1, gg_now_ms());
     keys_get(id, NULL, &u);
     TT_EQ_INT(u.day_tokens, 100);
+    TT_EQ_INT(u.month_tokens, 100);
+    TT_EQ_INT(u.day_requests, 5);
+    TT_EQ_INT(u.day_errors, 1);
+    keys_merge_usage(id, 20, 20, 1, 0, gg_now_ms());
+    keys_get(id, NULL, &u);
+    TT_EQ_INT(u.day_tokens, 100);
+    struct key_ticket at;
+    TT_EQ_INT(keys_authenticate(s, gg_now_ms(), &at, &d), KEY_OK);
+    TT_EQ_INT(at.key_id, id);
+    keys_get(id, NULL, &u);
+    TT_EQ_INT(u.inflight, 0);                       /* authentication does not count */
+    TT_CHECK(keys_shaped(s));
+    TT_CHECK(!keys_shaped("sk-x"));
     TT_EQ_INT(keys_load(rows, 0), 0);
     TT_EQ_INT(keys_count(), 0);
     free(rows);
