@@ -110,6 +110,27 @@ out:
     return rc;
 }
 
+int acct_tags_load(const int64_t *ids, const char *const *tags, size_t n)
+{
+    struct entry *ne = calloc(n ? n : 1, sizeof(*ne));
+    if (!ne)
+        return -1;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (tags[i] && *tags[i]) {
+            ne[m].id = ids[i];
+            snprintf(ne[m].tags, sizeof(ne[m].tags), "%s", tags[i]);
+            m++;
+        }
+    pthread_rwlock_wrlock(&lock);
+    free(ents);
+    ents = ne;
+    n_ents = m;
+    cap_ents = n ? n : 1;
+    pthread_rwlock_unlock(&lock);
+    return 0;
+}
+
 void acct_tags_get(int64_t id, char out[ACCT_TAGS_MAX])
 {
     pthread_rwlock_rdlock(&lock);

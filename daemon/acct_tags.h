@@ -26,6 +26,8 @@ int acct_tags_normalise(const char *in, char out[ACCT_TAGS_MAX], char *err, size
 /* Set (or with "" clear) account id's tags; the list must be normalised. */
 int acct_tags_set(int64_t id, const char *tags);
 void acct_tags_get(int64_t id, char out[ACCT_TAGS_MAX]);
+/* Replace the whole table (store load / cluster sync). */
+int acct_tags_load(const int64_t *ids, const char *const *tags, size_t n);
 /* Does account id carry tag `group`?  group NULL or "" matches every account. */
 bool acct_tags_match(int64_t id, const char *group);
 /* How many accounts carry `group`. */

@@ -379,6 +379,7 @@ static enum MHD_Result accounts_delete(struct http_req *r, int64_t id)
     if (rc != STORE_OK && rc != STORE_NOTFOUND)
         return store_down(r);
     pool_remove(id);
+    acct_tags_set(id, "");
     sessions_drop_account(id);
     GG_INFO("admin: account %lld deleted", (long long)id);
     char body[64];

@@ -220,22 +220,30 @@ static int load_tags(void)
         GG_WARN("keys: cannot read account tags: %s", store_last_error());
         return -1;
     }
-    for (size_t r = 0; r < rows.nrows; r++) {
-        char **c = &rows.cell[r * rows.ncols];
-        acct_tags_set(num(c[0]), c[1] ? c[1] : "");
+    int64_t *ids = calloc(rows.nrows ? rows.nrows : 1, sizeof(*ids));
+    const char **tags = calloc(rows.nrows ? rows.nrows : 1, sizeof(*tags));
+    int rc = -1;
+    if (ids && tags) {
+        for (size_t r = 0; r < rows.nrows; r++) {
+            ids[r] = num(rows.cell[r * rows.ncols]);
+            tags[r] = rows.cell[r * rows.ncols + 1];
+        }
+        rc = acct_tags_load(ids, tags, rows.nrows);
     }
+    free(ids);
+    free(tags);
     store_rows_free(&rows);
-    return 0;
+    return rc;
 }
 
 int keys_store_sync(void)
 {
     pthread_mutex_lock(&sync_mu);
     int rc = load_keys();
+    if (load_tags() != 0)
+        rc = -1;
     pthread_mutex_unlock(&sync_mu);
     if (load_usage() != 0)
-        rc = -1;
-    if (load_tags() != 0)
         rc = -1;
     return rc;
 }
@@ -341,9 +349,12 @@ int keys_store_set_account_tags(int64_t id, const char *tags)
     char idb[24];
     fmt(idb, id);
     const char *v[2] = {idb, tags ? tags : ""};
-    if (id > 0 && q("UPDATE gemini_accounts SET tags = $2 WHERE id = $1", v, 2, NULL) != STORE_OK) {
+    pthread_mutex_lock(&sync_mu);     /* a sync must not bring back the old list */
+    int rc = id > 0 ? q("UPDATE gemini_accounts SET tags = $2 WHERE id = $1", v, 2, NULL) : STORE_OK;
+    if (rc != STORE_OK)
         GG_WARN("keys: cannot save the tags of account %lld: %s", (long long)id, store_last_error());
-        return -1;
-    }
-    return acct_tags_set(id, tags ? tags : "");
+    else
+        rc = acct_tags_set(id, tags ? tags : "");
+    pthread_mutex_unlock(&sync_mu);
+    return rc == STORE_OK ? 0 : -1;
 }
