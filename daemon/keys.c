@@ -77,15 +77,26 @@ static int64_t next_month_ms(int64_t ms)
 
 static void roll(struct key *k, int64_t now)
 {
-    int64_t d = day_of(now), m = month_of(now);
-    if (k->day != d) {
-        k->day = d;
-        k->day_tokens = k->day_requests = k->day_errors = 0;
-    }
+    int64_t d = day_of(now);
+    if (k->day == d)
+        return;                  /* a month only turns with a day */
+    k->day = d;
+    k->day_tokens = k->day_requests = k->day_errors = 0;
+    int64_t m = month_of(now);
     if (k->month != m) {
         k->month = m;
         k->month_tokens = 0;
     }
+}
+
+/* Copy a NUL-terminated string into a buffer of n bytes (truncating). */
+static void scopy(char *dst, size_t n, const char *src)
+{
+    size_t l = strlen(src);
+    if (l >= n)
+        l = n - 1;
+    memcpy(dst, src, l);
+    dst[l] = '\0';
 }
 
 /* ---- table --------------------------------------------------------------- */
@@ -644,8 +655,8 @@ enum key_verdict keys_admit(const char *secret, const char *model, int64_t now, 
     k->inflight++;
     k->day_requests++;
     t->key_id = ki->id;
-    snprintf(t->name, sizeof(t->name), "%s", ki->name);
-    snprintf(t->group, sizeof(t->group), "%s", ki->lim.group);
+    scopy(t->name, sizeof(t->name), ki->name);
+    scopy(t->group, sizeof(t->group), ki->lim.group);
 out:
     pthread_mutex_unlock(&lock);
     return v;
