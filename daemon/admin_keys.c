@@ -2,7 +2,6 @@
 #include "admin_keys.h"
 
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +98,7 @@ static void get_limit(const cJSON *l, const char *k, int64_t *out, cJSON *fields
         return;
     char fk[48];
     snprintf(fk, sizeof(fk), "limits.%s", k);
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9e15 || floor(v->valuedouble) != v->valuedouble) {
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9e15 || (double)(int64_t)v->valuedouble != v->valuedouble) {
         set_err(fields, fk, "must be a whole number, 0 (unlimited) or more");
         return;
     }
