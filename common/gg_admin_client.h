@@ -17,6 +17,10 @@
  *     are queued and a pipe fd becomes readable whenever one is waiting, so
  *     the UI can poll() it next to stdin.
  *
+ * Sources: layer 1 in gg_admin_client.c (settings, errors, transfers) and
+ * gg_admin_routes.c (route helpers), layer 2 in gg_admin_sse.c, layer 3 in
+ * gg_admin_async.c.
+ *
  * Errors never abort: every failure is reported in a struct gg_admin_error
  * whose `kind` says what to tell the user (cannot connect, key rejected,
  * locked out, HTTP error with the server's error.code, bad reply).

@@ -153,9 +153,13 @@ int gg_cfg_load(const struct gg_cfg_entry *t, size_t n, const char *dotenv_path,
                     found = k;
             if (found < 0) {
                 char allowed[256] = "";
-                for (int k = 0; e->choices[k]; k++) {
-                    if (k) strncat(allowed, "|", sizeof(allowed) - strlen(allowed) - 1);
-                    strncat(allowed, e->choices[k], sizeof(allowed) - strlen(allowed) - 1);
+                size_t used = 0;
+                for (int k = 0; e->choices[k]; k++) {   /* "a|b|c", cut to fit */
+                    int w = snprintf(allowed + used, sizeof(allowed) - used, "%s%s",
+                                     k ? "|" : "", e->choices[k]);
+                    if (w < 0 || (size_t)w >= sizeof(allowed) - used)
+                        break;
+                    used += (size_t)w;
                 }
                 snprintf(err, errlen, "%s: invalid value '%s' (one of %s)", e->name, v ? v : "", allowed);
                 goto out;

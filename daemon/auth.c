@@ -124,12 +124,22 @@ int auth_reload(struct store *st)
 {
     char *keys[MAX_KEYS];
     int n = 0;
+    /* out of memory while copying keys must not leave fewer keys (none =
+     * an open API): fail and keep the previous set */
     if (cfg.api_key && *cfg.api_key) {
         char *copy = strdup(cfg.api_key), *save = NULL;
-        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t && n < MAX_KEYS; t = strtok_r(NULL, ",", &save)) {
+        if (!copy)
+            goto nomem;
+        for (char *t = strtok_r(copy, ",", &save); t && n < MAX_KEYS; t = strtok_r(NULL, ",", &save)) {
             t = gg_trim(t);
-            if (*t && (keys[n] = strdup(t)) != NULL)
-                n++;
+            if (!*t)
+                continue;
+            keys[n] = strdup(t);
+            if (!keys[n]) {
+                free(copy);
+                goto nomem;
+            }
+            n++;
         }
         free(copy);
     }
@@ -137,7 +147,9 @@ int auth_reload(struct store *st)
     int npx = 0;
     if (cfg.trusted_proxies && *cfg.trusted_proxies) {
         char *copy = strdup(cfg.trusted_proxies), *save = NULL;
-        for (char *t = copy ? strtok_r(copy, ", ", &save) : NULL; t && npx < MAX_PROXIES; t = strtok_r(NULL, ", ", &save)) {
+        if (!copy)
+            goto nomem;
+        for (char *t = strtok_r(copy, ", ", &save); t && npx < MAX_PROXIES; t = strtok_r(NULL, ", ", &save)) {
             if (parse_cidr(t, &px[npx]) == 0)
                 npx++;
             else
@@ -186,6 +198,13 @@ int auth_reload(struct store *st)
     if (n == 0)
         GG_WARN("API_KEY is not set: the OpenAI API accepts requests without a key");
     return 0;
+nomem:
+    for (int i = 0; i < n; i++) {
+        memset(keys[i], 0, strlen(keys[i]));
+        free(keys[i]);
+    }
+    GG_ERROR("auth: out of memory while loading keys; the previous keys stay in force");
+    return -1;
 }
 
 bool auth_api_required(void)

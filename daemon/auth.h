@@ -9,6 +9,9 @@
  *     API) a generated key whose SHA-256 is kept in the store's settings
  *     ("admin_key_sha256"); the key is printed once, when it is generated.
  * Every comparison walks all configured keys in constant time per key.
+ * auth_reload() returns 0, or -1 when out of memory: then nothing changed
+ * (the previous keys, admin hash and proxies stay in force; at start-up
+ * that is "no keys"), so a caller must treat -1 at start-up as fatal.
  *
  * Lockout (one critical section per check, so parallel requests cannot get
  * extra guesses): a client address with 5 bad admin keys within 10 minutes

@@ -243,11 +243,16 @@ int cluster_start(const char *database_url, struct store *st)
                           strncmp(database_url, "postgresql://", 13) != 0))
         return 0;
     conninfo = strdup(database_url);
+    if (!conninfo)
+        return -1;
     store = st;
     enabled = true;
     pool_set_lease_hooks(lease_take, lease_release);
     if (pthread_create(&thr, NULL, thread_main, NULL) != 0) {
+        pool_set_lease_hooks(NULL, NULL);
         enabled = false;
+        free(conninfo);
+        conninfo = NULL;
         return -1;
     }
     return 0;

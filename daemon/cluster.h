@@ -26,7 +26,9 @@
 
 struct store;
 
-int cluster_start(const char *database_url, struct store *st);  /* 0 (also when disabled) or -1 */
+/* 0 (also when disabled), or -1 (out of memory, no thread) with nothing
+ * started and no lease hooks installed. */
+int cluster_start(const char *database_url, struct store *st);
 void cluster_stop(void);
 bool cluster_enabled(void);
 bool cluster_ok(void);

@@ -1,4 +1,8 @@
-/* store_sqlite.c -- SQLite backend of the store (see store_internal.h).
+/* store_sqlite.c -- SQLite backend of the store (see store_internal.h):
+ * opening the file, migrations, the prepared-statement cache and the helpers
+ * shared with its other parts, ping and the ops table.  The ops themselves
+ * live in store_sqlite_accounts.c, store_sqlite_log.c and store_sqlite_kv.c
+ * (map and shared contract in store_sqlite_internal.h).
  *
  * One connection (SQLITE_OPEN_NOMUTEX) guarded by one mutex: every op takes
  * the mutex for its whole duration, so statements, transactions and the
@@ -12,29 +16,19 @@
  * an existing file (or -wal/-shm) readable by others is chmod-ed to 0600
  * with a warning.
  */
-#include "store_internal.h"
+#include "store_sqlite_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "gg_log.h"
 #include "gg_time.h"
-
-enum {
-    Q_ACC_LIST, Q_ACC_GET, Q_ACC_INSERT, Q_ACC_UPDATE, Q_ACC_DELETE, Q_ACC_FIND,
-    Q_ACC_UPSERT_UPD, Q_ACC_SECRETS, Q_TOUCH, Q_STATE, Q_SESS_PUT, Q_SESS_GET, Q_SESS_DEL,
-    Q_SESS_PURGE, Q_LOG_INSERT, Q_LOG_QUERY, Q_LOG_PURGE, Q_STATS_PRUNE, Q_KV_GET, Q_KV_PUT,
-    Q_STATS_UPSERT, Q_KEY_USAGE, Q_COUNT
-};
 
 #define ACC_COLS "id, name, secure_c_ses, host_c_oses, csesidx, config_id, is_active, " \
     "status, reason, cooldown_until, fail_count, proxy, note, expires_at, last_used_at, " \
@@ -99,23 +93,16 @@ static const char *const sql_text[Q_COUNT] = {
         "tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out",
 };
 
-struct sq {
-    sqlite3 *db;
-    pthread_mutex_t mu;
-    char *stats_sql;
-    sqlite3_stmt *st[Q_COUNT];
-};
-
 /* ---- helpers (call with the mutex held) -------------------------------- */
 
-static int sq_fail(struct sq *q, const char *what)
+int sq_fail(struct sq *q, const char *what)
 {
     store_set_error("sqlite: %s: %s", what, sqlite3_errmsg(q->db));
     return STORE_ERR;
 }
 
 /* Cached prepared statement, reset and unbound; NULL on error. */
-static sqlite3_stmt *stmt(struct sq *q, int id)
+sqlite3_stmt *sq_stmt(struct sq *q, int id)
 {
     const char *sql = id == Q_STATS_UPSERT ? q->stats_sql : sql_text[id];
 
@@ -129,7 +116,7 @@ static sqlite3_stmt *stmt(struct sq *q, int id)
     return q->st[id];
 }
 
-static void done(sqlite3_stmt *st)
+void sq_done(sqlite3_stmt *st)
 {
     if (st) {
         sqlite3_reset(st);
@@ -137,7 +124,7 @@ static void done(sqlite3_stmt *st)
     }
 }
 
-static void bind_str(sqlite3_stmt *st, int i, const char *v)
+void sq_bind_str(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -145,7 +132,7 @@ static void bind_str(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-static void bind_ms(sqlite3_stmt *st, int i, int64_t v)    /* 0 = NULL */
+void sq_bind_ms(sqlite3_stmt *st, int i, int64_t v)    /* 0 = NULL */
 {
     if (v)
         sqlite3_bind_int64(st, i, v);
@@ -153,14 +140,21 @@ static void bind_ms(sqlite3_stmt *st, int i, int64_t v)    /* 0 = NULL */
         sqlite3_bind_null(st, i);
 }
 
-static char *col_str(sqlite3_stmt *st, int i)
+char *sq_col_str(sqlite3_stmt *st, int i, int *oom)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
+    const unsigned char *t;
+    char *s;
 
-    return t ? strdup((const char *)t) : NULL;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return NULL;
+    t = sqlite3_column_text(st, i);     /* NULL here: out of memory */
+    s = t ? strdup((const char *)t) : NULL;
+    if (!s)
+        ++*oom;
+    return s;
 }
 
-static int exec(struct sq *q, const char *sql)
+int sq_exec(struct sq *q, const char *sql)
 {
     char *msg = NULL;
 
@@ -173,7 +167,7 @@ static int exec(struct sq *q, const char *sql)
 }
 
 /* Run a statement that returns no rows.  STORE_CONFLICT on a unique clash. */
-static int step_done(struct sq *q, sqlite3_stmt *st, const char *what)
+int sq_step_done(struct sq *q, sqlite3_stmt *st, const char *what)
 {
     int r = sqlite3_step(st);
 
@@ -187,49 +181,27 @@ static int step_done(struct sq *q, sqlite3_stmt *st, const char *what)
     return sq_fail(q, what);
 }
 
-static void bind_account(sqlite3_stmt *st, const struct store_account *a)
-{
-    bind_str(st, 1, a->name);
-    bind_str(st, 2, a->secure_c_ses);
-    bind_str(st, 3, a->host_c_oses);
-    bind_str(st, 4, a->csesidx);
-    bind_str(st, 5, a->config_id);
-    sqlite3_bind_int(st, 6, a->is_active ? 1 : 0);
-    bind_str(st, 7, a->status);
-    bind_str(st, 8, a->reason);
-    bind_ms(st, 9, a->cooldown_until);
-    sqlite3_bind_int64(st, 10, a->fail_count);
-    bind_str(st, 11, a->proxy);
-    bind_str(st, 12, a->note);
-    bind_ms(st, 13, a->expires_at);
-    bind_ms(st, 14, a->last_used_at);
-    bind_ms(st, 15, a->created_at);
-    sqlite3_bind_int64(st, 16, a->updated_at);
-    sqlite3_bind_int64(st, 17, a->requests_total);
-    sqlite3_bind_int64(st, 18, a->errors_total);
-}
+/* ---- shared DELETE (takes the mutex) ----------------------------------- */
 
-static void read_account(sqlite3_stmt *st, struct store_account *a)
+int sq_delete_before(struct sq *q, int id, int64_t before, int64_t limit, int64_t *changes)
 {
-    a->id = sqlite3_column_int64(st, 0);
-    a->name = col_str(st, 1);
-    a->secure_c_ses = col_str(st, 2);
-    a->host_c_oses = col_str(st, 3);
-    a->csesidx = col_str(st, 4);
-    a->config_id = col_str(st, 5);
-    a->is_active = sqlite3_column_int(st, 6) != 0;
-    a->status = col_str(st, 7);
-    a->reason = col_str(st, 8);
-    a->cooldown_until = sqlite3_column_int64(st, 9);
-    a->fail_count = sqlite3_column_int64(st, 10);
-    a->proxy = col_str(st, 11);
-    a->note = col_str(st, 12);
-    a->expires_at = sqlite3_column_int64(st, 13);
-    a->last_used_at = sqlite3_column_int64(st, 14);
-    a->created_at = sqlite3_column_int64(st, 15);
-    a->updated_at = sqlite3_column_int64(st, 16);
-    a->requests_total = sqlite3_column_int64(st, 17);
-    a->errors_total = sqlite3_column_int64(st, 18);
+    sqlite3_stmt *st;
+    int rc = STORE_ERR;
+
+    pthread_mutex_lock(&q->mu);
+    st = sq_stmt(q, id);
+    if (!st)
+        goto out;
+    sqlite3_bind_int64(st, 1, before);
+    if (limit > 0)
+        sqlite3_bind_int64(st, 2, limit);
+    rc = sq_step_done(q, st, "delete");
+    if (rc == STORE_OK && changes)
+        *changes = sqlite3_changes(q->db);
+out:
+    sq_done(st);
+    pthread_mutex_unlock(&q->mu);
+    return rc;
 }
 
 /* ---- open / migrations ------------------------------------------------- */
@@ -261,12 +233,12 @@ static int migrate(struct sq *q)
     sqlite3_stmt *st = NULL;
     int have = 0, rc = STORE_ERR;
 
-    if (exec(q, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+    if (sq_exec(q, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                 "applied_at INTEGER NOT NULL)") != STORE_OK)
         return STORE_ERR;
     /* IMMEDIATE: a second process opening at the same time waits here
      * (busy_timeout) and then sees the versions this one recorded. */
-    if (exec(q, "BEGIN IMMEDIATE") != STORE_OK)
+    if (sq_exec(q, "BEGIN IMMEDIATE") != STORE_OK)
         return STORE_ERR;
     if (sqlite3_prepare_v2(q->db, "SELECT COALESCE(MAX(version), 0) FROM schema_version", -1,
                            &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
@@ -281,7 +253,7 @@ static int migrate(struct sq *q)
 
         if (m->version <= have)
             continue;
-        if (exec(q, m->sql) != STORE_OK) {
+        if (sq_exec(q, m->sql) != STORE_OK) {
             store_set_error("sqlite: migration %s failed: %s", m->name, store_last_error());
             goto out;
         }
@@ -299,7 +271,7 @@ static int migrate(struct sq *q)
         sqlite3_finalize(st);
         st = NULL;
     }
-    rc = exec(q, "COMMIT");
+    rc = sq_exec(q, "COMMIT");
 out:
     sqlite3_finalize(st);
     if (rc != STORE_OK)
@@ -395,9 +367,9 @@ static void *sq_open(const char *url, const char *data_dir, char *err, size_t er
         goto fail;
     }
     sqlite3_busy_timeout(q->db, 5000);
-    if (exec(q, "PRAGMA journal_mode=WAL") != STORE_OK ||
-        exec(q, "PRAGMA synchronous=NORMAL") != STORE_OK ||
-        exec(q, "PRAGMA foreign_keys=ON") != STORE_OK || migrate(q) != STORE_OK) {
+    if (sq_exec(q, "PRAGMA journal_mode=WAL") != STORE_OK ||
+        sq_exec(q, "PRAGMA synchronous=NORMAL") != STORE_OK ||
+        sq_exec(q, "PRAGMA foreign_keys=ON") != STORE_OK || migrate(q) != STORE_OK) {
         snprintf(err, errlen, "%s: %s", path, store_last_error());
         goto fail;
     }
@@ -415,7 +387,7 @@ static int sq_ping(void *be)
     int rc;
 
     pthread_mutex_lock(&q->mu);
-    rc = exec(q, "SELECT 1");
+    rc = sq_exec(q, "SELECT 1");
     pthread_mutex_unlock(&q->mu);
     return rc;
 }
@@ -435,692 +407,6 @@ static int sq_schema_version(void *be)
     sqlite3_finalize(st);
     pthread_mutex_unlock(&q->mu);
     return v;
-}
-
-static int sq_account_list(void *be, struct store_account **out, size_t *n)
-{
-    struct sq *q = be;
-    struct store_account *list = NULL, *tmp;
-    size_t cnt = 0, cap = 0;
-    sqlite3_stmt *st;
-    int r, rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    st = stmt(q, Q_ACC_LIST);
-    if (!st)
-        goto out;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cnt == cap) {
-            cap = cap ? cap * 2 : 64;
-            tmp = realloc(list, cap * sizeof(*list));
-            if (!tmp) {
-                store_set_error("out of memory");
-                goto out;
-            }
-            list = tmp;
-        }
-        memset(&list[cnt], 0, sizeof(list[cnt]));
-        read_account(st, &list[cnt++]);
-    }
-    if (r != SQLITE_DONE) {
-        sq_fail(q, "list accounts");
-        goto out;
-    }
-    rc = STORE_OK;
-out:
-    done(st);
-    pthread_mutex_unlock(&q->mu);
-    if (rc != STORE_OK) {
-        store_account_list_free(list, cnt);
-        list = NULL;
-        cnt = 0;
-    }
-    *out = list;
-    *n = cnt;
-    return rc;
-}
-
-static int sq_account_get(void *be, int64_t id, struct store_account *out)
-{
-    struct sq *q = be;
-    sqlite3_stmt *st;
-    int r, rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    st = stmt(q, Q_ACC_GET);
-    if (!st)
-        goto out;
-    sqlite3_bind_int64(st, 1, id);
-    r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        read_account(st, out);
-        rc = STORE_OK;
-    } else if (r == SQLITE_DONE) {
-        store_set_error("account %lld not found", (long long)id);
-        rc = STORE_NOTFOUND;
-    } else {
-        sq_fail(q, "get account");
-    }
-out:
-    done(st);
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-static int sq_account_insert(void *be, struct store_account *a)
-{
-    struct sq *q = be;
-    sqlite3_stmt *st;
-    int rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    st = stmt(q, Q_ACC_INSERT);
-    if (!st)
-        goto out;
-    bind_account(st, a);
-    rc = step_done(q, st, "insert account");
-    if (rc == STORE_OK)
-        a->id = sqlite3_last_insert_rowid(q->db);
-out:
-    done(st);
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-static int sq_account_update(void *be, const struct store_account *a)
-{
-    struct sq *q = be;
-    sqlite3_stmt *st;
-    int rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    st = stmt(q, Q_ACC_UPDATE);
-    if (!st)
-        goto out;
-    bind_account(st, a);
-    sqlite3_bind_int64(st, 19, a->id);
-    rc = step_done(q, st, "update account");
-    if (rc == STORE_OK && sqlite3_changes(q->db) == 0) {
-        store_set_error("account %lld not found", (long long)a->id);
-        rc = STORE_NOTFOUND;
-    }
-out:
-    done(st);
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-static int sq_account_delete(void *be, int64_t id)
-{
-    struct sq *q = be;
-    sqlite3_stmt *st;
-    int rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    st = stmt(q, Q_ACC_DELETE);
-    if (!st)
-        goto out;
-    sqlite3_bind_int64(st, 1, id);
-    rc = step_done(q, st, "delete account");
-    if (rc == STORE_OK && sqlite3_changes(q->db) == 0) {
-        store_set_error("account %lld not found", (long long)id);
-        rc = STORE_NOTFOUND;
-    }
-out:
-    done(st);
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-static int upsert_one(struct sq *q, struct store_account *a, bool *created)
-{
-    sqlite3_stmt *st = stmt(q, Q_ACC_FIND);
-    int r, rc = STORE_ERR;
-
-    if (!st)
-        return STORE_ERR;
-    bind_str(st, 1, a->csesidx);
-    bind_str(st, 2, a->config_id);
-    r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        a->id = sqlite3_column_int64(st, 0);
-        a->created_at = sqlite3_column_int64(st, 1);
-    } else if (r != SQLITE_DONE) {
-        done(st);
-        return sq_fail(q, "find account");
-    }
-    done(st);
-    if (r == SQLITE_ROW) {
-        *created = false;
-        st = stmt(q, Q_ACC_UPSERT_UPD);
-        if (!st)
-            return STORE_ERR;
-        bind_account(st, a);
-        sqlite3_bind_int64(st, 19, a->id);
-        rc = step_done(q, st, "update account");
-    } else {
-        *created = true;
-        st = stmt(q, Q_ACC_INSERT);
-        if (!st)
-            return STORE_ERR;
-        bind_account(st, a);
-        rc = step_done(q, st, "insert account");
-        if (rc == STORE_OK)
-            a->id = sqlite3_last_insert_rowid(q->db);
-    }
-    done(st);
-    return rc;
-}
-
-static int sq_account_upsert_many(void *be, struct store_account *a, size_t n, int *results,
-                                  bool *created)
-{
-    struct sq *q = be;
-    int rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    if (exec(q, "BEGIN IMMEDIATE") != STORE_OK)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        if (results[i] != STORE_OK)
-            continue;
-        results[i] = upsert_one(q, &a[i], &created[i]);
-        if (results[i] == STORE_ERR) {
-            sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
-            goto out;
-        }
-    }
-    rc = exec(q, "COMMIT");
-    if (rc != STORE_OK)
-        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
-out:
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-static int sq_account_set_secrets(void *be, int64_t id, const char *old_scs, const char *old_hcs,
-                                  const char *old_proxy, const char *new_scs, const char *new_hcs,
-                                  const char *new_proxy)
-{
-    struct sq *q = be;
-    sqlite3_stmt *st;
-    int rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    st = stmt(q, Q_ACC_SECRETS);
-    if (!st)
-        goto out;
-    sqlite3_bind_int64(st, 1, id);
-    bind_str(st, 2, old_scs);
-    bind_str(st, 3, old_hcs);
-    bind_str(st, 4, new_scs);
-    bind_str(st, 5, new_hcs);
-    bind_str(st, 6, old_proxy);
-    bind_str(st, 7, new_proxy);
-    rc = step_done(q, st, "rewrite secrets");
-    if (rc == STORE_OK && sqlite3_changes(q->db) == 0)
-        rc = STORE_NOTFOUND;
-out:
-    done(st);
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-/* One record inside the apply transaction. */
-static int apply_one(struct sq *q, const struct store_rec *r)
-{
-    const struct store_reqlog *l;
-    sqlite3_stmt *st = NULL;
-    int rc = STORE_ERR;
-    bool count_rows = true;
-
-    switch (r->kind) {
-    case STORE_REC_TOUCH:
-        st = stmt(q, Q_TOUCH);
-        if (!st)
-            return STORE_ERR;
-        sqlite3_bind_int64(st, 1, r->u.touch.account_id);
-        sqlite3_bind_int64(st, 2, r->u.touch.last_used_at);
-        sqlite3_bind_int64(st, 3, r->u.touch.req_delta);
-        sqlite3_bind_int64(st, 4, r->u.touch.err_delta);
-        break;
-    case STORE_REC_STATE:
-        st = stmt(q, Q_STATE);
-        if (!st)
-            return STORE_ERR;
-        sqlite3_bind_int64(st, 1, r->u.state.account_id);
-        bind_str(st, 2, r->u.state.status ? r->u.state.status : "active");
-        bind_str(st, 3, r->u.state.reason);
-        bind_ms(st, 4, r->u.state.cooldown_until);
-        sqlite3_bind_int64(st, 5, r->u.state.fail_count);
-        sqlite3_bind_int64(st, 6, r->u.state.updated_at ? r->u.state.updated_at : gg_now_ms());
-        break;
-    case STORE_REC_SESSION:
-        st = stmt(q, Q_SESS_PUT);
-        if (!st)
-            return STORE_ERR;
-        bind_str(st, 1, r->u.session.conv_key);
-        sqlite3_bind_int64(st, 2, r->u.session.account_id);
-        bind_str(st, 3, r->u.session.session_name);
-        bind_str(st, 4, r->u.session.model);
-        sqlite3_bind_int64(st, 5, r->u.session.turns);
-        sqlite3_bind_int64(st, 6, r->u.session.updated_at ? r->u.session.updated_at
-                                                          : gg_now_ms());
-        break;
-    case STORE_REC_SESSION_DEL:
-        st = stmt(q, Q_SESS_DEL);
-        if (!st)
-            return STORE_ERR;
-        bind_str(st, 1, r->u.session.conv_key);
-        break;
-    case STORE_REC_REQLOG:
-        l = &r->u.reqlog;
-        st = stmt(q, Q_LOG_INSERT);
-        if (!st)
-            return STORE_ERR;
-        bind_str(st, 1, l->request_id);
-        sqlite3_bind_int64(st, 2, l->ts);
-        bind_str(st, 3, l->model);
-        sqlite3_bind_int64(st, 4, l->account_id);
-        sqlite3_bind_int(st, 5, l->status);
-        bind_str(st, 6, l->error_kind);
-        sqlite3_bind_int64(st, 7, l->latency_ms);
-        sqlite3_bind_int64(st, 8, l->ttft_ms);
-        sqlite3_bind_int64(st, 9, l->bytes_out);
-        sqlite3_bind_int64(st, 10, l->prompt_tokens);
-        sqlite3_bind_int64(st, 11, l->completion_tokens);
-        sqlite3_bind_int(st, 12, l->stream ? 1 : 0);
-        count_rows = false;
-        break;
-    case STORE_REC_KEY_USAGE:
-        st = stmt(q, Q_KEY_USAGE);
-        if (!st)
-            return STORE_ERR;
-        sqlite3_bind_int64(st, 1, r->u.key_usage.key_id);
-        bind_str(st, 2, r->u.key_usage.day);
-        bind_str(st, 3, r->u.key_usage.model);
-        sqlite3_bind_int64(st, 4, r->u.key_usage.requests);
-        sqlite3_bind_int64(st, 5, r->u.key_usage.errors);
-        sqlite3_bind_int64(st, 6, r->u.key_usage.tokens_in);
-        sqlite3_bind_int64(st, 7, r->u.key_usage.tokens_out);
-        count_rows = false;
-        break;
-    }
-    rc = step_done(q, st, "apply");
-    if (rc == STORE_OK && count_rows && sqlite3_changes(q->db) == 0)
-        rc = STORE_NOTFOUND;
-    done(st);
-    return rc;
-}
-
-static int sq_apply(void *be, const struct store_rec *recs, size_t n,
-                    const struct store_stat_delta *d, size_t nd, int *results)
-{
-    struct sq *q = be;
-    sqlite3_stmt *st;
-    int rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    if (exec(q, "BEGIN IMMEDIATE") != STORE_OK)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        int r = apply_one(q, &recs[i]);
-
-        if (r == STORE_ERR || r == STORE_CONFLICT)
-            goto fail;
-        if (results)
-            results[i] = r;
-    }
-    for (size_t i = 0; i < nd; i++) {
-        int k = 1;
-
-        st = stmt(q, Q_STATS_UPSERT);
-        if (!st)
-            goto fail;
-        sqlite3_bind_int64(st, k++, d[i].hour);
-        bind_str(st, k++, d[i].model);
-        sqlite3_bind_int64(st, k++, d[i].account_id);
-        sqlite3_bind_int64(st, k++, d[i].requests);
-        sqlite3_bind_int64(st, k++, d[i].errors);
-        sqlite3_bind_int64(st, k++, d[i].err_rate_limit);
-        sqlite3_bind_int64(st, k++, d[i].err_auth);
-        sqlite3_bind_int64(st, k++, d[i].err_upstream);
-        sqlite3_bind_int64(st, k++, d[i].err_client);
-        sqlite3_bind_int64(st, k++, d[i].prompt_tokens);
-        sqlite3_bind_int64(st, k++, d[i].completion_tokens);
-        for (int j = 0; j < STORE_HIST_BUCKETS; j++)
-            sqlite3_bind_int64(st, k++, d[i].lat_hist[j]);
-        for (int j = 0; j < STORE_HIST_BUCKETS; j++)
-            sqlite3_bind_int64(st, k++, d[i].ttft_hist[j]);
-        k = step_done(q, st, "stats upsert");
-        done(st);
-        if (k != STORE_OK)
-            goto fail;
-    }
-    rc = exec(q, "COMMIT");
-    if (rc == STORE_OK)
-        goto out;
-fail:
-    rc = STORE_ERR;
-    sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
-out:
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-static int sq_session_get(void *be, const char *conv_key, struct store_session *out)
-{
-    struct sq *q = be;
-    sqlite3_stmt *st;
-    int r, rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    st = stmt(q, Q_SESS_GET);
-    if (!st)
-        goto out;
-    bind_str(st, 1, conv_key);
-    r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        out->conv_key = col_str(st, 0);
-        out->account_id = sqlite3_column_int64(st, 1);
-        out->session_name = col_str(st, 2);
-        out->model = col_str(st, 3);
-        out->turns = sqlite3_column_int64(st, 4);
-        out->updated_at = sqlite3_column_int64(st, 5);
-        rc = STORE_OK;
-    } else if (r == SQLITE_DONE) {
-        store_set_error("session not found");
-        rc = STORE_NOTFOUND;
-    } else {
-        sq_fail(q, "get session");
-    }
-out:
-    done(st);
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-/* DELETE statement with one int64 parameter; *changes may be NULL. */
-static int delete_before(struct sq *q, int id, int64_t before, int64_t limit, int64_t *changes)
-{
-    sqlite3_stmt *st;
-    int rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    st = stmt(q, id);
-    if (!st)
-        goto out;
-    sqlite3_bind_int64(st, 1, before);
-    if (limit > 0)
-        sqlite3_bind_int64(st, 2, limit);
-    rc = step_done(q, st, "delete");
-    if (rc == STORE_OK && changes)
-        *changes = sqlite3_changes(q->db);
-out:
-    done(st);
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-static int sq_session_purge(void *be, int64_t older_than)
-{
-    return delete_before(be, Q_SESS_PURGE, older_than, 0, NULL);
-}
-
-static int sq_stats_prune(void *be, int64_t before_hour)
-{
-    return delete_before(be, Q_STATS_PRUNE, before_hour, 0, NULL);
-}
-
-static int sq_reqlog_purge(void *be, int64_t before, size_t batch, int64_t *deleted)
-{
-    int64_t ch = 0;
-    int rc;
-
-    /* each batch is its own statement: the mutex and the write lock are
-     * released between batches so other writers get through */
-    do {
-        rc = delete_before(be, Q_LOG_PURGE, before, (int64_t)batch, &ch);
-        if (rc != STORE_OK)
-            return rc;
-        *deleted += ch;
-    } while (ch == (int64_t)batch);
-    return STORE_OK;
-}
-
-static int sq_reqlog_query(void *be, const struct store_reqlog_filter *f,
-                           struct store_reqlog **out, size_t *n)
-{
-    struct sq *q = be;
-    struct store_reqlog *list = NULL;
-    size_t cnt = 0, limit = f->limit ? f->limit : 100;
-    sqlite3_stmt *st;
-    int r, rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    st = stmt(q, Q_LOG_QUERY);
-    if (!st)
-        goto out;
-    list = calloc(limit < 1024 ? limit : 1024, sizeof(*list));
-    if (!list) {
-        store_set_error("out of memory");
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, f->since);
-    sqlite3_bind_int64(st, 2, f->account_id);
-    bind_str(st, 3, f->model);
-    sqlite3_bind_int(st, 4, f->status_max ? f->status_min : 0);
-    sqlite3_bind_int(st, 5, f->status_max ? f->status_max : 999);
-    sqlite3_bind_int64(st, 6, (int64_t)limit);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_reqlog *l;
-
-        if (cnt >= 1024 && (cnt & (cnt - 1)) == 0) {
-            struct store_reqlog *tmp = realloc(list, 2 * cnt * sizeof(*list));
-
-            if (!tmp) {
-                store_set_error("out of memory");
-                goto out;
-            }
-            list = tmp;
-        }
-        l = &list[cnt++];
-        memset(l, 0, sizeof(*l));
-        l->request_id = col_str(st, 0);
-        l->ts = sqlite3_column_int64(st, 1);
-        l->model = col_str(st, 2);
-        l->account_id = sqlite3_column_int64(st, 3);
-        l->status = sqlite3_column_int(st, 4);
-        l->error_kind = col_str(st, 5);
-        l->latency_ms = sqlite3_column_int64(st, 6);
-        l->ttft_ms = sqlite3_column_int64(st, 7);
-        l->bytes_out = sqlite3_column_int64(st, 8);
-        l->prompt_tokens = sqlite3_column_int64(st, 9);
-        l->completion_tokens = sqlite3_column_int64(st, 10);
-        l->stream = sqlite3_column_int(st, 11) != 0;
-    }
-    if (r != SQLITE_DONE) {
-        sq_fail(q, "query request log");
-        goto out;
-    }
-    rc = STORE_OK;
-out:
-    done(st);
-    pthread_mutex_unlock(&q->mu);
-    if (rc != STORE_OK) {
-        store_reqlog_list_free(list, cnt);
-        list = NULL;
-        cnt = 0;
-    }
-    *out = list;
-    *n = cnt;
-    return rc;
-}
-
-static int sq_stats_query(void *be, const char *sql, int64_t since_hour,
-                          struct store_stat_row **out, size_t *n)
-{
-    struct sq *q = be;
-    struct store_stat_row *list = NULL, *tmp;
-    size_t cnt = 0, cap = 0;
-    sqlite3_stmt *st = NULL;
-    int r, rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sq_fail(q, "prepare stats query");
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, since_hour);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_stat_row *row;
-        int k = 2;
-
-        if (cnt == cap) {
-            cap = cap ? cap * 2 : 16;
-            tmp = realloc(list, cap * sizeof(*list));
-            if (!tmp) {
-                store_set_error("out of memory");
-                goto out;
-            }
-            list = tmp;
-        }
-        row = &list[cnt++];
-        memset(row, 0, sizeof(*row));
-        row->model = col_str(st, 0);
-        row->account_id = sqlite3_column_int64(st, 1);
-        row->requests = sqlite3_column_int64(st, k++);
-        row->errors = sqlite3_column_int64(st, k++);
-        row->err_rate_limit = sqlite3_column_int64(st, k++);
-        row->err_auth = sqlite3_column_int64(st, k++);
-        row->err_upstream = sqlite3_column_int64(st, k++);
-        row->err_client = sqlite3_column_int64(st, k++);
-        row->prompt_tokens = sqlite3_column_int64(st, k++);
-        row->completion_tokens = sqlite3_column_int64(st, k++);
-        for (int j = 0; j < STORE_HIST_BUCKETS; j++)
-            row->lat_hist[j] = sqlite3_column_int64(st, k++);
-        for (int j = 0; j < STORE_HIST_BUCKETS; j++)
-            row->ttft_hist[j] = sqlite3_column_int64(st, k++);
-    }
-    if (r != SQLITE_DONE) {
-        sq_fail(q, "stats query");
-        goto out;
-    }
-    rc = STORE_OK;
-out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&q->mu);
-    if (rc != STORE_OK) {
-        store_stats_free(list, cnt);
-        list = NULL;
-        cnt = 0;
-    }
-    *out = list;
-    *n = cnt;
-    return rc;
-}
-
-static int sq_kv_get(void *be, const char *key, char **value)
-{
-    struct sq *q = be;
-    sqlite3_stmt *st;
-    int r, rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    st = stmt(q, Q_KV_GET);
-    if (!st)
-        goto out;
-    bind_str(st, 1, key);
-    r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        *value = col_str(st, 0);
-        rc = *value ? STORE_OK : STORE_ERR;
-    } else if (r == SQLITE_DONE) {
-        store_set_error("setting not found");
-        rc = STORE_NOTFOUND;
-    } else {
-        sq_fail(q, "get setting");
-    }
-out:
-    done(st);
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-static int sq_kv_put(void *be, const char *key, const char *value, int64_t now)
-{
-    struct sq *q = be;
-    sqlite3_stmt *st;
-    int rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    st = stmt(q, Q_KV_PUT);
-    if (!st)
-        goto out;
-    bind_str(st, 1, key);
-    bind_str(st, 2, value);
-    sqlite3_bind_int64(st, 3, now);
-    rc = step_done(q, st, "put setting");
-out:
-    done(st);
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-/* store_ops.query: $N placeholders are SQLite named parameters ("$1"). */
-static int sq_query(void *be, const char *sql, const char *const *params, int nparams,
-                    struct store_rows *rows)
-{
-    struct sq *q = be;
-    sqlite3_stmt *st = NULL;
-    size_t cap = 0;
-    int r, rc = STORE_ERR;
-
-    pthread_mutex_lock(&q->mu);
-    if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sq_fail(q, "prepare");
-        goto out;
-    }
-    for (int i = 1; i <= sqlite3_bind_parameter_count(st); i++) {
-        const char *nm = sqlite3_bind_parameter_name(st, i);
-        long k = nm && nm[0] == '$' ? strtol(nm + 1, NULL, 10) : i;
-
-        bind_str(st, i, k >= 1 && k <= nparams ? params[k - 1] : NULL);
-    }
-    if (rows) {
-        memset(rows, 0, sizeof(*rows));
-        rows->ncols = (size_t)sqlite3_column_count(st);
-    }
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!rows || rows->ncols == 0)
-            continue;
-        if (rows->nrows * rows->ncols + rows->ncols > cap) {
-            size_t nc = cap ? cap * 2 : rows->ncols * 16;
-            char **cell = realloc(rows->cell, nc * sizeof(*cell));
-
-            if (!cell) {
-                store_set_error("out of memory");
-                goto out;
-            }
-            rows->cell = cell;
-            cap = nc;
-        }
-        for (size_t c = 0; c < rows->ncols; c++)
-            rows->cell[rows->nrows * rows->ncols + c] = col_str(st, (int)c);
-        rows->nrows++;
-    }
-    if (r != SQLITE_DONE) {
-        rc = sqlite3_extended_errcode(q->db) == SQLITE_CONSTRAINT_UNIQUE ? STORE_CONFLICT : STORE_ERR;
-        sq_fail(q, "query");
-        goto out;
-    }
-    rc = STORE_OK;
-out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&q->mu);
-    if (rc != STORE_OK && rows)
-        store_rows_free(rows);
-    return rc;
 }
 
 const struct store_ops store_sqlite_ops = {

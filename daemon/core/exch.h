@@ -254,6 +254,9 @@ struct exch_dialect {
     void (*fail)(struct exch_ctx *x, const struct exch_error *e, struct gg_buf *out);
     /* The dialect's error envelope (a whole response body, JSON). */
     void (*error_body)(const struct exch_error *e, struct gg_buf *out);
+    /* Optional: the HTTP status for an error (Anthropic answers 529 when no
+     * account is usable); NULL = e->status. */
+    int (*http_status)(const struct exch_error *e);
     /* Optional (all NULL or all set): exchanges a client continues by id and
      * reads back later (OpenAI Responses).  The core keeps the result body
      * and the upstream session under (key id, result id) for SESSION_TTL;

@@ -41,15 +41,20 @@ enum MHD_Result exch_http_reply_error(struct http_req *r, const struct exch_dial
     if (e->status == 400 || e->status == 404 || e->status == 401 || e->status == 413)
         MHD_add_response_header(resp, "x-should-retry", "false");
     http_add_common_headers(r, resp);
-    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)e->status, resp);
+    int st = d->http_status ? d->http_status(e) : e->status;
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)st, resp);
     MHD_destroy_response(resp);
-    r->status = e->status;
+    r->status = st;
     return ret;
 }
 
 int exch_http_auth(struct http_req *r, const struct exch_dialect *d, char key_id[24])
 {
     const char *tok = http_bearer(r, "x-api-key");
+    if (!tok)
+        tok = http_header(r, "x-goog-api-key");     /* Gemini clients */
+    if (!tok)
+        tok = http_query(r, "key");
     int ck = exch_keys_auth(r, d, tok, key_id);   /* client keys (issue 15) */
     if (ck >= 0)
         return ck;

@@ -418,4 +418,5 @@ const struct exch_dialect dialect_anthropic = {
     .finish = anth_finish,
     .fail = anth_fail,
     .error_body = error_json,
+    .http_status = anth_http_status,
 };
