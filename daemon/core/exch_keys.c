@@ -73,6 +73,10 @@ bool exch_keys_admit(struct http_req *r, const struct exch_dialect *d, const cha
     if (key_id[0] != 'c')
         return true;
     const char *tok = http_bearer(r, "x-api-key");
+    if (!tok)
+        tok = http_header(r, "x-goog-api-key");     /* as exch_http_auth: Gemini clients */
+    if (!tok)
+        tok = http_query(r, "key");
     struct key_ticket *t = calloc(1, sizeof(*t));
     if (!t) {
         *ret = MHD_NO;
