@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "call.h"
+#include "acct_tags.h"
 #include "config.h"
 #include "exch_keys.h"
 #include "flatten.h"
@@ -276,6 +277,8 @@ static enum MHD_Result submit(struct http_req *r, struct call *c, const char *ke
     if (c->req.model.upgraded)
         GG_INFO("[%s] model %s upgraded to %s", c->request_id, c->req.model_req, c->req.model.model->id);
     find_conversation(c);
+    if (c->pref_account >= 0 && !acct_tags_match(c->pref_account, c->group))
+        c->pref_account = -1;         /* outside the client key's account group (issue 15) */
     c->x.req = &c->req;
     c->x.id = c->chat_id;
     c->x.model = c->req.model.model ? c->req.model.model->id : "gemini-auto";

@@ -32,7 +32,7 @@ for (const [backend, dbUrl] of backends) {
     const secrets = [];
     const A = { csesidx: '3001', secure_c_ses: 'CSE.team-a-cookie-0001', config_id: 'cfg-ka' };
     const B = { csesidx: '3002', secure_c_ses: 'CSE.other-cookie-0002', config_id: 'cfg-kb' };
-    let idA;
+    let idA, idB;
 
     before(async () => {
       const env = { COOLDOWN_429: '1', COOLDOWN_ERROR: '1', POOL_STRATEGY: 'round_robin' };
@@ -49,6 +49,7 @@ for (const [backend, dbUrl] of backends) {
       idA = ra.id;
       const rb = await mkAccount({ name: 'other-acct', ...B });
       assert.equal(rb.tags, '');
+      idB = rb.id;
     });
     after(async () => { await s?.stop(); });
 
@@ -282,6 +283,24 @@ for (const [backend, dbUrl] of backends) {
       const badTags = await s.admin('PUT', `/accounts/${idA}`, { tags: 'bad tag!' });
       assert.equal(badTags.status, 400);
       assert.ok(badTags.json.error.fields.tags);
+      // a conversation started in the group continues inside the group after the tags move
+      const t1 = await (await chat(k.secret, 'gemini-2.5-flash', 'conversation start')).json();
+      const history = [{ role: 'user', content: 'conversation start' },
+        { role: 'assistant', content: t1.choices[0].message.content }, { role: 'user', content: 'and next' }];
+      const turn2 = () => fetch(s.url + '/v1/chat/completions', {
+        method: 'POST', headers: { authorization: `Bearer ${k.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gemini-2.5-flash', messages: history }),
+      });
+      assert.equal((await s.admin('PUT', `/accounts/${idA}`, { tags: '' })).status, 200);
+      assert.equal((await s.admin('PUT', `/accounts/${idB}`, { tags: 'team-a' })).status, 200);
+      const seq3 = (await s.fake('GET', '/__fake/record')).last_seq;
+      const r2 = await turn2();
+      assert.equal(r2.status, 200, await r2.text());
+      const rec3 = await s.fake('GET', `/__fake/record?since=${seq3}`);
+      assert.deepEqual([...new Set(rec3.requests.filter((q) => q.endpoint === 'stream').map((q) => q.csesidx))],
+        [B.csesidx]);
+      assert.equal((await s.admin('PUT', `/accounts/${idB}`, { tags: '' })).status, 200);
+      assert.equal((await s.admin('PUT', `/accounts/${idA}`, { tags: 'team-a,shared' })).status, 200);
     });
 
     test('usage figures match the requests made; /metrics by key name', async () => {
