@@ -72,6 +72,9 @@ static cJSON *key_json(const struct key_info *k, const struct key_usage_now *u)
     cJSON_AddNumberToObject(s, "day_requests", (double)u->day_requests);
     cJSON_AddNumberToObject(s, "day_errors", (double)u->day_errors);
     cJSON_AddNumberToObject(s, "inflight", u->inflight);
+    cJSON_AddNumberToObject(s, "cluster_minute_requests", (double)u->cluster_minute_requests);
+    cJSON_AddNumberToObject(s, "cluster_minute_tokens", (double)u->cluster_minute_tokens);
+    cJSON_AddNumberToObject(s, "cluster_inflight", u->cluster_inflight);
     return o;
 }
 

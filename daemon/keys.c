@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "gg_buf.h"
 #include "gg_time.h"
 #include "gg_util.h"
 
@@ -27,6 +26,11 @@ struct key {
     int64_t day, month;          /* index of the counters below */
     int64_t day_tokens, month_tokens, day_requests, day_errors;
     int inflight;
+    int64_t req_sec[60];         /* requests admitted per second of the last minute */
+    int64_t req_stamp[60];
+    int64_t rem_req, rem_tok;    /* other instances (keys_set_remote) */
+    int rem_inflight;
+    int64_t rem_until;
     uint64_t tot_requests, tot_errors, tot_in, tot_out;  /* since start (metrics) */
 };
 
@@ -379,6 +383,9 @@ int keys_delete(int64_t id)
     return -1;
 }
 
+static enum key_verdict deny(struct key_denial *d, enum key_verdict v, int status, int retry, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 static int64_t minute_tokens(const struct key *k, int64_t now)
 {
     int64_t s = now / 1000, t = 0;
@@ -390,11 +397,46 @@ static int64_t minute_tokens(const struct key *k, int64_t now)
 
 static int64_t minute_requests(const struct key *k, int64_t now)
 {
-    int64_t n = 0;
-    for (size_t i = 0; i < k->ring_n; i++)
-        if (k->ring[i] && k->ring[i] > now - 60000)
-            n++;
+    int64_t s = now / 1000, n = 0;
+    for (int i = 0; i < 60; i++)
+        if (k->req_stamp[i] > s - 60)
+            n += k->req_sec[i];
     return n;
+}
+
+/* rpm / tpm / max_concurrent with the other instances' counts added (cluster
+ * sync); true and *d filled when over.  Retry after one sync period. */
+static bool cluster_over(struct key *k, int64_t now, struct key_denial *d)
+{
+    const struct key_info *ki = &k->info;
+    if (k->rem_until <= now)
+        return false;
+    if (ki->lim.max_concurrent > 0 && k->inflight + k->rem_inflight >= ki->lim.max_concurrent)
+        deny(d, KEY_CONCURRENCY, 429, 1, "key '%s': %lld concurrent requests already running", ki->name,
+             (long long)ki->lim.max_concurrent);
+    else if (ki->lim.rpm > 0 && minute_requests(k, now) + k->rem_req >= ki->lim.rpm)
+        deny(d, KEY_RPM, 429, 2, "key '%s': rate limit of %lld requests per minute reached", ki->name,
+             (long long)ki->lim.rpm);
+    else if (ki->lim.tpm > 0 && minute_tokens(k, now) + k->rem_tok >= ki->lim.tpm)
+        deny(d, KEY_TPM, 429, 2, "key '%s': rate limit of %lld tokens per minute reached", ki->name,
+             (long long)ki->lim.tpm);
+    else
+        return false;
+    return true;
+}
+
+void keys_set_remote(int64_t key_id, int64_t minute_requests, int64_t minute_tokens, int inflight,
+                     int64_t valid_until)
+{
+    pthread_mutex_lock(&lock);
+    struct key *k = find_id(key_id);
+    if (k) {
+        k->rem_req = minute_requests;
+        k->rem_tok = minute_tokens;
+        k->rem_inflight = inflight;
+        k->rem_until = valid_until;
+    }
+    pthread_mutex_unlock(&lock);
 }
 
 static void usage_of(struct key *k, int64_t now, struct key_usage_now *u)
@@ -407,6 +449,14 @@ static void usage_of(struct key *k, int64_t now, struct key_usage_now *u)
     u->day_requests = k->day_requests;
     u->day_errors = k->day_errors;
     u->inflight = k->inflight;
+    bool rem = k->rem_until > now;
+    u->cluster_minute_requests = rem ? k->rem_req : 0;
+    u->cluster_minute_tokens = rem ? k->rem_tok : 0;
+    u->cluster_inflight = rem ? k->rem_inflight : 0;
+    u->total_requests = (int64_t)k->tot_requests;
+    u->total_errors = (int64_t)k->tot_errors;
+    u->total_in = (int64_t)k->tot_in;
+    u->total_out = (int64_t)k->tot_out;
 }
 
 int keys_get(int64_t id, struct key_info *out, struct key_usage_now *use)
@@ -490,9 +540,6 @@ bool keys_is_client_key(const char *secret)
 }
 
 static enum key_verdict deny(struct key_denial *d, enum key_verdict v, int status, int retry, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static enum key_verdict deny(struct key_denial *d, enum key_verdict v, int status, int retry, const char *fmt, ...)
 {
     d->verdict = v;
     d->status = status;
@@ -544,6 +591,10 @@ enum key_verdict keys_admit(const char *secret, const char *model, int64_t now, 
         goto out;
     }
     roll(k, now);
+    if (cluster_over(k, now, d)) {
+        v = d->verdict;
+        goto out;
+    }
     if (ki->lim.max_concurrent > 0 && k->inflight >= ki->lim.max_concurrent) {
         v = deny(d, KEY_CONCURRENCY, 429, 1, "key '%s': %lld concurrent requests already running", ki->name,
                  (long long)ki->lim.max_concurrent);
@@ -608,6 +659,13 @@ enum key_verdict keys_admit(const char *secret, const char *model, int64_t now, 
     }
     k->inflight++;
     k->day_requests++;
+    int64_t sec = now / 1000;
+    int slot = (int)(sec % 60);
+    if (k->req_stamp[slot] != sec) {
+        k->req_stamp[slot] = sec;
+        k->req_sec[slot] = 0;
+    }
+    k->req_sec[slot]++;
     t->key_id = ki->id;
     scopy(t->name, sizeof(t->name), ki->name);
     scopy(t->group, sizeof(t->group), ki->lim.group);
@@ -716,46 +774,5 @@ void keys_free(void)
     n_keys = cap_keys = 0;
     memset(buckets, 0, sizeof(buckets));
     memset(idbuckets, 0, sizeof(idbuckets));
-    pthread_mutex_unlock(&lock);
-}
-
-/* A Prometheus label value: backslash and quote escaped (names hold no control characters). */
-static void label(struct gg_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            gg_buf_addc(b, '\\');
-        gg_buf_addc(b, *s);
-    }
-}
-
-void keys_metrics(struct gg_buf *b)
-{
-    pthread_mutex_lock(&lock);
-    if (n_keys) {
-        gg_buf_adds(b, "# HELP gemgate_key_requests_total Finished requests by client key (name), since start.\n"
-                       "# TYPE gemgate_key_requests_total counter\n");
-        for (size_t i = 0; i < n_keys; i++) {
-            gg_buf_adds(b, "gemgate_key_requests_total{key=\"");
-            label(b, keys[i]->info.name);
-            gg_buf_printf(b, "\"} %llu\n", (unsigned long long)keys[i]->tot_requests);
-        }
-        gg_buf_adds(b, "# HELP gemgate_key_errors_total Failed requests by client key (name), since start.\n"
-                       "# TYPE gemgate_key_errors_total counter\n");
-        for (size_t i = 0; i < n_keys; i++) {
-            gg_buf_adds(b, "gemgate_key_errors_total{key=\"");
-            label(b, keys[i]->info.name);
-            gg_buf_printf(b, "\"} %llu\n", (unsigned long long)keys[i]->tot_errors);
-        }
-        gg_buf_adds(b, "# HELP gemgate_key_tokens_total Estimated tokens by client key (name) and direction.\n"
-                       "# TYPE gemgate_key_tokens_total counter\n");
-        for (size_t i = 0; i < n_keys; i++)
-            for (int d = 0; d < 2; d++) {
-                gg_buf_adds(b, "gemgate_key_tokens_total{key=\"");
-                label(b, keys[i]->info.name);
-                gg_buf_printf(b, "\",direction=\"%s\"} %llu\n", d ? "out" : "in",
-                              (unsigned long long)(d ? keys[i]->tot_out : keys[i]->tot_in));
-            }
-    }
     pthread_mutex_unlock(&lock);
 }

@@ -53,10 +53,15 @@ struct key_info {
 };
 
 struct key_usage_now {           /* what a key has used, as the gateway counts it */
-    int64_t minute_requests, minute_tokens;
+    int64_t minute_requests, minute_tokens;   /* this instance, rolling minute */
     int64_t day_tokens, month_tokens;
     int64_t day_requests, day_errors;
     int inflight;
+    /* the other instances (cluster), as of the last keys_set_remote; 0 when none */
+    int64_t cluster_minute_requests, cluster_minute_tokens;
+    int cluster_inflight;
+    /* finished here since start (metrics) */
+    int64_t total_requests, total_errors, total_in, total_out;
 };
 
 enum key_verdict {
@@ -131,6 +136,12 @@ void keys_finish(struct key_ticket *t, const char *model, int64_t tokens_in, int
  * so own requests not yet flushed are not lost. */
 void keys_merge_usage(int64_t key_id, int64_t day_tokens, int64_t month_tokens, int64_t day_requests,
                       int64_t day_errors, int64_t now_ms);
+/* What the other instances report for key_id right now (cluster sync):
+ * requests and tokens in their rolling minute and requests in flight.
+ * Until valid_until_ms, admission adds them to this instance's counts for
+ * rpm, tpm and max_concurrent (the exact local checks stay). */
+void keys_set_remote(int64_t key_id, int64_t minute_requests, int64_t minute_tokens, int inflight,
+                     int64_t valid_until_ms);
 /* Authentication only (no counting): unknown / disabled / expired, or
  * KEY_OK with *t filled (t->key_id set; never pass it to keys_finish). */
 enum key_verdict keys_authenticate(const char *secret, int64_t now_ms, struct key_ticket *t, struct key_denial *d);

@@ -11,6 +11,7 @@
 #include "acct_tags.h"
 #include "gg_log.h"
 #include "gg_time.h"
+#include "gg_util.h"
 #include "keys.h"
 #include "store_internal.h"
 #include "storeq.h"
@@ -25,6 +26,11 @@ static pthread_mutex_t thr_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t thr_cv = PTHREAD_COND_INITIALIZER;
 static pthread_t thr;
 static bool thr_on, thr_stop;
+static bool cluster_mode;
+static char instance[33];                  /* this process in key_rates */
+static int64_t *published;                 /* keys with non-zero rows of ours */
+static size_t n_published;
+static bool rates_warned;                  /* sync thread (and start-up) only */
 
 static int q(const char *sql, const char *const *p, int n, struct store_rows *rows)
 {
@@ -236,6 +242,80 @@ static int load_tags(void)
     return rc;
 }
 
+static bool was_published(int64_t id)
+{
+    for (size_t i = 0; i < n_published; i++)
+        if (published[i] == id)
+            return true;
+    return false;
+}
+
+/* Cluster rates: write this instance's rolling-minute counts and in-flight
+ * requests of every key that has any (and a zero row for keys that had),
+ * then hand every key the sum of the other instances' fresh rows. */
+static int sync_rates(void)
+{
+    struct key_info *ks;
+    struct key_usage_now *us;
+    size_t n;
+    int64_t now = gg_now_ms();
+    if (keys_list(&ks, &us, &n) != 0)
+        return -1;
+    int rc = 0;
+    int64_t *pub = calloc(n ? n : 1, sizeof(*pub));
+    size_t npub = 0;
+    for (size_t i = 0; pub && i < n; i++) {
+        bool busy = us[i].minute_requests || us[i].minute_tokens || us[i].inflight;
+        if (!busy && !was_published(ks[i].id))
+            continue;
+        char b[5][24];
+        fmt(b[0], ks[i].id);
+        fmt(b[1], us[i].minute_requests);
+        fmt(b[2], us[i].minute_tokens);
+        fmt(b[3], us[i].inflight);
+        fmt(b[4], now);
+        const char *v[6] = {instance, b[0], b[1], b[2], b[3], b[4]};
+        if (q("INSERT INTO key_rates (instance, key_id, minute_requests, minute_tokens, inflight, updated_at) "
+              "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (instance, key_id) DO UPDATE SET minute_requests = "
+              "excluded.minute_requests, minute_tokens = excluded.minute_tokens, inflight = excluded.inflight, "
+              "updated_at = excluded.updated_at",
+              v, 6, NULL) != STORE_OK)
+            rc = -1;
+        else if (busy)
+            pub[npub++] = ks[i].id;
+    }
+    free(published);
+    published = pub;
+    n_published = npub;
+    char since[24], old[24];
+    fmt(since, now - 3 * KEYS_SYNC_MS);
+    fmt(old, now - 3600000);
+    const char *v[2] = {instance, since};
+    struct store_rows rows = {0};
+    if (q("SELECT key_id, SUM(minute_requests), SUM(minute_tokens), SUM(inflight) FROM key_rates "
+          "WHERE instance <> $1 AND updated_at > $2 GROUP BY key_id",
+          v, 2, &rows) != STORE_OK) {
+        rc = -1;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            int64_t r = 0, t = 0, f = 0;
+            for (size_t j = 0; j < rows.nrows; j++)
+                if (num(rows.cell[j * rows.ncols]) == ks[i].id) {
+                    r = num(rows.cell[j * rows.ncols + 1]);
+                    t = num(rows.cell[j * rows.ncols + 2]);
+                    f = num(rows.cell[j * rows.ncols + 3]);
+                }
+            keys_set_remote(ks[i].id, r, t, (int)f, now + 3 * KEYS_SYNC_MS);
+        }
+    }
+    store_rows_free(&rows);
+    const char *vo[1] = {old};
+    q("DELETE FROM key_rates WHERE updated_at < $1", vo, 1, NULL);   /* instances long gone */
+    free(ks);
+    free(us);
+    return rc;
+}
+
 int keys_store_sync(void)
 {
     pthread_mutex_lock(&sync_mu);
@@ -245,6 +325,16 @@ int keys_store_sync(void)
     pthread_mutex_unlock(&sync_mu);
     if (load_usage() != 0)
         rc = -1;
+    if (cluster_mode) {
+        if (sync_rates() != 0) {
+            if (!rates_warned)        /* once per failure streak */
+                GG_WARN("keys: cannot share the rate counters with the cluster: %s", store_last_error());
+            rates_warned = true;
+            rc = -1;
+        } else {
+            rates_warned = false;
+        }
+    }
     return rc;
 }
 
@@ -276,6 +366,8 @@ int keys_store_start(struct store *s, struct storeq *queue, int cluster)
 {
     st = s;
     sq = queue;
+    cluster_mode = cluster != 0;
+    gg_random_hex(instance, 16);
     int rc = keys_store_sync();
     struct key_hooks h = {.insert = h_insert, .save = h_save, .remove = h_remove, .usage = h_usage};
     keys_set_hooks(&h);
@@ -300,6 +392,14 @@ void keys_store_stop(void)
         pthread_join(thr, NULL);
         thr_on = false;
     }
+    if (cluster_mode && st) {
+        const char *v[1] = {instance};
+        q("DELETE FROM key_rates WHERE instance = $1", v, 1, NULL);
+    }
+    cluster_mode = false;
+    free(published);
+    published = NULL;
+    n_published = 0;
     keys_set_hooks(NULL);
     st = NULL;
     sq = NULL;

@@ -11,13 +11,16 @@
  * Cluster (PostgreSQL): a thread re-reads every KEYS_SYNC_MS the key rows
  * (new keys, edits, disable, delete made by other instances), the account
  * tags and the day/month usage sums, and merges them (keys_merge_usage:
- * counters rise to the cluster totals).  Tolerance: a change made on
- * another instance applies here within KEYS_SYNC_MS; a daily or monthly
- * quota can be overspent cluster-wide by what the other instances finish
- * within one sync period plus the storeq window (200 ms) -- on top of the
- * requests in flight.  Request and token rates per minute and max
- * concurrency are counted per instance.  With SQLite (one instance) the
- * totals are read once at start and everything else is exact.
+ * counters rise to the cluster totals).  It also writes this instance's
+ * rolling-minute requests / tokens and requests in flight per key into
+ * key_rates and hands each key the sum of the other instances' rows
+ * (keys_set_remote), so rpm, tpm and max_concurrent count the cluster.
+ * Tolerance: a change made on another instance applies here within
+ * KEYS_SYNC_MS; a limit can be exceeded cluster-wide by what the other
+ * instances admit (rates, concurrency) or finish (quotas, plus the storeq
+ * window of 200 ms) within one sync period -- on top of the requests in
+ * flight.  With SQLite (one instance) the totals are read once at start and
+ * everything else is exact.
  *
  * Thread-safety: all functions may be called from any thread.  Failure:
  * 0 / -1 with the reason logged (never a secret); nothing aborts.

@@ -33,3 +33,17 @@ CREATE TABLE IF NOT EXISTS key_usage (
 CREATE INDEX IF NOT EXISTS key_usage_day ON key_usage (day);
 
 ALTER TABLE gemini_accounts ADD COLUMN IF NOT EXISTS tags TEXT NOT NULL DEFAULT '';
+
+-- What each instance counts for a key right now (rolling minute, in flight);
+-- every instance upserts its own rows and adds up the others' fresh rows
+-- (keys_store.c, every 2 s), so rpm, tpm and max_concurrent hold for the
+-- cluster within one sync period.
+CREATE TABLE IF NOT EXISTS key_rates (
+    instance        TEXT NOT NULL,
+    key_id          BIGINT NOT NULL,
+    minute_requests BIGINT NOT NULL DEFAULT 0,
+    minute_tokens   BIGINT NOT NULL DEFAULT 0,
+    inflight        BIGINT NOT NULL DEFAULT 0,
+    updated_at      BIGINT NOT NULL,
+    PRIMARY KEY (instance, key_id)
+);

@@ -99,8 +99,9 @@ for (const [backend, dbUrl] of backends) {
       assert.equal(k.key.expires_at, null);
       assert.deepEqual(k.key.limits, { models: 'gemini-*', rpm: 100, tpm: 0, tokens_day: 0, tokens_month: 0,
         max_concurrent: 0, group: '' });
-      assert.deepEqual(Object.keys(k.key.usage).sort(), ['day_errors', 'day_requests', 'day_tokens', 'inflight',
-        'minute_requests', 'minute_tokens', 'month_tokens']);
+      assert.deepEqual(Object.keys(k.key.usage).sort(), ['cluster_inflight', 'cluster_minute_requests',
+        'cluster_minute_tokens', 'day_errors', 'day_requests', 'day_tokens', 'inflight', 'minute_requests',
+        'minute_tokens', 'month_tokens']);
       const list = await s.admin('GET', '/keys');
       assert.equal(list.status, 200);
       assert.ok(list.json.keys.some((x) => x.id === k.id));
@@ -396,6 +397,23 @@ for (const [backend, dbUrl] of backends) {
           await r.text();
           return r.status === 401;
         }, 6000);
+        // rpm across both: 4 here, then the peer admits only the rest once it has synced
+        const rk = await mkKey({ name: 'cluster-rpm', limits: { rpm: 6 } });
+        for (let i = 0; i < 4; i++) assert.equal((await chat(rk.secret)).status, 200);
+        await waitFor('the peer sees the 4 requests', async () => {
+          const g = await peer.admin('GET', `/keys/${rk.id}`);
+          return g.status === 200 && g.json.usage.cluster_minute_requests === 4;
+        }, 8000);
+        const onPeer = [];
+        for (let i = 0; i < 3; i++) {
+          const r = await fetch(peer.url + '/v1/chat/completions', {
+            method: 'POST', headers: { authorization: `Bearer ${rk.secret}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: `p${i}` }] }),
+          });
+          onPeer.push(r.status);
+          await r.text();
+        }
+        assert.deepEqual(onPeer, [200, 200, 429]);
         await peer.stop();
         s.peers.length = 0;
       });
