@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin_keys.h"
 #include "auth.h"
 #include "cluster.h"
 #include "call.h"
@@ -16,6 +17,7 @@
 #include "gg_util.h"
 #include "http.h"
 #include "import.h"
+#include "keys_store.h"
 #include "pool.h"
 #include "reqlog.h"
 #include "sessions.h"
@@ -250,6 +252,10 @@ static enum MHD_Result accounts_create(struct http_req *r)
     a.is_active = true;
     cJSON *fields = NULL;
     int vr = apply_json(&a, body, true, &fields);
+    char tags[ACCT_TAGS_MAX];
+    int has_tags = admin_keys_tags_field(body, tags, fields);
+    if (has_tags < 0)
+        vr = -1;
     cJSON_Delete(body);
     if (vr != 0) {
         store_account_clear(&a);
@@ -271,6 +277,8 @@ static enum MHD_Result accounts_create(struct http_req *r)
     pool_add(&a, false);
     int64_t id = a.id;
     store_account_clear(&a);
+    if (has_tags > 0)
+        keys_store_set_account_tags(id, tags);
     account_event(id);
     GG_INFO("admin: account %lld created", (long long)id);
     return reply_account(r, 201, id);
@@ -326,6 +334,10 @@ static enum MHD_Result accounts_update(struct http_req *r, int64_t id)
     bool was_active = a.is_active;
     cJSON *fields = NULL;
     int vr = apply_json(&a, body, false, &fields);
+    char tags[ACCT_TAGS_MAX];
+    int has_tags = admin_keys_tags_field(body, tags, fields);
+    if (has_tags < 0)
+        vr = -1;
     cJSON_Delete(body);
     if (vr != 0) {
         store_account_clear(&a);
@@ -347,6 +359,8 @@ static enum MHD_Result accounts_update(struct http_req *r, int64_t id)
         return err_reply(r, 409, "conflict", "an account with this csesidx and config_id already exists", NULL, 0);
     if (rc != STORE_OK)
         return store_down(r);
+    if (has_tags > 0)
+        keys_store_set_account_tags(id, tags);
     account_event(id);
     return reply_account(r, 200, id);
 }
@@ -365,6 +379,7 @@ static enum MHD_Result accounts_delete(struct http_req *r, int64_t id)
     if (rc != STORE_OK && rc != STORE_NOTFOUND)
         return store_down(r);
     pool_remove(id);
+    acct_tags_set(id, "");
     sessions_drop_account(id);
     GG_INFO("admin: account %lld deleted", (long long)id);
     char body[64];
@@ -787,6 +802,8 @@ enum MHD_Result admin_handle(struct http_req *r)
     /* the admin key (or a stream ticket) was checked by http.c on the first callback */
     if (!r->authed)
         return err_reply(r, 401, "unauthorized", "missing or wrong admin key", NULL, 0);
+    if (strncmp(path, "/keys", 5) == 0 && (path[5] == '\0' || path[5] == '/'))
+        return admin_keys_handle(r, path);   /* client keys (issue 15) */
     const char *m = r->method;
     bool get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
     if (strcmp(path, "/accounts") == 0) {

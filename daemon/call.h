@@ -73,6 +73,7 @@ struct call {
     char request_id[40];
     char chat_id[48];
     char key_id[24];                    /* short hash of the API key */
+    char group[64];                     /* account tag of a client key ("" = any account) */
     int64_t created_s;
     int64_t t_start_us;
     int64_t forced_account;             /* CALL_TEST: account id, else -1 */

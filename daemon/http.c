@@ -386,6 +386,13 @@ static bool is_json_type(const char *ct)
            (l > 5 && strncasecmp(ct + l - 5, "+json", 5) == 0);
 }
 
+static http_key_hook_fn key_hook;
+
+void http_set_key_hook(http_key_hook_fn fn)
+{
+    key_hook = fn;
+}
+
 static enum MHD_Result check_auth(struct http_req *r, bool *ok)
 {
     *ok = false;
@@ -395,7 +402,12 @@ static enum MHD_Result check_auth(struct http_req *r, bool *ok)
         break;
     case HTTP_AUTH_API: {
         const char *tok = rt->api_key ? rt->api_key(r) : http_bearer(r, "x-api-key");
-        if (!auth_check_api(tok, r->key_id)) {
+        char kmsg[256];
+        const char *kcode = "invalid_api_key";
+        int kh = key_hook ? key_hook(tok, r->key_id, &kcode, kmsg, sizeof(kmsg)) : -1;
+        if (kh == 0)
+            return refuse(r, 401, kcode, kmsg, 0);
+        if (kh < 0 && !auth_check_api(tok, r->key_id)) {
             bool none = !tok || !*tok;
             return refuse(r, 401, none ? "missing_api_key" : "invalid_api_key",
                           none ? "You didn't provide an API key. You need to provide your API key in an Authorization "

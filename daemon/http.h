@@ -87,7 +87,12 @@ struct http_req {
 
 /* Routes are matched in order; the first whose path matches decides (a
  * method it does not list is 405).  The table must outlive the daemon. */
-int http_start(const struct http_route *routes, size_t n);   /* 0 or -1 (message logged) */
+int http_start(const struct http_route *routes, size_t n);
+/* An extra API-key check consulted before the root keys on HTTP_AUTH_API
+ * routes (client keys): 1 accept (key_id filled), 0 refuse with msg (401),
+ * -1 not mine; *code names the refusal.  Set once at start-up. */
+typedef int (*http_key_hook_fn)(const char *tok, char key_id[24], const char **code, char *msg, size_t msgn);
+void http_set_key_hook(http_key_hook_fn fn);   /* 0 or -1 (message logged) */
 void http_quiesce(void);           /* stop accepting new connections */
 void http_stop(void);
 uint16_t http_port(void);

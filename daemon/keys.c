@@ -17,6 +17,7 @@
 struct key {
     struct key_info info;
     struct key *next_hash;       /* bucket chain by hash */
+    struct key *next_byid;       /* bucket chain by id */
     /* runtime, under `lock` */
     int64_t *ring;               /* admission times of the last `ring_n` requests */
     size_t ring_n, ring_pos;
@@ -25,12 +26,19 @@ struct key {
     int64_t day, month;          /* index of the counters below */
     int64_t day_tokens, month_tokens, day_requests, day_errors;
     int inflight;
+    int64_t req_sec[60];         /* requests admitted per second of the last minute */
+    int64_t req_stamp[60];
+    int64_t rem_req, rem_tok;    /* other instances (keys_set_remote) */
+    int rem_inflight;
+    int64_t rem_until;
+    uint64_t tot_requests, tot_errors, tot_in, tot_out;  /* since start (metrics) */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct key **keys;
 static size_t n_keys, cap_keys;
 static struct key *buckets[NBUCKETS];
+static struct key *idbuckets[NBUCKETS];
 static int64_t next_id = 1;
 static struct key_hooks hooks;
 
@@ -73,15 +81,26 @@ static int64_t next_month_ms(int64_t ms)
 
 static void roll(struct key *k, int64_t now)
 {
-    int64_t d = day_of(now), m = month_of(now);
-    if (k->day != d) {
-        k->day = d;
-        k->day_tokens = k->day_requests = k->day_errors = 0;
-    }
+    int64_t d = day_of(now);
+    if (k->day == d)
+        return;                  /* a month only turns with a day */
+    k->day = d;
+    k->day_tokens = k->day_requests = k->day_errors = 0;
+    int64_t m = month_of(now);
     if (k->month != m) {
         k->month = m;
         k->month_tokens = 0;
     }
+}
+
+/* Copy a NUL-terminated string into a buffer of n bytes (truncating). */
+static void scopy(char *dst, size_t n, const char *src)
+{
+    size_t l = strlen(src);
+    if (l >= n)
+        l = n - 1;
+    memcpy(dst, src, l);
+    dst[l] = '\0';
 }
 
 /* ---- table --------------------------------------------------------------- */
@@ -94,11 +113,19 @@ static unsigned bucket_of(const char *hash)
     return v % NBUCKETS;
 }
 
+static unsigned idbucket_of(int64_t id)
+{
+    return (unsigned)((uint64_t)id % NBUCKETS);
+}
+
 static void index_add(struct key *k)
 {
     unsigned b = bucket_of(k->info.hash);
     k->next_hash = buckets[b];
     buckets[b] = k;
+    b = idbucket_of(k->info.id);
+    k->next_byid = idbuckets[b];
+    idbuckets[b] = k;
 }
 
 static void index_del(struct key *k)
@@ -108,13 +135,18 @@ static void index_del(struct key *k)
         pp = &(*pp)->next_hash;
     if (*pp)
         *pp = k->next_hash;
+    pp = &idbuckets[idbucket_of(k->info.id)];
+    while (*pp && *pp != k)
+        pp = &(*pp)->next_byid;
+    if (*pp)
+        *pp = k->next_byid;
 }
 
 static struct key *find_id(int64_t id)
 {
-    for (size_t i = 0; i < n_keys; i++)
-        if (keys[i]->info.id == id)
-            return keys[i];
+    for (struct key *k = idbuckets[idbucket_of(id)]; k; k = k->next_byid)
+        if (k->info.id == id)
+            return k;
     return NULL;
 }
 
@@ -259,9 +291,21 @@ int keys_create(const char *name, const char *note, int64_t expires_at, const st
     k.enabled = true;
     k.lim = *lim;
     pthread_mutex_lock(&lock);
-    k.id = next_id;
-    int rc = insert_locked(&k);
+    int (*ins)(struct key_info *) = hooks.insert;
     int (*save)(const struct key_info *) = hooks.save;
+    pthread_mutex_unlock(&lock);
+    if (ins) {
+        /* the store assigns the id (unique across instances on a shared store) */
+        if (ins(&k) != 0) {
+            snprintf(err, errlen, "the store refused the key");
+            return -1;
+        }
+        save = NULL;
+    }
+    pthread_mutex_lock(&lock);
+    if (!ins)
+        k.id = next_id;
+    int rc = find_id(k.id) ? 0 : insert_locked(&k);
     pthread_mutex_unlock(&lock);
     if (rc != 0) {
         snprintf(err, errlen, "out of memory");
@@ -339,6 +383,9 @@ int keys_delete(int64_t id)
     return -1;
 }
 
+static enum key_verdict deny(struct key_denial *d, enum key_verdict v, int status, int retry, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 static int64_t minute_tokens(const struct key *k, int64_t now)
 {
     int64_t s = now / 1000, t = 0;
@@ -350,11 +397,46 @@ static int64_t minute_tokens(const struct key *k, int64_t now)
 
 static int64_t minute_requests(const struct key *k, int64_t now)
 {
-    int64_t n = 0;
-    for (size_t i = 0; i < k->ring_n; i++)
-        if (k->ring[i] && k->ring[i] > now - 60000)
-            n++;
+    int64_t s = now / 1000, n = 0;
+    for (int i = 0; i < 60; i++)
+        if (k->req_stamp[i] > s - 60)
+            n += k->req_sec[i];
     return n;
+}
+
+/* rpm / tpm / max_concurrent with the other instances' counts added (cluster
+ * sync); true and *d filled when over.  Retry after one sync period. */
+static bool cluster_over(struct key *k, int64_t now, struct key_denial *d)
+{
+    const struct key_info *ki = &k->info;
+    if (k->rem_until <= now)
+        return false;
+    if (ki->lim.max_concurrent > 0 && k->inflight + k->rem_inflight >= ki->lim.max_concurrent)
+        deny(d, KEY_CONCURRENCY, 429, 1, "key '%s': %lld concurrent requests already running", ki->name,
+             (long long)ki->lim.max_concurrent);
+    else if (ki->lim.rpm > 0 && minute_requests(k, now) + k->rem_req >= ki->lim.rpm)
+        deny(d, KEY_RPM, 429, 2, "key '%s': rate limit of %lld requests per minute reached", ki->name,
+             (long long)ki->lim.rpm);
+    else if (ki->lim.tpm > 0 && minute_tokens(k, now) + k->rem_tok >= ki->lim.tpm)
+        deny(d, KEY_TPM, 429, 2, "key '%s': rate limit of %lld tokens per minute reached", ki->name,
+             (long long)ki->lim.tpm);
+    else
+        return false;
+    return true;
+}
+
+void keys_set_remote(int64_t key_id, int64_t minute_requests, int64_t minute_tokens, int inflight,
+                     int64_t valid_until)
+{
+    pthread_mutex_lock(&lock);
+    struct key *k = find_id(key_id);
+    if (k) {
+        k->rem_req = minute_requests;
+        k->rem_tok = minute_tokens;
+        k->rem_inflight = inflight;
+        k->rem_until = valid_until;
+    }
+    pthread_mutex_unlock(&lock);
 }
 
 static void usage_of(struct key *k, int64_t now, struct key_usage_now *u)
@@ -367,6 +449,14 @@ static void usage_of(struct key *k, int64_t now, struct key_usage_now *u)
     u->day_requests = k->day_requests;
     u->day_errors = k->day_errors;
     u->inflight = k->inflight;
+    bool rem = k->rem_until > now;
+    u->cluster_minute_requests = rem ? k->rem_req : 0;
+    u->cluster_minute_tokens = rem ? k->rem_tok : 0;
+    u->cluster_inflight = rem ? k->rem_inflight : 0;
+    u->total_requests = (int64_t)k->tot_requests;
+    u->total_errors = (int64_t)k->tot_errors;
+    u->total_in = (int64_t)k->tot_in;
+    u->total_out = (int64_t)k->tot_out;
 }
 
 int keys_get(int64_t id, struct key_info *out, struct key_usage_now *use)
@@ -449,55 +539,6 @@ bool keys_is_client_key(const char *secret)
     return r;
 }
 
-static bool glob_match(const char *pat, size_t pn, const char *s)
-{
-    /* '*' matches any run; iterative with one backtrack point */
-    size_t p = 0, i = 0, star = (size_t)-1, mark = 0, sn = strlen(s);
-    while (i < sn) {
-        if (p < pn && (pat[p] == s[i])) {
-            p++;
-            i++;
-        } else if (p < pn && pat[p] == '*') {
-            star = p++;
-            mark = i;
-        } else if (star != (size_t)-1) {
-            p = star + 1;
-            i = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (p < pn && pat[p] == '*')
-        p++;
-    return p == pn;
-}
-
-bool keys_model_allowed(const char *list, const char *model)
-{
-    if (!list || !*list)
-        return true;
-    if (!model)
-        return false;
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        size_t n = (size_t)(e - p);
-        while (n && p[n - 1] == ' ')
-            n--;
-        if (n && glob_match(p, n, model))
-            return true;
-        p = e;
-    }
-    return false;
-}
-
-static enum key_verdict deny(struct key_denial *d, enum key_verdict v, int status, int retry, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
 static enum key_verdict deny(struct key_denial *d, enum key_verdict v, int status, int retry, const char *fmt, ...)
 {
     d->verdict = v;
@@ -550,6 +591,10 @@ enum key_verdict keys_admit(const char *secret, const char *model, int64_t now, 
         goto out;
     }
     roll(k, now);
+    if (cluster_over(k, now, d)) {
+        v = d->verdict;
+        goto out;
+    }
     if (ki->lim.max_concurrent > 0 && k->inflight >= ki->lim.max_concurrent) {
         v = deny(d, KEY_CONCURRENCY, 429, 1, "key '%s': %lld concurrent requests already running", ki->name,
                  (long long)ki->lim.max_concurrent);
@@ -614,9 +659,16 @@ enum key_verdict keys_admit(const char *secret, const char *model, int64_t now, 
     }
     k->inflight++;
     k->day_requests++;
+    int64_t sec = now / 1000;
+    int slot = (int)(sec % 60);
+    if (k->req_stamp[slot] != sec) {
+        k->req_stamp[slot] = sec;
+        k->req_sec[slot] = 0;
+    }
+    k->req_sec[slot]++;
     t->key_id = ki->id;
-    snprintf(t->name, sizeof(t->name), "%s", ki->name);
-    snprintf(t->group, sizeof(t->group), "%s", ki->lim.group);
+    scopy(t->name, sizeof(t->name), ki->name);
+    scopy(t->group, sizeof(t->group), ki->lim.group);
 out:
     pthread_mutex_unlock(&lock);
     return v;
@@ -646,6 +698,10 @@ void keys_finish(struct key_ticket *t, const char *model, int64_t tokens_in, int
         k->month_tokens += tokens;
         if (error)
             k->day_errors++;
+        k->tot_requests++;
+        k->tot_errors += error ? 1 : 0;
+        k->tot_in += (uint64_t)(tokens_in > 0 ? tokens_in : 0);
+        k->tot_out += (uint64_t)(tokens_out > 0 ? tokens_out : 0);
     }
     usage = hooks.usage;
     pthread_mutex_unlock(&lock);
@@ -660,16 +716,52 @@ void keys_finish(struct key_ticket *t, const char *model, int64_t tokens_in, int
     t->key_id = 0;
 }
 
-void keys_merge_usage(int64_t key_id, int64_t day_tokens, int64_t month_tokens, int64_t now)
+static void raise_to(int64_t *v, int64_t at_least)
+{
+    if (*v < at_least)
+        *v = at_least;
+}
+
+void keys_merge_usage(int64_t key_id, int64_t day_tokens, int64_t month_tokens, int64_t day_requests,
+                      int64_t day_errors, int64_t now)
 {
     pthread_mutex_lock(&lock);
     struct key *k = find_id(key_id);
     if (k) {
         roll(k, now);
-        k->day_tokens += day_tokens;
-        k->month_tokens += month_tokens;
+        raise_to(&k->day_tokens, day_tokens);
+        raise_to(&k->month_tokens, month_tokens);
+        raise_to(&k->day_requests, day_requests);
+        raise_to(&k->day_errors, day_errors);
     }
     pthread_mutex_unlock(&lock);
+}
+
+enum key_verdict keys_authenticate(const char *secret, int64_t now, struct key_ticket *t, struct key_denial *d)
+{
+    memset(t, 0, sizeof(*t));
+    memset(d, 0, sizeof(*d));
+    enum key_verdict v = KEY_OK;
+    pthread_mutex_lock(&lock);
+    struct key *k = find_secret_locked(secret);
+    if (!k)
+        v = deny(d, KEY_UNKNOWN, 401, 0, "invalid API key");
+    else if (!k->info.enabled)
+        v = deny(d, KEY_DISABLED, 401, 0, "API key '%s' is disabled", k->info.name);
+    else if (k->info.expires_at && k->info.expires_at <= now)
+        v = deny(d, KEY_EXPIRED, 401, 0, "API key '%s' has expired", k->info.name);
+    if (k && v == KEY_OK) {
+        t->key_id = k->info.id;
+        snprintf(t->name, sizeof(t->name), "%s", k->info.name);
+        snprintf(t->group, sizeof(t->group), "%s", k->info.lim.group);
+    }
+    pthread_mutex_unlock(&lock);
+    return v;
+}
+
+bool keys_shaped(const char *secret)
+{
+    return shaped(secret);
 }
 
 void keys_free(void)
@@ -681,5 +773,6 @@ void keys_free(void)
     keys = NULL;
     n_keys = cap_keys = 0;
     memset(buckets, 0, sizeof(buckets));
+    memset(idbuckets, 0, sizeof(idbuckets));
     pthread_mutex_unlock(&lock);
 }

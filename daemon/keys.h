@@ -53,10 +53,15 @@ struct key_info {
 };
 
 struct key_usage_now {           /* what a key has used, as the gateway counts it */
-    int64_t minute_requests, minute_tokens;
+    int64_t minute_requests, minute_tokens;   /* this instance, rolling minute */
     int64_t day_tokens, month_tokens;
     int64_t day_requests, day_errors;
     int inflight;
+    /* the other instances (cluster), as of the last keys_set_remote; 0 when none */
+    int64_t cluster_minute_requests, cluster_minute_tokens;
+    int cluster_inflight;
+    /* finished here since start (metrics) */
+    int64_t total_requests, total_errors, total_in, total_out;
 };
 
 enum key_verdict {
@@ -87,6 +92,9 @@ struct key_ticket {
 };
 
 struct key_hooks {
+    /* store a new key and set k->id (the store's id); 0 or -1.  When set,
+     * keys_create uses it instead of a local id and save. */
+    int (*insert)(struct key_info *k);
     /* persist one key (insert or update); 0 or -1 */
     int (*save)(const struct key_info *k);
     int (*remove)(int64_t id);
@@ -122,11 +130,30 @@ enum key_verdict keys_check_model(const struct key_ticket *t, const char *model,
 /* The request ended: count its tokens (prompt + completion estimates). */
 void keys_finish(struct key_ticket *t, const char *model, int64_t tokens_in, int64_t tokens_out, bool error,
                  int64_t now_ms);
-/* Usage seen by other instances since the last merge (cluster). */
-void keys_merge_usage(int64_t key_id, int64_t day_tokens, int64_t month_tokens, int64_t now_ms);
+/* Totals of the current UTC day / month read from the store (all
+ * instances' finished requests, as flushed): the key's counters rise to at
+ * least these values (start-up and cluster sync).  Never lowers a counter,
+ * so own requests not yet flushed are not lost. */
+void keys_merge_usage(int64_t key_id, int64_t day_tokens, int64_t month_tokens, int64_t day_requests,
+                      int64_t day_errors, int64_t now_ms);
+/* What the other instances report for key_id right now (cluster sync):
+ * requests and tokens in their rolling minute and requests in flight.
+ * Until valid_until_ms, admission adds them to this instance's counts for
+ * rpm, tpm and max_concurrent (the exact local checks stay). */
+void keys_set_remote(int64_t key_id, int64_t minute_requests, int64_t minute_tokens, int inflight,
+                     int64_t valid_until_ms);
+/* Authentication only (no counting): unknown / disabled / expired, or
+ * KEY_OK with *t filled (t->key_id set; never pass it to keys_finish). */
+enum key_verdict keys_authenticate(const char *secret, int64_t now_ms, struct key_ticket *t, struct key_denial *d);
+/* Does secret have the shape of a client key ("gk-" + 40 lowercase hex)? */
+bool keys_shaped(const char *secret);
 
 /* Does model match the comma list of names / '*' patterns ("" matches all)? */
 bool keys_model_allowed(const char *list, const char *model);
+/* Prometheus text for /metrics: requests, errors and tokens by key name
+ * (never the secret), counted since start.  Nothing when there are no keys. */
+struct gg_buf;
+void keys_metrics(struct gg_buf *b);
 void keys_free(void);
 
 #endif

@@ -17,6 +17,9 @@
 #include "gg_time.h"
 #include "http.h"
 #include "metrics.h"
+#include "exch_keys.h"
+#include "keys.h"
+#include "keys_store.h"
 #include "models.h"
 #include "pool.h"
 #include "reqlog.h"
@@ -136,6 +139,8 @@ static double g_accounts(void *arg)
 static void register_metrics(void)
 {
     metrics_register_text(pool_signin_metrics);
+    metrics_register_text(keys_metrics);        /* client keys by name */
+    http_set_key_hook(exch_keys_http_check);
     metrics_register("gemgate_active_streams", NULL, "gauge", "Upstream exchanges in flight.", g_streams, NULL);
     metrics_register("gemgate_connections", NULL, "gauge", "Client connections open.", g_conns, NULL);
     static const char *const states[] = {"state=\"active\"", "state=\"cooldown\"", "state=\"expired\"",
@@ -226,6 +231,7 @@ int main(int argc, char **argv)
     if (cluster_start(cfg.database_url, store) != 0)
         GG_WARN("cluster: cannot start the change listener");
     sessions_init(store, queue);
+    keys_store_start(store, queue, strcmp(store_backend_name(store), "postgresql") == 0);
     reqlog_init(queue);
     admin_init(store, queue);
     if (upstream_start() != 0) {
@@ -290,6 +296,7 @@ int main(int argc, char **argv)
 out_up:
     upstream_stop();
 out:
+    keys_store_stop();
     cluster_stop();
     if (queue)
         storeq_stop(queue, 5000);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acct_tags.h"
 #include "config.h"
 #include "gg_log.h"
 #include "gg_time.h"
@@ -486,6 +487,8 @@ static struct account *acquire_local(const int64_t *exclude, int nex, enum work_
     size_t start = cfg.strategy == STRATEGY_ROUND_ROBIN && n ? rr_next % n : 0;
     for (size_t k = 0; k < n; k++) {
         struct account *a = accts[(start + k) % n];
+        if (!acct_tags_match(a->id, acct_tags_selected()))
+            continue;                 /* a client key bound to another account group */
         bool skip = false;
         for (int e = 0; e < nex; e++)
             if (exclude[e] == a->id)
@@ -801,6 +804,9 @@ static cJSON *account_json_locked(struct account *a, int64_t now)
     cJSON_AddStringToObject(o, "proxy", pm);
     cJSON_AddStringToObject(o, "note", a->note ? a->note : "");
     cJSON_AddBoolToObject(o, "is_active", a->is_active);
+    char tags[ACCT_TAGS_MAX];
+    acct_tags_get(a->id, tags);
+    cJSON_AddStringToObject(o, "tags", tags);
     cJSON_AddStringToObject(o, "status", status_names[a->status]);
     if (a->reason[0])
         cJSON_AddStringToObject(o, "reason", a->reason);

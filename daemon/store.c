@@ -329,6 +329,10 @@ void store_rec_clear(struct store_rec *r)
     case STORE_REC_SESSION_DEL:
         store_session_clear(&r->u.session);
         break;
+    case STORE_REC_KEY_USAGE:
+        free(r->u.key_usage.day);
+        free(r->u.key_usage.model);
+        break;
     }
     memset(r, 0, sizeof(*r));
 }
@@ -534,4 +538,14 @@ int store_kv_put(struct store *s, const char *key, const char *value)
         return STORE_ERR;
     }
     return s->ops->kv_put(s->be, key, value, gg_now_ms());
+}
+
+void store_rows_free(struct store_rows *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; r->cell && i < r->nrows * r->ncols; i++)
+        free(r->cell[i]);
+    free(r->cell);
+    memset(r, 0, sizeof(*r));
 }

@@ -49,10 +49,12 @@ add_library(gemstore STATIC
   ${GEMSTORE_DIR}/store_sqlite_accounts.c
   ${GEMSTORE_DIR}/store_sqlite_log.c
   ${GEMSTORE_DIR}/store_sqlite_kv.c
+  ${GEMSTORE_DIR}/store_sqlite_query.c
   ${GEMSTORE_DIR}/store_pg.c
   ${GEMSTORE_DIR}/store_pg_accounts.c
   ${GEMSTORE_DIR}/store_pg_log.c
   ${GEMSTORE_DIR}/store_pg_kv.c
+  ${GEMSTORE_DIR}/store_pg_query.c
   ${GEMSTORE_DIR}/storeq.c
   ${GEMSTORE_DIR}/secretbox.c
   ${GEMSTORE_GEN})

@@ -23,7 +23,8 @@ enum store_rec_kind {
     STORE_REC_STATE,
     STORE_REC_REQLOG,
     STORE_REC_SESSION,
-    STORE_REC_SESSION_DEL
+    STORE_REC_SESSION_DEL,
+    STORE_REC_KEY_USAGE         /* client key usage: upsert-add into key_usage */
 };
 
 struct store_rec {
@@ -39,6 +40,11 @@ struct store_rec {
         } state;
         struct store_reqlog reqlog;
         struct store_session session;   /* SESSION_DEL uses conv_key only */
+        struct {
+            int64_t key_id;
+            char *day, *model;          /* "YYYY-MM-DD" (UTC), model id */
+            int64_t requests, errors, tokens_in, tokens_out;
+        } key_usage;
     } u;
 };
 void store_rec_clear(struct store_rec *r);  /* frees the strings it owns */
@@ -66,6 +72,14 @@ extern const struct store_migration store_sqlite_migrations[];
 extern const size_t store_sqlite_nmigrations;
 extern const struct store_migration store_pg_migrations[];
 extern const size_t store_pg_nmigrations;
+
+/* Text result of store_ops.query: cell[r * ncols + c], NULL = SQL NULL.
+ * Released with store_rows_free(). */
+struct store_rows {
+    size_t nrows, ncols;
+    char **cell;
+};
+void store_rows_free(struct store_rows *r);
 
 struct store_ops {
     const char *name;   /* "sqlite" | "postgresql" */
@@ -114,6 +128,12 @@ struct store_ops {
                        struct store_stat_row **out, size_t *n);
     int (*kv_get)(void *be, const char *key, char **value);
     int (*kv_put)(void *be, const char *key, const char *value, int64_t now);
+    /* One parameterised statement for modules that own their tables (client
+     * keys: keys_store.c).  Placeholders are $1..$n in both backends; params
+     * are text (NULL = SQL NULL), typed by the server / column affinity.
+     * Rows (may be NULL) receive the result as text cells. */
+    int (*query)(void *be, const char *sql, const char *const *params, int nparams,
+                 struct store_rows *rows);
 };
 
 extern const struct store_ops store_sqlite_ops;

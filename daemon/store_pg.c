@@ -397,4 +397,5 @@ const struct store_ops store_pg_ops = {
     .stats_query = pg_stats_query,
     .kv_get = pg_kv_get,
     .kv_put = pg_kv_put,
+    .query = pg_query,
 };

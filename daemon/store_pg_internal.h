@@ -112,5 +112,7 @@ int pg_session_get(void *be, const char *conv_key, struct store_session *out);
 int pg_session_purge(void *be, int64_t older_than);
 int pg_kv_get(void *be, const char *key, char **value);
 int pg_kv_put(void *be, const char *key, const char *value, int64_t now);
+/* store_pg_query.c */
+int pg_query(void *be, const char *sql, const char *const *params, int nparams, struct store_rows *rows);
 
 #endif

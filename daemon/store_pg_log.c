@@ -37,6 +37,11 @@ static const char sql_log_query[] = "SELECT request_id, ts, model, account_id, s
 static const char sql_log_purge[] = "DELETE FROM request_logs WHERE id IN "
     "(SELECT id FROM request_logs WHERE ts < $1 ORDER BY ts LIMIT $2)";
 static const char sql_stats_prune[] = "DELETE FROM stats_hourly WHERE hour < $1";
+static const char sql_key_usage[] = "INSERT INTO key_usage (key_id, day, model, requests, errors, "
+    "tokens_in, tokens_out) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key_id, day, model) "
+    "DO UPDATE SET requests = key_usage.requests + excluded.requests, errors = key_usage.errors + "
+    "excluded.errors, tokens_in = key_usage.tokens_in + excluded.tokens_in, tokens_out = "
+    "key_usage.tokens_out + excluded.tokens_out";
 
 static int apply_one(PGconn *c, const struct store_rec *r)
 {
@@ -92,6 +97,16 @@ static int apply_one(PGconn *c, const struct store_rec *r)
         v[n++] = spg_num(&nb, l->prompt_tokens);
         v[n++] = spg_num(&nb, l->completion_tokens);
         v[n++] = l->stream ? "t" : "f";
+        break;
+    case STORE_REC_KEY_USAGE:
+        sql = sql_key_usage;
+        v[n++] = spg_num(&nb, r->u.key_usage.key_id);
+        v[n++] = r->u.key_usage.day;
+        v[n++] = r->u.key_usage.model;
+        v[n++] = spg_num(&nb, r->u.key_usage.requests);
+        v[n++] = spg_num(&nb, r->u.key_usage.errors);
+        v[n++] = spg_num(&nb, r->u.key_usage.tokens_in);
+        v[n++] = spg_num(&nb, r->u.key_usage.tokens_out);
         break;
     }
     rc = spg_cmd(c, sql, n, v, "apply", &changed);

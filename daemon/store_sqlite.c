@@ -87,6 +87,10 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_KV_PUT] = "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
     [Q_STATS_UPSERT] = NULL,    /* built at open by store_sql_stats_upsert('?') */
+    [Q_KEY_USAGE] = "INSERT INTO key_usage (key_id, day, model, requests, errors, tokens_in, "
+        "tokens_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key_id, day, model) DO UPDATE "
+        "SET requests = requests + excluded.requests, errors = errors + excluded.errors, "
+        "tokens_in = tokens_in + excluded.tokens_in, tokens_out = tokens_out + excluded.tokens_out",
 };
 
 /* ---- helpers (call with the mutex held) -------------------------------- */
@@ -427,4 +431,5 @@ const struct store_ops store_sqlite_ops = {
     .stats_query = sq_stats_query,
     .kv_get = sq_kv_get,
     .kv_put = sq_kv_put,
+    .query = sq_query,
 };

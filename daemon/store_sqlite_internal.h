@@ -37,7 +37,7 @@ enum {
     Q_ACC_LIST, Q_ACC_GET, Q_ACC_INSERT, Q_ACC_UPDATE, Q_ACC_DELETE, Q_ACC_FIND,
     Q_ACC_UPSERT_UPD, Q_ACC_SECRETS, Q_TOUCH, Q_STATE, Q_SESS_PUT, Q_SESS_GET, Q_SESS_DEL,
     Q_SESS_PURGE, Q_LOG_INSERT, Q_LOG_QUERY, Q_LOG_PURGE, Q_STATS_PRUNE, Q_KV_GET, Q_KV_PUT,
-    Q_STATS_UPSERT, Q_COUNT
+    Q_STATS_UPSERT, Q_KEY_USAGE, Q_COUNT
 };
 
 struct sq {
@@ -92,5 +92,7 @@ int sq_session_get(void *be, const char *conv_key, struct store_session *out);
 int sq_session_purge(void *be, int64_t older_than);
 int sq_kv_get(void *be, const char *key, char **value);
 int sq_kv_put(void *be, const char *key, const char *value, int64_t now);
+/* store_sqlite_query.c */
+int sq_query(void *be, const char *sql, const char *const *params, int nparams, struct store_rows *rows);
 
 #endif

@@ -76,6 +76,19 @@ static int apply_one(struct sq *q, const struct store_rec *r)
         sqlite3_bind_int(st, 12, l->stream ? 1 : 0);
         count_rows = false;
         break;
+    case STORE_REC_KEY_USAGE:
+        st = sq_stmt(q, Q_KEY_USAGE);
+        if (!st)
+            return STORE_ERR;
+        sqlite3_bind_int64(st, 1, r->u.key_usage.key_id);
+        sq_bind_str(st, 2, r->u.key_usage.day);
+        sq_bind_str(st, 3, r->u.key_usage.model);
+        sqlite3_bind_int64(st, 4, r->u.key_usage.requests);
+        sqlite3_bind_int64(st, 5, r->u.key_usage.errors);
+        sqlite3_bind_int64(st, 6, r->u.key_usage.tokens_in);
+        sqlite3_bind_int64(st, 7, r->u.key_usage.tokens_out);
+        count_rows = false;
+        break;
     }
     rc = sq_step_done(q, st, "apply");
     if (rc == STORE_OK && count_rows && sqlite3_changes(q->db) == 0)

@@ -287,6 +287,23 @@ void storeq_put_session_delete(struct storeq *q, const char *conv_key)
     put(q, &r, r.u.session.conv_key != NULL);
 }
 
+void storeq_put_key_usage(struct storeq *q, int64_t key_id, const char *day, const char *model,
+                          int64_t requests, int64_t errors, int64_t tokens_in, int64_t tokens_out)
+{
+    struct store_rec r;
+
+    memset(&r, 0, sizeof(r));
+    r.kind = STORE_REC_KEY_USAGE;
+    r.u.key_usage.key_id = key_id;
+    r.u.key_usage.day = gg_strdup0(day);
+    r.u.key_usage.model = gg_strdup0(model ? model : "");
+    r.u.key_usage.requests = requests;
+    r.u.key_usage.errors = errors;
+    r.u.key_usage.tokens_in = tokens_in;
+    r.u.key_usage.tokens_out = tokens_out;
+    put(q, &r, r.u.key_usage.day && r.u.key_usage.model);
+}
+
 int storeq_flush(struct storeq *q, int64_t timeout_ms)
 {
     int64_t deadline = gg_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);

@@ -32,6 +32,9 @@ void storeq_put_state(struct storeq *q, int64_t account_id, const char *status,
 void storeq_put_reqlog(struct storeq *q, const struct store_reqlog *r);
 void storeq_put_session(struct storeq *q, const struct store_session *ss);
 void storeq_put_session_delete(struct storeq *q, const char *conv_key);
+/* One finished request of a client key: added to key_usage (key, day, model). */
+void storeq_put_key_usage(struct storeq *q, int64_t key_id, const char *day, const char *model,
+                          int64_t requests, int64_t errors, int64_t tokens_in, int64_t tokens_out);
 
 int storeq_flush(struct storeq *q, int64_t timeout_ms);    /* 0 ok, -1 timeout */
 uint64_t storeq_dropped(const struct storeq *q);

@@ -7,7 +7,9 @@
 
 #include "auth.h"
 #include "call.h"
+#include "acct_tags.h"
 #include "config.h"
+#include "exch_keys.h"
 #include "flatten.h"
 #include "gg_log.h"
 #include "gg_time.h"
@@ -54,6 +56,9 @@ int exch_http_auth(struct http_req *r, const struct exch_dialect *d, char key_id
         tok = http_header(r, "x-goog-api-key");     /* Gemini clients */
     if (!tok)
         tok = http_query(r, "key");
+    int ck = exch_keys_auth(r, d, tok, key_id);   /* client keys (issue 15) */
+    if (ck >= 0)
+        return ck;
     if (auth_check_api(tok, key_id))
         return 1;
     struct exch_error e;
@@ -173,7 +178,7 @@ static bool admit(struct http_req *r, const struct exch_dialect *d, char key_id[
         *ret = exch_http_reply_error(r, d, &e);
         return false;
     }
-    return true;
+    return exch_keys_admit(r, d, key_id, ret);
 }
 
 /* Prefix of gateway-served /images/ links: PUBLIC_URL, else the scheme
@@ -275,6 +280,8 @@ static enum MHD_Result submit(struct http_req *r, struct call *c, const char *ke
     if (c->req.model.upgraded)
         GG_INFO("[%s] model %s upgraded to %s", c->request_id, c->req.model_req, c->req.model.model->id);
     find_conversation(c);
+    if (c->pref_account >= 0 && !acct_tags_match(c->pref_account, c->group))
+        c->pref_account = -1;         /* outside the client key's account group (issue 15) */
     c->x.req = &c->req;
     c->x.id = c->chat_id;
     c->x.model = c->req.model.model ? c->req.model.model->id : "gemini-auto";
@@ -322,6 +329,11 @@ enum MHD_Result exch_http_handle(struct http_req *r, const struct exch_dialect *
         call_put(c);
         metrics_request_done(d->name, NULL, err.status, 0, -1, "client");
         return exch_http_reply_error(r, d, &err);
+    }
+    if (!exch_keys_check(r, d, c, &ret)) {
+        call_put(c);
+        call_put(c);
+        return ret;
     }
     return submit(r, c, key_id);
 }
@@ -371,6 +383,7 @@ void exch_http_completed(struct http_req *r, enum MHD_RequestTerminationCode toe
     struct call *c = r->call;
     int64_t lat_ms = (gg_mono_us() - r->t_start_us) / 1000;
     if (!c) {
+        exch_keys_finish(r, NULL, 0, 0, true);
         GG_INFO("%s POST %s status=%d latency_ms=%lld", r->request_id, r->url, r->status, (long long)lat_ms);
         return;
     }
@@ -403,6 +416,7 @@ void exch_http_completed(struct http_req *r, enum MHD_RequestTerminationCode toe
         .prompt_tokens = pt, .completion_tokens = ct, .stream = c->req.stream,
     };
     reqlog_record(&e);
+    exch_keys_finish(r, model, pt, ct, !clean || kind || status >= 400);
     metrics_request_done(c->dialect ? c->dialect->name : NULL, model, status, lat_ms, ttft, kind);
     call_put(c);
     r->call = NULL;

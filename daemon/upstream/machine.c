@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acct_tags.h"
 #include "answer.h"
 #include "gg_log.h"
 #include "gg_time.h"
@@ -384,6 +385,7 @@ static bool model_unavailable(struct call *c)
 void up_step_acquire(struct call *c)
 {
     c->step = S_ACQUIRE;
+    acct_tags_select(c->group);       /* pool selection: the key's account group */
     c->att_i = c->n_file_ids = 0;     /* a new attempt uploads again */
     struct account *a = NULL;
     int ra = 0;

@@ -329,12 +329,62 @@ static void test_usage_hook_and_load(void)
     struct key_usage_now u;
     TT_EQ_INT(keys_get(id, NULL, &u), 0);
     TT_EQ_INT(u.day_tokens, 30);
-    keys_merge_usage(id, 70, 70, gg_now_ms());
+    /* store totals (all instances) raise the counters, never lower them */
+    keys_merge_usage(id, 100, 100, 5, 1, gg_now_ms());
     keys_get(id, NULL, &u);
     TT_EQ_INT(u.day_tokens, 100);
+    TT_EQ_INT(u.month_tokens, 100);
+    TT_EQ_INT(u.day_requests, 5);
+    TT_EQ_INT(u.day_errors, 1);
+    keys_merge_usage(id, 20, 20, 1, 0, gg_now_ms());
+    keys_get(id, NULL, &u);
+    TT_EQ_INT(u.day_tokens, 100);
+    struct key_ticket at;
+    TT_EQ_INT(keys_authenticate(s, gg_now_ms(), &at, &d), KEY_OK);
+    TT_EQ_INT(at.key_id, id);
+    keys_get(id, NULL, &u);
+    TT_EQ_INT(u.inflight, 0);                       /* authentication does not count */
+    TT_CHECK(keys_shaped(s));
+    TT_CHECK(!keys_shaped("sk-x"));
     TT_EQ_INT(keys_load(rows, 0), 0);
     TT_EQ_INT(keys_count(), 0);
     free(rows);
+}
+
+/* Other instances' counts (cluster sync) add to the local ones until they expire. */
+static void test_remote_counts(void)
+{
+    keys_free();
+    gg_time_fake(T0);
+    struct key_limits lim = {.rpm = 5, .tpm = 100, .max_concurrent = 3};
+    char s[KEY_SECRET_LEN + 1];
+    int64_t id = mk("cluster", &lim, 0, s);
+    struct key_ticket t, t2;
+    struct key_denial d;
+    keys_set_remote(id, 4, 0, 0, gg_now_ms() + 6000);
+    TT_EQ_INT(admit(s, NULL, &t, &d), KEY_OK);             /* 4 elsewhere + 1 here = 5 */
+    keys_finish(&t, NULL, 1, 1, false, gg_now_ms());
+    TT_EQ_INT(admit(s, NULL, &t, &d), KEY_RPM);
+    TT_EQ_INT(d.retry_after, 2);
+    struct key_usage_now u;
+    keys_get(id, NULL, &u);
+    TT_EQ_INT(u.cluster_minute_requests, 4);
+    TT_EQ_INT(u.minute_requests, 1);
+    TT_EQ_INT(u.total_requests, 1);
+    /* concurrency: 2 running elsewhere */
+    keys_set_remote(id, 0, 0, 2, gg_now_ms() + 6000);
+    TT_EQ_INT(admit(s, NULL, &t, &d), KEY_OK);
+    TT_EQ_INT(admit(s, NULL, &t2, &d), KEY_CONCURRENCY);
+    keys_finish(&t, NULL, 1, 1, false, gg_now_ms());
+    /* tokens: 97 elsewhere + 4 here */
+    keys_set_remote(id, 0, 97, 0, gg_now_ms() + 6000);
+    TT_EQ_INT(admit(s, NULL, &t, &d), KEY_TPM);
+    /* a stale report no longer counts */
+    gg_time_advance(6001);
+    TT_EQ_INT(admit(s, NULL, &t, &d), KEY_OK);
+    keys_finish(&t, NULL, 0, 0, false, gg_now_ms());
+    keys_get(id, NULL, &u);
+    TT_EQ_INT(u.cluster_minute_tokens, 0);
 }
 
 int main(void)
@@ -349,6 +399,7 @@ int main(void)
     TT_RUN(test_concurrency_limit);
     TT_RUN(test_race);
     TT_RUN(test_usage_hook_and_load);
+    TT_RUN(test_remote_counts);
     keys_free();
     gg_time_real();
     return TT_REPORT();
