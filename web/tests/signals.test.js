@@ -135,3 +135,15 @@ describe('model availability', () => {
     expect(w.find('.model-row[data-model="gemini-auto"] .model-retry').exists()).toBe(false)
   })
 })
+
+describe('AccountActions with per-kind cooldowns', () => {
+  it('Reset is enabled by a running image cooldown on an active account, disabled without one', async () => {
+    const { default: AccountActions } = await import('../src/components/AccountActions.vue')
+    const store = { state: { busy: {}, tests: {} } }
+    const soon = new Date(Date.now() + 600000).toISOString()
+    const on = mount(AccountActions, { props: { store, account: { id: 1, name: 'a', status: 'active', cooldowns: { image: { until: soon, reason: 'q', fail_count: 1 } } } } })
+    expect(on.find('[data-action=reset]').attributes('disabled')).toBeUndefined()
+    const off = mount(AccountActions, { props: { store, account: { id: 2, name: 'b', status: 'active', cooldowns: { text: { until: null, fail_count: 2 } } } } })
+    expect(off.find('[data-action=reset]').attributes('disabled')).toBeDefined()
+  })
+})
