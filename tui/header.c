@@ -72,6 +72,22 @@ void header_draw(struct app *a)
         put(a, w, 1, &x, draw_attr(st4[i].r), st4[i].k);
         put(a, w, 1, &x, draw_attr(R_HEADER), "  ");
     }
+    /* model availability (issue 18) and requests per dialect (issue 12) */
+    char why[200], dl[256];
+    int total = 0, down = ov_models_unavailable(o, &total, why, sizeof(why));
+    if (total) {
+        snprintf(v, sizeof(v), "%d/%d", total - down, total);
+        put(a, w, 1, &x, draw_attr(R_HEADER), "models ");
+        put(a, w, 1, &x, down ? draw_attr(R_LOG_WARN) : val, v);
+        if (down) {
+            put(a, w, 1, &x, draw_attr(R_HEADER), " ");
+            put(a, w, 1, &x, draw_attr(R_LOG_WARN), why);
+        }
+        put(a, w, 1, &x, draw_attr(R_HEADER), "  ");
+    }
+    ov_dialects(o, dl, sizeof(dl));
+    if (dl[0])
+        item(a, w, 1, &x, "1h ", dl, val);
     wnoutrefresh(w);
 }
 
