@@ -57,6 +57,11 @@ void header_draw(struct app *a)
                  ok ? "ok" : "DOWN");
         item(a, w, 0, &x, "store ", v, ok ? val : draw_attr(R_MSG_ERR));
     }
+    /* requests per client dialect over the last hour (issue 12) */
+    char dl[256];
+    ov_dialects(o, dl, sizeof(dl));
+    if (dl[0])
+        item(a, w, 0, &x, "1h ", dl, val);
 
     x = 0;
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "pool");
@@ -72,8 +77,8 @@ void header_draw(struct app *a)
         put(a, w, 1, &x, draw_attr(st4[i].r), st4[i].k);
         put(a, w, 1, &x, draw_attr(R_HEADER), "  ");
     }
-    /* model availability (issue 18) and requests per dialect (issue 12) */
-    char why[200], dl[256];
+    /* model availability (issue 18) */
+    char why[200];
     int total = 0, down = ov_models_unavailable(o, &total, why, sizeof(why));
     if (total) {
         snprintf(v, sizeof(v), "%d/%d", total - down, total);
@@ -85,9 +90,6 @@ void header_draw(struct app *a)
         }
         put(a, w, 1, &x, draw_attr(R_HEADER), "  ");
     }
-    ov_dialects(o, dl, sizeof(dl));
-    if (dl[0])
-        item(a, w, 1, &x, "1h ", dl, val);
     wnoutrefresh(w);
 }
 

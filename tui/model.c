@@ -575,7 +575,7 @@ int log_format_request(const cJSON *o, char *out, size_t n, enum log_level *leve
     const char *ek = js_str(o, "error_kind");
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(o, "stream");
     const char *dl = js_str(o, "dialect");
-    snprintf(out, n, "%s %3lld %-9s %-18s %-16s %5lldms%s%s%s%s%s", ts, st, dl && *dl ? dl : "openai",
+    snprintf(out, n, "%s %3lld %-9s %-22s %-16s %5lldms%s%s%s%s%s", ts, st, dl && *dl ? dl : "openai",
              nz(js_str(o, "model")), acc, js_int(o, "latency_ms", 0), ttft, tok,
              cJSON_IsTrue(stream) ? " stream" : "", ek ? " " : "", ek ? ek : "");
     if (level)
