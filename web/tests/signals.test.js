@@ -147,3 +147,22 @@ describe('AccountActions with per-kind cooldowns', () => {
     expect(off.find('[data-action=reset]').attributes('disabled')).toBeDefined()
   })
 })
+
+describe('LogsView dialect column and filter', () => {
+  it('shows a dialect badge per row and filters by the dialect select', async () => {
+    const { logs } = await import('../src/stores/logs.js')
+    const { default: LogsView } = await import('../src/views/LogsView.vue')
+    logs.clear()
+    logs.add({ request_id: 'a1', dialect: 'anthropic', model: 'gemini-3.1-pro-preview', status: 200, ts: '2026-12-01T13:00:00Z' })
+    logs.add({ request_id: 'o1', model: 'gemini-2.5-flash', status: 200, ts: '2026-12-01T13:00:01Z' })
+    const w = mount(LogsView)
+    const cells = w.findAll('.log-row .log-dialect')
+    expect(cells.map((c) => c.attributes('data-dialect'))).toEqual(['openai', 'anthropic'])
+    const opts = w.findAll('[data-testid=dialect-filter] option').map((o) => o.attributes('value'))
+    expect(opts).toEqual(['', ...DIALECTS])
+    await w.find('[data-testid=dialect-filter]').setValue('anthropic')
+    expect(w.findAll('.log-row').map((r) => r.attributes('data-request-id'))).toEqual(['a1'])
+    logs.state.filter.dialect = ''
+    logs.clear()
+  })
+})
