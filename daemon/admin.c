@@ -16,6 +16,7 @@
 #include "gg_time.h"
 #include "gg_util.h"
 #include "http.h"
+#include "models.h"
 #include "import.h"
 #include "keys_store.h"
 #include "pool.h"
@@ -756,6 +757,35 @@ static enum MHD_Result overview(struct http_req *r)
     cJSON_AddNumberToObject(p, "cooldown", cool);
     cJSON_AddNumberToObject(p, "expired", exp);
     cJSON_AddNumberToObject(p, "disabled", dis);
+    /* model availability (issue 18) and requests per client dialect over the
+     * last hour of the in-memory ring (issue 12) */
+    size_t nm = 0;
+    const struct model_info *mi = models_list(&nm);
+    cJSON *ms = cJSON_AddArrayToObject(o, "models");
+    for (size_t i = 0; ms && i < nm; i++) {
+        cJSON *m = cJSON_CreateObject();
+        if (!m || !cJSON_AddItemToArray(ms, m))
+            break;
+        cJSON_AddStringToObject(m, "id", mi[i].id);
+        models_annotate(mi[i].id, m);
+    }
+    cJSON *d = cJSON_AddObjectToObject(o, "requests_by_dialect");
+    cJSON *recent = reqlog_recent(1 << 20, NULL, 0, 0, 0, gg_now_ms() - 3600000LL);
+    static const char *const known[] = {"openai", "anthropic", "responses", "gemini", "images"};
+    for (size_t i = 0; d && i < sizeof(known) / sizeof(known[0]); i++)
+        cJSON_AddNumberToObject(d, known[i], 0);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, recent) {
+        const cJSON *dn = cJSON_GetObjectItemCaseSensitive(e, "dialect");
+        if (!d || !cJSON_IsString(dn))
+            continue;
+        cJSON *c = cJSON_GetObjectItemCaseSensitive(d, dn->valuestring);
+        if (c)
+            cJSON_SetNumberValue(c, c->valuedouble + 1);
+        else
+            cJSON_AddNumberToObject(d, dn->valuestring, 1);
+    }
+    cJSON_Delete(recent);
     return http_reply_cjson(r, 200, o);
 }
 

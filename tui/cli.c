@@ -264,6 +264,13 @@ static int do_overview(struct gg_admin_client *c, bool json)
         printf("pool %lld: %lld active, %lld cooldown, %lld expired, %lld disabled\n",
                js_int(p, "total", 0), js_int(p, "active", 0), js_int(p, "cooldown", 0),
                js_int(p, "expired", 0), js_int(p, "disabled", 0));
+        char why[200], dl[256], s1[800], s2[1100];
+        int total = 0, down = ov_models_unavailable(r, &total, why, sizeof(why));
+        if (total)
+            printf("models %d of %d available%s%s\n", total - down, total, down ? ", unavailable: " : "",
+                   down ? safe(why, "", s1, sizeof(s1)) : "");
+        ov_dialects(r, dl, sizeof(dl));
+        printf("requests by dialect (1h): %s\n", dl[0] ? safe(dl, "", s2, sizeof(s2)) : "none");
     }
     cJSON_Delete(r);
     return rc;

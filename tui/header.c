@@ -57,6 +57,11 @@ void header_draw(struct app *a)
                  ok ? "ok" : "DOWN");
         item(a, w, 0, &x, "store ", v, ok ? val : draw_attr(R_MSG_ERR));
     }
+    /* requests per client dialect over the last hour (issue 12) */
+    char dl[256];
+    ov_dialects(o, dl, sizeof(dl));
+    if (dl[0])
+        item(a, w, 0, &x, "1h ", dl, val);
 
     x = 0;
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "pool");
@@ -70,6 +75,19 @@ void header_draw(struct app *a)
         snprintf(v, sizeof(v), "%lld ", js_int(p, st4[i].k, 0));
         put(a, w, 1, &x, val, v);
         put(a, w, 1, &x, draw_attr(st4[i].r), st4[i].k);
+        put(a, w, 1, &x, draw_attr(R_HEADER), "  ");
+    }
+    /* model availability (issue 18) */
+    char why[200];
+    int total = 0, down = ov_models_unavailable(o, &total, why, sizeof(why));
+    if (total) {
+        snprintf(v, sizeof(v), "%d/%d", total - down, total);
+        put(a, w, 1, &x, draw_attr(R_HEADER), "models ");
+        put(a, w, 1, &x, down ? draw_attr(R_LOG_WARN) : val, v);
+        if (down) {
+            put(a, w, 1, &x, draw_attr(R_HEADER), " ");
+            put(a, w, 1, &x, draw_attr(R_LOG_WARN), why);
+        }
         put(a, w, 1, &x, draw_attr(R_HEADER), "  ");
     }
     wnoutrefresh(w);

@@ -10,8 +10,12 @@
 #include "text.h"
 
 const char *const acol_names[AC_NCOLS] = {
-    "id", "name", "status", "until", "last used", "requests", "errors", "in flight"
+    "id", "name", "status", "until", "last used", "requests", "errors", "in flight",
+    "sign-in", "refreshes", "cooling"
 };
+
+const char *const akind_names[AK_N] = { "text", "image", "video" };
+static const char *const akind_short[AK_N] = { "txt", "img", "vid" };
 
 /* ---- JSON helpers ---- */
 
@@ -69,6 +73,109 @@ void acct_from_json(struct acct *a, const cJSON *o)
     a->req_total = js_int(o, "requests_total", 0);
     a->err_total = js_int(o, "errors_total", 0);
     a->inflight = js_int(o, "inflight", 0);
+    a->last_signin_ms = js_time(o, "last_signin_at");
+    a->refresh_count = js_int(o, "refresh_count", 0);
+    const cJSON *cd = cJSON_GetObjectItemCaseSensitive(o, "cooldowns");
+    for (int k = 0; k < AK_N; k++) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(cd, akind_names[k]);
+        a->kind_until[k] = js_time(e, "until");
+        a->kind_reason[k] = nz(js_str(e, "reason"));
+    }
+}
+
+/* local HH:MM or HH:MM:SS */
+static void clock_fmt(int64_t ms, bool secs, char *out, size_t n)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    if (secs)
+        snprintf(out, n, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+    else
+        snprintf(out, n, "%02d:%02d", tm.tm_hour, tm.tm_min);
+}
+
+int acct_cooldowns_format(const struct acct *a, int64_t now, bool compact, char *out, size_t n)
+{
+    char t[16];
+    int cnt = 0, first = -1;
+    size_t o = 0;
+    if (!n)
+        return 0;
+    out[0] = '\0';
+    for (int k = 0; k < AK_N; k++) {
+        if (a->kind_until[k] <= now)
+            continue;
+        if (first < 0)
+            first = k;
+        cnt++;
+        if (compact) {
+            o += (size_t)snprintf(out + o, n - o, "%s%s", cnt > 1 ? "," : "", akind_short[k]);
+        } else {
+            clock_fmt(a->kind_until[k], true, t, sizeof(t));
+            o += (size_t)snprintf(out + o, n - o, "%s%s until %s%s%s%s", cnt > 1 ? ", " : "",
+                                  akind_names[k], t, a->kind_reason[k][0] ? " (" : "",
+                                  a->kind_reason[k], a->kind_reason[k][0] ? ")" : "");
+        }
+        if (o >= n) {
+            o = n - 1;
+            break;
+        }
+    }
+    if (cnt == 0)
+        snprintf(out, n, "%s", compact ? "-" : "none");
+    else if (compact && cnt == 1) {
+        clock_fmt(a->kind_until[first], false, t, sizeof(t));
+        snprintf(out, n, "%s %s", akind_short[first], t);
+    }
+    return cnt;
+}
+
+/* ---- overview ---- */
+
+int ov_models_unavailable(const cJSON *ov, int *total, char *out, size_t n)
+{
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(ov, "models"), *m;
+    if (!cJSON_IsArray(ms))
+        ms = NULL;
+    int down = 0;
+    char t[16] = "";
+    *total = 0;
+    if (n)
+        out[0] = '\0';
+    cJSON_ArrayForEach(m, ms) {
+        (*total)++;
+        if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(m, "available")))
+            continue;
+        if (down++ == 0 && n) {
+            int64_t until = js_time(m, "unavailable_until");
+            if (until)
+                clock_fmt(until, false, t, sizeof(t));
+            snprintf(out, n, "%s%s%s", nz(js_str(m, "id")), until ? " until " : "", t);
+        }
+    }
+    if (down > 1 && n) {
+        size_t l = strlen(out);
+        snprintf(out + l, n - l, " (+%d more)", down - 1);
+    }
+    return down;
+}
+
+void ov_dialects(const cJSON *ov, char *out, size_t n)
+{
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(ov, "requests_by_dialect"), *e;
+    if (!cJSON_IsObject(d))
+        d = NULL;
+    size_t o = 0;
+    if (!n)
+        return;
+    out[0] = '\0';
+    cJSON_ArrayForEach(e, d) {
+        if (!cJSON_IsNumber(e) || e->valuedouble < 1 || !e->string || o + 1 >= n)
+            continue;
+        int w = snprintf(out + o, n - o, "%s%s %lld", o ? "  " : "", e->string, (long long)e->valuedouble);
+        o = w < 0 ? o : o + (size_t)w >= n ? n - 1 : o + (size_t)w;
+    }
 }
 
 void acct_list_init(struct acct_list *l)
@@ -218,6 +325,20 @@ int acct_cmp(const struct acct *a, const struct acct *b, enum acol col, bool des
     case AC_REQ: r = cmp_ll(a->req, b->req); break;
     case AC_ERR: r = cmp_ll(a->err, b->err); break;
     case AC_INFL: r = cmp_ll(a->inflight, b->inflight); break;
+    case AC_SIGNIN: r = cmp_ll(a->last_signin_ms, b->last_signin_ms); break;
+    case AC_REFRESH: r = cmp_ll(a->refresh_count, b->refresh_count); break;
+    case AC_COOLING: {
+        /* the soonest end of a running kind cooldown; none sorts last */
+        int64_t x = 0, y = 0;
+        for (int k = 0; k < AK_N; k++) {
+            if (a->kind_until[k] && (!x || a->kind_until[k] < x))
+                x = a->kind_until[k];
+            if (b->kind_until[k] && (!y || b->kind_until[k] < y))
+                y = b->kind_until[k];
+        }
+        r = !x != !y ? (x ? -1 : 1) : cmp_ll(x, y);
+        break;
+    }
     case AC_NCOLS: break;
     }
     if (r == 0)
@@ -453,7 +574,8 @@ int log_format_request(const cJSON *o, char *out, size_t n, enum log_level *leve
         tok[0] = '\0';
     const char *ek = js_str(o, "error_kind");
     const cJSON *stream = cJSON_GetObjectItemCaseSensitive(o, "stream");
-    snprintf(out, n, "%s %3lld %-18s %-16s %5lldms%s%s%s%s%s", ts, st,
+    const char *dl = js_str(o, "dialect");
+    snprintf(out, n, "%s %3lld %-9s %-22s %-16s %5lldms%s%s%s%s%s", ts, st, dl && *dl ? dl : "openai",
              nz(js_str(o, "model")), acc, js_int(o, "latency_ms", 0), ttft, tok,
              cJSON_IsTrue(stream) ? " stream" : "", ek ? " " : "", ek ? ek : "");
     if (level)
@@ -479,7 +601,11 @@ int log_format_account(const cJSON *o, char *out, size_t n)
 
 /* ---- account table layout ---- */
 
-static const struct { const char *title; int width; bool right; } colspec[AC_NCOLS] = {
+/* optional columns are dropped (width 0) when the name would get fewer than
+ * NAME_MIN_WITH_OPT columns */
+#define NAME_MIN_WITH_OPT 12
+
+static const struct { const char *title; int width; bool right, optional; } colspec[AC_NCOLS] = {
     [AC_ID] = { "ID", 4, true },
     [AC_NAME] = { "NAME", 0, false },
     [AC_STATUS] = { "STATUS", 8, false },
@@ -488,14 +614,25 @@ static const struct { const char *title; int width; bool right; } colspec[AC_NCO
     [AC_REQ] = { "REQ", 6, true },
     [AC_ERR] = { "ERR", 5, true },
     [AC_INFL] = { "FLT", 3, true },
+    [AC_SIGNIN] = { "SIGN-IN", 9, false, true },
+    [AC_REFRESH] = { "RFR", 3, true, true },
+    [AC_COOLING] = { "COOLING", 9, false, true },
 };
 
 int acct_columns(int cols, int w[AC_NCOLS])
 {
-    int fixed = 0;
+    int fixed = 0, opt = 0;
     for (int c = 0; c < AC_NCOLS; c++) {
         w[c] = colspec[c].width;
         fixed += w[c] + 1; /* one space before each column */
+        if (colspec[c].optional)
+            opt += w[c] + 1;
+    }
+    if (cols - fixed < NAME_MIN_WITH_OPT) {
+        fixed -= opt;
+        for (int c = 0; c < AC_NCOLS; c++)
+            if (colspec[c].optional)
+                w[c] = 0;
     }
     w[AC_NAME] = cols - fixed;
     if (w[AC_NAME] < 6)
@@ -541,6 +678,8 @@ void acct_format_header(int cols, enum acol sort, bool desc, char *out, size_t n
     out[0] = '\0';
     acct_columns(cols, w);
     for (int c = 0; c < AC_NCOLS; c++) {
+        if (!w[c])
+            continue;
         if (c == (int)sort)
             snprintf(t, sizeof(t), colspec[c].right ? "%s%s" : "%s%s", colspec[c].title,
                      desc ? "v" : "^");
@@ -573,6 +712,8 @@ void acct_format_row(const struct acct *a, int64_t now_ms, int cols, char *out, 
     acct_columns(cols, w);
     for (int c = 0; c < AC_NCOLS; c++) {
         const char *s = t;
+        if (!w[c])
+            continue;
         switch ((enum acol)c) {
         case AC_ID: snprintf(t, sizeof(t), "%lld", a->id); break;
         case AC_NAME: s = a->name; break;
@@ -588,6 +729,9 @@ void acct_format_row(const struct acct *a, int64_t now_ms, int cols, char *out, 
         case AC_REQ: snprintf(t, sizeof(t), "%lld", a->req); break;
         case AC_ERR: snprintf(t, sizeof(t), "%lld", a->err); break;
         case AC_INFL: snprintf(t, sizeof(t), "%lld", a->inflight); break;
+        case AC_SIGNIN: tx_ago(a->last_signin_ms, now_ms, t, sizeof(t)); break;
+        case AC_REFRESH: snprintf(t, sizeof(t), "%lld", a->refresh_count); break;
+        case AC_COOLING: acct_cooldowns_format(a, now_ms, true, t, sizeof(t)); break;
         case AC_NCOLS: break;
         }
         cell(out, n, &o, s, w[c], colspec[c].right);

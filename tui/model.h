@@ -14,7 +14,12 @@
 #include <stdint.h>
 #include <cJSON.h>
 
-enum acol { AC_ID, AC_NAME, AC_STATUS, AC_UNTIL, AC_LAST, AC_REQ, AC_ERR, AC_INFL, AC_NCOLS };
+enum acol { AC_ID, AC_NAME, AC_STATUS, AC_UNTIL, AC_LAST, AC_REQ, AC_ERR, AC_INFL,
+            AC_SIGNIN, AC_REFRESH, AC_COOLING, AC_NCOLS };
+
+/* kinds of work with their own cooldown (the account's "cooldowns" object) */
+enum akind { AK_TEXT, AK_IMAGE, AK_VIDEO, AK_N };
+extern const char *const akind_names[AK_N];
 
 extern const char *const acol_names[AC_NCOLS];
 
@@ -25,6 +30,10 @@ struct acct {
     const char *proxy, *note, *secure, *host;
     int64_t until_ms, last_used_ms;
     long long req, err, req_total, err_total, inflight;
+    int64_t last_signin_ms;   /* last successful sign-in, 0 = none */
+    long long refresh_count;  /* cookie refreshes without a browser */
+    int64_t kind_until[AK_N]; /* per-kind cooldown end (ms), 0 = not cooling */
+    const char *kind_reason[AK_N];
 };
 
 struct acct_list {
@@ -73,6 +82,20 @@ bool acct_matches(const struct acct *a, const char *filter);
 int acct_cmp(const struct acct *a, const struct acct *b, enum acol col, bool desc);
 /* Fill a from the JSON object (pointers into obj). */
 void acct_from_json(struct acct *a, const cJSON *obj);
+/* The per-kind cooldowns running at now_ms.  Compact (the table, `--list`):
+ * "img 14:02" for one kind (local HH:MM of its end), "img,vid" for several,
+ * "-" for none.  Long (the detail pane): "image until 14:02:33 (429 ...),
+ * video until ..." or "none".  Returns the number of kinds cooling. */
+int acct_cooldowns_format(const struct acct *a, int64_t now_ms, bool compact, char *out, size_t n);
+
+/* ---- overview (pure helpers for the header and `--overview`) ---- */
+
+/* Models of the overview: *total listed; returns how many are unavailable
+ * and describes the first ("gemini-3-pro-preview until 15:17 (+1 more)",
+ * or "" when all are available) into out. */
+int ov_models_unavailable(const cJSON *ov, int *total, char *out, size_t n);
+/* Non-zero request counts per dialect ("openai 3  anthropic 1"), "" when none. */
+void ov_dialects(const cJSON *ov, char *out, size_t n);
 
 /* ---- live log ---- */
 

@@ -3,6 +3,7 @@
  * the selected account (enable, disable, reset, test, edit, delete). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "draw.h"
 #include "form.h"
@@ -11,7 +12,7 @@
 #include "text.h"
 #include "views.h"
 
-#define DETAIL_ROWS 8
+#define DETAIL_ROWS 10
 
 static enum role status_role(const char *s)
 {
@@ -49,6 +50,22 @@ static void detail_draw(struct app *a, int y0)
              s->status, s->reason[0] ? ": " : "", s->reason, s->req, s->err, s->req_total,
              s->err_total);
     draw_put(w, y++, 0, a->cols, draw_attr(status_role(s->status)), line);
+    char ago[32], at[48] = "";
+    int64_t now = gg_now_ms();
+    tx_ago(s->last_signin_ms, now, ago, sizeof(ago));
+    if (s->last_signin_ms > 0) {
+        time_t t = (time_t)(s->last_signin_ms / 1000);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(at, sizeof(at), " (%H:%M:%S)", &tm);
+    }
+    snprintf(line, sizeof(line), " last sign-in %s%s   cookie refreshes %lld",
+             s->last_signin_ms > 0 ? ago : "never", at, s->refresh_count);
+    draw_put(w, y++, 0, a->cols, draw_attr(R_NORMAL), line);
+    char cool[600];
+    int nk = acct_cooldowns_format(s, now, false, cool, sizeof(cool));
+    snprintf(line, sizeof(line), " kind cooldowns: %s", cool);
+    draw_put(w, y++, 0, a->cols, draw_attr(nk ? R_ST_COOLDOWN : R_DIM), line);
     snprintf(line, sizeof(line), " secure_c_ses %s   host_c_oses %s   proxy %s",
              s->secure[0] ? s->secure : "-", s->host[0] ? s->host : "-",
              s->proxy[0] ? s->proxy : "(global)");

@@ -50,8 +50,8 @@ static void logv_draw(struct app *a)
         snprintf(cnt, sizeof(cnt), "%zu lines, +%zu new", n, newer);
     else
         snprintf(cnt, sizeof(cnt), "%zu line%s", n, n == 1 ? "" : "s");
-    snprintf(title, sizeof(title), " %-8s %3s %-18s %-16s %7s  %s", "TIME", "ST", "MODEL", "ACCOUNT",
-             "LATENCY", cnt);
+    snprintf(title, sizeof(title), " %-8s %3s %-9s %-22s %-16s %7s  %s", "TIME", "ST", "DIALECT", "MODEL",
+             "ACCOUNT", "LATENCY", cnt);
     draw_put(w, 0, 0, a->cols, draw_attr(R_COLHDR), title);
     if (n == 0)
         draw_put(w, 1, 0, a->cols, draw_attr(R_DIM),

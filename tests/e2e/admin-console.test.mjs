@@ -225,6 +225,101 @@ describe('admin console (e2e)', { timeout: 180000 }, () => {
     await screenshot(page, '07-live-log')
   })
 
+  it('shows the dialect of an Anthropic /v1/messages request in the live log and filters by it', async () => {
+    await gotoView('logs')
+    await page.waitForFunction(() => document.querySelector('.stream-state')?.dataset.state === 'open')
+    const res = await fetch(`${stack.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': stack.apiKey, 'anthropic-version': '2023-06-01', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'hello claude' }] }),
+    })
+    const text = await res.text()
+    assert.equal(res.status, 200, text)
+    const msg = JSON.parse(text)
+    assert.equal(msg.type, 'message')
+    const rid = res.headers.get('x-request-id')
+    assert.ok(rid, 'the reply names its request id')
+    const r = page.locator(`.log-row[data-request-id="${rid}"]`)
+    await r.waitFor()
+    assert.equal(await r.locator('.log-dialect').getAttribute('data-dialect'), 'anthropic')
+    assert.equal((await r.locator('.dialect-badge').textContent()).trim(), 'anthropic')
+    // the chat requests of the previous test are OpenAI ones
+    const openaiRows = await page.$$eval('.log-row .log-dialect', (cs) => cs.filter((c) => c.dataset.dialect === 'openai').length)
+    assert.ok(openaiRows >= 2, `OpenAI rows shown too (${openaiRows})`)
+    await page.selectOption('[data-testid=dialect-filter]', 'anthropic')
+    await page.waitForFunction(() => [...document.querySelectorAll('.log-row .log-dialect')].every((c) => c.dataset.dialect === 'anthropic'))
+    assert.equal(await page.locator('.log-row').count(), 1)
+    await screenshot(page, '07b-live-log-dialect-filter', { fullPage: false })
+    await page.selectOption('[data-testid=dialect-filter]', '')
+    await page.waitForFunction((n) => document.querySelectorAll('.log-row').length >= n, openaiRows + 1)
+  })
+
+  it('shows the refresh count and last sign-in of an account after a cookie rotation', async () => {
+    await gotoView('accounts')
+    await row('e2e-form').waitFor()
+    assert.equal((await row('e2e-form').locator('.refresh-count').textContent()).trim(), '0')
+    // getoxsrf answers 302 to refreshcookies, which rotates the cookies; dropping
+    // the issued keys makes the next test sign in again
+    await stack.fake('POST', '/__fake/scenario', { csesidx: '4242424242', endpoint: 'getoxsrf', mode: 'redirect', rotate: true, count: 1 })
+    await stack.fake('POST', '/__fake/accounts/4242424242/revoke_keys')
+    await row('e2e-form').locator('[data-action=test]').click()
+    await page.waitForFunction(() => document.querySelector('tr.account-row[data-name="e2e-form"] .refresh-count')?.textContent.trim() === '1', null, { timeout: 30000 })
+    const signin = (await row('e2e-form').locator('.last-signin').textContent()).trim()
+    assert.match(signin, /^(just now|\d+s ago)$/, `last sign-in is recent: ${signin}`)
+    assert.equal(await badge('e2e-form').getAttribute('data-status'), 'active')
+    const res = await fetch(`${stack.url}/api/admin/accounts`, { headers: { Authorization: `Bearer ${stack.adminKey}` } })
+    const acc = (await res.json()).accounts.find((a) => a.name === 'e2e-form')
+    assert.equal(acc.refresh_count, 1, 'the daemon counted the refresh')
+    await screenshot(page, '07c-accounts-refresh-count', { fullPage: false })
+  })
+
+  it('shows a per-kind cooldown badge next to the status after an image quota 429', async () => {
+    await gotoView('accounts')
+    await stack.fake('POST', '/__fake/scenario', { endpoint: 'stream', mode: 'quota', count: 1 })
+    const res = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${stack.apiKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'gemini-2.5-flash-image', messages: [{ role: 'user', content: 'draw [[fake:image]]' }] }),
+    })
+    assert.equal(res.status, 200, await res.text())
+    const r0 = await fetch(`${stack.url}/api/admin/accounts`, { headers: { Authorization: `Bearer ${stack.adminKey}` } })
+    const cooling = (await r0.json()).accounts.filter((a) => a.cooldowns?.image?.until)
+    assert.equal(cooling.length, 1, 'one account is out of image quota')
+    const name = cooling[0].name
+    const b = row(name).locator('.cooldown-badge[data-kind=image]')
+    await b.waitFor()
+    assert.match((await b.textContent()).trim(), /^image cooling until \d\d:\d\d$/)
+    assert.equal(await badge(name).getAttribute('data-status'), 'active', 'an image quota leaves the account active for text')
+    assert.equal(await row(name).locator('.cooldown-badge[data-kind=text]').count(), 0)
+    await screenshot(page, '07d-accounts-image-cooldown', { fullPage: false })
+    // Reset clears the per-kind cooldowns too
+    await row(name).locator('[data-action=reset]').click()
+    await b.waitFor({ state: 'detached' })
+  })
+
+  it('overview shows a model the upstream retired, with its reason and retry time, and requests per dialect', async () => {
+    await stack.fake('POST', '/__fake/config', { retired_models: ['gemini-3-pro-preview'] })
+    try {
+      const res = await fetch(`${stack.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${stack.apiKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'gemini-3-pro-preview', messages: [{ role: 'user', content: 'retired?' }] }),
+      })
+      assert.equal(res.status, 404, await res.text())
+    } finally {
+      await stack.fake('POST', '/__fake/config', { retired_models: [] })
+    }
+    await gotoView('overview')
+    const m = page.locator('.model-row[data-model="gemini-3-pro-preview"]')
+    await page.waitForFunction(() => document.querySelector('.model-row[data-model="gemini-3-pro-preview"]')?.dataset.available === 'false')
+    assert.match(await m.locator('.model-reason').textContent(), /not found or not supported/i)
+    assert.match(await m.locator('.model-retry').textContent(), /^retry \d\d:\d\d:\d\d \(\d+m \d\ds\)$/)
+    assert.equal(await page.getAttribute('.model-row[data-model="gemini-2.5-flash"]', 'data-available'), 'true')
+    const count = async (d) => Number((await page.textContent(`.dialect-row[data-dialect=${d}] .dialect-count`)).trim())
+    assert.equal(await count('anthropic'), 1)
+    assert.ok(await count('openai') >= 3, 'the OpenAI chat requests are counted')
+  })
+
   it('overview shows the traffic', async () => {
     await gotoView('overview')
     await page.locator('[data-testid=rpm-chart]').waitFor()

@@ -58,7 +58,7 @@ check "--help lists the exit codes" grep -q "3 cannot connect, 4 auth failed" "$
 
 # ---- --list -------------------------------------------------------------------
 run list 0 --list
-check "--list shows the column titles" grep -qE "^ +ID +NAME +STATUS +UNTIL +LAST USED +REQ +ERR +FLT$" "$WORK/list.out"
+check "--list shows the column titles" grep -qE "^ +ID +NAME +STATUS +UNTIL +LAST USED +REQ +ERR +FLT +SIGN-IN +RFR +COOLING$" "$WORK/list.out"
 check "--list shows alpha active" grep -qE "^ +$id_a alpha +active" "$WORK/list.out"
 check "--list shows beta disabled" grep -qE "^ +$id_b beta +disabled" "$WORK/list.out"
 run list_json 0 --list --json
@@ -81,6 +81,40 @@ check "API error message names the code" grep -q "not_found" "$WORK/enable_missi
 run test_acct 0 --test "$id_a"
 check "--test prints the result" grep -qE "#$id_a test ok: [0-9]+ ms" "$WORK/test_acct.out"
 
+# ---- sign-in, cookie refreshes, per-kind cooldowns (issue 18) ------------------
+# getoxsrf answers 302 to refreshcookies, which rotates alpha's cookies; dropping
+# the issued keys makes the next test sign in again
+curl -sS -o /dev/null -X POST -H 'Content-Type: application/json' \
+  --data-binary '{"csesidx":"3001","endpoint":"getoxsrf","mode":"redirect","rotate":true,"count":1}' "$FAKE_URL/__fake/scenario"
+curl -sS -o /dev/null -X POST "$FAKE_URL/__fake/accounts/3001/revoke_keys"
+run test_rotated 0 --test "$id_a"
+check "daemon: alpha refreshed once" test "$(admin GET "/api/admin/accounts/$id_a" | jget .refresh_count)" = 1
+run list_signin 0 --list
+check "--list shows alpha's sign-in and refresh count" \
+  grep -qE "^ +$id_a alpha +active .* (just now|[0-9]+s ago) +1 +-$" "$WORK/list_signin.out"
+check "--list shows '-' for beta (never signed in, no cooldown)" grep -qE "^ +$id_b beta +disabled .* - +0 +-$" "$WORK/list_signin.out"
+run list_signin_json 0 --list --json
+check "--list --json passes last_signin_at through" \
+  test "$(out list_signin_json | jget ".accounts.find(a => a.id == $id_a).last_signin_at")" = "$(admin GET "/api/admin/accounts/$id_a" | jget .last_signin_at)"
+check "--list --json passes refresh_count through" \
+  test "$(out list_signin_json | jget ".accounts.find(a => a.id == $id_a).refresh_count")" = 1
+# an image quota 429 gives the account that takes the image request an image cooldown
+curl -sS -o /dev/null -X POST -H 'Content-Type: application/json' \
+  --data-binary '{"endpoint":"stream","mode":"quota","count":1}' "$FAKE_URL/__fake/scenario"
+img_code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $GG_API_KEY" -H 'Content-Type: application/json' \
+  -d '{"model":"gemini-2.5-flash-image","messages":[{"role":"user","content":"draw [[fake:image]]"}]}' "$GG_URL/v1/chat/completions")
+check "image request answered by another account (got $img_code)" test "$img_code" = 200
+id_c=$(admin GET /api/admin/accounts | jget '.accounts.filter(a => a.cooldowns && a.cooldowns.image && a.cooldowns.image.until).map(a => a.id).join(",")')
+check "daemon: exactly one account has an image cooldown (#$id_c)" bash -c '[[ $1 =~ ^[0-9]+$ ]]' _ "$id_c"
+run list_cool 0 --list
+check "--list shows the image cooldown compactly (img HH:MM)" \
+  grep -qE "^ +$id_c [^ ].* active .* img [0-9]{2}:[0-9]{2}$" "$WORK/list_cool.out"
+run list_cool_json 0 --list --json
+check "--list --json passes the cooldowns object through" \
+  test "$(out list_cool_json | jget ".accounts.find(a => a.id == $id_c).cooldowns.image.until")" = "$(admin GET "/api/admin/accounts/$id_c" | jget .cooldowns.image.until)"
+run reset_kinds 0 --reset "$id_c"
+check "reset clears the image cooldown" test "$(admin GET "/api/admin/accounts/$id_c" | jget .cooldowns.image)" = undefined
+
 # ---- import ------------------------------------------------------------------
 cat >"$WORK/imp.txt" <<'EOF'
 imp-one|CSE.i1|COS.i1|4001|cfg-4001
@@ -101,6 +135,8 @@ ov=$(admin GET /api/admin/overview)
 check "--overview --json has the pool" test "$(out overview | jget .pool)" = "$(jget .pool <<<"$ov")"
 check "--overview --json counts beta as disabled" test "$(out overview | jget .pool.disabled)" -ge 1
 run overview_text 0 --overview
+check "--overview text names the model availability" grep -qE "^models [0-9]+ of [0-9]+ available" "$WORK/overview_text.out"
+check "--overview text counts requests per dialect" grep -qE "^requests by dialect \(1h\): openai [0-9]+" "$WORK/overview_text.out"
 check "--overview text" grep -qE "^pool $(jget .pool.total <<<"$ov"): $(jget .pool.active <<<"$ov") active, [0-9]+ cooldown, [0-9]+ expired, $(jget .pool.disabled <<<"$ov") disabled\$" "$WORK/overview_text.out"
 
 # ---- server-supplied text is escaped (finding 10) ------------------------------

@@ -88,7 +88,8 @@ if wait_screen main 'gamma' 10; then
   ov=$(admin GET /api/admin/overview)
   want="pool $(jget .pool.total <<<"$ov") +$(jget .pool.active <<<"$ov") active +$(jget .pool.cooldown <<<"$ov") cooldown +$(jget .pool.expired <<<"$ov") expired +$(jget .pool.disabled <<<"$ov") disabled"
   check "header shows the pool counts ($want)" grep -qE "$want" <<<"$s"
-  check "column titles shown" grep -qE "ID.*NAME +STATUS +UNTIL +LAST USED +REQ +ERR +FLT" <<<"$s"
+  check "column titles shown" grep -qE "ID.*NAME +STATUS +UNTIL +LAST USED +REQ +ERR +FLT +SIGN-IN +RFR +COOLING" <<<"$s"
+  check "header shows the model availability" grep -qE "models ([0-9]+)/\1( |$)" <<<"$s"
   check "hints bar at the bottom" bash -c '[[ $1 == F1Help*F10Quit* ]]' _ "$(line_of main 40)"
 else
   fail "accounts listed"
@@ -98,6 +99,40 @@ fi
 keys main '/' ; keys main -l 'alpha'; keys main Enter
 check "filter narrows the list" wait_screen main 'filter: alpha' 5
 check "detail pane shows the selected account" wait_screen main "#$id_alpha alpha +\[db\] +csesidx 1001" 5
+check "detail pane: never signed in, no refresh" on_screen main "last sign-in never +cookie refreshes 0"
+check "detail pane: no kind cooldown" on_screen main "kind cooldowns: none"
+
+# ---- 2b. sign-in, cookie refresh and per-kind cooldowns (issue 18) -------
+# getoxsrf answers 302 to refreshcookies, which rotates alpha's cookies;
+# dropping the issued keys makes the test sign in again
+curl -sS -o /dev/null -X POST -H 'Content-Type: application/json' \
+  --data-binary '{"csesidx":"1001","endpoint":"getoxsrf","mode":"redirect","rotate":true,"count":1}' "$FAKE_URL/__fake/scenario"
+curl -sS -o /dev/null -X POST "$FAKE_URL/__fake/accounts/1001/revoke_keys"
+keys main F8
+check "test after a cookie rotation succeeds" wait_screen main "test #$id_alpha alpha: test ok" 10
+check "detail pane: last sign-in and one cookie refresh" \
+  wait_screen main "last sign-in (just now|[0-9]+s ago) \([0-9]{2}:[0-9]{2}:[0-9]{2}\) +cookie refreshes 1" 10
+check "table: sign-in and refresh count columns" wait_screen main "^ +$id_alpha alpha +active .* (just now|[0-9]+s ago) +1 +- *$" 10
+# an image quota 429: the account that takes the image request gets an image cooldown
+curl -sS -o /dev/null -X POST -H 'Content-Type: application/json' \
+  --data-binary '{"endpoint":"stream","mode":"quota","count":1}' "$FAKE_URL/__fake/scenario"
+curl -sS -o /dev/null -H "Authorization: Bearer $GG_API_KEY" -H 'Content-Type: application/json' \
+  -d '{"model":"gemini-2.5-flash-image","messages":[{"role":"user","content":"draw [[fake:image]]"}]}' "$GG_URL/v1/chat/completions"
+id_cool=$(admin GET /api/admin/accounts | jget '.accounts.filter(a => a.cooldowns && a.cooldowns.image && a.cooldowns.image.until).map(a => a.id).join(",")')
+if [[ $id_cool =~ ^[0-9]+$ ]]; then
+  pass "one account has an image cooldown (#$id_cool)"
+  keys main '/'; keys main C-u; keys main -l "#$id_cool"; keys main Enter
+  check "table: COOLING shows img HH:MM" wait_screen main "^ +$id_cool [^ ].* img [0-9]{2}:[0-9]{2} *$" 10
+  check "detail pane: image cooldown with its end and reason" \
+    wait_screen main "kind cooldowns: image until [0-9]{2}:[0-9]{2}:[0-9]{2} \(429" 5
+  keys main F5
+  check "reset clears the kind cooldown" wait_screen main "kind cooldowns: none" 10
+else
+  fail "one account has an image cooldown (got '$id_cool')"
+fi
+keys main '/'; keys main C-u; keys main -l 'alpha'; keys main Enter
+wait_screen main "#$id_alpha alpha" 5 >/dev/null
+
 keys main '?'
 check "help screen generated from the key table" wait_screen main 'F2 e +enable the selected account' 5
 keys main Escape
@@ -165,8 +200,20 @@ chat_code=$(curl -s -o "$WORK/chat.out" -w '%{http_code}' -H "Authorization: Bea
   -d '{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hi"}]}' \
   "$GG_URL/v1/chat/completions")
 check "chat request answered 200 (got $chat_code)" test "$chat_code" = 200
-check "chat request logged in the live log with status 200" \
-  wait_screen main "[0-9:]{8} +200 gemini-2.5-flash" 10
+check "chat request logged in the live log with status 200 and its dialect" \
+  wait_screen main "[0-9:]{8} +200 openai +gemini-2.5-flash" 10
+check "log column titles name the dialect" on_screen main "TIME +ST DIALECT +MODEL +ACCOUNT +LATENCY"
+msg_code=$(curl -s -o "$WORK/msg.out" -w '%{http_code}' -H "x-api-key: $GG_API_KEY" -H 'anthropic-version: 2023-06-01' \
+  -H 'Content-Type: application/json' \
+  -d '{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"hi claude"}]}' \
+  "$GG_URL/v1/messages")
+check "Anthropic /v1/messages answered 200 (got $msg_code)" test "$msg_code" = 200
+check "Anthropic request logged with dialect anthropic" wait_screen main "[0-9:]{8} +200 anthropic gemini-" 10
+keys main '/'; keys main -l 'anthropic'; keys main Enter
+check "log filter by dialect keeps the Anthropic line" wait_screen main "filter: anthropic" 5
+check "... and hides the OpenAI ones" bash -c '! tmux -u -L '"$SOCK"' capture-pane -p -t main | grep -qE "[0-9:]{8} +200 openai "'
+keys main '/'; keys main Escape
+check "header counts requests per dialect" wait_screen main "1h .*anthropic 1" 10
 keys main ' '
 check "pause shown" wait_screen main 'PAUSED' 5
 keys main ' '

@@ -6,9 +6,11 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "esc.h"
 #include "gg_admin_client.h"
+#include "gg_time.h"
 #include "model.h"
 #include "text.h"
 #include "tinytest.h"
@@ -330,6 +332,102 @@ static void test_table_layout(void)
     cJSON_Delete(o);
 }
 
+/* per-kind cooldowns, sign-in and refresh count (issue 18) */
+static void test_kind_cooldowns(void)
+{
+    char out[512], row[2048], hdr[2048];
+    struct acct a;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    int64_t now = gg_parse_time("2030-01-01T13:50:00Z");
+    cJSON *o = cJSON_Parse("{\"id\":4,\"name\":\"img\",\"status\":\"active\","
+                           "\"last_signin_at\":\"2030-01-01T13:45:00Z\",\"refresh_count\":2,"
+                           "\"cooldowns\":{\"image\":{\"until\":\"2030-01-01T14:02:33Z\",\"reason\":\"429 quota\",\"fail_count\":1},"
+                           "\"text\":{\"until\":null,\"reason\":null,\"fail_count\":3},"
+                           "\"video\":{\"until\":\"2030-01-01T13:00:00Z\",\"reason\":\"old\",\"fail_count\":1}}}");
+    TT_CHECK(o != NULL);
+    acct_from_json(&a, o);
+    TT_EQ_INT(a.refresh_count, 2);
+    TT_CHECK(a.last_signin_ms == gg_parse_time("2030-01-01T13:45:00Z"));
+    TT_EQ_INT(acct_cooldowns_format(&a, now, true, out, sizeof(out)), 1);
+    TT_EQ_STR(out, "img 14:02");
+    TT_EQ_INT(acct_cooldowns_format(&a, now, false, out, sizeof(out)), 1);
+    TT_EQ_STR(out, "image until 14:02:33 (429 quota)");
+    /* a second kind: the compact form names both */
+    a.kind_until[AK_VIDEO] = now + 60000;
+    a.kind_reason[AK_VIDEO] = "";
+    TT_EQ_INT(acct_cooldowns_format(&a, now, true, out, sizeof(out)), 2);
+    TT_EQ_STR(out, "img,vid");
+    TT_EQ_INT(acct_cooldowns_format(&a, now, false, out, sizeof(out)), 2);
+    TT_EQ_STR(out, "image until 14:02:33 (429 quota), video until 13:51:00");
+    /* ended exactly at until */
+    TT_EQ_INT(acct_cooldowns_format(&a, gg_parse_time("2030-01-01T14:02:33Z"), true, out, sizeof(out)), 0);
+    TT_EQ_STR(out, "-");
+    TT_EQ_INT(acct_cooldowns_format(&a, gg_parse_time("2030-01-01T14:02:33Z"), false, out, sizeof(out)), 0);
+    TT_EQ_STR(out, "none");
+    /* a small buffer is cut, terminated */
+    char small[8];
+    acct_cooldowns_format(&a, now, false, small, sizeof(small));
+    TT_CHECK(strlen(small) < sizeof(small));
+    acct_from_json(&a, o);
+    /* the table: sign-in, refreshes and the compact cooldowns at 120 columns */
+    acct_format_header(120, AC_ID, false, hdr, sizeof(hdr), NULL, NULL);
+    TT_CHECK(strstr(hdr, "FLT SIGN-IN   RFR COOLING") != NULL);
+    acct_format_row(&a, now, 120, row, sizeof(row), NULL, NULL);
+    TT_CHECK(strstr(row, " 5m ago      2 img 14:02") != NULL);
+    TT_EQ_INT(tx_width(row), 120);
+    /* at 80 columns the optional columns give way to the name */
+    acct_format_header(80, AC_ID, false, hdr, sizeof(hdr), NULL, NULL);
+    TT_CHECK(strstr(hdr, "SIGN-IN") == NULL && strstr(hdr, "FLT") != NULL);
+    acct_format_row(&a, now, 80, row, sizeof(row), NULL, NULL);
+    TT_EQ_INT(tx_width(row), 80);
+    TT_CHECK(strstr(row, "img 14:02") == NULL);
+    /* sorting by refreshes and by the soonest kind cooldown */
+    struct acct b;
+    cJSON *ob = acct_json(5, "plain", "active", NULL, 0);
+    acct_from_json(&b, ob);
+    TT_CHECK(acct_cmp(&a, &b, AC_REFRESH, false) > 0);
+    TT_CHECK(acct_cmp(&a, &b, AC_COOLING, false) < 0);   /* cooling first */
+    TT_CHECK(acct_cmp(&a, &b, AC_SIGNIN, true) < 0);     /* signed in, newest first */
+    /* an account from an older daemon */
+    TT_EQ_INT(b.refresh_count, 0);
+    TT_CHECK(b.last_signin_ms == 0);
+    TT_EQ_INT(acct_cooldowns_format(&b, now, true, out, sizeof(out)), 0);
+    cJSON_Delete(ob);
+    cJSON_Delete(o);
+}
+
+static void test_overview_helpers(void)
+{
+    char out[256];
+    int total = -1;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    cJSON *o = cJSON_Parse("{\"models\":[{\"id\":\"gemini-2.5-flash\",\"available\":true},"
+                           "{\"id\":\"gemini-3-pro-preview\",\"available\":false,"
+                           "\"unavailable_until\":\"2030-01-01T15:17:41Z\",\"unavailable_reason\":\"gone\"},"
+                           "{\"id\":\"gemini-auto\",\"available\":true}],"
+                           "\"requests_by_dialect\":{\"openai\":3,\"anthropic\":1,\"responses\":0,\"gemini\":0,\"images\":0}}");
+    TT_EQ_INT(ov_models_unavailable(o, &total, out, sizeof(out)), 1);
+    TT_EQ_INT(total, 3);
+    TT_EQ_STR(out, "gemini-3-pro-preview until 15:17");
+    ov_dialects(o, out, sizeof(out));
+    TT_EQ_STR(out, "openai 3  anthropic 1");
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(o, "models"),
+                         cJSON_Parse("{\"id\":\"gemini-veo\",\"available\":false}"));
+    TT_EQ_INT(ov_models_unavailable(o, &total, out, sizeof(out)), 2);
+    TT_EQ_STR(out, "gemini-3-pro-preview until 15:17 (+1 more)");
+    cJSON_Delete(o);
+    /* an older daemon: nothing */
+    o = cJSON_Parse("{\"pool\":{}}");
+    TT_EQ_INT(ov_models_unavailable(o, &total, out, sizeof(out)), 0);
+    TT_EQ_INT(total, 0);
+    TT_EQ_STR(out, "");
+    ov_dialects(o, out, sizeof(out));
+    TT_EQ_STR(out, "");
+    cJSON_Delete(o);
+}
+
 /* ---- log ring ---- */
 
 static void test_log_ring(void)
@@ -370,6 +468,13 @@ static void test_log_format(void)
     TT_EQ_STR(id, "req_1");
     TT_CHECK(strstr(line, "429") && strstr(line, "gemini-2.5-flash") && strstr(line, "team-a"));
     TT_CHECK(strstr(line, "rate_limit") && strstr(line, "1840ms") && strstr(line, "stream"));
+    TT_CHECK(strstr(line, " 429 openai    gemini-2.5-flash ") != NULL); /* no dialect: openai */
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"request_id\":\"req_2\",\"dialect\":\"anthropic\",\"model\":\"gemini-3.1-pro-preview\","
+                    "\"status\":200,\"latency_ms\":5}");
+    TT_EQ_INT(log_format_request(o, line, sizeof(line), &lvl, id, sizeof(id)), 0);
+    TT_EQ_INT(lvl, LOG_OK);
+    TT_CHECK(strstr(line, " 200 anthropic gemini-3.1-pro-preview ") != NULL);
     cJSON_Delete(o);
     o = cJSON_Parse("{\"id\":3,\"name\":\"team-a\",\"status\":\"cooldown\",\"reason\":\"429 RESOURCE_EXHAUSTED\"}");
     TT_EQ_INT(log_format_account(o, line, sizeof(line)), 0);
@@ -649,6 +754,8 @@ int main(void)
     TT_RUN(test_filter);
     TT_RUN(test_selection_by_id);
     TT_RUN(test_table_layout);
+    TT_RUN(test_kind_cooldowns);
+    TT_RUN(test_overview_helpers);
     TT_RUN(test_log_ring);
     TT_RUN(test_log_format);
     TT_RUN(test_client_helpers);

@@ -10,6 +10,7 @@ function sortValue(a, key) {
   switch (key) {
     case 'status': return STATUS_ORDER[a.status] ?? 9
     case 'last_used_at': return toMs(a.last_used_at) ?? -Infinity
+    case 'last_signin_at': return toMs(a.last_signin_at) ?? -Infinity
     case 'name': return (a.name || '').toLowerCase()
     case 'id': return Number(a.id) || 0
     default: {
@@ -90,7 +91,7 @@ export function createAccountsStore({ client = defaultApi } = {}) {
     else {
       state.sortKey = key
       // numbers & recency read best biggest-first
-      state.sortDir = ['requests_today', 'errors_today', 'inflight', 'last_used_at'].includes(key) ? 'desc' : 'asc'
+      state.sortDir = ['requests_today', 'errors_today', 'inflight', 'last_used_at', 'last_signin_at', 'refresh_count'].includes(key) ? 'desc' : 'asc'
     }
   }
 

@@ -1,4 +1,5 @@
 import { reactive, markRaw, computed } from 'vue'
+import { DIALECTS, dialectOf } from '../lib/signals.js'
 
 export const MAX_LOGS = 500
 
@@ -11,13 +12,14 @@ export function statusMatches(status, filter) {
   return String(status) === String(filter)
 }
 
-export function filterLogs(list, { model = '', status = '', text = '' } = {}) {
+export function filterLogs(list, { model = '', status = '', text = '', dialect = '' } = {}) {
   const q = text.trim().toLowerCase()
   return list.filter((l) => {
     if (model && l.model !== model) return false
+    if (dialect && dialectOf(l) !== dialect) return false
     if (!statusMatches(l.status, status)) return false
     if (!q) return true
-    return [l.request_id, l.model, l.account, l.error_kind, String(l.status), l.account_id != null ? String(l.account_id) : null]
+    return [l.request_id, l.model, l.account, l.error_kind, dialectOf(l), String(l.status), l.account_id != null ? String(l.account_id) : null]
       .some((f) => f != null && String(f).toLowerCase().includes(q))
   })
 }
@@ -33,7 +35,7 @@ export function createLogStore({ max = MAX_LOGS } = {}) {
     rows: markRaw([]),   // newest first, at most `max`
     held: markRaw([]),   // arrived while paused (newest first)
     paused: false,
-    filter: { model: '', status: '', text: '' },
+    filter: { model: '', status: '', text: '', dialect: '' },
     received: 0,
   })
   const seen = new Set()
@@ -77,8 +79,10 @@ export function createLogStore({ max = MAX_LOGS } = {}) {
 
   const visible = computed(() => filterLogs(state.rows, state.filter))
   const models = computed(() => [...new Set(state.rows.map((r) => r.model).filter(Boolean))].sort())
+  // the known dialects always, plus any other one seen
+  const dialects = computed(() => [...DIALECTS, ...[...new Set(state.rows.map(dialectOf))].filter((d) => !DIALECTS.includes(d)).sort()])
 
-  return { state, add, pause, resume, clear, visible, models, toggle: () => (state.paused ? resume() : pause()) }
+  return { state, add, pause, resume, clear, visible, models, dialects, toggle: () => (state.paused ? resume() : pause()) }
 }
 
 export const logs = createLogStore()
