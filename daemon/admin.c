@@ -770,22 +770,19 @@ static enum MHD_Result overview(struct http_req *r)
         models_annotate(mi[i].id, m);
     }
     cJSON *d = cJSON_AddObjectToObject(o, "requests_by_dialect");
-    cJSON *recent = reqlog_recent(1 << 20, NULL, 0, 0, 0, gg_now_ms() - 3600000LL);
     static const char *const known[] = {"openai", "anthropic", "responses", "gemini", "images"};
     for (size_t i = 0; d && i < sizeof(known) / sizeof(known[0]); i++)
         cJSON_AddNumberToObject(d, known[i], 0);
-    const cJSON *e;
-    cJSON_ArrayForEach(e, recent) {
-        const cJSON *dn = cJSON_GetObjectItemCaseSensitive(e, "dialect");
-        if (!d || !cJSON_IsString(dn))
-            continue;
-        cJSON *c = cJSON_GetObjectItemCaseSensitive(d, dn->valuestring);
+    char dn[16][16];
+    int64_t dc[16];
+    int nd = reqlog_dialect_counts(gg_now_ms() - 3600000LL, dn, dc, 16);
+    for (int i = 0; d && i < nd; i++) {
+        cJSON *c = cJSON_GetObjectItemCaseSensitive(d, dn[i]);
         if (c)
-            cJSON_SetNumberValue(c, c->valuedouble + 1);
+            cJSON_SetNumberValue(c, (double)dc[i]);
         else
-            cJSON_AddNumberToObject(d, dn->valuestring, 1);
+            cJSON_AddNumberToObject(d, dn[i], (double)dc[i]);
     }
-    cJSON_Delete(recent);
     return http_reply_cjson(r, 200, o);
 }
 

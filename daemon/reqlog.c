@@ -341,3 +341,28 @@ void reqlog_sse_close(struct reqlog_sub *s)
     pthread_mutex_unlock(&s->mu);
     sub_put(s);
 }
+
+int reqlog_dialect_counts(int64_t since_ms, char names[][16], int64_t *counts, int max)
+{
+    int n = 0;
+    pthread_mutex_lock(&mu);
+    size_t have = ring_next < RING ? ring_next : RING;
+    for (size_t k = 0; k < have; k++) {
+        const struct rec *r = &ring[(ring_next - 1 - k) % RING];
+        if (!r->used || r->ts < since_ms)
+            continue;
+        const char *d = r->dialect[0] ? r->dialect : "openai";
+        int i = 0;
+        while (i < n && strcmp(names[i], d) != 0)
+            i++;
+        if (i == n) {
+            if (n == max)
+                continue;
+            snprintf(names[n], 16, "%s", d);
+            counts[n++] = 0;
+        }
+        counts[i]++;
+    }
+    pthread_mutex_unlock(&mu);
+    return n;
+}

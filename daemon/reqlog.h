@@ -50,7 +50,10 @@ struct cJSON *reqlog_recent(int limit, const char *model, int64_t account_id, in
                             int status_max, int64_t since_ms);
 /* {"t","requests","errors"} for the last 60 minutes. */
 struct cJSON *reqlog_per_minute(void);
-void reqlog_rates(double *rpm, double *error_rate);     /* over the last 5 minutes */
+void reqlog_rates(double *rpm, double *error_rate);
+/* Requests per dialect in the in-memory ring since since_ms: fills up to
+ * max (name, count) pairs, returns how many.  O(ring), no allocation. */
+int reqlog_dialect_counts(int64_t since_ms, char names[][16], int64_t *counts, int max);     /* over the last 5 minutes */
 uint64_t reqlog_store_dropped(void);
 bool reqlog_store_ok(void);
 void reqlog_tick(void);                                 /* pings; call about once a second */
