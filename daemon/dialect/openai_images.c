@@ -154,7 +154,7 @@ static void images_opts_free(void *opts)
 }
 
 const struct exch_dialect dialect_openai_images = {
-    .name = "openai-images",
+    .name = "images",
     .state_size = 0,
     .stream_ctype = "application/json",
     .ping = "",
