@@ -17,6 +17,7 @@
 #include "gg_time.h"
 #include "http.h"
 #include "metrics.h"
+#include "toolcall.h"
 #include "models.h"
 #include "pool.h"
 #include "reqlog.h"
@@ -136,6 +137,7 @@ static double g_accounts(void *arg)
 static void register_metrics(void)
 {
     metrics_register_text(pool_signin_metrics);
+    metrics_register_text(toolcall_metrics);
     metrics_register("gemgate_active_streams", NULL, "gauge", "Upstream exchanges in flight.", g_streams, NULL);
     metrics_register("gemgate_connections", NULL, "gauge", "Client connections open.", g_conns, NULL);
     static const char *const states[] = {"state=\"active\"", "state=\"cooldown\"", "state=\"expired\"",
