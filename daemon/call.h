@@ -165,6 +165,7 @@ struct call {
     struct tools_result tres;           /* the settled answer's calls */
     int tool_retries;                   /* corrective retries used */
     bool tool_fixing;                   /* the next query is the correction */
+    bool tool_withhold;                 /* stream: an invalid call was seen, send no more of this reply */
     char tool_error[512];               /* what the correction names */
 };
 

@@ -134,6 +134,7 @@ static void tool_text(struct call *c, const char *s, size_t n)
         c->tst_on = true;
     }
     gg_buf_reset(&released);
+    unsigned errs = c->tst.res.n_errors;
     if (tools_stream_feed(&c->tst, s, n, &released) != 0) {
         /* above the detector's cap: no call can follow; plain text from here */
         GG_WARN("[%s] answer above the tool detector's cap: passed through as text", c->request_id);
@@ -148,7 +149,12 @@ static void tool_text(struct call *c, const char *s, size_t n)
         release_text(c, s, n);
         return;
     }
-    release_text(c, released.p, released.len);
+    /* an invalid call attempt is decided: it and the rest of this reply are
+     * not sent (the corrective retry's answer follows, or the error) */
+    if (c->tst.res.n_errors > errs)
+        c->tool_withhold = true;
+    if (!c->tool_withhold)
+        release_text(c, released.p, released.len);
 }
 
 /* limits_emit_fn: answer text the client may see */
@@ -175,6 +181,7 @@ void answer_reset(struct call *c)
     if (c->tst_on)
         tools_stream_free(&c->tst);
     c->tst_on = false;
+    c->tool_withhold = false;
     tools_result_free(&c->tres);
     limits_configure(&c->lim, &c->req);
     limits_reset(&c->lim);
@@ -331,7 +338,8 @@ int answer_tools_settle(struct call *c)
         }
         gg_buf_reset(&released);
         rc = tools_stream_finish(&c->tst, &released, &res);
-        release_text(c, released.p, released.len);
+        if (rc == 0 && !c->tool_withhold && !(res.n_errors && !c->lim.done))
+            release_text(c, released.p, released.len);
     } else {
         rc = tools_parse_reply(&c->tspec, c->answer.p ? c->answer.p : "", c->answer.len, &res);
         if (rc == 0) {

@@ -26,6 +26,7 @@
 #include "app.h"
 #include "png.h"
 #include "store.h"
+#include "tools.h"
 #include "util.h"
 
 #define DEFAULT_ANSWER "\xe6\x98\xa5\xe7\x9c\xa0\xe4\xb8\x8d\xe8\xa7\x89" \
@@ -912,6 +913,9 @@ void h_stream(struct conn *c)
   j->query = xstrndup(qtext.p, qtext.len);
   if(j->fx.answer) {
     j->answer = xstrdup(j->fx.answer);
+  }
+  else if((j->answer = tools_answer(s, &j->fx, qtext.p, qtext.len))) {
+    /* tool mode (tools.c) */
   }
   else {
     char *stripped = fx_strip(qtext.p, qtext.len);
