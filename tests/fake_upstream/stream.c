@@ -927,6 +927,13 @@ void h_stream(struct conn *c)
     }
     dbuf_init(&a2, ECHO_MAX + 256);
     dbuf_adds(&a2, DEFAULT_ANSWER);
+    {
+      /* echoed tool syntax (the gateway's tool prompt) must not read as a
+       * call: <tool_call becomes <tool-call */
+      char *tc = stripped + from;
+      while((tc = strstr(tc, "<tool_call")) != NULL)
+        tc[5] = '-';
+    }
     dbuf_add(&a2, stripped + from, sl - from);
     j->answer = xstrndup(dbuf_cstr(&a2), a2.len);
     dbuf_free(&a2);

@@ -4,8 +4,9 @@
  * The marker is read from the query (`<tool_call marker="..."`); the plan
  * (which calls to make) comes from the `toolcall=`/`args=` directives and
  * is remembered in the session, so a corrective message (which carries no
- * directive) is answered from it.  A query carrying `<tool_result` blocks
- * gets a final text answer naming the results.
+ * directive) is answered from it.  A query carrying `<tool_result ...>`
+ * blocks in a session with a plan gets a final text answer naming the
+ * results.
  */
 #include "tools.h"
 
@@ -98,11 +99,15 @@ char *tools_answer(struct session *s, const struct fx *fx, const char *q,
     s->tool_plan = xcalloc(1, sizeof(*s->tool_plan));
     plan_copy(s->tool_plan, fx);
   }
+  /* without a plan (a toolcall directive now, or earlier in this session)
+   * the default echo answers (stream.c defuses the echoed tool syntax) */
+  plan = fx->ntool > 0 ? fx : s->tool_plan;
+  if(!plan || plan->ntool == 0)
+    return NULL;
   if(!fix && memmem(q, n, "<tool_result ", 13))
     return final_answer(q, n);
-  plan = fx->ntool > 0 ? fx : fix ? s->tool_plan : NULL;
-  if(!plan || plan->ntool == 0)
-    return xstrdup("No tool is needed for this: a plain answer.");
+  if(!fix && fx->ntool == 0)
+    return NULL;
   if(s->tool_plan && s->tool_plan->toolbad > 0) {
     s->tool_plan->toolbad--;
     bad = 1;

@@ -12,7 +12,8 @@ struct fx;
 struct session;
 
 /* The answer text for a query in tool mode, malloc'ed, or NULL when the
- * query has no tool prompt (or correction) in it.  May update the
+ * query has no tool prompt (or correction) in it or no plan applies (the
+ * default echo answers then).  May update the
  * session's remembered plan (s->tool_plan). See README.md "Tool mode". */
 char *tools_answer(struct session *s, const struct fx *fx, const char *q,
                    size_t n);

@@ -155,7 +155,8 @@ test('tool_choice auto without a call: plain answer, finish stop', async () => {
     model: 'gemini-2.5-flash', tools: [WEATHER], tool_choice: 'auto', messages: [{ role: 'user', content: 'hi' }],
   });
   assert.equal(r.choices[0].finish_reason, 'stop');
-  assert.equal(r.choices[0].message.content, 'No tool is needed for this: a plain answer.');
+  // the fake's default echo (its tool syntax defused) is plain text
+  assert.match(r.choices[0].message.content, /^春眠不觉晓，处处闻啼鸟。 echo: .*<tool-call marker="[0-9a-f]{8}"> block as described above\.\)$/s);
   assert.match((await streamRecords()).at(-1).query_text, /If no tool is needed, answer directly/);
 });
 
@@ -235,7 +236,8 @@ test('a call still invalid after the retry: 502 tool_call_invalid naming the err
   }), (e) => {
     assert.equal(e.status, 502);
     assert.equal(e.code, 'tool_call_invalid');
-    assert.match(e.message, /^the model did not produce a valid tool call: .*get_weather|JSON|colon|expected/i);
+    assert.equal(e.error.message, "the model did not produce a valid tool call: the tool call's JSON could not be parsed");
+    assert.equal(e.error.type, 'api_error');
     return true;
   });
   assert.equal(await metric('gemgate_tool_giveups_total'), g0 + 1);
@@ -249,6 +251,19 @@ test('a call still invalid after the retry: 502 tool_call_invalid naming the err
   assert.equal(raw.status, 200);
   assert.match(body, /"code":"tool_call_invalid"/);
   assert.ok(!body.includes('[DONE]'));
+});
+
+test('tool_choice required but the model answers in prose: the retry says so, then the give-up', async () => {
+  await idle();
+  const n0 = (await streamRecords()).length;
+  await assert.rejects(client.chat.completions.create({
+    model: 'gemini-2.5-flash', tools: [WEATHER], tool_choice: 'required', messages: [{ role: 'user', content: 'just talk' }],
+  }), (e) => e.status === 502 && e.code === 'tool_call_invalid' &&
+    e.error.message === 'the model did not produce a valid tool call: the reply must call one of the tools');
+  const recs = (await streamRecords()).slice(n0);
+  assert.equal(recs.length, 2);
+  assert.match(recs[1].query_text, /^Your previous reply could not be used: the reply must call one of the tools\./);
+  assert.match(recs[1].query_text, /You must call one of the tools\.\n$/);
 });
 
 test('repairs are counted by name; the request counter moves', async () => {
