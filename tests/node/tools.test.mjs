@@ -121,8 +121,27 @@ test('streaming loop: delta.tool_calls shapes, SDK accumulator, then the final a
 test('two parallel calls, non-streamed and streamed', async () => {
   await idle();
   const messages = [{ role: 'user', content: `Both ${dir(call('get_weather', { city: 'Oslo' }), call('get_time', { tz: 'Europe/Oslo' }))}` }];
-  const r = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages, tools: [WEATHER, TIME] });
+  const { data: r, response } = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages, tools: [WEATHER, TIME] }).withResponse();
   const tcs = r.choices[0].message.tool_calls;
+  // the request log (live feed) counts the calls
+  const rid = response.headers.get('x-request-id');
+  const ctl = new AbortController();
+  const ls = await fetch(`${s.url}/api/admin/logs/stream`, { headers: { authorization: `Bearer ${s.adminKey}` }, signal: ctl.signal });
+  const rd = ls.body.getReader();
+  let feed = '', entry = null;
+  const dl = Date.now() + 5000;
+  while (!entry && Date.now() < dl) {
+    const { value, done } = await rd.read();
+    if (done) break;
+    feed += Buffer.from(value).toString();
+    for (const ev of feed.split('\n\n')) {
+      const m = ev.match(/^event: request\ndata: (.*)$/m);
+      if (m && JSON.parse(m[1]).request_id === rid) entry = JSON.parse(m[1]);
+    }
+  }
+  ctl.abort();
+  assert.ok(entry, `request ${rid} in the log feed`);
+  assert.equal(entry.tool_calls, 2);
   assert.deepEqual(tcs.map((t) => t.function.name), ['get_weather', 'get_time']);
   assert.notEqual(tcs[0].id, tcs[1].id);
   assert.deepEqual(JSON.parse(tcs[1].function.arguments), { tz: 'Europe/Oslo' });
