@@ -33,10 +33,13 @@ async function one(body, stream) {
   return { ttft, total: performance.now() - t0 };
 }
 const med = (a) => { const b = [...a].sort((x, y) => x - y); return b[Math.floor(b.length / 2)]; };
+const plain = encodeURIComponent('The weather in Paris is mild today, around 14 degrees, with light clouds in the afternoon.');
 const cases = {
-  // the same answer bytes (a call block) as plain text without tools
-  'no tools': { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: `q [[fake:answer=${encodeURIComponent(reply)}]]` }] },
-  'tools (5), one call': { model: 'gemini-2.5-flash', tools: TOOLS, messages: [{ role: 'user', content: `q [[fake:toolcall=tool_0,args=${args}]]` }] },
+  'plain answer, no tools': { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: `q [[fake:answer=${plain}]]` }] },
+  'plain answer, 5 tools offered': { model: 'gemini-2.5-flash', tools: TOOLS, messages: [{ role: 'user', content: `q [[fake:answer=${plain}]]` }] },
+  // the same answer bytes (a call block) as plain text without tools, and parsed into a call with tools
+  'call block as text, no tools': { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: `q [[fake:answer=${encodeURIComponent(reply)}]]` }] },
+  'one call, 5 tools offered': { model: 'gemini-2.5-flash', tools: TOOLS, messages: [{ role: 'user', content: `q [[fake:toolcall=tool_0,args=${args}]]` }] },
 };
 for (const [name, body] of Object.entries(cases)) {
   for (let i = 0; i < 5; i++) await one(body, true);  // warm-up
