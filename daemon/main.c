@@ -137,7 +137,6 @@ static double g_accounts(void *arg)
 static void register_metrics(void)
 {
     metrics_register_text(pool_signin_metrics);
-    metrics_register_text(toolcall_metrics);
     metrics_register("gemgate_active_streams", NULL, "gauge", "Upstream exchanges in flight.", g_streams, NULL);
     metrics_register("gemgate_connections", NULL, "gauge", "Client connections open.", g_conns, NULL);
     static const char *const states[] = {"state=\"active\"", "state=\"cooldown\"", "state=\"expired\"",
@@ -147,6 +146,7 @@ static void register_metrics(void)
     metrics_register("gemgate_http_requests_total", NULL, "counter", "HTTP requests received.", g_requests, NULL);
     metrics_register("gemgate_store_dropped_total", NULL, "counter",
                      "Store writes dropped (queue full or store down).", g_dropped, NULL);
+    metrics_register_text(toolcall_metrics);    /* gemgate_tool_* (emulated tools) */
 }
 
 int main(int argc, char **argv)
