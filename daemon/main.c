@@ -17,7 +17,6 @@
 #include "gg_time.h"
 #include "http.h"
 #include "metrics.h"
-#include "toolcall.h"
 #include "models.h"
 #include "pool.h"
 #include "reqlog.h"
@@ -25,6 +24,7 @@
 #include "sessions.h"
 #include "store.h"
 #include "storeq.h"
+#include "toolcall.h"
 #include "upstream.h"
 
 static volatile sig_atomic_t got_term, got_hup;
