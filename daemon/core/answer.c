@@ -289,6 +289,14 @@ static int64_t prompt_estimate(const struct call *c)
     int64_t t = 0;
     for (size_t i = 0; i < c->req.n_msgs; i++)
         t += exch_estimate_tokens(c->req.msgs[i].text, strlen(c->req.msgs[i].text)) + 4;
+    for (size_t i = 0; c->tools_on && i < c->req.n_tools; i++) {     /* the tool block went upstream too */
+        const struct exch_tool *tl = &c->req.tools[i];
+        t += exch_estimate_tokens(tl->name, strlen(tl->name)) + 8;
+        if (tl->description)
+            t += exch_estimate_tokens(tl->description, strlen(tl->description));
+        if (tl->params_json)
+            t += exch_estimate_tokens(tl->params_json, strlen(tl->params_json));
+    }
     return t;
 }
 
@@ -301,6 +309,8 @@ void answer_usage(struct call *c)
 {
     int64_t pt = prompt_estimate(c);
     int64_t ct = exch_estimate_tokens(c->answer.p ? c->answer.p : "", c->answer.len) + reasoning_tokens(c);
+    for (size_t i = 0; i < c->tres.n_calls; i++)
+        ct += exch_estimate_tokens(c->tres.calls[i].args_json, strlen(c->tres.calls[i].args_json)) + 4;
     pthread_mutex_lock(&c->mu);
     c->prompt_tokens = pt;
     c->completion_tokens = ct;
