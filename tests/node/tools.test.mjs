@@ -299,6 +299,32 @@ test('repairs are counted by name; the request counter moves', async () => {
   assert.ok(await metric('gemgate_tool_requests_total') > 0);
 });
 
+test('max_tokens cuts the reply before the call: finish length, no corrective retry', async () => {
+  await idle();
+  const n0 = (await streamRecords()).length;
+  const r = await client.chat.completions.create({
+    model: 'gemini-2.5-flash', tools: [WEATHER], max_tokens: 2,
+    messages: [{ role: 'user', content: `short ${dir(call('get_weather', { city: 'Paris' }))}` }],
+  });
+  assert.equal(r.choices[0].finish_reason, 'length');
+  assert.equal(r.choices[0].message.tool_calls, undefined);
+  assert.equal((await streamRecords()).length - n0, 1, 'no retry for a reply the client cut');
+});
+
+test('a 20 KB file-writing call with escapes and CJK streams back byte-exact', async () => {
+  await idle();
+  const WRITE = { type: 'function', function: { name: 'write_file', parameters: { type: 'object',
+    properties: { path: { type: 'string' }, content: { type: 'string' } }, required: ['path', 'content'] } } };
+  const content = Array.from({ length: 400 }, (_, i) => `line ${i}: "quoted" \\ back\tslash 春眠不觉晓 ${'x'.repeat(10)}\n`).join('');
+  const args = { path: 'src/a b.txt', content };
+  const fin = await client.chat.completions.stream({ model: 'gemini-2.5-flash', tools: [WRITE],
+    messages: [{ role: 'user', content: `write it ${dir(call('write_file', args))}` }] }).finalChatCompletion();
+  const tc = fin.choices[0].message.tool_calls[0];
+  assert.equal(tc.function.name, 'write_file');
+  assert.deepEqual(JSON.parse(tc.function.arguments), args);
+  assert.ok(tc.function.arguments.length > 20000);
+});
+
 test('clients with their own tool protocol (no tools field) pass through untouched', async () => {
   await idle();
   const sys = 'You have tools. Use XML: <read_file><path>a.txt</path></read_file>';
