@@ -57,14 +57,20 @@ test('streamed: output_item.added, function_call_arguments.delta/done, then a st
   const deltas = ev.filter((e) => e.type === 'response.function_call_arguments.delta' && e.item_id === done[1].item_id);
   assert.equal(deltas.map((d) => d.delta).join(''), done[1].arguments);
   assert.equal(types.at(-1), 'response.completed');
-  const out = ev.at(-1).response.output.filter((o) => o.type === 'function_call');
+  const all = ev.at(-1).response.output;
+  const out = all.filter((o) => o.type === 'function_call');
   assert.equal(out.length, 2);
-  // stateless (Codex-style): the whole history with the calls and outputs
-  const hist = [...input, ...out.map(({ id, status, ...o }) => o),
+  const q1 = (await streams(s)).at(-1);
+  // stateless (Codex-style): the whole history -- the answer's items as they
+  // came (its message and its calls), then the outputs
+  const hist = [...input, ...all.filter((o) => o.type !== 'reasoning').map(({ id, status, ...o }) => o),
     { type: 'function_call_output', call_id: out[0].call_id, output: 'cold' },
     { type: 'function_call_output', call_id: out[1].call_id, output: 'noon' }];
   const r2 = await client.responses.create({ model: 'gemini-2.5-flash', tools: [WEATHER, TIME], store: false, input: hist });
   assert.equal(r2.output_text, 'Final answer. Tool results: get_weather=cold; get_time=noon;');
+  const q2 = (await streams(s)).at(-1);
+  assert.equal(q2.session, q1.session, 'the conversation key (text + call names) finds the session again');
+  assert.ok(!q2.query_text.includes('Two at once'), 'sent as a continuation');
 });
 
 test('tool_choice none / required, and a corrective retry that succeeds', async () => {

@@ -106,6 +106,7 @@ test('streaming loop: delta.tool_calls shapes, SDK accumulator, then the final a
   assert.equal(m.tool_calls[0].function.name, 'get_weather');
   assert.deepEqual(JSON.parse(m.tool_calls[0].function.arguments), { city: 'Paris', unit: 'c' });
 
+  const qs = (await streamRecords()).at(-1);
   messages.push({ role: 'assistant', content: m.content, tool_calls: m.tool_calls },
     { role: 'tool', tool_call_id: m.tool_calls[0].id, content: 'sunny' });
   const s2 = await client.chat.completions.create({ model: 'gemini-2.5-flash', stream: true, messages, tools: [WEATHER] });
@@ -116,6 +117,7 @@ test('streaming loop: delta.tool_calls shapes, SDK accumulator, then the final a
   }
   assert.equal(content, 'Final answer. Tool results: get_weather=sunny;');
   assert.equal(finish, 'stop');
+  assert.equal((await streamRecords()).at(-1).session, qs.session, 'the streamed turn with calls is found again');
 });
 
 test('two parallel calls, non-streamed and streamed', async () => {
