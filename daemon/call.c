@@ -36,6 +36,9 @@ void call_put(struct call *c)
     if (c->dialect && c->dialect->opts_free)
         c->dialect->opts_free(c->req.opts);
     c->req.opts = NULL;
+    tools_stream_free(&c->tst);
+    tools_result_free(&c->tres);
+    tools_spec_free(&c->tspec);
     exch_request_free(&c->req);
     free(c->x.state);
     gg_buf_free(&c->out);

@@ -30,6 +30,7 @@
 #include "exch.h"
 #include "exch_limits.h"
 #include "splitter.h"
+#include "tools.h"
 #include "xlate.h"
 
 struct MHD_Connection;
@@ -99,6 +100,7 @@ struct call {
     int64_t t_first_us;                 /* first content/reasoning byte */
     int64_t prompt_tokens, completion_tokens;
     const char *error_kind;             /* NULL on success */
+    int tool_calls;                     /* calls returned (request log) */
     int final_status;                   /* status the client saw */
     char *test_answer;                  /* CALL_TEST result */
     char test_error[256];
@@ -155,6 +157,17 @@ struct call {
     struct exch_file files[CALL_MAX_GEN];
     char *file_url[CALL_MAX_GEN];       /* owned: gateway link or data: URL */
     size_t n_files;
+    /* [up] emulated tools (docs/TOOLS.md; core/toolcall.c, answer.c) */
+    bool tools_init;                    /* tools_on decided, tspec built */
+    bool tools_on;                      /* tools offered: parse the answer */
+    struct tools_spec tspec;            /* marker set per upstream session */
+    bool tst_on;                        /* tst initialised (streaming) */
+    struct tools_stream tst;
+    struct tools_result tres;           /* the settled answer's calls */
+    int tool_retries;                   /* corrective retries used */
+    bool tool_fixing;                   /* the next query is the correction */
+    bool tool_withhold;                 /* stream: an invalid call was seen, send no more of this reply */
+    char tool_error[512];               /* what the correction names */
 };
 
 struct call *call_new(enum call_kind kind);

@@ -55,6 +55,7 @@ static const struct gg_cfg_entry table[] = {
     E("THINKING", thinking, "reasoning", thinking_choices, GG_CFG_RELOAD, "where thinking goes"),
     S("LOG_LEVEL", log_level, "info", GG_CFG_RELOAD, "debug|info|warn|error"),
     I("MAX_BODY", max_body, "20971520", 1024, 1LL << 30, 0, "request body limit in bytes (413 above)"),
+    I("TOOL_RETRY", tool_retry, "1", 0, 5, GG_CFG_RELOAD, "corrective retries of an invalid tool call (same session)"),
     I("MAX_RETRIES", max_retries, "3", 0, 50, GG_CFG_RELOAD, "extra accounts tried before the first byte"),
     E("POOL_STRATEGY", strategy, "failover", strategy_choices, GG_CFG_RELOAD, "account selection"),
     I("ACCOUNT_MAX_CONCURRENCY", account_max_concurrency, "0", 0, 100000, GG_CFG_RELOAD, "streams per account (0 = unlimited)"),

@@ -45,6 +45,7 @@ struct settings {
     char *log_level;
     int64_t max_body;
     int64_t max_retries;
+    int64_t tool_retry;         /* TOOL_RETRY: corrective retries of an invalid tool call */
     int strategy;
     int64_t account_max_concurrency;
     int64_t session_ttl;

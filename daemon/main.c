@@ -27,6 +27,7 @@
 #include "sessions.h"
 #include "store.h"
 #include "storeq.h"
+#include "toolcall.h"
 #include "upstream.h"
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -150,6 +151,7 @@ static void register_metrics(void)
     metrics_register("gemgate_http_requests_total", NULL, "counter", "HTTP requests received.", g_requests, NULL);
     metrics_register("gemgate_store_dropped_total", NULL, "counter",
                      "Store writes dropped (queue full or store down).", g_dropped, NULL);
+    metrics_register_text(toolcall_metrics);    /* gemgate_tool_* (emulated tools) */
 }
 
 int main(int argc, char **argv)

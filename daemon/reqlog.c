@@ -21,7 +21,7 @@
 struct rec {
     char request_id[40], dialect[16], model[48], account[64], error_kind[24];
     int64_t ts, account_id, latency_ms, ttft_ms, pt, ct, bytes_out;
-    int status;
+    int status, tool_calls;
     bool stream, used;
 };
 
@@ -100,6 +100,7 @@ static cJSON *rec_json(const struct rec *r)
     cJSON_AddNumberToObject(o, "prompt_tokens", (double)r->pt);
     cJSON_AddNumberToObject(o, "completion_tokens", (double)r->ct);
     cJSON_AddBoolToObject(o, "stream", r->stream);
+    cJSON_AddNumberToObject(o, "tool_calls", r->tool_calls);
     return o;
 }
 
@@ -139,6 +140,7 @@ void reqlog_record(const struct reqlog_entry *e)
     r.bytes_out = e->bytes_out;
     r.status = e->status;
     r.stream = e->stream;
+    r.tool_calls = e->tool_calls;
     r.used = true;
     int64_t minute = gg_now_ms() / 60000;
     pthread_mutex_lock(&mu);

@@ -39,6 +39,7 @@ struct reqlog_entry {
     int64_t prompt_tokens, completion_tokens;
     int64_t bytes_out;
     bool stream;
+    int tool_calls;             /* tool calls returned (emulated tools); in the ring and feed, not stored */
 };
 
 void reqlog_init(struct storeq *q);

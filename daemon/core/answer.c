@@ -16,11 +16,13 @@
 #include "exch_limits.h"
 #include "media.h"
 #include "tokens.h"
+#include "toolcall.h"
 
 #define SCRATCH_MAX (64u << 20)
 #define FRAME_SLACK (64u * 1024u)    /* a dialect's framing around its strings */
 
 static struct gg_buf scratch = {NULL, 0, 0, SCRATCH_MAX};  /* upstream thread only */
+static struct gg_buf released = {NULL, 0, 0, SCRATCH_MAX}; /* tool detector output, same thread */
 
 /* An upper bound of a JSON-escaped copy of s, every escape at its longest
  * form (controls, DEL and C1 as \u00XX).  Dialects append to a capped
@@ -54,6 +56,7 @@ static void abort_oversized(struct call *c, const char *what)
 void answer_cleanup(void)
 {
     gg_buf_free(&scratch);
+    gg_buf_free(&released);
 }
 
 /* Append bytes to the client's stream (the first byte commits the 200). */
@@ -106,10 +109,62 @@ static void emit_text_ev(struct call *c, enum exch_ev_kind k, const char *s, siz
     emit_event(c, &ev);
 }
 
+/* Answer text the tool-call detector let through (streaming). */
+static void release_text(struct call *c, const char *s, size_t n)
+{
+    if (n == 0)
+        return;
+    if (gg_buf_add(&c->answer, s, n) != 0)
+        GG_WARN("[%s] answer above its cap; the conversation key will not match", c->request_id);
+    emit_text_ev(c, EXCH_EV_TEXT, s, n);
+    c->content_sent = true;
+}
+
+/* Tools offered: streamed text goes through the detector (held only while
+ * it may be a call); unstreamed text is kept whole for tools_parse_reply. */
+static void tool_text(struct call *c, const char *s, size_t n)
+{
+    if (!streaming(c)) {
+        if (gg_buf_add(&c->answer, s, n) != 0)
+            GG_WARN("[%s] answer above its cap", c->request_id);
+        return;
+    }
+    if (!c->tst_on) {
+        tools_stream_init(&c->tst, &c->tspec);
+        c->tst_on = true;
+    }
+    gg_buf_reset(&released);
+    unsigned errs = c->tst.res.n_errors;
+    if (tools_stream_feed(&c->tst, s, n, &released) != 0) {
+        /* above the detector's cap: no call can follow; plain text from here */
+        GG_WARN("[%s] answer above the tool detector's cap: passed through as text", c->request_id);
+        gg_buf_reset(&released);
+        tools_stream_finish(&c->tst, &released, &c->tres);
+        tools_result_free(&c->tres);
+        release_text(c, released.p, released.len);
+        release_text(c, c->tst.hold.p, c->tst.hold.len);
+        tools_stream_free(&c->tst);
+        c->tst_on = false;
+        c->tools_on = false;
+        release_text(c, s, n);
+        return;
+    }
+    /* an invalid call attempt is decided: it and the rest of this reply are
+     * not sent (the corrective retry's answer follows, or the error) */
+    if (c->tst.res.n_errors > errs)
+        c->tool_withhold = true;
+    if (!c->tool_withhold)
+        release_text(c, released.p, released.len);
+}
+
 /* limits_emit_fn: answer text the client may see */
 static void text_out(void *ctx, const char *s, size_t n)
 {
     struct call *c = ctx;
+    if (c->tools_on) {
+        tool_text(c, s, n);
+        return;
+    }
     if (gg_buf_add(&c->answer, s, n) != 0)
         GG_WARN("[%s] answer above its cap; the conversation key will not match", c->request_id);
     if (streaming(c)) {
@@ -120,7 +175,14 @@ static void text_out(void *ctx, const char *s, size_t n)
 
 void answer_reset(struct call *c)
 {
-    gg_buf_reset(&c->answer);
+    /* a corrective retry in a stream continues after the text already sent */
+    if (!(c->tool_fixing && streaming(c)))
+        gg_buf_reset(&c->answer);
+    if (c->tst_on)
+        tools_stream_free(&c->tst);
+    c->tst_on = false;
+    c->tool_withhold = false;
+    tools_result_free(&c->tres);
     limits_configure(&c->lim, &c->req);
     limits_reset(&c->lim);
     if (!c->req.stream)
@@ -227,6 +289,14 @@ static int64_t prompt_estimate(const struct call *c)
     int64_t t = 0;
     for (size_t i = 0; i < c->req.n_msgs; i++)
         t += exch_estimate_tokens(c->req.msgs[i].text, strlen(c->req.msgs[i].text)) + 4;
+    for (size_t i = 0; c->tools_on && i < c->req.n_tools; i++) {     /* the tool block went upstream too */
+        const struct exch_tool *tl = &c->req.tools[i];
+        t += exch_estimate_tokens(tl->name, strlen(tl->name)) + 8;
+        if (tl->description)
+            t += exch_estimate_tokens(tl->description, strlen(tl->description));
+        if (tl->params_json)
+            t += exch_estimate_tokens(tl->params_json, strlen(tl->params_json));
+    }
     return t;
 }
 
@@ -239,6 +309,8 @@ void answer_usage(struct call *c)
 {
     int64_t pt = prompt_estimate(c);
     int64_t ct = exch_estimate_tokens(c->answer.p ? c->answer.p : "", c->answer.len) + reasoning_tokens(c);
+    for (size_t i = 0; i < c->tres.n_calls; i++)
+        ct += exch_estimate_tokens(c->tres.calls[i].args_json, strlen(c->tres.calls[i].args_json)) + 4;
     pthread_mutex_lock(&c->mu);
     c->prompt_tokens = pt;
     c->completion_tokens = ct;
@@ -262,6 +334,86 @@ static void keep_result(struct call *c, const struct exch_result *res, struct gg
         GG_WARN("[%s] result %s not kept (size %zu or memory)", c->request_id, id, b->len);
 }
 
+int answer_tools_settle(struct call *c)
+{
+    if (!c->tools_on || !c->dialect)
+        return 0;
+    limits_flush(&c->lim, text_out, c);
+    struct tools_result res;
+    int rc;
+    if (streaming(c)) {
+        if (!c->tst_on) {
+            tools_stream_init(&c->tst, &c->tspec);
+            c->tst_on = true;
+        }
+        gg_buf_reset(&released);
+        rc = tools_stream_finish(&c->tst, &released, &res);
+        if (rc == 0 && !c->tool_withhold && !(res.n_errors && !c->lim.done))
+            release_text(c, released.p, released.len);
+    } else {
+        rc = tools_parse_reply(&c->tspec, c->answer.p ? c->answer.p : "", c->answer.len, &res);
+        if (rc == 0) {
+            gg_buf_reset(&c->answer);
+            if (gg_buf_add(&c->answer, res.text.p ? res.text.p : "", res.text.len) != 0)
+                rc = -1;
+        }
+    }
+    if (rc != 0) {
+        tools_result_free(&res);
+        GG_WARN("[%s] tool-call parsing hit a cap: the answer is returned as text", c->request_id);
+        return 0;
+    }
+    toolcall_count_result(&res);
+    /* a reply cut by max_tokens / a stop sequence is not retried: its calls
+     * are returned when valid, its text as it is */
+    if (res.n_errors && !c->lim.done) {
+        snprintf(c->tool_error, sizeof(c->tool_error), "%s", res.error[0] ? res.error : "the tool call was invalid");
+        tools_result_free(&res);
+        if (c->tool_retries < cfg.tool_retry) {
+            c->tool_retries++;
+            c->continuing = c->tool_fixing = true;  /* toolcall_query sends the correction */
+            toolcall_count_retry();
+            GG_INFO("[%s] invalid tool call (%s): corrective retry %d on the same session", c->request_id,
+                    c->tool_error, c->tool_retries);
+            return 1;
+        }
+        toolcall_count_giveup();
+        struct exch_error e;
+        exch_set_error(&e, 502, EXCH_ERR_UPSTREAM, NULL, "tool_call_invalid",
+                       "the model did not produce a valid tool call: %s", c->tool_error);
+        answer_fail(c, &e, "tool_call_invalid");
+        return -1;
+    }
+    if (res.n_errors) {
+        for (size_t i = 0; i < res.n_calls; i++) {
+            free(res.calls[i].id);
+            free(res.calls[i].name);
+            free(res.calls[i].args_json);
+        }
+        res.n_calls = 0;
+    }
+    tools_result_free(&c->tres);
+    c->tres = res;
+    return 0;
+}
+
+/* The calls of the settled answer as events (streaming). */
+static void emit_calls(struct call *c)
+{
+    for (size_t i = 0; i < c->tres.n_calls; i++) {
+        const struct exch_tool_call *tc = &c->tres.calls[i];
+        struct exch_event ev = {.kind = EXCH_EV_TOOL_CALL_BEGIN, .call = tc, .call_index = (int)i};
+        emit_event(c, &ev);
+        ev = (struct exch_event){.kind = EXCH_EV_TOOL_CALL_ARGS, .text = tc->args_json,
+                                 .len = strlen(tc->args_json), .call = tc, .call_index = (int)i};
+        emit_event(c, &ev);
+        ev = (struct exch_event){.kind = EXCH_EV_TOOL_CALL_END, .call = tc, .call_index = (int)i};
+        emit_event(c, &ev);
+    }
+    if (c->tres.n_calls)
+        c->content_sent = true;
+}
+
 void answer_finish(struct call *c, enum exch_finish fin)
 {
     limits_flush(&c->lim, text_out, c);
@@ -269,6 +421,8 @@ void answer_finish(struct call *c, enum exch_finish fin)
         fin = EXCH_FIN_LENGTH;
     else if (c->lim.done && fin == EXCH_FIN_STOP)
         fin = EXCH_FIN_STOP_SEQUENCE;
+    if (c->tres.n_calls && fin != EXCH_FIN_CONTENT_FILTER)
+        fin = EXCH_FIN_TOOL_CALLS;
     answer_usage(c);
     if (!c->dialect) {
         char *a = strdup(c->answer.p ? c->answer.p : "");
@@ -290,6 +444,8 @@ void answer_finish(struct call *c, enum exch_finish fin)
         .reasoning_len = c->reasoning.len,
         .files = c->files,
         .n_files = c->n_files,
+        .calls = c->tres.calls,
+        .n_calls = c->tres.n_calls,
         .finish = fin,
         .stop_sequence = fin == EXCH_FIN_STOP_SEQUENCE ? c->lim.matched : NULL,
         .usage = {.prompt_tokens = c->prompt_tokens, .completion_tokens = c->completion_tokens,
@@ -298,6 +454,9 @@ void answer_finish(struct call *c, enum exch_finish fin)
     size_t bound = FRAME_SLACK + json_bound(res.text, res.text_len) + json_bound(res.reasoning, res.reasoning_len);
     for (size_t i = 0; i < c->n_files; i++)
         bound += json_bound(c->files[i].url, strlen(c->files[i].url));
+    for (size_t i = 0; i < c->tres.n_calls; i++)
+        bound += json_bound(c->tres.calls[i].args_json, strlen(c->tres.calls[i].args_json)) +
+                 json_bound(c->tres.calls[i].name, strlen(c->tres.calls[i].name)) + 128;
     if (bound > SCRATCH_MAX) {
         struct exch_error e;
         exch_set_error(&e, 502, EXCH_ERR_UPSTREAM, NULL, "response_too_large",
@@ -309,8 +468,11 @@ void answer_finish(struct call *c, enum exch_finish fin)
     keep_result(c, &res, b);
     gg_buf_reset(b);
     bool stream = streaming(c);
-    if (stream)
+    if (stream) {
+        emit_calls(c);
+        gg_buf_reset(b);
         begin_once(c, b);
+    }
     c->dialect->finish(&c->x, &res, b);
     pthread_mutex_lock(&c->mu);
     if (stream) {
@@ -326,6 +488,7 @@ void answer_finish(struct call *c, enum exch_finish fin)
         c->phase = PH_DONE;
     }
     c->final_status = 200;
+    c->tool_calls = (int)c->tres.n_calls;
     c->out_done = true;
     call_wake_locked(c);
     pthread_mutex_unlock(&c->mu);

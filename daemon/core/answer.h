@@ -40,6 +40,18 @@ bool answer_complete(const struct call *c);                     /* a limit ended
 void answer_files(struct call *c);
 void answer_ping(struct call *c);                               /* keep-alive (commits the stream) */
 void answer_usage(struct call *c);                              /* token estimates into the call */
+/* Tools offered (c->tools_on): the end of the answer text.  Flushes the
+ * limits and the call detector (streaming) or parses the whole answer,
+ * counts the result, and decides: 0 = settled (c->tres holds the calls,
+ * c->answer the text without them: what the conversation key and
+ * answer_finish use), 1 = invalid call and a corrective retry is allowed
+ * (c->tool_error names the problem; the caller sends the correction on the
+ * same session), -1 = retries used up: the call was failed here (502
+ * tool_call_invalid).  Without tools: 0 and nothing done. */
+int answer_tools_settle(struct call *c);
+/* With settled calls the finish becomes EXCH_FIN_TOOL_CALLS, the calls go
+ * out as TOOL_CALL_BEGIN/ARGS/END events (streaming; the arguments as one
+ * ARGS piece) before the end, and in exch_result.calls. */
 void answer_finish(struct call *c, enum exch_finish fin);
 /* `log_kind` is the error class for logs and metrics ("upstream", ...). */
 void answer_fail(struct call *c, const struct exch_error *e, const char *log_kind);

@@ -401,19 +401,20 @@ void exch_http_completed(struct http_req *r, enum MHD_RequestTerminationCode toe
     char acct_name[64];
     snprintf(acct_name, sizeof(acct_name), "%s", c->account_name);
     int64_t pt = c->prompt_tokens, ct = c->completion_tokens;
+    int ntc = c->tool_calls;
     pthread_mutex_unlock(&c->mu);
     if (!finished)
         upstream_cancel(c);
     const char *model = c->req.model.model ? c->req.model.model->id : "-";
     GG_INFO("%s chat model=%s account=%lld status=%d stream=%d latency_ms=%lld ttft_ms=%lld "
-            "tokens=%lld/%lld%s%s",
+            "tokens=%lld/%lld tool_calls=%d%s%s",
             r->request_id, model, (long long)acct, status, c->req.stream ? 1 : 0, (long long)lat_ms,
-            (long long)ttft, (long long)pt, (long long)ct, kind ? " error=" : "", kind ? kind : "");
+            (long long)ttft, (long long)pt, (long long)ct, ntc, kind ? " error=" : "", kind ? kind : "");
     struct reqlog_entry e = {
         .request_id = r->request_id, .dialect = c->dialect ? c->dialect->name : NULL, .model = model,
         .account_id = acct, .account = acct_name,
         .status = status, .error_kind = kind, .latency_ms = lat_ms, .ttft_ms = ttft,
-        .prompt_tokens = pt, .completion_tokens = ct, .stream = c->req.stream,
+        .prompt_tokens = pt, .completion_tokens = ct, .stream = c->req.stream, .tool_calls = ntc,
     };
     reqlog_record(&e);
     exch_keys_finish(r, model, pt, ct, !clean || kind || status >= 400);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gg_util.h"
+#include "tools.h"
 
 static const char *role_label(const struct exch_message *m)
 {
@@ -18,8 +19,51 @@ static const char *role_label(const struct exch_message *m)
     return "User";
 }
 
-int exch_flatten(const struct exch_request *req, size_t from, bool include_system, struct gg_buf *out)
+/* The name of the tool whose call `id` an earlier assistant turn made, or NULL. */
+static const char *call_name(const struct exch_request *req, const char *id)
 {
+    for (size_t i = 0; id && i < req->n_msgs; i++)
+        for (size_t k = 0; k < req->msgs[i].n_tool_calls; k++)
+            if (req->msgs[i].tool_calls[k].id && strcmp(req->msgs[i].tool_calls[k].id, id) == 0)
+                return req->msgs[i].tool_calls[k].name;
+    return NULL;
+}
+
+/* One message, label included.  With a spec, calls and results use the
+ * prompt contract's format; without one, calls stay readable as text. */
+static int flatten_msg(const struct exch_request *req, const struct exch_message *m,
+                       const struct tools_spec *spec, struct gg_buf *out)
+{
+    int rc = 0;
+    if (m->role == EXCH_TOOL && spec) {
+        const char *name = m->name ? m->name : call_name(req, m->tool_call_id);
+        return tools_render_result(spec, m->tool_call_id, name, m->text, m->tool_error, out);
+    }
+    if (m->role == EXCH_TOOL && m->name)
+        rc = gg_buf_printf(out, "Tool result (%s): ", m->name);
+    else
+        rc = gg_buf_printf(out, "%s: ", role_label(m));
+    rc |= gg_buf_adds(out, m->text);
+    for (int k = 0; rc == 0 && k < m->n_images; k++)
+        rc = gg_buf_adds(out, " [image]");
+    for (size_t k = 0; rc == 0 && k < m->n_tool_calls; k++) {
+        const struct exch_tool_call *tc = &m->tool_calls[k];
+        if (spec) {
+            rc = gg_buf_adds(out, "\n");
+            rc |= tools_render_call(spec, tc, out);
+        } else {
+            rc = gg_buf_printf(out, "%s[called tool %s(%s)]", *m->text || k ? "\n" : "", tc->name ? tc->name : "?",
+                               tc->args_json ? tc->args_json : "");
+        }
+    }
+    return rc ? -1 : 0;
+}
+
+int exch_flatten_tools(const struct exch_request *req, size_t from, bool include_system,
+                       const struct tools_spec *spec, struct gg_buf *out)
+{
+    if (spec && (spec->choice == EXCH_TOOLS_NONE || spec->n_tools == 0))
+        spec = NULL;
     size_t nsys = 0, nother = 0;
     const struct exch_message *only = NULL;
     for (size_t i = 0; i < req->n_msgs; i++) {
@@ -32,12 +76,22 @@ int exch_flatten(const struct exch_request *req, size_t from, bool include_syste
         }
     }
     if (nsys == 0 && nother == 1 && only->role == EXCH_USER) {
-        int rc = gg_buf_adds(out, only->text);
+        int rc = 0;
+        if (spec) {
+            rc = tools_render_prompt(spec, out);
+            rc |= gg_buf_adds(out, "\n");
+        }
+        rc |= gg_buf_adds(out, only->text);
         for (int k = 0; rc == 0 && k < only->n_images; k++)
             rc = gg_buf_adds(out, k == 0 && !*only->text ? "[image]" : "\n[image]");
-        return rc;
+        if (spec && rc == 0) {
+            rc = gg_buf_adds(out, "\n\n");
+            rc |= tools_render_reminder(spec, out);
+        }
+        return rc ? -1 : 0;
     }
     int first = 1;
+    bool prompted = spec == NULL;
     for (size_t i = 0; i < req->n_msgs; i++) {
         const struct exch_message *m = &req->msgs[i];
         bool take = i >= from || (include_system && m->role == EXCH_SYSTEM);
@@ -45,20 +99,28 @@ int exch_flatten(const struct exch_request *req, size_t from, bool include_syste
             continue;
         if (!first && gg_buf_adds(out, "\n\n") != 0)
             return -1;
-        first = 0;
-        if (m->role == EXCH_TOOL && m->name) {
-            if (gg_buf_printf(out, "Tool result (%s): ", m->name) != 0)
+        if (!prompted && m->role != EXCH_SYSTEM) {
+            /* the tool instructions go after the system text */
+            if (tools_render_prompt(spec, out) != 0 || gg_buf_adds(out, "\n") != 0)
                 return -1;
-        } else if (gg_buf_printf(out, "%s: ", role_label(m)) != 0) {
-            return -1;
+            prompted = true;
         }
-        if (gg_buf_adds(out, m->text) != 0)
+        first = 0;
+        if (flatten_msg(req, m, spec, out) != 0)
             return -1;
-        for (int k = 0; k < m->n_images; k++)
-            if (gg_buf_adds(out, " [image]") != 0)
-                return -1;
+    }
+    if (spec) {
+        if (!prompted && (gg_buf_adds(out, first ? "" : "\n\n") != 0 || tools_render_prompt(spec, out) != 0))
+            return -1;
+        if (gg_buf_adds(out, "\n\n") != 0 || tools_render_reminder(spec, out) != 0)
+            return -1;
     }
     return 0;
+}
+
+int exch_flatten(const struct exch_request *req, size_t from, bool include_system, struct gg_buf *out)
+{
+    return exch_flatten_tools(req, from, include_system, NULL, out);
 }
 
 static void hash_text(EVP_MD_CTX *c, const char *s, size_t n)
@@ -69,8 +131,25 @@ static void hash_text(EVP_MD_CTX *c, const char *s, size_t n)
     EVP_DigestUpdate(c, "\0", 1);
 }
 
+/* Tool calls are hashed by name only: every dialect round-trips names, not
+ * always ids (Gemini) or the exact argument text (re-serialised objects). */
+static void hash_calls(EVP_MD_CTX *c, const struct exch_tool_call *calls, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *nm = calls[k].name ? calls[k].name : "";
+        EVP_DigestUpdate(c, "\x02", 1);
+        EVP_DigestUpdate(c, nm, strlen(nm) + 1);
+    }
+}
+
 void exch_conv_key(const char *key_id, const struct exch_request *req, size_t upto,
                   const char *extra_answer, size_t extra_len, char out[65])
+{
+    exch_conv_key_calls(key_id, req, upto, extra_answer, extra_len, NULL, 0, out);
+}
+
+void exch_conv_key_calls(const char *key_id, const struct exch_request *req, size_t upto, const char *extra_answer,
+                         size_t extra_len, const struct exch_tool_call *calls, size_t n_calls, char out[65])
 {
     static const char hex[] = "0123456789abcdef";
     EVP_MD_CTX *c = EVP_MD_CTX_new();
@@ -88,11 +167,13 @@ void exch_conv_key(const char *key_id, const struct exch_request *req, size_t up
         char r = (char)('0' + m->role);
         EVP_DigestUpdate(c, &r, 1);
         hash_text(c, m->text, strlen(m->text));
+        hash_calls(c, m->tool_calls, m->n_tool_calls);
     }
     if (extra_answer) {
         char r = (char)('0' + EXCH_ASSISTANT);
         EVP_DigestUpdate(c, &r, 1);
         hash_text(c, extra_answer, extra_len);
+        hash_calls(c, calls, n_calls);
     }
     EVP_DigestFinal_ex(c, md, &mdlen);
     EVP_MD_CTX_free(c);

@@ -12,6 +12,19 @@
  * trimmed text) into 64 hex chars + NUL.  `extra_answer`, when non-NULL, is
  * hashed as one more assistant message (the answer just produced), so the
  * key stored after a turn equals the key of the next turn's history.
+ * Tool calls of a message (and `calls` of the answer, exch_conv_key_calls)
+ * are hashed by name after its text, so a turn that ended in calls is found
+ * again when the client sends it back with the results; a message without
+ * calls hashes as before.
+ *
+ * exch_flatten_tools() is exch_flatten() with the emulated tools of
+ * docs/TOOLS.md: with a spec (NULL, or tool_choice none: plain flattening)
+ * the tool instructions (tools_render_prompt) go after the system text,
+ * earlier calls and tool results are written in the call format
+ * (tools_render_call / tools_render_result; a result without a name takes
+ * the name of the call it answers) and tools_render_reminder ends the
+ * query.  Without a spec, earlier calls are kept as "[called tool
+ * NAME(ARGS)]" text and results as "Tool result (NAME): ...".
  */
 #ifndef EXCH_FLATTEN_H
 #define EXCH_FLATTEN_H
@@ -22,7 +35,13 @@
 #include "exch.h"
 #include "gg_buf.h"
 
+struct tools_spec;
+
 int exch_flatten(const struct exch_request *req, size_t from, bool include_system, struct gg_buf *out);
+int exch_flatten_tools(const struct exch_request *req, size_t from, bool include_system,
+                       const struct tools_spec *spec, struct gg_buf *out);
+void exch_conv_key_calls(const char *key_id, const struct exch_request *req, size_t upto, const char *extra_answer,
+                         size_t extra_len, const struct exch_tool_call *calls, size_t n_calls, char out[65]);
 void exch_conv_key(const char *key_id, const struct exch_request *req, size_t upto,
                    const char *extra_answer, size_t extra_len, char out[65]);
 

@@ -389,16 +389,9 @@ static int parse_messages(const cJSON *msgs, struct exch_request *req, struct ex
                               "A message is too large.");
             return -1;
         }
-        /* assistant tool calls are kept as text so history stays faithful */
-        const cJSON *tcs = cJSON_GetObjectItemCaseSensitive(m, "tool_calls");
-        const cJSON *tc;
-        cJSON_ArrayForEach(tc, tcs) {
-            const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tc, "function");
-            const cJSON *fname = cJSON_GetObjectItemCaseSensitive(fn, "name");
-            const cJSON *fargs = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
-            gg_buf_printf(&text, "%s[called tool %s(%s)]", text.len ? "\n" : "",
-                          cJSON_IsString(fname) ? fname->valuestring : "?",
-                          cJSON_IsString(fargs) ? fargs->valuestring : "");
+        if (oai_parse_msg_tools(m, i, om, err) != 0) {
+            gg_buf_free(&text);
+            return -1;
         }
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "name");
         if (cJSON_IsString(name) && !(om->name = strdup(name->valuestring))) {
@@ -559,6 +552,8 @@ static int parse_chat(const struct exch_parse_in *in, struct exch_request *req, 
         oai_type_error(err, "tools", "an array", tools);
         goto out;
     }
+    if (oai_parse_tools(root, req, err) != 0)
+        goto out;
     if (parse_messages(cJSON_GetObjectItemCaseSensitive(root, "messages"), req, err) != 0)
         goto out;
     if (!(req->model_req = strdup(model->valuestring)))
@@ -647,7 +642,13 @@ static void oai_event(struct exch_ctx *x, const struct exch_event *ev, struct gg
         delta(x, "reasoning_content", ev->text, ev->len, out);
     else if (ev->kind == EXCH_EV_TEXT)
         delta(x, "content", ev->text, ev->len, out);
-    else
+    else if (ev->kind == EXCH_EV_TOOL_CALL_BEGIN || (ev->kind == EXCH_EV_TOOL_CALL_ARGS && ev->len)) {
+        chunk_begin(x, out);
+        gg_buf_adds(out, "{\"index\":0,\"delta\":");
+        oai_tool_delta(ev, out);
+        gg_buf_adds(out, ",\"logprobs\":null,\"finish_reason\":null}");
+        chunk_end(x, out);
+    } else
         return;     /* files arrive as markdown text too; the rest is not offered yet */
     st->fresh = false;
 }
@@ -694,7 +695,15 @@ static void oai_finish(struct exch_ctx *x, const struct exch_result *res, struct
     gg_buf_printf(out, "{\"id\":\"%s\",\"object\":\"chat.completion\",\"created\":%lld,\"model\":\"%s\","
                   "\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":",
                   x->id, (long long)x->created_s, x->model);
-    gg_buf_add_json_str(out, res->text ? res->text : "", res->text_len);
+    size_t tl = res->text_len;
+    while (res->n_calls && tl && strchr(" \t\r\n", res->text[tl - 1]))
+        tl--;       /* the text before the calls, without the gap */
+    if (res->n_calls && tl == 0)
+        gg_buf_adds(out, "null");
+    else
+        gg_buf_add_json_str(out, res->text ? res->text : "", tl);
+    if (res->n_calls)
+        oai_tool_calls_json(res, out);
     if (res->reasoning_len) {
         gg_buf_adds(out, ",\"reasoning_content\":");
         gg_buf_add_json_str(out, res->reasoning, res->reasoning_len);

@@ -64,4 +64,13 @@ bool oai_json_int_in(const struct cJSON *j, double lo, double hi);
 void oai_err(struct exch_error *e, int status, const char *param, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* openai_tools.c: tools, tool_choice, parallel_tool_calls of the body (0 or
+ * -1 with *err); a message's tool_calls (assistant) or tool_call_id (tool);
+ * ,"tool_calls":[...] of a result; the delta object of a TOOL_CALL event
+ * (false: nothing to send). */
+int oai_parse_tools(const struct cJSON *root, struct exch_request *req, struct exch_error *err);
+int oai_parse_msg_tools(const struct cJSON *m, int i, struct exch_message *om, struct exch_error *err);
+void oai_tool_calls_json(const struct exch_result *res, struct gg_buf *b);
+bool oai_tool_delta(const struct exch_event *ev, struct gg_buf *b);
+
 #endif

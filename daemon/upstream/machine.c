@@ -30,6 +30,7 @@
 #include "metrics.h"
 #include "models.h"
 #include "sessions.h"
+#include "toolcall.h"
 
 /* Replace invalid UTF-8 with U+FFFD so clients never see broken text. */
 static const char *clean_utf8(const char *s, size_t n, size_t *outn, struct gg_buf *tmp)
@@ -108,12 +109,10 @@ static void sink_session(void *ctx, const char *session)
 static void sink_state(void *ctx, const char *state, const char *detail)
 {
     struct call *c = ctx;
-    if (strcmp(state, "SUCCEEDED") == 0)
-        c->final_state = "SUCCEEDED";
-    else if (strcmp(state, "SKIPPED") == 0)
-        c->final_state = "SKIPPED";
-    else if (strcmp(state, "FAILED") == 0)
-        c->final_state = "FAILED";
+    static const char *const finals[] = {"SUCCEEDED", "SKIPPED", "FAILED"};
+    for (size_t i = 0; i < sizeof(finals) / sizeof(finals[0]); i++)
+        if (strcmp(state, finals[i]) == 0)
+            c->final_state = finals[i];
     if (detail) {
         free(c->skip_detail);
         c->skip_detail = strdup(detail);     /* NULL: the message just lacks the detail */
@@ -232,8 +231,6 @@ static size_t write_stream(char *ptr, size_t size, size_t nmemb, void *ud)
     }
     return n;
 }
-
-
 
 void up_reset_attempt(struct call *c)
 {
@@ -541,13 +538,7 @@ void up_step_stream(struct call *c)
     }
     struct gg_buf q;
     gg_buf_init(&q, 64u << 20);
-    int qrc;
-    if (c->kind == CALL_TEST)
-        qrc = gg_buf_adds(&q, "Reply with exactly one word: pong");
-    else if (c->continuing)
-        qrc = exch_flatten(&c->req, c->req.first_new, false, &q);
-    else
-        qrc = exch_flatten(&c->req, 0, true, &q);
+    int qrc = toolcall_query(c, &q);   /* history (+ tools), or the tool-call correction */
     if (qrc == 0 && q.len == 0)
         qrc = gg_buf_adds(&q, " ");
     if (qrc != 0 || !q.p) {
@@ -596,9 +587,19 @@ void up_step_stream(struct call *c)
 /* The answer is complete: remember the conversation, send the end. */
 void up_complete_ok(struct call *c)
 {
+    int t = answer_tools_settle(c);     /* 1: an invalid tool call, correct it on this session */
+    if (t > 0) {
+        up_reset_attempt(c);
+        up_step_stream(c);
+    } else if (t < 0) {
+        up_call_done(c);
+    }
+    if (t != 0)
+        return;
     if (c->kind == CALL_CHAT && c->session_name && c->acct) {
         char key[65];
-        exch_conv_key(c->key_id, &c->req, c->req.n_msgs, c->answer.p ? c->answer.p : "", c->answer.len, key);
+        exch_conv_key_calls(c->key_id, &c->req, c->req.n_msgs, c->answer.p ? c->answer.p : "", c->answer.len,
+                            c->tres.calls, c->tres.n_calls, key);
         sessions_put(key, c->acct->id, c->session_name,
                      c->req.model.model ? c->req.model.model->id : "gemini-auto");
     }

@@ -41,8 +41,16 @@ void fx_init(struct fx *fx)
 
 void fx_free(struct fx *fx)
 {
+  int i;
   free(fx->answer);
   fx->answer = NULL;
+  for(i = 0; i < fx->ntool; i++) {
+    free(fx->tool_name[i]);
+    free(fx->tool_args[i]);
+  }
+  fx->ntool = 0;
+  free(fx->tooltext);
+  fx->tooltext = NULL;
 }
 
 /* Parses a non-negative decimal int (<= max) into *out. */
@@ -197,6 +205,37 @@ int fx_apply(struct fx *fx, const char *name, const char *value)
     if(parse_num(value, 100000000, &n))
       return -1;
     fx->fragments = n;
+    return 0;
+  }
+  if(!strcmp(name, "toolcall")) {
+    if(!value || !*value || fx->ntool >= FX_MAX_TOOLCALLS)
+      return -1;
+    fx->tool_name[fx->ntool] = xstrdup(value);
+    fx->tool_args[fx->ntool++] = NULL;
+    return 0;
+  }
+  if(!strcmp(name, "args")) {
+    if(!value || fx->ntool == 0)
+      return -1;
+    free(fx->tool_args[fx->ntool - 1]);
+    fx->tool_args[fx->ntool - 1] = xstrdup(value);
+    return 0;
+  }
+  if(!strcmp(name, "toolbad")) {
+    if(parse_num(value ? value : "1", 100, &n))
+      return -1;
+    fx->toolbad = (int)n;
+    return 0;
+  }
+  if(!strcmp(name, "toolfence")) {
+    fx->toolfence = 1;
+    return 0;
+  }
+  if(!strcmp(name, "tooltext")) {
+    if(!value)
+      return -1;
+    free(fx->tooltext);
+    fx->tooltext = xstrdup(value);
     return 0;
   }
   if(!strcmp(name, "answer")) {

@@ -19,6 +19,8 @@
 
 struct cJSON;
 
+#define FX_MAX_TOOLCALLS 8
+
 enum fx_mode {
   FX_NORMAL,
   FX_HTTP,           /* plain HTTP error, status in http_status */
@@ -84,6 +86,14 @@ struct fx {
   long video_ms;         /* video: silence before the file (default 5000) */
   long key_lifetime_ms;  /* getoxsrf: lifetime of the issued key (0 = the
                           * account's / global setting) */
+  /* tool mode (tools.c): calls to answer with when the query carries the
+   * gateway's tool prompt */
+  int ntool;
+  char *tool_name[FX_MAX_TOOLCALLS]; /* owned */
+  char *tool_args[FX_MAX_TOOLCALLS]; /* owned JSON text, NULL = {} */
+  int toolbad;           /* the first N tool replies of the session are broken */
+  int toolfence;         /* calls in a ```json fence, no tag (a repair) */
+  char *tooltext;        /* owned; text before the calls */
 };
 
 extern const char *const endpoint_names[EP_COUNT];

@@ -161,6 +161,33 @@ async function main() {
   assert(!t.trimEnd().endsWith('}'), 'truncate_clean mid');
   ok('truncate_clean (+mid)');
 
+  // tool mode (README "Tool mode"): marker read from the query, plan kept
+  // per session for the correction, final answer from <tool_result> blocks
+  {
+    const tsess = await newSession();
+    const tbody = (text) => JSON.stringify({ configId: 'demo-config', additionalParams: { token: '-' },
+      streamAssistRequest: { session: tsess, query: { parts: [{ text }] }, fileIds: [], toolsSpec: {} } });
+    const tans = async (text) => answerOf(elems((await api('widgetStreamAssist', tbody(text))).body.toString())).join('');
+    const prompt = '# Tools\n<tool_call marker="0badc0de">\n{"name": "TOOL_NAME"}\n</tool_call>\n';
+    const args = encodeURIComponent(JSON.stringify({ city: 'Paris', unit: 'c' }));
+    let a = await tans(`${prompt}weather? [[fake:toolcall=get_weather,args=${args},toolcall=get_time,toolbad=1]]`);
+    assert(a === 'Let me use a tool.\n\n<tool_call marker="0badc0de">\n{"name": "get_weather", "arguments": {"city" "Paris"}}\n</tool_call>\n' +
+      '<tool_call marker="0badc0de">\n{"name": "get_time", "arguments": {"city" "Paris"}}\n</tool_call>\n', 'toolbad first reply ' + JSON.stringify(a));
+    a = await tans('Your previous reply could not be used: x.\n<tool_call marker="0badc0de">\n');
+    assert(a === 'Let me use a tool.\n\n<tool_call marker="0badc0de">\n{"name": "get_weather", "arguments": {"city":"Paris","unit":"c"}}\n</tool_call>\n' +
+      '<tool_call marker="0badc0de">\n{"name": "get_time", "arguments": {}}\n</tool_call>\n', 'correction answered from the plan ' + JSON.stringify(a));
+    a = await tans(`${prompt}<tool_result call_id="call_1" name="get_weather">\n{"t": 1}\n</tool_result>\n<tool_result call_id="call_2" name="get_time">\nnoon\n</tool_result>\n`);
+    assert(a === 'Final answer. Tool results: get_weather={"t": 1}; get_time=noon;', 'final answer ' + JSON.stringify(a));
+    a = await tans(`${prompt}again, no directive`);
+    assert(a.startsWith('\u6625') && a.includes('<tool-call marker="0badc0de">') && !a.includes('<tool_call'), 'no plan: defused echo ' + a);
+    a = await tans(`${prompt}[[fake:toolcall=f,toolfence,tooltext=Sure.]]`);
+    assert(a === 'Sure.\n\n```json\n{"name": "f", "arguments": {}}\n```\n', 'toolfence/tooltext ' + JSON.stringify(a));
+    a = await tans('no prompt here [[fake:toolcall=f]]');
+    assert(a.endsWith('echo: no prompt here'), 'no tool prompt: plain echo ' + a);
+    assert((await api('widgetStreamAssist', tbody('x [[fake:args=%7B%7D]]'))).status === 400, 'args without toolcall accepted');
+    ok('tool mode: toolcall/args/toolbad/toolfence/tooltext, correction from the session plan, final answer');
+  }
+
   st = await api('widgetStreamAssist', sbody('q [[fake:inband429,error_after=2]]'));
   arr = elems(st.body.toString());
   assert(arr.length === 3 && arr[2].error.code === 429, 'inband after 2');

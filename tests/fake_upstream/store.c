@@ -2,6 +2,7 @@
  * store.c - accounts, keys, sessions and files.  See store.h.
  */
 #include "store.h"
+#include "fx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,10 @@ static void free_session(struct session *s)
   }
   free(s->owner);
   free(s->display_name);
+  if(s->tool_plan) {
+    fx_free(s->tool_plan);
+    free(s->tool_plan);
+  }
   free(s);
 }
 

@@ -74,6 +74,8 @@ struct session {
   struct sfile *files;     /* newest first */
   struct turn *turns, *turns_tail;
   int nturns;
+  struct fx *tool_plan;    /* owned (tools.c): the calls of the last tool
+                            * directive, for the turns that follow */
   struct session *hnext;   /* hash chain */
   struct session *prev, *next; /* creation order */
 };

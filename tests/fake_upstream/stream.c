@@ -26,6 +26,7 @@
 #include "app.h"
 #include "png.h"
 #include "store.h"
+#include "tools.h"
 #include "util.h"
 
 #define DEFAULT_ANSWER "\xe6\x98\xa5\xe7\x9c\xa0\xe4\xb8\x8d\xe8\xa7\x89" \
@@ -913,6 +914,9 @@ void h_stream(struct conn *c)
   if(j->fx.answer) {
     j->answer = xstrdup(j->fx.answer);
   }
+  else if((j->answer = tools_answer(s, &j->fx, qtext.p, qtext.len))) {
+    /* tool mode (tools.c) */
+  }
   else {
     char *stripped = fx_strip(qtext.p, qtext.len);
     size_t sl = strlen(stripped), from = 0;
@@ -923,6 +927,13 @@ void h_stream(struct conn *c)
     }
     dbuf_init(&a2, ECHO_MAX + 256);
     dbuf_adds(&a2, DEFAULT_ANSWER);
+    {
+      /* echoed tool syntax (the gateway's tool prompt) must not read as a
+       * call: <tool_call becomes <tool-call */
+      char *tc = stripped + from;
+      while((tc = strstr(tc, "<tool_call")) != NULL)
+        tc[5] = '-';
+    }
     dbuf_add(&a2, stripped + from, sl - from);
     j->answer = xstrndup(dbuf_cstr(&a2), a2.len);
     dbuf_free(&a2);
