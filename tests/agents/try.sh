@@ -71,6 +71,11 @@ TOML
         mkdir -p "$home/.gemini"
         printf '{"security":{"auth":{"selectedType":"gemini-api-key"}},"telemetry":{"enabled":false}}\n' \
             >"$home/.gemini/settings.json"
+        # Gemini CLI first asks a router model for a JSON verdict
+        # (responseJsonSchema) and retries until it gets JSON; a real model
+        # follows the gateway's JSON instruction, the fake is told to.
+        curl -fsS -X POST "$FAKE_URL/__fake/scenario" -H 'content-type: application/json' \
+            -d '{"endpoint":"stream","answer":"```json\n{\"complexity_reasoning\": \"a greeting\", \"complexity_score\": 5}\n```"}' >/dev/null
         run gemini env HOME="$home" GOOGLE_GEMINI_BASE_URL="$GG_URL" GEMINI_API_KEY="$GG_API_KEY" \
             GEMINI_CLI_TRUST_WORKSPACE=true "$bin/gemini" -p "$PROMPT" ;;
     *) echo "unknown agent $a"; fail=$((fail + 1)) ;;
