@@ -655,7 +655,7 @@ atest('a conversation cannot leak across API keys', async () => {
   assert.ok(!qA.query_text.includes('secret of key A'));
 });
 
-atest('Claude Code 2.1-like request: the captured headers and body keys, streamed with ?beta=true', async () => {
+atest('Claude Code 2.1-like session: HEAD / probe, count_tokens, then a streamed ?beta=true call with the captured headers and body keys', async () => {
   await reset();
   const headers = {
     accept: 'application/json', authorization: `Bearer ${KEY_A}`, 'content-type': 'application/json',
@@ -683,6 +683,8 @@ atest('Claude Code 2.1-like request: the captured headers and body keys, streame
     context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] },
     output_config: { effort: 'high' }, stream: true,
   };
+  const probe = await fetch(s.url + '/', { method: 'HEAD', headers: { 'user-agent': headers['user-agent'] } });
+  assert.equal(probe.status, 200, 'the HEAD / connectivity probe');
   const n = await fetch(s.url + '/v1/messages/count_tokens?beta=true', { method: 'POST', headers, body: JSON.stringify({ ...body, stream: undefined, max_tokens: undefined }) });
   const nj = await n.json();
   assert.equal(n.status, 200, JSON.stringify(nj));
