@@ -4,7 +4,7 @@
 // until tool calling lands in the core (helper "toolint").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { startStack } from '../lib/stack.mjs';
@@ -622,9 +622,20 @@ atest('every error type in Anthropic\'s envelope: 401, 404, 405, 413 (body limit
   const noKey = await fetch(s.url + '/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   assert.equal(noKey.status, 401);
   assert.deepEqual(Object.keys(await noKey.json()).sort(), ['error', 'type']);
-  const big = await post('/v1/messages', 'x'.repeat(1_200_000));
+  // only the headers: the gateway refuses by Content-Length before the body
+  // (racing a 1 MB upload against the early 413 makes fetch fail at random)
+  const big = await new Promise((resolve, reject) => {
+    const req = httpRequest(s.url + '/v1/messages', { method: 'POST', headers: {
+      'x-api-key': KEY_A, 'content-type': 'application/json', 'content-length': String(1_200_000) } }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => { req.destroy(); resolve({ status: res.statusCode, body }); });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
   assert.equal(big.status, 413);
-  const bj = await big.json();
+  const bj = JSON.parse(big.body);
   assert.equal(bj.type, 'error');
   assert.equal(bj.error.type, 'request_too_large');
   const get = await fetch(s.url + '/v1/messages', { headers: { 'x-api-key': KEY_A } });
