@@ -26,8 +26,8 @@ for a in "$@"; do
     [ -x "$bin/$a" ] || { echo "try.sh: $bin/$a is missing (see the header for the install)"; exit 2; }
 done
 stack_start PING_INTERVAL=5 || exit 1
-trap 'stack_stop >/dev/null' EXIT
 work=$(mktemp -d /tmp/gemgate-agents.XXXXXX)
+trap 'stack_stop >/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/proj"
 pass=0; fail=0
 EXPECT='春眠不觉晓'   # the fake's answer starts with this line
@@ -81,7 +81,7 @@ TOML
     *) echo "unknown agent $a"; fail=$((fail + 1)) ;;
     esac
 done
-echo "gemgated log: $STACK_DIR/gemgated.log (kept while this runs)"
+echo "gemgated log (request lines):"
 grep -E ' (chat|status=)' "$STACK_DIR/gemgated.log" | tail -20
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
