@@ -100,6 +100,13 @@ int models_resolve(const char *requested, struct model_choice *out)
         m = find_exact(strstr(base, "haiku") ? "gemini-3-flash-preview" : "gemini-3.1-pro-preview");
         target = m ? m->id : NULL;
     }
+    /* newer or retired Gemini ids not in the catalogue, as Gemini CLI and
+     * the Google SDKs send them (gemini-3.5-flash-lite, gemini-2.5-flash-lite,
+     * gemini-3.5-pro, ...): by family, like the Claude ids */
+    if (!m && strncmp(base, "gemini-", 7) == 0 && (strstr(base, "flash") || strstr(base, "-pro"))) {
+        m = find_exact(strstr(base, "flash") ? "gemini-3-flash-preview" : "gemini-3.1-pro-preview");
+        target = m ? m->id : NULL;
+    }
     if (!m)
         return -1;
     out->model = m;

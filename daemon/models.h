@@ -4,7 +4,9 @@
  * first, then MODEL_MAP entries (config), then built-in aliases for older or
  * OpenAI names (gpt-4o -> gemini-2.5-flash, gemini-pro -> gemini-2.5-pro,
  * ...), and Claude ids by family (claude-*opus* / *sonnet* ->
- * gemini-3.1-pro-preview, claude-*haiku* -> gemini-3-flash-preview).  Suffixes, combinable in any order: "-search" enables web
+ * gemini-3.1-pro-preview, claude-*haiku* -> gemini-3-flash-preview), and
+ * unknown gemini-* ids by family (*flash* -> gemini-3-flash-preview, *-pro*
+ * -> gemini-3.1-pro-preview; logged as upgrades).  Suffixes, combinable in any order: "-search" enables web
  * grounding explicitly, "-nosearch" disables it, "-image" adds image
  * generation (imageGenerationSpec).  The virtual model "gemini-imagen" is
  * image generation only (no modelId, no grounding).  It returns 0 and fills

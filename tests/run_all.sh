@@ -3,13 +3,16 @@
 #
 # 1. normal build: unit tests (ctest), store conformance on SQLite and on a
 #    throwaway PostgreSQL, fake-upstream protocol smoke, openai-SDK
-#    real-client tests, pool/admin integration tests, gemctl-tui in tmux and
+#    real-client tests, real-client tests per dialect (tests/dialects:
+#    @anthropic-ai/sdk, openai Responses, @google/genai), pool/admin
+#    integration tests, gemctl-tui in tmux and
 #    its CLI mode, web console unit tests (vitest) and browser end-to-end
 #    tests (playwright-core + Debian chromium);
-# 2. ASan+UBSan build: unit tests, store, openai-SDK, integration and TUI
+# 2. ASan+UBSan build: unit tests, store, openai-SDK, dialects, integration and TUI
 #    suites again, with every sanitizer report collected and failing the run;
 # 3. short fuzzing runs (clang libFuzzer, about a minute in total);
-# 4. ThreadSanitizer build: the node suites again, any TSan report fails.
+# 4. ThreadSanitizer build: the node suites (openai SDK and dialects) again,
+#    any TSan report fails.
 # The normal stage also runs a one-minute soak under injected faults
 # (tests/soak/soak.mjs; SOAK_LONG=1 makes it 15 minutes).
 # ctest holds the C unit tests (label `unit`, the store suite also `store`)
@@ -54,6 +57,12 @@ node_suite() {   # build-dir dir
     (cd "$2" && GEMGATE_BUILD_DIR="$repo/$1" node --test --test-concurrency=1 ./*.test.mjs)
 }
 
+# The dialect suites have no skip probes: every test runs (tool-calling
+# tests are node:test `todo`s until the core emulates tools).
+dialects_suite() {   # build-dir
+    node_suite "$1" tests/dialects
+}
+
 stage_normal() {
     suite "module layering (.ci/depgraph: no include cycles)" .ci/depgraph
     suite "build" build build
@@ -62,6 +71,8 @@ stage_normal() {
     # (the fake upstream's own protocol smoke test runs inside ctest: fake_upstream_smoke)
     npm_ci tests/node
     suite "openai SDK + pool + admin (node; SQLite and PostgreSQL)" tests/node/run.sh build
+    npm_ci tests/dialects
+    suite "dialects: Anthropic, Responses, Gemini SDKs (node)" dialects_suite build
     suite "integration (shell)" tests/integration/run.sh build
     suite "soak under faults (RSS, fds, no silent truncation)" env GEMGATE_BUILD_DIR="$repo/build" node tests/soak/soak.mjs
     suite "gemctl-tui in tmux" env GEMGATE_BUILD_DIR="$repo/build" tests/tui/run.sh
@@ -83,6 +94,7 @@ stage_asan() {
     suite "unit + fake smoke (ASan+UBSan)" ctest_all build-asan
     suite "store (ASan+UBSan)" tests/run_store_tests.sh build-asan/tests/unit/test_store
     suite "openai SDK + pool + admin (ASan+UBSan)" tests/node/run.sh build-asan
+    suite "dialects (ASan+UBSan)" dialects_suite build-asan
     suite "integration shell (ASan+UBSan)" tests/integration/run.sh build-asan
     suite "gemctl-tui (ASan+UBSan)" env GEMGATE_BUILD_DIR="$repo/build-asan" tests/tui/run.sh
     suite "gemctl-tui CLI (ASan+UBSan)" env GEMGATE_BUILD_DIR="$repo/build-asan" tests/tui/cli.sh
@@ -117,6 +129,7 @@ stage_tsan() {
     suite "build (TSan)" build build-tsan -DGEM_TSAN=ON -DGEM_BUILD_WEB=OFF
     export TSAN_OPTIONS="log_path=$log_dir/tsan/tsan:halt_on_error=0:exitcode=0:second_deadlock_stack=1:suppressions=$repo/tests/tsan.supp"
     suite "openai SDK + pool + admin (TSan)" tests/node/run.sh build-tsan
+    suite "dialects (TSan)" dialects_suite build-tsan
     unset TSAN_OPTIONS TEST_TIME_SCALE
     suite "no TSan reports" check_tsan_logs
 }

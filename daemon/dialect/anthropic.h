@@ -21,7 +21,7 @@
  * media.h functions the OpenAI dialect uses; earlier-turn ones are counted.
  * req->opts is a struct anth_opts (released by dialect_anthropic.opts_free).
  *
- * Mapping (details and every field accepted but ignored: docs/API-anthropic.md):
+ * Mapping (details and every field accepted but ignored: docs/API.md):
  *   system (string | text blocks)       -> one EXCH_SYSTEM message first
  *   user text / image / document        -> EXCH_USER (+ attachments)
  *   user tool_result                    -> EXCH_TOOL (tool_call_id, tool_error,

@@ -16,7 +16,14 @@
 struct gm_state {
     bool begun, done;
     int n_chunks;           /* chunks written (the array form puts ",\r\n" between them) */
+    struct gem_json_filter json;    /* JSON mode: fences off the streamed answer */
 };
+
+static bool json_mode(const struct exch_ctx *x)
+{
+    const struct gem_opts *o = x->req ? x->req->opts : NULL;
+    return o && o->json;
+}
 
 static struct gm_state *st(struct exch_ctx *x)
 {
@@ -127,9 +134,13 @@ static void whole_body(const struct exch_ctx *x, const struct exch_result *res, 
         first = false;
     }
     if (res->text_len || res->n_calls == 0) {
+        const char *t = res->text;
+        size_t n = res->text_len;
+        if (json_mode(x))
+            gem_json_whole(res->text ? res->text : "", res->text_len, &t, &n);
         if (!first)
             gg_buf_adds(out, ",");
-        put_text_part(out, res->text, res->text_len, false);
+        put_text_part(out, t, n, false);
         first = false;
     }
     for (size_t i = 0; i < res->n_calls; i++) {
@@ -175,7 +186,19 @@ static void event_common(struct exch_ctx *x, const struct exch_event *ev, bool a
         return;
     begin_common(x, array, out);
     bool thought = ev->kind == EXCH_EV_REASONING;
-    if ((ev->kind == EXCH_EV_TEXT || thought) && ev->len) {
+    if (ev->kind == EXCH_EV_TEXT && ev->len && json_mode(x)) {
+        struct gg_buf t;
+        gg_buf_init(&t, ev->len + sizeof(s->json.hold) + 1);
+        gem_json_feed(&s->json, ev->text, ev->len, &t);
+        if (t.len) {
+            frame_open(s, array, out);
+            cand_open(out);
+            put_text_part(out, t.p, t.len, false);
+            cand_close(x, NULL, out);
+            frame_close(array, out);
+        }
+        gg_buf_free(&t);
+    } else if ((ev->kind == EXCH_EV_TEXT || thought) && ev->len) {
         frame_open(s, array, out);
         cand_open(out);
         put_text_part(out, ev->text, ev->len, thought);
@@ -202,9 +225,14 @@ static void finish_common(struct exch_ctx *x, const struct exch_result *res, boo
     if (s->done)
         return;
     begin_common(x, array, out);
+    struct gg_buf t;    /* JSON mode: the held tail that was not a fence */
+    gg_buf_init(&t, sizeof(s->json.hold) + 1);
+    if (json_mode(x))
+        gem_json_end(&s->json, &t);
     frame_open(s, array, out);
     cand_open(out);
-    put_text_part(out, "", 0, false);
+    put_text_part(out, t.p ? t.p : "", t.len, false);
+    gg_buf_free(&t);
     cand_close(x, res, out);
     frame_close(array, out);
     if (array)
@@ -286,7 +314,7 @@ static void arr_fail(struct exch_ctx *x, const struct exch_error *e, struct gg_b
 
 static void gm_opts_free(void *opts)
 {
-    (void)opts;     /* the Gemini dialect keeps no private options */
+    free(opts);     /* struct gem_opts (JSON mode), or NULL */
 }
 
 const struct exch_dialect dialect_gemini = {
@@ -334,6 +362,8 @@ int gem_count_tokens(const struct exch_parse_in *in, int64_t (*estimate)(const c
     cJSON_Delete(root);
     if (rc != 0)
         return -1;
+    free(req.opts);
+    req.opts = NULL;
     int64_t total = 0;
     for (size_t i = 0; i < req.n_msgs; i++) {
         const struct exch_message *m = &req.msgs[i];

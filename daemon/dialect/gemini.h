@@ -8,7 +8,10 @@
  * turns dropped), `systemInstruction`, `generationConfig` (stopSequences
  * (at most 4), maxOutputTokens, temperature, topP, topK, candidateCount
  * (> 1 refused), thinkingConfig.includeThoughts -> reasoning returned,
- * responseModalities with IMAGE -> image generation), `tools`
+ * responseModalities with IMAGE -> image generation, responseMimeType
+ * application/json + responseJsonSchema / responseSchema -> JSON mode: an
+ * instruction in the current turn, markdown fences taken off the answer,
+ * no schema validation; gemini_json.c), `tools`
  * (functionDeclarations with parameters (Google Schema, types lower-cased)
  * or parametersJsonSchema; googleSearch / googleSearchRetrieval ->
  * grounding), `toolConfig.functionCallingConfig` (mode AUTO / ANY / NONE /

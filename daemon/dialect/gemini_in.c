@@ -385,6 +385,30 @@ static int parse_gen_config(struct exch_request *req, const cJSON *gc, struct ex
     return 0;
 }
 
+/* responseMimeType: text/plain (default), application/json (JSON mode: an
+ * instruction in the query, fences off the answer), text/x.enum (treated
+ * as plain text); anything else is refused like Google does. */
+static int parse_json_mode(struct exch_request *req, const cJSON *gc, struct exch_error *err)
+{
+    const char *mt = gstr(gc, "responseMimeType");
+    if (!mt || !strcmp(mt, "text/plain") || !strcmp(mt, "text/x.enum"))
+        return 0;
+    if (strcmp(mt, "application/json") != 0)
+        return gem_invalid(err, "generation_config.response_mime_type",
+                           "response_mime_type %.60s is not supported; use text/plain or application/json.", mt);
+    struct gem_opts *o = calloc(1, sizeof(*o));
+    if (!o)
+        return dlx_oom(err);
+    o->json = true;
+    req->opts = o;
+    const cJSON *schema = dlx_get(gc, "responseJsonSchema");
+    if (!schema || cJSON_IsNull(schema))
+        schema = dlx_get(gc, "responseSchema");
+    if (schema && cJSON_IsNull(schema))
+        schema = NULL;
+    return gem_json_instruct(req, schema, err);
+}
+
 int gem_parse_obj(const cJSON *root, const char *path_model, bool stream, struct exch_request *req,
                   struct exch_error *err)
 {
@@ -422,7 +446,8 @@ int gem_parse_obj(const cJSON *root, const char *path_model, bool stream, struct
     for (size_t i = 0; i < req->n_msgs; i++)
         if (req->msgs[i].role == EXCH_ASSISTANT)
             req->first_new = i + 1;
-    if (parse_gen_config(req, dlx_get(root, "generationConfig"), err) != 0 || parse_tools(req, root, err) != 0)
+    if (parse_gen_config(req, dlx_get(root, "generationConfig"), err) != 0 || parse_tools(req, root, err) != 0 ||
+        parse_json_mode(req, dlx_get(root, "generationConfig"), err) != 0)
         goto fail;
     for (size_t i = 0; i < g.n_pend; i++) {
         const struct pending *q = &g.pend[i];
@@ -447,6 +472,8 @@ int gem_parse_obj(const cJSON *root, const char *path_model, bool stream, struct
     req->file_urls = cfg.image_output == IMAGE_OUT_URL;
     return 0;
 fail:
+    free(req->opts);
+    req->opts = NULL;
     exch_request_free(req);
     return -1;
 }

@@ -24,7 +24,11 @@ struct rs_state {
     int n_messages;         /* message items so far (their ids) */
     int n_reasonings;       /* reasoning items so far */
     char item_id[160];
-    struct gg_buf acc;      /* text of the open reasoning / message item */
+    struct gg_buf *acc;     /* text of the open reasoning / message item: the
+                             * request's resp_opts.acc, released with the request
+                             * even when neither finish nor fail runs (a client
+                             * that went away), else `own` */
+    struct gg_buf own;
 };
 
 static const struct resp_opts *opts_of(const struct exch_request *req)
@@ -344,7 +348,9 @@ static void rs_begin(struct exch_ctx *x, struct gg_buf *out)
     if (s->begun)
         return;
     s->begun = true;
-    gg_buf_init(&s->acc, ACC_MAX);
+    struct resp_opts *o = x->req ? x->req->opts : NULL;
+    s->acc = o ? &o->acc : &s->own;
+    gg_buf_init(s->acc, ACC_MAX);
     ev_start(s, out, "response.created");
     gg_buf_adds(out, ",\"response\":");
     put_response(x, "in_progress", NULL, NULL, out);
@@ -359,7 +365,7 @@ static void item_added_start(struct rs_state *s, struct gg_buf *out, int kind)
 {
     s->open = kind;
     s->open_index = s->next_index++;
-    gg_buf_reset(&s->acc);
+    gg_buf_reset(s->acc);
     ev_start(s, out, "response.output_item.added");
     gg_buf_printf(out, ",\"output_index\":%d,\"item\":", s->open_index);
 }
@@ -406,8 +412,8 @@ static void close_item(struct exch_ctx *x, const struct exch_tool_call *call, co
                        struct gg_buf *out)
 {
     struct rs_state *s = st(x);
-    const char *text = s->acc.p ? s->acc.p : "";
-    size_t n = s->acc.len;
+    const char *text = s->acc->p ? s->acc->p : "";
+    size_t n = s->acc->len;
     switch (s->open) {
     case IT_REASONING:
         ev_start(s, out, "response.reasoning_summary_text.done");
@@ -472,14 +478,14 @@ static void close_item(struct exch_ctx *x, const struct exch_tool_call *call, co
         break;
     }
     s->open = IT_NONE;
-    gg_buf_reset(&s->acc);
+    gg_buf_reset(s->acc);
 }
 
 static void delta(struct exch_ctx *x, const char *type, const char *extra, const char *p, size_t n,
                   struct gg_buf *out)
 {
     struct rs_state *s = st(x);
-    if (gg_buf_add(&s->acc, p, n) != 0)
+    if (gg_buf_add(s->acc, p, n) != 0)
         return;     /* above ACC_MAX: the core's own caps end the exchange first */
     ev_start(s, out, type);
     ev_item_ref(s, out);
@@ -540,7 +546,8 @@ static void rs_event(struct exch_ctx *x, const struct exch_event *ev, struct gg_
 
 static void rs_release(struct rs_state *s)
 {
-    gg_buf_free(&s->acc);
+    if (s->acc)
+        gg_buf_free(s->acc);
     s->done = true;
 }
 

@@ -24,9 +24,9 @@
  * (status "failed" + error), preceded by response.created when nothing was
  * sent yet.  Keep-alive: an SSE comment.
  *
- * The streaming state holds heap buffers (the texts of the open items); they
- * are released by finish() or fail(), so the core must call exactly one of
- * them for every exchange whose begin() or event() ran.
+ * The text of the open item is kept in the request's options (released by
+ * opts_free with the request), so an exchange that ends with neither
+ * finish() nor fail() -- a client that disconnected -- leaks nothing.
  */
 #ifndef RESPONSES_H
 #define RESPONSES_H

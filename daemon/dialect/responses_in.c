@@ -503,6 +503,7 @@ void resp_opts_free(void *opts)
     if (!o)
         return;
     free(o->previous_response_id);
+    gg_buf_free(&o->acc);
     char *const echoes[] = {o->instructions, o->metadata, o->tools, o->tool_choice, o->text, o->temperature,
                             o->top_p, o->user, o->truncation, o->effort, o->summary};
     for (size_t i = 0; i < sizeof(echoes) / sizeof(echoes[0]); i++)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "exch.h"
+#include "gg_buf.h"
 
 struct resp_opts {
     char *previous_response_id;     /* or NULL */
@@ -25,6 +26,10 @@ struct resp_opts {
     char *effort;                   /* reasoning.effort, JSON */
     char *summary;                  /* reasoning.summary, JSON */
     int64_t max_output_tokens;      /* 0 = null */
+    /* streaming: the text of the open item (responses.c); here rather than
+     * in the dialect state so that resp_opts_free releases it whatever
+     * happened to the stream */
+    struct gg_buf acc;
 };
 
 int resp_parse(const struct exch_parse_in *in, struct exch_request *req, struct exch_error *err);

@@ -1,13 +1,9 @@
 // Real-client tests of the Anthropic Messages dialect: the official
 // @anthropic-ai/sdk (and raw fetch where the SDK hides the wire) against the
 // real gemgated and the real fake upstream.
-//
-// Until POST /v1/messages is routed, every test skips (the probe in before()
-// sees a non-Anthropic 404).  Set GEMGATE_REQUIRE_ANTHROPIC=1 to make the
-// probe fail instead; drop the probe once the route is wired.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { startStack } from '../lib/stack.mjs';
@@ -20,7 +16,9 @@ const JPEG = fakeFile('\xff\xd8\xff\xe0');
 const PDF = fakeFile('%PDF-1.7\n');
 const POEM = '春眠不觉晓，处处闻啼鸟。';
 
-let s, client, img, imgUrl, wired = false;
+const KEY_A = 'sk-anth-a-' + process.pid;
+const KEY_B = 'sk-anth-b-' + process.pid;
+let s, client, clientB, img, imgUrl;
 
 before(async () => {
   img = createServer((req, res) => {
@@ -32,27 +30,22 @@ before(async () => {
   s = await startStack({
     env: {
       PING_INTERVAL: '1', COOLDOWN_ERROR: '1', COOLDOWN_429: '1', MAX_BODY: String(1 << 20),
-      FETCH_ALLOW_PRIVATE: 'true', MAX_RETRIES: '1',
+      FETCH_ALLOW_PRIVATE: 'true', MAX_RETRIES: '1', CORS_ORIGINS: 'https://app.example',
+      API_KEY: `${KEY_A},${KEY_B}`,
     },
   });
-  client = new Anthropic({ apiKey: s.apiKey, baseURL: s.url, maxRetries: 0 });
-  const r = await post('/v1/messages', {});
-  const j = await r.json().catch(() => null);
-  wired = j?.type === 'error';
-  if (!wired && process.env.GEMGATE_REQUIRE_ANTHROPIC === '1')
-    throw new Error(`POST /v1/messages is not the Anthropic dialect (status ${r.status})`);
+  s.apiKey = KEY_A;   // the first of the two keys (s.apiKey is what post() sends)
+  client = new Anthropic({ apiKey: KEY_A, baseURL: s.url, maxRetries: 0 });
+  clientB = new Anthropic({ apiKey: KEY_B, baseURL: s.url, maxRetries: 0 });
 });
 after(async () => {
   await s?.stop();
   img?.close();
 });
 
-// a test that runs once the route is wired
-function atest(name, fn) {
-  test(name, async (t) => {
-    if (!wired) { t.skip('POST /v1/messages not wired yet'); return; }
-    await fn(t);
-  });
+// opts: node:test options ({ todo } for the tool-call tests)
+function atest(name, fn, opts = {}) {
+  test(name, opts, fn);
 }
 
 function post(path, body, headers = {}) {
@@ -528,4 +521,195 @@ atest('Claude Code-like: count_tokens, then a streamed ?beta=true call with a sy
   const q = await lastStream();
   assert.match(q.query_text, /You are Claude Code/);
   assert.match(q.query_text, /list the files/);
+});
+
+// ---- issue 12 checks -------------------------------------------------------
+
+// Reads a fetch Response body, noting when `marker` first appears.
+async function timedRead(r, marker) {
+  const t0 = Date.now();
+  const reader = r.body.getReader();
+  const dec = new TextDecoder();
+  let buf = '', at = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    if (at === null && buf.includes(marker)) at = Date.now() - t0;
+  }
+  return { buf, at, total: Date.now() - t0 };
+}
+
+atest('incremental delivery: the first text_delta arrives long before the answer ends', async () => {
+  await reset();
+  const r = await post('/v1/messages', {
+    model: 'gemini-2.5-flash', max_tokens: 4096, stream: true,
+    messages: [{ role: 'user', content: 'slowly [[fake:fragments=10,delay_ms=150,nothoughts]]' }],
+  });
+  assert.equal(r.status, 200);
+  const { buf, at, total } = await timedRead(r, 'text_delta');
+  assert.ok(total >= 1200, `the fake spreads the answer over >= 1.35 s (took ${total} ms)`);
+  assert.ok(at !== null && at < total - 800, `first text at ${at} ms of ${total} ms`);
+  checkGrammar(sse(buf));
+});
+
+atest('thinking {type: "adaptive"} (as Claude Code sends it) returns thinking; disabled and absent do not', async () => {
+  await reset();
+  const base = { model: 'gemini-2.5-flash', max_tokens: 8192, messages: [{ role: 'user', content: 'adaptive' }] };
+  const m = await client.messages.create({ ...base, thinking: { type: 'adaptive' } });
+  assert.deepEqual(m.content.map((b) => b.type), ['thinking', 'text']);
+  assert.match(m.content[0].thinking, /Assessing the Request/);
+  assert.ok(!m.content[1].text.includes('Assessing'), 'thinking leaked into the text');
+  await reset();
+  const st = client.messages.stream({ ...base, thinking: { type: 'adaptive' } });
+  let thinking = '', text = '';
+  st.on('thinking', (d) => { thinking += d; });
+  st.on('text', (d) => { text += d; });
+  await st.finalMessage();
+  assert.match(thinking, /Assessing the Request/);
+  assert.ok(!text.includes('Assessing'));
+  for (const thinkingOpt of [{ type: 'disabled' }, undefined]) {
+    await reset();
+    const off = await client.messages.create({ ...base, ...(thinkingOpt ? { thinking: thinkingOpt } : {}) });
+    assert.deepEqual(off.content.map((b) => b.type), ['text'], JSON.stringify(thinkingOpt));
+    assert.ok(!off.content[0].text.includes('Assessing'));
+  }
+});
+
+atest('?beta=true, anthropic-version / anthropic-beta headers, Bearer auth, HEAD / probe, CORS preflight', async () => {
+  await reset();
+  const head = await fetch(s.url + '/', { method: 'HEAD' });
+  assert.equal(head.status, 200, 'Claude Code probes HEAD / first');
+  const body = { model: 'claude-opus-4-8', max_tokens: 100, messages: [{ role: 'user', content: 'beta' }] };
+  const r = await fetch(s.url + '/v1/messages?beta=true', {
+    method: 'POST', body: JSON.stringify(body),
+    headers: { authorization: `Bearer ${KEY_A}`, 'content-type': 'application/json', 'anthropic-version': '2023-06-01',
+      'anthropic-beta': 'claude-code-20250219,context-1m-2025-08-07,interleaved-thinking-2025-05-14',
+      'anthropic-dangerous-direct-browser-access': 'true', 'x-app': 'cli' },
+  });
+  const j = await r.json();
+  assert.equal(r.status, 200, JSON.stringify(j));
+  assert.equal(j.type, 'message');
+  const c = await fetch(s.url + '/v1/messages/count_tokens?beta=true', {
+    method: 'POST', body: JSON.stringify(body),
+    headers: { authorization: `Bearer ${KEY_A}`, 'content-type': 'application/json', 'anthropic-beta': 'token-counting-2024-11-01' },
+  });
+  assert.equal(c.status, 200);
+  assert.ok((await c.json()).input_tokens > 0);
+  const pre = await fetch(s.url + '/v1/messages', {
+    method: 'OPTIONS',
+    headers: { origin: 'https://app.example', 'access-control-request-method': 'POST',
+      'access-control-request-headers': 'x-api-key,anthropic-version,anthropic-beta,anthropic-dangerous-direct-browser-access,content-type' },
+  });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), 'https://app.example');
+  const allowed = pre.headers.get('access-control-allow-headers').split(/,\s*/);
+  for (const h of ['x-api-key', 'anthropic-version', 'anthropic-beta', 'anthropic-dangerous-direct-browser-access', 'content-type'])
+    assert.ok(allowed.includes(h), `${h} not in Access-Control-Allow-Headers`);
+});
+
+atest('count_tokens is never 0, even for a near-empty request', async () => {
+  for (const content of ['a', [{ type: 'text', text: '.' }], [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG.toString('base64') } }]]) {
+    const r = await post('/v1/messages/count_tokens', { model: 'claude-haiku-4-5', messages: [{ role: 'user', content }] });
+    const j = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(j));
+    assert.ok(j.input_tokens > 0, JSON.stringify(content));
+  }
+});
+
+atest('every error type in Anthropic\'s envelope: 401, 404, 405, 413 (body limit), 500/502 api_error', async () => {
+  const noKey = await fetch(s.url + '/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(noKey.status, 401);
+  assert.deepEqual(Object.keys(await noKey.json()).sort(), ['error', 'type']);
+  // only the headers: the gateway refuses by Content-Length before the body
+  // (racing a 1 MB upload against the early 413 makes fetch fail at random)
+  const big = await new Promise((resolve, reject) => {
+    const req = httpRequest(s.url + '/v1/messages', { method: 'POST', headers: {
+      'x-api-key': KEY_A, 'content-type': 'application/json', 'content-length': String(1_200_000) } }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => { req.destroy(); resolve({ status: res.statusCode, body }); });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+  assert.equal(big.status, 413);
+  const bj = JSON.parse(big.body);
+  assert.equal(bj.type, 'error');
+  assert.equal(bj.error.type, 'request_too_large');
+  const get = await fetch(s.url + '/v1/messages', { headers: { 'x-api-key': KEY_A } });
+  assert.ok(get.status === 405 || get.status === 404, `GET /v1/messages: ${get.status}`);
+  assert.equal((await get.json()).type, 'error');
+  await reset();
+  const up = await post('/v1/messages', { model: 'gemini-auto', max_tokens: 10, messages: [{ role: 'user', content: 'q [[fake:http500]]' }] });
+  assert.ok(up.status >= 500 && up.status !== 529, `status ${up.status}`);
+  assert.equal((await up.json()).error.type, 'api_error');
+  await sleep(1100);
+});
+
+atest('a conversation cannot leak across API keys', async () => {
+  await reset();
+  const first = await client.messages.create({ model: 'gemini-2.5-flash', max_tokens: 100, messages: [{ role: 'user', content: 'secret of key A' }] });
+  const sA = (await lastStream()).session;
+  const history = [
+    { role: 'user', content: 'secret of key A' }, { role: 'assistant', content: first.content },
+    { role: 'user', content: 'and now?' },
+  ];
+  await clientB.messages.create({ model: 'gemini-2.5-flash', max_tokens: 100, messages: history });
+  const qB = await lastStream();
+  assert.notEqual(qB.session, sA, 'key B continued key A\'s upstream session');
+  assert.match(qB.query_text, /secret of key A/, 'key B gets a fresh session with its own full history');
+  await client.messages.create({ model: 'gemini-2.5-flash', max_tokens: 100, messages: history });
+  const qA = await lastStream();
+  assert.equal(qA.session, sA, 'key A still continues its own session');
+  assert.ok(!qA.query_text.includes('secret of key A'));
+});
+
+atest('Claude Code 2.1-like session: HEAD / probe, count_tokens, then a streamed ?beta=true call with the captured headers and body keys', async () => {
+  await reset();
+  const headers = {
+    accept: 'application/json', authorization: `Bearer ${KEY_A}`, 'content-type': 'application/json',
+    'user-agent': 'claude-cli/2.1.197 (external, sdk-cli)', 'x-claude-code-session-id': '262eb7e1-0a7e-4b54-8b9e-beb49c44d82c',
+    'x-stainless-lang': 'js', 'x-stainless-retry-count': '0', 'x-stainless-timeout': '600',
+    'anthropic-beta': 'claude-code-20250219,context-1m-2025-08-07,interleaved-thinking-2025-05-14,context-management-2025-06-27,effort-2025-11-24',
+    'anthropic-dangerous-direct-browser-access': 'true', 'anthropic-version': '2023-06-01', 'x-app': 'cli',
+    'accept-encoding': 'gzip, deflate, br, zstd',
+  };
+  const cc = { type: 'ephemeral' };
+  const body = {
+    model: 'claude-opus-4-8',
+    messages: [{ role: 'user', content: [
+      { type: 'text', text: '<system-reminder>\nToday\'s date is 2026-12-01.\n</system-reminder>' },
+      { type: 'text', text: 'say hi', cache_control: cc },
+    ] }],
+    system: [
+      { type: 'text', text: 'x-anthropic-billing-header: cc_version=2.1.197.123; cc_entrypoint=sdk-cli;' },
+      { type: 'text', text: 'You are a Claude agent, built on Anthropic\'s Claude Agent SDK.', cache_control: cc },
+      { type: 'text', text: 'You are an interactive agent that helps users with software engineering tasks.', cache_control: cc },
+    ],
+    tools: [{ name: 'Bash', description: 'Run a command', input_schema: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] } }],
+    metadata: { user_id: JSON.stringify({ device_id: 'f92a', account_uuid: '', session_id: '262eb7e1' }) },
+    max_tokens: 64000, thinking: { type: 'adaptive' },
+    context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] },
+    output_config: { effort: 'high' }, stream: true,
+  };
+  const probe = await fetch(s.url + '/', { method: 'HEAD', headers: { 'user-agent': headers['user-agent'] } });
+  assert.equal(probe.status, 200, 'the HEAD / connectivity probe');
+  const n = await fetch(s.url + '/v1/messages/count_tokens?beta=true', { method: 'POST', headers, body: JSON.stringify({ ...body, stream: undefined, max_tokens: undefined }) });
+  const nj = await n.json();
+  assert.equal(n.status, 200, JSON.stringify(nj));
+  assert.ok(nj.input_tokens > 0);
+  const r = await fetch(s.url + '/v1/messages?beta=true', { method: 'POST', headers, body: JSON.stringify(body) });
+  assert.equal(r.status, 200);
+  const ev = checkGrammar(sse(await r.text()));
+  assert.equal(ev[0].data.message.usage.input_tokens, nj.input_tokens);
+  assert.deepEqual(ev.filter((e) => e.event === 'content_block_start').map((e) => e.data.content_block.type), ['thinking', 'text']);
+  const text = ev.filter((e) => e.data.delta?.type === 'text_delta').map((e) => e.data.delta.text).join('');
+  assert.match(text, new RegExp('^' + POEM));
+  assert.ok(!text.includes('Assessing'));
+  assert.equal(ev.at(-2).data.delta.stop_reason, 'end_turn');
+  const q = await lastStream();
+  assert.equal(q.model_id, 'gemini-3.1-pro-preview');
+  assert.match(q.query_text, /You are a Claude agent/);
+  assert.match(q.query_text, /say hi/);
 });

@@ -1,13 +1,8 @@
 // Real-client tests of the Gemini generateContent dialect: the official
 // @google/genai SDK (generateContent, generateContentStream (alt=sse),
-// countTokens, models.list/get, function calling) and raw fetch for what the
-// SDK does not use (the JSON-array stream, ?key= and Bearer auth), against
-// the real gemgated and the real fake upstream.
-//
-// Until /v1beta/models/...:generateContent is routed, every test skips (the
-// probe in before() does not see Google's INVALID_ARGUMENT for an empty
-// body).  Set GEMGATE_REQUIRE_GEMINI=1 to make the probe fail instead; drop
-// the probe once the routes are wired.
+// countTokens, models.list/get) and raw fetch for what the SDK does not use
+// (the JSON-array stream, ?key= and Bearer auth), against the real gemgated
+// and the real fake upstream.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { GoogleGenAI, FunctionCallingConfigMode } from '@google/genai';
@@ -19,25 +14,22 @@ const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPh
 const MODEL = 'gemini-2.5-flash';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-let s, ai, wired = false;
+const KEY_B = 'gg-key-b-' + process.pid;
+let s, ai, aiB;
 
 before(async () => {
   s = await startStack({
-    env: { API_KEY: KEY, PING_INTERVAL: '1', COOLDOWN_ERROR: '1', COOLDOWN_429: '1', MAX_BODY: String(1 << 20),
+    env: { API_KEY: `${KEY},${KEY_B}`, PING_INTERVAL: '1', COOLDOWN_ERROR: '1', COOLDOWN_429: '1', MAX_BODY: String(1 << 20),
       MAX_RETRIES: '0' },
   });
   ai = new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: s.url, apiVersion: 'v1beta' } });
-  const r = await gpost(`${MODEL}:generateContent`, {});
-  const j = await r.json().catch(() => null);
-  wired = r.status === 400 && j?.error?.status === 'INVALID_ARGUMENT';
-  if (!wired && process.env.GEMGATE_REQUIRE_GEMINI === '1')
-    throw new Error(`/v1beta/models/...:generateContent is not the Gemini dialect (status ${r.status})`);
+  aiB = new GoogleGenAI({ apiKey: KEY_B, httpOptions: { baseUrl: s.url, apiVersion: 'v1beta' } });
 });
 after(async () => { await s?.stop(); });
 
-function gtest(name, fn) {
-  test(name, async (t) => {
-    if (!wired) { t.skip('/v1beta routes not wired yet'); return; }
+// opts: node:test options ({ todo } for the function-calling tests)
+function gtest(name, fn, opts = {}) {
+  test(name, opts, async (t) => {
     await s.admin('POST', '/accounts/0/reset');
     await s.fake('DELETE', '/__fake/scenario');
     await fn(t);
@@ -267,4 +259,126 @@ gtest('a client disconnect cancels the upstream stream', async () => {
     await sleep(100);
   }
   assert.ok(q.disconnected, 'the upstream call was not cancelled');
+});
+
+// ---- issue 12 checks -------------------------------------------------------
+
+gtest('model ids Gemini CLI uses resolve: known ones as they are, unknown ones by family (logged as upgrades)', async () => {
+  const body = { contents: [{ parts: [{ text: 'which model?' }] }] };
+  const cases = [['gemini-3.1-pro-preview', 'gemini-3.1-pro-preview'], ['gemini-3.5-flash-lite', 'gemini-3-flash-preview'],
+    ['gemini-2.5-flash-lite', 'gemini-3-flash-preview'], ['gemini-3.5-pro', 'gemini-3.1-pro-preview'],
+    ['models/gemini-3-flash-preview', 'gemini-3-flash-preview']];
+  for (const [asked, used] of cases) {
+    const r = await gpost(`${asked.replace('models/', '')}:generateContent`, body);
+    const j = await r.json();
+    assert.equal(r.status, 200, `${asked}: ${JSON.stringify(j)}`);
+    assert.equal((await lastStream()).model_id, used, asked);
+  }
+  assert.match(s.logs(), /model gemini-3\.5-flash-lite upgraded to gemini-3-flash-preview/);
+  const nf = await gpost('gemini-embedding-001:generateContent', body);
+  assert.equal(nf.status, 404);
+  assert.equal((await nf.json()).error.status, 'NOT_FOUND');
+});
+
+const SCHEMA = { type: 'OBJECT', properties: { complexity_reasoning: { type: 'STRING' }, complexity_score: { type: 'INTEGER' } },
+  required: ['complexity_reasoning', 'complexity_score'] };
+const JSON_ANSWER = '{"complexity_reasoning": "a greeting", "complexity_score": 5}';
+
+gtest('JSON mode: responseMimeType application/json + responseJsonSchema asks for JSON and strips markdown fences', async () => {
+  const config = { responseMimeType: 'application/json', responseJsonSchema: SCHEMA };
+  const fenced = '```json\n' + JSON_ANSWER + '\n```\n';
+  const r = await ai.models.generateContent({ model: MODEL, contents: `rate this ${fakeAnswer(fenced)}`, config });
+  assert.deepEqual(JSON.parse(r.text), JSON.parse(JSON_ANSWER));
+  const q = await lastStream();
+  assert.match(q.query_text, /single JSON value only/);
+  assert.match(q.query_text, /complexity_score/, 'the schema is in the query');
+  // an unfenced answer is left alone; thoughts stay out of it
+  const plain = await ai.models.generateContent({ model: MODEL, contents: `again ${fakeAnswer(JSON_ANSWER)}`, config });
+  assert.equal(plain.text, JSON_ANSWER);
+  // streamed, in both framings: the concatenated text is the bare JSON
+  const st = await ai.models.generateContentStream({ model: MODEL, contents: `stream ${fakeAnswer(fenced)}`, config });
+  let text = '';
+  for await (const ch of st) text += ch.text ?? '';
+  assert.equal(text, JSON_ANSWER);
+  const arr = JSON.parse(await (await gpost(`${MODEL}:streamGenerateContent`, {
+    contents: [{ parts: [{ text: `array ${fakeAnswer(fenced)}` }] }], generationConfig: config })).text());
+  assert.equal(arr.map((c) => c.candidates[0].content.parts.map((p) => p.text ?? '').join('')).join(''), JSON_ANSWER);
+  // other MIME types are refused like Google does
+  const bad = await gpost(`${MODEL}:generateContent`, { contents: [{ parts: [{ text: 'x' }] }], generationConfig: { responseMimeType: 'image/png' } });
+  assert.equal(bad.status, 400);
+  assert.equal((await bad.json()).error.status, 'INVALID_ARGUMENT');
+});
+
+gtest('incremental delivery: the first chunk arrives long before the answer ends', async () => {
+  const t0 = Date.now();
+  const r = await gpost(`${MODEL}:streamGenerateContent`, { contents: [{ parts: [{ text: 'slowly [[fake:fragments=10,delay_ms=150,nothoughts]]' }] }] },
+    { query: '?alt=sse' });
+  assert.equal(r.status, 200);
+  const reader = r.body.getReader();
+  const dec = new TextDecoder();
+  let buf = '', at = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    if (at === null && buf.includes('"text"')) at = Date.now() - t0;
+  }
+  const total = Date.now() - t0;
+  assert.ok(total >= 1200, `the fake spreads the answer over >= 1.35 s (took ${total} ms)`);
+  assert.ok(at !== null && at < total - 800, `first chunk at ${at} ms of ${total} ms`);
+  const chunks = buf.split(/\r?\n\r?\n/).filter((f) => f.startsWith('data: ')).map((f) => JSON.parse(f.slice(6)));
+  assert.equal(chunks.at(-1).candidates[0].finishReason, 'STOP');
+});
+
+gtest('a conversation cannot leak across API keys', async () => {
+  const r1 = await ai.models.generateContent({ model: MODEL, contents: 'secret of key A' });
+  const sA = (await lastStream()).session;
+  const history = [{ role: 'user', parts: [{ text: 'secret of key A' }] }, r1.candidates[0].content,
+    { role: 'user', parts: [{ text: 'and now?' }] }];
+  await aiB.models.generateContent({ model: MODEL, contents: history });
+  const qB = await lastStream();
+  assert.notEqual(qB.session, sA, 'key B continued key A\'s upstream session');
+  assert.match(qB.query_text, /secret of key A/);
+  await ai.models.generateContent({ model: MODEL, contents: history });
+  const qA = await lastStream();
+  assert.equal(qA.session, sA);
+  assert.ok(!qA.query_text.includes('secret of key A'));
+});
+
+gtest('Gemini CLI 0.61-like pair: router generateContent with a JSON schema, then streamGenerateContent?alt=sse', async () => {
+  const headers = { 'x-goog-api-key': KEY, 'x-goog-api-client': 'google-genai-sdk/1.30.0 gl-node/v20.20.2',
+    'user-agent': 'GeminiCLI-tui/0.61.0/gemini-3.1-pro-preview (linux; x64; terminal)', 'x-gemini-api-privileged-user-id': 'u-1' };
+  const ctx = { role: 'user', parts: [{ text: '<session_context>\nThis is the Gemini CLI.\n</session_context>' }] };
+  const ask = { role: 'user', parts: [{ text: 'say hi' }] };
+  const router = await gpost('gemini-3.5-flash-lite:generateContent', {
+    contents: [ctx, { role: 'model', parts: [{ text: 'Got it. Thanks for the context!' }] },
+      { role: 'user', parts: [{ text: `say hi ${fakeAnswer('```json\n' + JSON_ANSWER + '\n```')}` }] }],
+    systemInstruction: { parts: [{ text: 'You are a specialized Task Routing AI.' }] },
+    generationConfig: { temperature: 1, topP: 0.95, topK: 64, responseMimeType: 'application/json', responseJsonSchema: SCHEMA,
+      thinkingConfig: { includeThoughts: true, thinkingLevel: 'HIGH' } },
+  }, { headers });
+  const rj = await router.json();
+  assert.equal(router.status, 200, JSON.stringify(rj));
+  const answer = rj.candidates[0].content.parts.filter((p) => !p.thought).map((p) => p.text).join('');
+  assert.equal(JSON.parse(answer).complexity_score, 5);
+  assert.equal((await lastStream()).model_id, 'gemini-3-flash-preview');
+  const r = await gpost('gemini-3.1-pro-preview:streamGenerateContent', {
+    contents: [ctx, ask],
+    systemInstruction: { parts: [{ text: 'You are Gemini CLI, an autonomous CLI agent.' }] },
+    tools: [{ functionDeclarations: [{ name: 'read_file', description: 'Reads a file',
+      parametersJsonSchema: { type: 'object', properties: { file_path: { type: 'string' } }, required: ['file_path'] } }] }],
+    generationConfig: { temperature: 1, topP: 0.95, topK: 64, thinkingConfig: { includeThoughts: true, thinkingLevel: 'HIGH' } },
+  }, { headers, query: '?alt=sse' });
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /text\/event-stream/);
+  const chunks = (await r.text()).split(/\r?\n\r?\n/).filter((f) => f.startsWith('data: ')).map((f) => JSON.parse(f.slice(6)));
+  const parts = chunks.flatMap((c) => c.candidates[0].content.parts ?? []);
+  assert.match(parts.filter((p) => p.thought).map((p) => p.text).join(''), /Assessing the Request/);
+  const text = parts.filter((p) => !p.thought).map((p) => p.text ?? '').join('');
+  assert.match(text, new RegExp('^' + POEM));
+  assert.ok(!text.includes('Assessing'));
+  assert.equal(chunks.at(-1).candidates[0].finishReason, 'STOP');
+  const q = await lastStream();
+  assert.equal(q.model_id, 'gemini-3.1-pro-preview');
+  assert.match(q.query_text, /You are Gemini CLI/);
 });

@@ -2,11 +2,6 @@
 // package (responses.create / stream / retrieve / delete) and raw fetch where
 // the SDK hides the wire, against the real gemgated and the real fake
 // upstream.
-//
-// Until POST /v1/responses is routed, every test skips (the probe in
-// before() does not see the dialect's 400 for a body without `model`).  Set
-// GEMGATE_REQUIRE_RESPONSES=1 to make the probe fail instead; drop the probe
-// once the route is wired.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -18,7 +13,7 @@ const POEM = '春眠不觉晓，处处闻啼鸟。';
 const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-let s, client, clientB, wired = false;
+let s, client, clientB;
 
 before(async () => {
   s = await startStack({
@@ -29,17 +24,12 @@ before(async () => {
   });
   client = new OpenAI({ apiKey: KEY_A, baseURL: s.url + '/v1', maxRetries: 0 });
   clientB = new OpenAI({ apiKey: KEY_B, baseURL: s.url + '/v1', maxRetries: 0 });
-  const r = await post('/v1/responses', {});
-  const j = await r.json().catch(() => null);
-  wired = r.status === 400 && j?.error?.param === 'model';
-  if (!wired && process.env.GEMGATE_REQUIRE_RESPONSES === '1')
-    throw new Error(`POST /v1/responses is not the Responses dialect (status ${r.status})`);
 });
 after(async () => { await s?.stop(); });
 
-function rtest(name, fn) {
-  test(name, async (t) => {
-    if (!wired) { t.skip('POST /v1/responses not wired yet'); return; }
+// opts: node:test options ({ todo } for the tool-call tests)
+function rtest(name, fn, opts = {}) {
+  test(name, opts, async (t) => {
     await s.admin('POST', '/accounts/0/reset');
     await s.fake('DELETE', '/__fake/scenario');
     await fn(t);
@@ -356,4 +346,115 @@ rtest('a client disconnect cancels the upstream stream', async () => {
     await sleep(100);
   }
   assert.ok(q.disconnected, 'the upstream call was not cancelled');
+});
+
+// ---- issue 12 checks -------------------------------------------------------
+
+rtest('incremental delivery: the first output_text.delta arrives long before the answer ends', async () => {
+  const t0 = Date.now();
+  const r = await post('/v1/responses', {
+    model: 'gemini-2.5-flash', stream: true, input: 'slowly [[fake:fragments=10,delay_ms=150,nothoughts]]',
+  });
+  assert.equal(r.status, 200);
+  const reader = r.body.getReader();
+  const dec = new TextDecoder();
+  let buf = '', at = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    if (at === null && buf.includes('response.output_text.delta')) at = Date.now() - t0;
+  }
+  const total = Date.now() - t0;
+  assert.ok(total >= 1200, `the fake spreads the answer over >= 1.35 s (took ${total} ms)`);
+  assert.ok(at !== null && at < total - 800, `first delta at ${at} ms of ${total} ms`);
+  const events = buf.split('\n\n').filter((f) => f.startsWith('event: ')).map((f) => JSON.parse(f.split('\n')[1].slice(6)));
+  checkSequence(events);
+  assert.equal(events.at(-1).type, 'response.completed');
+});
+
+rtest('DELETE by another API key is a 404 and leaves the response in place', async () => {
+  const r = await client.responses.create({ model: 'gemini-2.5-flash', input: 'mine' });
+  const del = await fetch(`${s.url}/v1/responses/${r.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY_B}` } });
+  assert.equal(del.status, 404);
+  assert.equal((await del.json()).error.type, 'invalid_request_error');
+  assert.equal((await client.responses.retrieve(r.id)).id, r.id);
+});
+
+rtest('a history-continued conversation cannot leak across API keys', async () => {
+  const input = [{ role: 'user', content: 'secret of key A' }];
+  const r1 = await client.responses.create({ model: 'gemini-2.5-flash', input, store: false });
+  const sA = (await lastStream()).session;
+  const history = [...input, { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: r1.output_text }] },
+    { role: 'user', content: 'and now?' }];
+  await clientB.responses.create({ model: 'gemini-2.5-flash', input: history, store: false });
+  const qB = await lastStream();
+  assert.notEqual(qB.session, sA, 'key B continued key A\'s upstream session');
+  assert.match(qB.query_text, /secret of key A/);
+  await client.responses.create({ model: 'gemini-2.5-flash', input: history, store: false });
+  const qA = await lastStream();
+  assert.equal(qA.session, sA, 'key A continues its own session from the history');
+  assert.ok(!qA.query_text.includes('secret of key A'));
+});
+
+// Codex CLI 0.171 (wire_api = "responses"): stateless (store false), the whole
+// history every turn, developer + user message items, function / namespace /
+// web_search tools, reasoning summary auto, encrypted reasoning asked for.
+const CODEX_TOOLS = [
+  { type: 'function', name: 'exec_command', description: 'Runs a command in a PTY.', strict: false,
+    parameters: { type: 'object', properties: { cmd: { type: 'string' } }, required: ['cmd'], additionalProperties: false } },
+  { type: 'namespace', name: 'multi_agent_v1', description: 'Sub-agents',
+    tools: [{ type: 'function', name: 'spawn_agent', description: 'Spawn an agent', strict: false,
+      parameters: { type: 'object', properties: { task: { type: 'string' } }, required: ['task'] } }] },
+  { type: 'web_search' },
+];
+const codexHeaders = {
+  accept: 'text/event-stream', originator: 'codex_exec', 'x-codex-beta-features': 'remote_compaction_v2',
+  'user-agent': 'codex_exec/0.171.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.171.0)', 'session-id': 'sess-1',
+};
+function codexBody(input) {
+  return {
+    model: 'gemini-2.5-pro', stream: true, input, tools: CODEX_TOOLS, tool_choice: 'auto', parallel_tool_calls: true,
+    reasoning: { summary: 'auto' }, store: false, include: ['reasoning.encrypted_content'], prompt_cache_key: 'sess-1',
+    client_metadata: { 'x-codex-turn-metadata': '{"turn_id":"t1"}' },
+  };
+}
+async function sseEvents(r) {
+  return (await r.text()).split('\n\n').filter((f) => f.startsWith('event: ')).map((f) => JSON.parse(f.split('\n')[1].slice(6)));
+}
+
+rtest('Codex-like: a stateless stream with the full history, store:false, namespace and web_search tools', async () => {
+  const dev = { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'You are a coding agent running in the Codex CLI.' }] };
+  const u1 = { type: 'message', role: 'user', content: [{ type: 'input_text', text: '<environment_context>cwd /tmp</environment_context>' }, { type: 'input_text', text: 'say hi' }] };
+  const r1 = await post('/v1/responses', codexBody([dev, u1]), KEY_A, codexHeaders);
+  assert.equal(r1.status, 200);
+  assert.match(r1.headers.get('content-type'), /text\/event-stream/);
+  const ev1 = await sseEvents(r1);
+  checkSequence(ev1);
+  assert.equal(ev1.at(-1).type, 'response.completed');
+  const done = ev1.at(-1).response;
+  assert.equal(done.store, false);
+  assert.equal(done.output[0].type, 'reasoning', 'summary auto: a reasoning item first');
+  const msg = done.output.find((o) => o.type === 'message');
+  const text = msg.content[0].text;
+  assert.match(text, new RegExp('^' + POEM));
+  assert.ok(!text.includes('Assessing'), 'thinking leaked into the answer');
+  const q1 = await lastStream();
+  assert.equal(q1.model_id, 'gemini-2.5-pro');
+  assert.ok(JSON.stringify(q1.tools_spec || {}).includes('webGroundingSpec'), 'web_search turns grounding on');
+  assert.match(q1.query_text, /You are a coding agent/);
+  await assert.rejects(client.responses.retrieve(done.id), (e) => e.status === 404);
+  // turn 2: the whole history again (Codex keeps no server state)
+  const history = [dev, u1,
+    { type: 'reasoning', id: done.output[0].id, summary: done.output[0].summary, encrypted_content: null },
+    { type: 'message', role: 'assistant', id: msg.id, content: [{ type: 'output_text', text }] },
+    { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'and again' }] }];
+  const r2 = await post('/v1/responses', codexBody(history), KEY_A, codexHeaders);
+  const ev2 = await sseEvents(r2);
+  checkSequence(ev2);
+  assert.equal(ev2.at(-1).type, 'response.completed');
+  const q2 = await lastStream();
+  assert.equal(q2.session, q1.session, 'the full history continues the same upstream session');
+  assert.ok(!q2.query_text.includes('say hi'), 'only the new input is sent');
+  assert.match(q2.query_text, /and again/);
 });

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "exch_harness.h"
 #include "gemini.h"
+#include "gemini_int.h"
 #include "tinytest.h"
 
 #define PNG_B64 "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -533,6 +534,61 @@ static void test_routing(void)
     TT_CHECK(gem_api_key(NULL, NULL, NULL) == NULL);
 }
 
+/* JSON mode: fences come off whatever the chunking; other text is intact. */
+static void json_stream(const char *answer, size_t step, const char *want)
+{
+    struct gem_json_filter f;
+    memset(&f, 0, sizeof(f));
+    struct gg_buf out;
+    gg_buf_init(&out, 1 << 16);
+    for (size_t i = 0, n = strlen(answer); i < n; i += step)
+        gem_json_feed(&f, answer + i, n - i < step ? n - i : step, &out);
+    gem_json_end(&f, &out);
+    gg_buf_addc(&out, '\0');
+    TT_EQ_STR(out.p, want);
+    gg_buf_free(&out);
+}
+
+static void test_json_mode(void)
+{
+    static const char *const cases[][2] = {
+        {"```json\n{\"a\": 1}\n```\n", "{\"a\": 1}"},
+        {"```\n[1, 2]\n```", "[1, 2]"},
+        {"  {\"a\": \"x`y\"}  \n", "{\"a\": \"x`y\"}"},
+        {"{\"code\": \"``` inside\"}", "{\"code\": \"``` inside\"}"},
+        {"42", "42"},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+        for (size_t step = 1; step <= 8; step++)
+            json_stream(cases[c][0], step, cases[c][1]);
+    const char *o;
+    size_t n;
+    const char *whole = "Here it is:\n```json\n{\"a\": 1}\n```\nDone.";
+    gem_json_whole(whole, strlen(whole), &o, &n);
+    TT_EQ_INT((int)n, 8);
+    TT_CHECK(!strncmp(o, "{\"a\": 1}", n));
+    gem_json_whole(" {} ", 4, &o, &n);
+    TT_EQ_INT((int)n, 2);
+
+    /* the parse side: the instruction (with the schema) on the current turn */
+    struct exch_request req;
+    struct exch_error err;
+    const char *body = "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"rate it\"}]}],"
+                       "\"generationConfig\":{\"responseMimeType\":\"application/json\","
+                       "\"responseJsonSchema\":{\"type\":\"OBJECT\",\"properties\":{\"score\":{\"type\":\"INTEGER\"}}}}}";
+    struct exch_parse_in in = {.body = body, .len = strlen(body), .path_model = "gemini-2.5-flash"};
+    TT_EQ_INT(dialect_gemini.parse(&in, &req, &err), 0);
+    TT_CHECK(req.opts != NULL);
+    TT_CHECK(strstr(req.msgs[req.n_msgs - 1].text, "rate it\n\n(Answer with a single JSON value only") != NULL);
+    TT_CHECK(strstr(req.msgs[req.n_msgs - 1].text, "\"score\"") != NULL);
+    dialect_gemini.opts_free(req.opts);
+    exch_request_free(&req);
+    const char *bad = "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"responseMimeType\":\"image/png\"}}";
+    struct exch_parse_in in2 = {.body = bad, .len = strlen(bad), .path_model = "gemini-2.5-flash"};
+    TT_EQ_INT(dialect_gemini.parse(&in2, &req, &err), -1);
+    TT_EQ_INT(err.status, 400);
+}
+
 int main(void)
 {
     cfg.image_max_bytes = 1 << 20;
@@ -549,5 +605,6 @@ int main(void)
     TT_RUN(test_count_tokens);
     TT_RUN(test_models);
     TT_RUN(test_routing);
+    TT_RUN(test_json_mode);
     return TT_REPORT();
 }
