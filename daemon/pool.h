@@ -126,7 +126,8 @@ int pool_add(const struct store_account *row, bool from_env);
  * `expired` state.  Runtime state and counters are kept. */
 int pool_update(const struct store_account *row);
 /* Fill the runtime fields of row (status, reason, until, counters) from the
- * pool's account, for persisting.  Returns -1 when unknown. */
+ * pool's account, for persisting.  Returns -1 when unknown or out of
+ * memory; the row is then left as it was. */
 int pool_fill_row(int64_t id, struct store_account *row);
 int pool_remove(int64_t id);
 /* Apply a row read back from a shared store (another instance changed it):
