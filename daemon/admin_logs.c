@@ -2,6 +2,7 @@
 #include "admin_logs.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,12 @@ static const char *reject(const char **why, const char *param, const char *what)
     return param;
 }
 
+/* A query number: decimal digits only (no sign, no spaces), in range. */
+static bool query_int(const char *s, long long min, long long max, long long *out)
+{
+    return s[0] >= '0' && s[0] <= '9' && gg_parse_int(s, min, max, out) == 0;
+}
+
 const char *admin_logs_filter(const char *limit, const char *account_id, const char *status,
                               const char *since, const char *model, struct store_reqlog_filter *f,
                               const char **why)
@@ -130,12 +137,12 @@ const char *admin_logs_filter(const char *limit, const char *account_id, const c
     memset(f, 0, sizeof(*f));
     f->limit = 100;
     if (limit && *limit) {
-        if (gg_parse_int(limit, 1, 1000, &v) != 0)
+        if (!query_int(limit, 1, 1000, &v))
             return reject(why, "limit", "must be a whole number from 1 to 1000");
         f->limit = (size_t)v;
     }
     if (account_id && *account_id) {
-        if (gg_parse_int(account_id, 0, INT64_MAX, &v) != 0)
+        if (!query_int(account_id, 0, INT64_MAX, &v))
             return reject(why, "account_id", "must be a whole number, 0 or more");
         f->account_id = v;
     }
@@ -144,7 +151,7 @@ const char *admin_logs_filter(const char *limit, const char *account_id, const c
             status[2] == 'x') {
             f->status_min = (status[0] - '0') * 100;
             f->status_max = f->status_min + 99;
-        } else if (gg_parse_int(status, 100, 599, &v) == 0) {
+        } else if (query_int(status, 100, 599, &v)) {
             f->status_min = f->status_max = (int)v;
         } else {
             return reject(why, "status", "must be a status code (100-599) or a class such as 5xx");

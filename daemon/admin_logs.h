@@ -22,7 +22,7 @@ enum MHD_Result admin_logs_stats(struct http_req *r, struct store *st, struct st
 enum MHD_Result admin_logs_list(struct http_req *r, struct store *st, struct storeq *sq);
 
 /* The /logs filter from its query values (NULL or empty = absent):
- *   limit       1..1000 (absent: 100)
+ *   limit       1..1000 (absent: 100); numbers are plain decimal digits
  *   account_id  0..2^63-1 (0 or absent: any account)
  *   status      a code 100..599, or "1xx".."5xx"
  *   since       RFC 3339 / "YYYY-MM-DD HH:MM:SS" (UTC)
