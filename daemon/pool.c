@@ -122,13 +122,6 @@ void pool_refresh_(struct account *a, int64_t now, bool roll)
         roll_day(a, now);
 }
 
-static void set_str(char **dst, const char *src)
-{
-    char *n = src ? strdup(src) : NULL;
-    free(*dst);
-    *dst = n;
-}
-
 static enum acct_status parse_status(const char *s)
 {
     for (int i = 0; i < 4; i++)
@@ -137,19 +130,31 @@ static enum acct_status parse_status(const char *s)
     return ST_ACTIVE;
 }
 
-static void fill_from_row(struct account *a, const struct store_account *r)
+/* The row's fields onto a.  The strings are copied all or none: -1 (out
+ * of memory) leaves a as it was. */
+static int fill_from_row(struct account *a, const struct store_account *r)
 {
+    const char *src[7] = {r->name, r->secure_c_ses, r->host_c_oses && *r->host_c_oses ? r->host_c_oses : NULL,
+                          r->csesidx, r->config_id, r->proxy && *r->proxy ? r->proxy : NULL, r->note};
+    char **dst[7] = {&a->name, &a->secure_c_ses, &a->host_c_oses, &a->csesidx, &a->config_id, &a->proxy,
+                     &a->note};
+    char *copy[7];
+    for (int i = 0; i < 7; i++) {
+        copy[i] = src[i] ? strdup(src[i]) : NULL;
+        if (src[i] && !copy[i]) {
+            while (i-- > 0)
+                free(copy[i]);
+            return -1;
+        }
+    }
     bool cred_change = !a->secure_c_ses || !r->secure_c_ses || strcmp(a->secure_c_ses, r->secure_c_ses) != 0 ||
                        !a->csesidx || !r->csesidx || strcmp(a->csesidx, r->csesidx) != 0 ||
                        (a->host_c_oses ? 1 : 0) != (r->host_c_oses ? 1 : 0) ||
                        (a->host_c_oses && r->host_c_oses && strcmp(a->host_c_oses, r->host_c_oses) != 0);
-    set_str(&a->name, r->name);
-    set_str(&a->secure_c_ses, r->secure_c_ses);
-    set_str(&a->host_c_oses, r->host_c_oses && *r->host_c_oses ? r->host_c_oses : NULL);
-    set_str(&a->csesidx, r->csesidx);
-    set_str(&a->config_id, r->config_id);
-    set_str(&a->proxy, r->proxy && *r->proxy ? r->proxy : NULL);
-    set_str(&a->note, r->note);
+    for (int i = 0; i < 7; i++) {
+        free(*dst[i]);
+        *dst[i] = copy[i];
+    }
     if (cred_change)
         a->cred_gen++;
     a->is_active = r->is_active;
@@ -169,6 +174,7 @@ static void fill_from_row(struct account *a, const struct store_account *r)
         if (!a->reason[0])
             snprintf(a->reason, sizeof(a->reason), "disabled by admin");
     }
+    return 0;
 }
 
 int pool_add(const struct store_account *row, bool from_env)
@@ -179,7 +185,10 @@ int pool_add(const struct store_account *row, bool from_env)
     a->id = from_env ? 0 : row->id;
     a->from_env = from_env;
     a->refs = 1;
-    fill_from_row(a, row);
+    if (fill_from_row(a, row) != 0) {
+        free_account(a);
+        return -1;
+    }
     if (!a->created_at)
         a->created_at = gg_now_ms();
     pthread_mutex_lock(&lock);
@@ -232,7 +241,10 @@ int pool_update(const struct store_account *row)
         snprintf(reason, sizeof(reason), "%s", a->reason);
         int64_t until = a->until_ms, fails = a->fail_count, rt = a->requests_total, et = a->errors_total;
         int64_t lu = a->last_used_at, ca = a->created_at;
-        fill_from_row(a, row);
+        if (fill_from_row(a, row) != 0) {
+            pthread_mutex_unlock(&lock);
+            return -1;               /* out of memory: the account is unchanged */
+        }
         a->is_active = active;
         a->status = st;
         snprintf(a->reason, sizeof(a->reason), "%s", reason);
@@ -282,7 +294,10 @@ int pool_sync_row(const struct store_account *row)
     snprintf(reason, sizeof(reason), "%s", a->reason);
     uint64_t gen = a->cred_gen;
     int64_t rt = a->requests_total, et = a->errors_total, lu = a->last_used_at;
-    fill_from_row(a, row);
+    if (fill_from_row(a, row) != 0) {
+        pthread_mutex_unlock(&lock);
+        return -1;
+    }
     /* counters are per instance; keep the larger view */
     if (rt > a->requests_total) a->requests_total = rt;
     if (et > a->errors_total) a->errors_total = et;
