@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "admin_keys.h"
+#include "admin_logs.h"
+#include "admin_reply.h"
 #include "auth.h"
 #include "cluster.h"
 #include "call.h"
@@ -35,46 +37,6 @@ void admin_init(struct store *s, struct storeq *q)
     st = s;
     sq = q;
     started_ms = gg_now_ms();
-}
-
-/* ---- replies --------------------------------------------------------------- */
-
-static enum MHD_Result err_reply(struct http_req *r, int status, const char *code, const char *msg,
-                                 cJSON *fields, int retry_after)
-{
-    cJSON *root = cJSON_CreateObject();
-    cJSON *e = cJSON_AddObjectToObject(root, "error");
-    cJSON_AddStringToObject(e, "code", code);
-    cJSON_AddStringToObject(e, "message", msg);
-    if (fields)
-        cJSON_AddItemToObject(e, "fields", fields);
-    char *s = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!s)
-        return MHD_NO;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    if (retry_after > 0) {
-        char ra[24];
-        snprintf(ra, sizeof(ra), "%d", retry_after);
-        MHD_add_response_header(resp, "Retry-After", ra);
-    }
-    http_add_common_headers(r, resp);
-    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    r->status = status;
-    return ret;
-}
-
-static enum MHD_Result store_down(struct http_req *r)
-{
-    char msg[300];
-    snprintf(msg, sizeof(msg), "the store is unavailable: %s", store_last_error());
-    return err_reply(r, 503, "store_unavailable", msg, NULL, 5);
 }
 
 /* ---- validation ------------------------------------------------------------ */
@@ -143,10 +105,13 @@ static char **row_field(struct store_account *a, const char *k)
     return &a->note;
 }
 
-/* Apply JSON fields onto row; collects messages in *fields. Returns 0 ok. */
+/* Apply JSON fields onto row; collects messages in *fields (NULL only
+ * when out of memory).  0 ok, -1 invalid fields, -2 out of memory. */
 static int apply_json(struct store_account *a, const cJSON *body, bool create, cJSON **fields)
 {
     *fields = cJSON_CreateObject();
+    if (!*fields)
+        return -2;
     for (int i = 0; FIELDS[i]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, FIELDS[i]);
         if (!v || cJSON_IsNull(v))
@@ -176,9 +141,12 @@ static int apply_json(struct store_account *a, const cJSON *body, bool create, c
             cJSON_AddStringToObject(*fields, FIELDS[i], m);
             continue;
         }
+        char *copy = strdup(s);
+        if (!copy)
+            return -2;
         char **dst = row_field(a, FIELDS[i]);
         free(*dst);
-        *dst = strdup(s);
+        *dst = copy;
     }
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(body, "is_active");
     if (act && !cJSON_IsNull(act)) {
@@ -198,19 +166,10 @@ static int apply_json(struct store_account *a, const cJSON *body, bool create, c
         char nm[64];
         snprintf(nm, sizeof(nm), "acct-%s", a->csesidx ? a->csesidx : "new");
         a->name = strdup(nm);
+        if (!a->name)
+            return -2;
     }
     return cJSON_GetArraySize(*fields) ? -1 : 0;
-}
-
-static enum MHD_Result validation_reply(struct http_req *r, cJSON *fields)
-{
-    char msg[400] = "";
-    const cJSON *f;
-    cJSON_ArrayForEach(f, fields) {
-        size_t l = strlen(msg);
-        snprintf(msg + l, sizeof(msg) - l, "%s%s: %s", l ? "; " : "", f->string, f->valuestring);
-    }
-    return err_reply(r, 400, "validation_failed", msg, fields, 0);
 }
 
 static cJSON *parse_body(struct http_req *r, bool allow_empty)
@@ -233,7 +192,7 @@ static enum MHD_Result reply_account(struct http_req *r, int status, int64_t id)
 {
     struct account *a = pool_get(id);
     if (!a)
-        return err_reply(r, 404, "not_found", "no such account", NULL, 0);
+        return admin_reply_error(r, 404, "not_found", "no such account", NULL, 0);
     cJSON *j = pool_account_json(a);
     pool_put(a);
     return http_reply_cjson(r, status, j);
@@ -246,13 +205,19 @@ static enum MHD_Result accounts_create(struct http_req *r)
     cJSON *body = parse_body(r, false);
     if (!cJSON_IsObject(body)) {
         cJSON_Delete(body);
-        return err_reply(r, 400, "invalid_json", "the body must be a JSON object", NULL, 0);
+        return admin_reply_error(r, 400, "invalid_json", "the body must be a JSON object", NULL, 0);
     }
     struct store_account a;
     memset(&a, 0, sizeof(a));
     a.is_active = true;
     cJSON *fields = NULL;
     int vr = apply_json(&a, body, true, &fields);
+    if (vr == -2) {
+        cJSON_Delete(body);
+        cJSON_Delete(fields);
+        store_account_clear(&a);
+        return MHD_NO;
+    }
     char tags[ACCT_TAGS_MAX];
     int has_tags = admin_keys_tags_field(body, tags, fields);
     if (has_tags < 0)
@@ -260,20 +225,24 @@ static enum MHD_Result accounts_create(struct http_req *r)
     cJSON_Delete(body);
     if (vr != 0) {
         store_account_clear(&a);
-        return validation_reply(r, fields);
+        return admin_reply_fields(r, fields);
     }
     cJSON_Delete(fields);
     a.status = strdup(a.is_active ? "active" : "disabled");
-    if (!a.is_active)
-        a.reason = strdup("disabled by admin");
+    a.reason = a.is_active ? NULL : strdup("disabled by admin");
+    if (!a.status || (!a.is_active && !a.reason)) {
+        store_account_clear(&a);
+        return MHD_NO;
+    }
     int rc = store_account_insert(st, &a);
     if (rc == STORE_CONFLICT) {
         store_account_clear(&a);
-        return err_reply(r, 409, "conflict", "an account with this csesidx and config_id already exists", NULL, 0);
+        return admin_reply_error(r, 409, "conflict", "an account with this csesidx and config_id already exists",
+                                 NULL, 0);
     }
     if (rc != STORE_OK) {
         store_account_clear(&a);
-        return store_down(r);
+        return admin_reply_store_down(r);
     }
     pool_add(&a, false);
     int64_t id = a.id;
@@ -293,20 +262,20 @@ static enum MHD_Result env_account_update(struct http_req *r, cJSON *body)
     bool only_active = cJSON_GetArraySize(body) == 1 && act;
     if (!only_active) {
         cJSON_Delete(body);
-        return err_reply(r, 409, "read_only", "the environment account is configured by environment "
+        return admin_reply_error(r, 409, "read_only", "the environment account is configured by environment "
                          "variables; only is_active can change", NULL, 0);
     }
     if (!cJSON_IsBool(act)) {
         cJSON_Delete(body);
         cJSON *fields = cJSON_CreateObject();
         cJSON_AddStringToObject(fields, "is_active", "must be true or false");
-        return validation_reply(r, fields);
+        return admin_reply_fields(r, fields);
     }
     bool on = cJSON_IsTrue(act);
     cJSON_Delete(body);
     int rc = on ? pool_enable(0) : pool_disable(0, NULL);
     if (rc != 0)
-        return err_reply(r, 404, "not_found", "no such account", NULL, 0);
+        return admin_reply_error(r, 404, "not_found", "no such account", NULL, 0);
     GG_INFO("admin: environment account %s", on ? "enabled" : "disabled");
     account_event(0);
     return reply_account(r, 200, 0);
@@ -317,7 +286,7 @@ static enum MHD_Result accounts_update(struct http_req *r, int64_t id)
     cJSON *body = parse_body(r, false);
     if (!cJSON_IsObject(body)) {
         cJSON_Delete(body);
-        return err_reply(r, 400, "invalid_json", "the body must be a JSON object", NULL, 0);
+        return admin_reply_error(r, 400, "invalid_json", "the body must be a JSON object", NULL, 0);
     }
     if (id == 0)
         return env_account_update(r, body);
@@ -326,15 +295,21 @@ static enum MHD_Result accounts_update(struct http_req *r, int64_t id)
     int rc = store_account_get(st, id, &a);
     if (rc == STORE_NOTFOUND) {
         cJSON_Delete(body);
-        return err_reply(r, 404, "not_found", "no such account", NULL, 0);
+        return admin_reply_error(r, 404, "not_found", "no such account", NULL, 0);
     }
     if (rc != STORE_OK) {
         cJSON_Delete(body);
-        return store_down(r);
+        return admin_reply_store_down(r);
     }
     bool was_active = a.is_active;
     cJSON *fields = NULL;
     int vr = apply_json(&a, body, false, &fields);
+    if (vr == -2) {
+        cJSON_Delete(body);
+        cJSON_Delete(fields);
+        store_account_clear(&a);
+        return MHD_NO;
+    }
     char tags[ACCT_TAGS_MAX];
     int has_tags = admin_keys_tags_field(body, tags, fields);
     if (has_tags < 0)
@@ -342,7 +317,7 @@ static enum MHD_Result accounts_update(struct http_req *r, int64_t id)
     cJSON_Delete(body);
     if (vr != 0) {
         store_account_clear(&a);
-        return validation_reply(r, fields);
+        return admin_reply_fields(r, fields);
     }
     cJSON_Delete(fields);
     bool now_active = a.is_active;
@@ -357,9 +332,10 @@ static enum MHD_Result accounts_update(struct http_req *r, int64_t id)
     rc = store_account_update(st, &a);
     store_account_clear(&a);
     if (rc == STORE_CONFLICT)
-        return err_reply(r, 409, "conflict", "an account with this csesidx and config_id already exists", NULL, 0);
+        return admin_reply_error(r, 409, "conflict", "an account with this csesidx and config_id already exists",
+                                 NULL, 0);
     if (rc != STORE_OK)
-        return store_down(r);
+        return admin_reply_store_down(r);
     if (has_tags > 0)
         keys_store_set_account_tags(id, tags);
     account_event(id);
@@ -369,16 +345,17 @@ static enum MHD_Result accounts_update(struct http_req *r, int64_t id)
 static enum MHD_Result accounts_delete(struct http_req *r, int64_t id)
 {
     if (id == 0)
-        return err_reply(r, 409, "read_only", "the environment account cannot be deleted; unset SECURE_C_SES", NULL, 0);
+        return admin_reply_error(r, 409, "read_only",
+                                 "the environment account cannot be deleted; unset SECURE_C_SES", NULL, 0);
     int rc = store_account_delete(st, id);
     if (rc == STORE_NOTFOUND) {
         struct account *held = pool_get(id);   /* only a presence check: drop the ref */
         if (!held)
-            return err_reply(r, 404, "not_found", "no such account", NULL, 0);
+            return admin_reply_error(r, 404, "not_found", "no such account", NULL, 0);
         pool_put(held);
     }
     if (rc != STORE_OK && rc != STORE_NOTFOUND)
-        return store_down(r);
+        return admin_reply_store_down(r);
     pool_remove(id);
     acct_tags_set(id, "");
     sessions_drop_account(id);
@@ -401,10 +378,10 @@ static enum MHD_Result accounts_action(struct http_req *r, int64_t id, const cha
     } else if (strcmp(action, "reset") == 0) {
         rc = pool_reset(id);
     } else {
-        return err_reply(r, 404, "not_found", "unknown account action", NULL, 0);
+        return admin_reply_error(r, 404, "not_found", "unknown account action", NULL, 0);
     }
     if (rc != 0)
-        return err_reply(r, 404, "not_found", "no such account", NULL, 0);
+        return admin_reply_error(r, 404, "not_found", "no such account", NULL, 0);
     if (id > 0) {
         /* is_active is a column of its own: write it synchronously so an
          * acknowledged disable survives a crash */
@@ -414,7 +391,7 @@ static enum MHD_Result accounts_action(struct http_req *r, int64_t id, const cha
             pool_fill_row(id, &a);
             if (store_account_update(st, &a) != STORE_OK) {
                 store_account_clear(&a);
-                return store_down(r);
+                return admin_reply_store_down(r);
             }
         }
         store_account_clear(&a);
@@ -427,7 +404,7 @@ static enum MHD_Result accounts_test(struct http_req *r, int64_t id)
 {
     struct account *a = pool_get(id);
     if (!a)
-        return err_reply(r, 404, "not_found", "no such account", NULL, 0);
+        return admin_reply_error(r, 404, "not_found", "no such account", NULL, 0);
     pool_put(a);
     struct call *c = call_new(CALL_TEST);
     if (!c)
@@ -482,7 +459,7 @@ static enum MHD_Result accounts_import(struct http_req *r)
     struct import_entry *ents = NULL;
     size_t n = 0;
     if (import_parse(r->body.p ? r->body.p : "", r->body.len, &ents, &n) != 0)
-        return err_reply(r, 413, "too_large", "too many entries (at most 100000)", NULL, 0);
+        return admin_reply_error(r, 413, "too_large", "too many entries (at most 100000)", NULL, 0);
     struct store_account *rows = calloc(n ? n : 1, sizeof(*rows));
     int *res = calloc(n ? n : 1, sizeof(int));
     bool *created = calloc(n ? n : 1, sizeof(bool));
@@ -516,7 +493,15 @@ static enum MHD_Result accounts_import(struct http_req *r)
         struct store_account *a = &rows[nv];
         char nm[64];
         snprintf(nm, sizeof(nm), "acct-%s", e->csesidx);
+        a->is_active = e->is_active != 0;
         a->name = strdup(e->name && *e->name ? e->name : nm);
+        a->status = strdup(a->is_active ? "active" : "disabled");
+        if (!a->name || !a->status) {
+            store_account_clear(a);
+            memset(a, 0, sizeof(*a));
+            snprintf(why[i], sizeof(why[i]), "out of memory");
+            continue;
+        }
         a->secure_c_ses = e->secure_c_ses; e->secure_c_ses = NULL;
         a->host_c_oses = e->host_c_oses && *e->host_c_oses ? e->host_c_oses : NULL;
         if (a->host_c_oses) e->host_c_oses = NULL;
@@ -524,8 +509,6 @@ static enum MHD_Result accounts_import(struct http_req *r)
         a->config_id = e->config_id; e->config_id = NULL;
         a->proxy = e->proxy; e->proxy = NULL;
         a->note = e->note; e->note = NULL;
-        a->is_active = e->is_active != 0;
-        a->status = strdup(a->is_active ? "active" : "disabled");
         map[nv] = i;
         nv++;
     }
@@ -535,7 +518,7 @@ static enum MHD_Result accounts_import(struct http_req *r)
             store_account_clear(&rows[k]);
         free(rows); free(res); free(created); free(map); free(why);
         import_free(ents, n);
-        return store_down(r);
+        return admin_reply_store_down(r);
     }
     int nc = 0, nu = 0, nr = 0;
     cJSON *root = cJSON_CreateObject();
@@ -582,155 +565,6 @@ static enum MHD_Result accounts_import(struct http_req *r)
     free(rows); free(res); free(created); free(map); free(why);
     import_free(ents, n);
     GG_INFO("admin: import: %d created, %d updated, %d rejected", nc, nu, nr);
-    return http_reply_cjson(r, 200, root);
-}
-
-/* ---- stats, logs, overview --------------------------------------------------- */
-
-static void add_pcts(cJSON *o, const char *k, const int64_t *hist)
-{
-    cJSON *p = cJSON_AddObjectToObject(o, k);
-    const double pc[] = {50, 90, 99};
-    const char *names[] = {"p50", "p90", "p99"};
-    for (int i = 0; i < 3; i++) {
-        int64_t v = store_hist_percentile(hist, pc[i]);
-        if (v < 0 || v == INT64_MAX)
-            cJSON_AddNullToObject(p, names[i]);
-        else
-            cJSON_AddNumberToObject(p, names[i], (double)v);
-    }
-}
-
-static cJSON *stat_json(const struct store_stat_row *s)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "requests", (double)s->requests);
-    cJSON_AddNumberToObject(o, "errors", (double)s->errors);
-    cJSON *k = cJSON_AddObjectToObject(o, "errors_by_kind");
-    cJSON_AddNumberToObject(k, "rate_limit", (double)s->err_rate_limit);
-    cJSON_AddNumberToObject(k, "auth", (double)s->err_auth);
-    cJSON_AddNumberToObject(k, "upstream", (double)s->err_upstream);
-    cJSON_AddNumberToObject(k, "client", (double)s->err_client);
-    cJSON_AddNumberToObject(o, "prompt_tokens", (double)s->prompt_tokens);
-    cJSON_AddNumberToObject(o, "completion_tokens", (double)s->completion_tokens);
-    add_pcts(o, "latency_ms", s->lat_hist);
-    add_pcts(o, "ttft_ms", s->ttft_hist);
-    return o;
-}
-
-static enum MHD_Result stats(struct http_req *r)
-{
-    const char *w = http_query(r, "window");
-    int64_t span = w && strcmp(w, "24h") == 0 ? 86400000LL : 3600000LL;
-    int64_t since = gg_now_ms() - span;
-    storeq_flush(sq, 2000);
-    struct store_stat_row *bm = NULL, *ba = NULL;
-    size_t nm = 0, na = 0;
-    if (store_stats_query(st, since, "model", &bm, &nm) != STORE_OK ||
-        store_stats_query(st, since, "account", &ba, &na) != STORE_OK) {
-        store_stats_free(bm, nm);
-        return store_down(r);
-    }
-    struct store_stat_row tot;
-    memset(&tot, 0, sizeof(tot));
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "window", span > 3600000LL ? "24h" : "1h");
-    char t[40];
-    gg_rfc3339(since, t, sizeof(t));
-    cJSON_AddStringToObject(root, "since", t);
-    cJSON *bym = cJSON_CreateArray();
-    for (size_t i = 0; i < nm; i++) {
-        cJSON *o = stat_json(&bm[i]);
-        cJSON_AddStringToObject(o, "model", bm[i].model ? bm[i].model : "-");
-        cJSON_AddItemToArray(bym, o);
-        tot.requests += bm[i].requests;
-        tot.errors += bm[i].errors;
-        tot.err_rate_limit += bm[i].err_rate_limit;
-        tot.err_auth += bm[i].err_auth;
-        tot.err_upstream += bm[i].err_upstream;
-        tot.err_client += bm[i].err_client;
-        tot.prompt_tokens += bm[i].prompt_tokens;
-        tot.completion_tokens += bm[i].completion_tokens;
-        for (int b = 0; b < STORE_HIST_BUCKETS; b++) {
-            tot.lat_hist[b] += bm[i].lat_hist[b];
-            tot.ttft_hist[b] += bm[i].ttft_hist[b];
-        }
-    }
-    cJSON *bya = cJSON_CreateArray();
-    for (size_t i = 0; i < na; i++) {
-        cJSON *o = stat_json(&ba[i]);
-        cJSON_AddNumberToObject(o, "account_id", (double)ba[i].account_id);
-        struct account *a = pool_get(ba[i].account_id);
-        cJSON_AddStringToObject(o, "account", a && a->name ? a->name : "");
-        pool_put(a);
-        cJSON_AddItemToArray(bya, o);
-    }
-    cJSON_AddItemToObject(root, "totals", stat_json(&tot));
-    cJSON_AddItemToObject(root, "by_model", bym);
-    cJSON_AddItemToObject(root, "by_account", bya);
-    cJSON_AddItemToObject(root, "per_minute", reqlog_per_minute());
-    store_stats_free(bm, nm);
-    store_stats_free(ba, na);
-    return http_reply_cjson(r, 200, root);
-}
-
-static enum MHD_Result logs(struct http_req *r)
-{
-    const char *lim = http_query(r, "limit"), *model = http_query(r, "model");
-    const char *acc = http_query(r, "account_id"), *status = http_query(r, "status"), *since = http_query(r, "since");
-    struct store_reqlog_filter f;
-    memset(&f, 0, sizeof(f));
-    f.limit = lim ? (size_t)atoi(lim) : 100;
-    if (f.limit == 0 || f.limit > 1000)
-        f.limit = f.limit > 1000 ? 1000 : 100;
-    f.model = model && *model ? model : NULL;
-    f.account_id = acc ? atoll(acc) : 0;
-    if (status && *status) {
-        if (strlen(status) == 3 && status[1] == 'x' && status[2] == 'x') {
-            f.status_min = (status[0] - '0') * 100;
-            f.status_max = f.status_min + 99;
-        } else {
-            f.status_min = f.status_max = atoi(status);
-        }
-    }
-    if (since && *since)
-        f.since = gg_parse_time(since) > 0 ? gg_parse_time(since) : 0;
-    storeq_flush(sq, 2000);
-    struct store_reqlog *rows = NULL;
-    size_t n = 0;
-    if (store_reqlog_query(st, &f, &rows, &n) != STORE_OK)
-        return store_down(r);
-    cJSON *root = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(root, "logs");
-    for (size_t i = 0; i < n; i++) {
-        const struct store_reqlog *x = &rows[i];
-        cJSON *o = cJSON_CreateObject();
-        char t[40];
-        cJSON_AddStringToObject(o, "request_id", x->request_id ? x->request_id : "");
-        gg_rfc3339(x->ts, t, sizeof(t));
-        cJSON_AddStringToObject(o, "ts", t);
-        cJSON_AddStringToObject(o, "model", x->model ? x->model : "");
-        cJSON_AddNumberToObject(o, "account_id", (double)x->account_id);
-        struct account *a = x->account_id ? pool_get(x->account_id) : NULL;
-        cJSON_AddStringToObject(o, "account", a && a->name ? a->name : "");
-        pool_put(a);
-        cJSON_AddNumberToObject(o, "status", x->status);
-        if (x->error_kind)
-            cJSON_AddStringToObject(o, "error_kind", x->error_kind);
-        else
-            cJSON_AddNullToObject(o, "error_kind");
-        cJSON_AddNumberToObject(o, "latency_ms", (double)x->latency_ms);
-        if (x->ttft_ms >= 0)
-            cJSON_AddNumberToObject(o, "ttft_ms", (double)x->ttft_ms);
-        else
-            cJSON_AddNullToObject(o, "ttft_ms");
-        cJSON_AddNumberToObject(o, "bytes_out", (double)x->bytes_out);
-        cJSON_AddNumberToObject(o, "prompt_tokens", (double)x->prompt_tokens);
-        cJSON_AddNumberToObject(o, "completion_tokens", (double)x->completion_tokens);
-        cJSON_AddBoolToObject(o, "stream", x->stream);
-        cJSON_AddItemToArray(arr, o);
-    }
-    store_reqlog_list_free(rows, n);
     return http_reply_cjson(r, 200, root);
 }
 
@@ -828,7 +662,7 @@ enum MHD_Result admin_handle(struct http_req *r)
     bool is_stream = strcmp(path, "/logs/stream") == 0;
     /* the admin key (or a stream ticket) was checked by http.c on the first callback */
     if (!r->authed)
-        return err_reply(r, 401, "unauthorized", "missing or wrong admin key", NULL, 0);
+        return admin_reply_error(r, 401, "unauthorized", "missing or wrong admin key", NULL, 0);
     if (strncmp(path, "/keys", 5) == 0 && (path[5] == '\0' || path[5] == '/'))
         return admin_keys_handle(r, path);   /* client keys (issue 15) */
     const char *m = r->method;
@@ -841,18 +675,18 @@ enum MHD_Result admin_handle(struct http_req *r)
         }
         if (post)
             return accounts_create(r);
-        return err_reply(r, 405, "method_not_allowed", "use GET or POST", NULL, 0);
+        return admin_reply_error(r, 405, "method_not_allowed", "use GET or POST", NULL, 0);
     }
     if (strcmp(path, "/accounts/import") == 0) {
         if (!post)
-            return err_reply(r, 405, "method_not_allowed", "use POST", NULL, 0);
+            return admin_reply_error(r, 405, "method_not_allowed", "use POST", NULL, 0);
         return accounts_import(r);
     }
     if (strncmp(path, "/accounts/", 10) == 0) {
         char *end;
         long long id = strtoll(path + 10, &end, 10);
         if (end == path + 10 || id < 0)
-            return err_reply(r, 404, "not_found", "no such account", NULL, 0);
+            return admin_reply_error(r, 404, "not_found", "no such account", NULL, 0);
         if (*end == '\0') {
             if (get)
                 return reply_account(r, 200, id);
@@ -860,7 +694,7 @@ enum MHD_Result admin_handle(struct http_req *r)
                 return accounts_update(r, id);
             if (strcmp(m, "DELETE") == 0)
                 return accounts_delete(r, id);
-            return err_reply(r, 405, "method_not_allowed", "use GET, PUT or DELETE", NULL, 0);
+            return admin_reply_error(r, 405, "method_not_allowed", "use GET, PUT or DELETE", NULL, 0);
         }
         if (*end == '/' && post) {
             if (strcmp(end + 1, "test") == 0)
@@ -869,23 +703,23 @@ enum MHD_Result admin_handle(struct http_req *r)
             account_event(id);
             return ret;
         }
-        return err_reply(r, *end == '/' ? 405 : 404, *end == '/' ? "method_not_allowed" : "not_found",
+        return admin_reply_error(r, *end == '/' ? 405 : 404, *end == '/' ? "method_not_allowed" : "not_found",
                          *end == '/' ? "use POST" : "no such route", NULL, 0);
     }
     bool known = strcmp(path, "/stats") == 0 || strcmp(path, "/logs") == 0 || strcmp(path, "/overview") == 0 || is_stream;
     if (!known)
-        return err_reply(r, 404, "not_found", "no such route", NULL, 0);
+        return admin_reply_error(r, 404, "not_found", "no such route", NULL, 0);
     if (!get)
-        return err_reply(r, 405, "method_not_allowed", "use GET", NULL, 0);
+        return admin_reply_error(r, 405, "method_not_allowed", "use GET", NULL, 0);
     if (strcmp(path, "/stats") == 0)
-        return stats(r);
+        return admin_logs_stats(r, st, sq);
     if (strcmp(path, "/logs") == 0)
-        return logs(r);
+        return admin_logs_list(r, st, sq);
     if (is_stream)
         return logs_stream(r);
     if (strcmp(path, "/overview") == 0)
         return overview(r);
-    return err_reply(r, 404, "not_found", "no such route", NULL, 0);
+    return admin_reply_error(r, 404, "not_found", "no such route", NULL, 0);
 }
 
 void admin_completed(struct http_req *r, enum MHD_RequestTerminationCode toe)

@@ -133,7 +133,9 @@ static void *worker(void *arg)
 /* pool callback (upstream thread): queue, never block on the store */
 static void on_cookies(const struct account *a, const char *ses, const char *oses)
 {
-    struct job j = {.id = a->id, .from_env = a->from_env, .ses = strdup(ses), .oses = oses ? strdup(oses) : NULL};
+    struct job j = {.id = a->id, .from_env = a->from_env};
+    j.ses = strdup(ses);
+    j.oses = oses ? strdup(oses) : NULL;
     if (!j.ses || (oses && !j.oses)) {
         job_clear(&j);
         GG_WARN("refreshed cookies of account %lld not saved: out of memory", (long long)a->id);

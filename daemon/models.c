@@ -164,6 +164,8 @@ int models_set_map(const char *spec, char *err, size_t errlen)
     size_t nn = 0;
     char *copy = spec ? strdup(spec) : NULL;
     char *save = NULL;
+    if (spec && !copy)
+        goto nomem;
     for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ') tok++;
         if (!*tok)
@@ -179,10 +181,17 @@ int models_set_map(const char *spec, char *err, size_t errlen)
         *eq = '\0';
         struct alias *t = realloc(na, (nn + 1) * sizeof(*na));
         if (!t)
-            break;
+            goto nomem;
         na = t;
-        na[nn].from = strdup(tok);
-        na[nn].to = strdup(eq + 1);
+        char *from = strdup(tok);
+        char *to = strdup(eq + 1);
+        if (!from || !to) {
+            free(from);
+            free(to);
+            goto nomem;
+        }
+        na[nn].from = from;
+        na[nn].to = to;
         nn++;
     }
     free(copy);
@@ -195,6 +204,12 @@ int models_set_map(const char *spec, char *err, size_t errlen)
     for (size_t i = 0; i < oldn; i++) { free((char *)old[i].from); free((char *)old[i].to); }
     free(old);
     return 0;
+nomem:                               /* the map in force stays */
+    snprintf(err, errlen, "MODEL_MAP: out of memory");
+    for (size_t i = 0; i < nn; i++) { free((char *)na[i].from); free((char *)na[i].to); }
+    free(na);
+    free(copy);
+    return -1;
 }
 
 /* ---- models the upstream rejected (issue 18) ------------------------------ */

@@ -1,7 +1,6 @@
 /* pool.c -- see pool.h */
 #include "pool.h"
 
-#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,11 +114,12 @@ static void refresh_state(struct account *a, int64_t now)
     }
 }
 
-static void set_str(char **dst, const char *src)
+/* for pool_json.c (pool_kind.h) */
+void pool_refresh_(struct account *a, int64_t now, bool roll)
 {
-    char *n = src ? strdup(src) : NULL;
-    free(*dst);
-    *dst = n;
+    refresh_state(a, now);
+    if (roll)
+        roll_day(a, now);
 }
 
 static enum acct_status parse_status(const char *s)
@@ -130,19 +130,31 @@ static enum acct_status parse_status(const char *s)
     return ST_ACTIVE;
 }
 
-static void fill_from_row(struct account *a, const struct store_account *r)
+/* The row's fields onto a.  The strings are copied all or none: -1 (out
+ * of memory) leaves a as it was. */
+static int fill_from_row(struct account *a, const struct store_account *r)
 {
+    const char *src[7] = {r->name, r->secure_c_ses, r->host_c_oses && *r->host_c_oses ? r->host_c_oses : NULL,
+                          r->csesidx, r->config_id, r->proxy && *r->proxy ? r->proxy : NULL, r->note};
+    char **dst[7] = {&a->name, &a->secure_c_ses, &a->host_c_oses, &a->csesidx, &a->config_id, &a->proxy,
+                     &a->note};
+    char *copy[7];
+    for (int i = 0; i < 7; i++) {
+        copy[i] = src[i] ? strdup(src[i]) : NULL;
+        if (src[i] && !copy[i]) {
+            while (i-- > 0)
+                free(copy[i]);
+            return -1;
+        }
+    }
     bool cred_change = !a->secure_c_ses || !r->secure_c_ses || strcmp(a->secure_c_ses, r->secure_c_ses) != 0 ||
                        !a->csesidx || !r->csesidx || strcmp(a->csesidx, r->csesidx) != 0 ||
                        (a->host_c_oses ? 1 : 0) != (r->host_c_oses ? 1 : 0) ||
                        (a->host_c_oses && r->host_c_oses && strcmp(a->host_c_oses, r->host_c_oses) != 0);
-    set_str(&a->name, r->name);
-    set_str(&a->secure_c_ses, r->secure_c_ses);
-    set_str(&a->host_c_oses, r->host_c_oses && *r->host_c_oses ? r->host_c_oses : NULL);
-    set_str(&a->csesidx, r->csesidx);
-    set_str(&a->config_id, r->config_id);
-    set_str(&a->proxy, r->proxy && *r->proxy ? r->proxy : NULL);
-    set_str(&a->note, r->note);
+    for (int i = 0; i < 7; i++) {
+        free(*dst[i]);
+        *dst[i] = copy[i];
+    }
     if (cred_change)
         a->cred_gen++;
     a->is_active = r->is_active;
@@ -162,6 +174,7 @@ static void fill_from_row(struct account *a, const struct store_account *r)
         if (!a->reason[0])
             snprintf(a->reason, sizeof(a->reason), "disabled by admin");
     }
+    return 0;
 }
 
 int pool_add(const struct store_account *row, bool from_env)
@@ -172,7 +185,10 @@ int pool_add(const struct store_account *row, bool from_env)
     a->id = from_env ? 0 : row->id;
     a->from_env = from_env;
     a->refs = 1;
-    fill_from_row(a, row);
+    if (fill_from_row(a, row) != 0) {
+        free_account(a);
+        return -1;
+    }
     if (!a->created_at)
         a->created_at = gg_now_ms();
     pthread_mutex_lock(&lock);
@@ -225,7 +241,10 @@ int pool_update(const struct store_account *row)
         snprintf(reason, sizeof(reason), "%s", a->reason);
         int64_t until = a->until_ms, fails = a->fail_count, rt = a->requests_total, et = a->errors_total;
         int64_t lu = a->last_used_at, ca = a->created_at;
-        fill_from_row(a, row);
+        if (fill_from_row(a, row) != 0) {
+            pthread_mutex_unlock(&lock);
+            return -1;               /* out of memory: the account is unchanged */
+        }
         a->is_active = active;
         a->status = st;
         snprintf(a->reason, sizeof(a->reason), "%s", reason);
@@ -275,7 +294,10 @@ int pool_sync_row(const struct store_account *row)
     snprintf(reason, sizeof(reason), "%s", a->reason);
     uint64_t gen = a->cred_gen;
     int64_t rt = a->requests_total, et = a->errors_total, lu = a->last_used_at;
-    fill_from_row(a, row);
+    if (fill_from_row(a, row) != 0) {
+        pthread_mutex_unlock(&lock);
+        return -1;
+    }
     /* counters are per instance; keep the larger view */
     if (rt > a->requests_total) a->requests_total = rt;
     if (et > a->errors_total) a->errors_total = et;
@@ -317,23 +339,33 @@ int pool_retain(const int64_t *ids, size_t n)
 
 int pool_fill_row(int64_t id, struct store_account *row)
 {
+    int rc = -1;
     pthread_mutex_lock(&lock);
     struct account *a = find_locked(id);
     if (a) {
         refresh_state(a, gg_now_ms());
+        char *status = strdup(status_names[a->status]);
+        char *reason = a->reason[0] ? strdup(a->reason) : NULL;
+        if (!status || (a->reason[0] && !reason)) {
+            free(status);
+            free(reason);
+            goto out;                /* the row stays as it was */
+        }
+        rc = 0;
         row->is_active = a->is_active;
         free(row->status);
         free(row->reason);
-        row->status = strdup(status_names[a->status]);
-        row->reason = a->reason[0] ? strdup(a->reason) : NULL;
+        row->status = status;
+        row->reason = reason;
         row->cooldown_until = a->status == ST_COOLDOWN ? a->until_ms : 0;
         row->fail_count = a->fail_count;
         row->last_used_at = a->last_used_at;
         row->requests_total = a->requests_total;
         row->errors_total = a->errors_total;
     }
+out:
     pthread_mutex_unlock(&lock);
-    return a ? 0 : -1;
+    return rc;
 }
 
 int pool_remove(int64_t id)
@@ -742,145 +774,3 @@ static int admin_set(int64_t id, int action, const char *reason)
 int pool_enable(int64_t id) { return admin_set(id, 0, NULL); }
 int pool_disable(int64_t id, const char *reason) { return admin_set(id, 1, reason); }
 int pool_reset(int64_t id) { return admin_set(id, 2, NULL); }
-
-int pool_creds(struct account *a, struct creds *out)
-{
-    memset(out, 0, sizeof(*out));
-    pthread_mutex_lock(&lock);
-    out->secure_c_ses = gg_strdup0(a->secure_c_ses);
-    out->host_c_oses = gg_strdup0(a->host_c_oses);
-    out->csesidx = gg_strdup0(a->csesidx);
-    out->config_id = gg_strdup0(a->config_id);
-    out->proxy = gg_strdup0(a->proxy);
-    out->name = gg_strdup0(a->name);
-    out->gen = a->cred_gen;
-    pthread_mutex_unlock(&lock);
-    if (!out->secure_c_ses || !out->csesidx || !out->config_id) {
-        pool_creds_free(out);
-        return -1;
-    }
-    return 0;
-}
-
-void pool_creds_free(struct creds *c)
-{
-    free(c->secure_c_ses);
-    free(c->host_c_oses);
-    free(c->csesidx);
-    free(c->config_id);
-    free(c->proxy);
-    free(c->name);
-    memset(c, 0, sizeof(*c));
-}
-
-static void add_time(cJSON *o, const char *k, int64_t ms)
-{
-    if (!ms) {
-        cJSON_AddNullToObject(o, k);
-        return;
-    }
-    char t[40];
-    gg_rfc3339(ms, t, sizeof(t));
-    cJSON_AddStringToObject(o, k, t);
-}
-
-static cJSON *account_json_locked(struct account *a, int64_t now)
-{
-    char m[64];
-    refresh_state(a, now);
-    roll_day(a, now);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "id", (double)a->id);
-    cJSON_AddStringToObject(o, "name", a->name ? a->name : "");
-    cJSON_AddStringToObject(o, "source", a->from_env ? "env" : "db");
-    cJSON_AddStringToObject(o, "csesidx", a->csesidx ? a->csesidx : "");
-    cJSON_AddStringToObject(o, "config_id", a->config_id ? a->config_id : "");
-    gg_mask(a->secure_c_ses, m, sizeof(m));
-    cJSON_AddStringToObject(o, "secure_c_ses", m);
-    gg_mask(a->host_c_oses, m, sizeof(m));
-    cJSON_AddStringToObject(o, "host_c_oses", m);
-    char pm[1100];
-    gg_mask_url(a->proxy, pm, sizeof(pm));   /* user:pass never leaves */
-    cJSON_AddStringToObject(o, "proxy", pm);
-    cJSON_AddStringToObject(o, "note", a->note ? a->note : "");
-    cJSON_AddBoolToObject(o, "is_active", a->is_active);
-    char tags[ACCT_TAGS_MAX];
-    acct_tags_get(a->id, tags);
-    cJSON_AddStringToObject(o, "tags", tags);
-    cJSON_AddStringToObject(o, "status", status_names[a->status]);
-    if (a->reason[0])
-        cJSON_AddStringToObject(o, "reason", a->reason);
-    else
-        cJSON_AddNullToObject(o, "reason");
-    add_time(o, "until", a->status == ST_COOLDOWN ? a->until_ms : 0);
-    add_time(o, "expires_at", a->expires_at);
-    add_time(o, "last_used_at", a->last_used_at);
-    add_time(o, "created_at", a->created_at);
-    add_time(o, "updated_at", a->updated_at);
-    cJSON_AddNumberToObject(o, "requests_today", (double)a->requests_today);
-    cJSON_AddNumberToObject(o, "errors_today", (double)a->errors_today);
-    cJSON_AddNumberToObject(o, "requests_total", (double)a->requests_total);
-    cJSON_AddNumberToObject(o, "errors_total", (double)a->errors_total);
-    cJSON_AddNumberToObject(o, "inflight", a->inflight);
-    cJSON *errs = cJSON_AddArrayToObject(o, "last_errors");
-    for (int i = 0; i < a->n_errors; i++) {
-        cJSON *e = cJSON_CreateObject();
-        add_time(e, "at", a->last_errors[i].at);
-        cJSON_AddStringToObject(e, "kind", a->last_errors[i].kind);
-        cJSON_AddStringToObject(e, "message", a->last_errors[i].msg);
-        cJSON_AddItemToArray(errs, e);
-    }
-    pk_json(o, a, now);
-    return o;
-}
-
-cJSON *pool_account_json(const struct account *ca)
-{
-    struct account *a = (struct account *)ca;
-    pthread_mutex_lock(&lock);
-    cJSON *o = account_json_locked(a, gg_now_ms());
-    pthread_mutex_unlock(&lock);
-    return o;
-}
-
-static bool contains_ci(const char *hay, const char *needle)
-{
-    if (!hay)
-        return false;
-    return strcasestr(hay, needle) != NULL;
-}
-
-cJSON *pool_list_json(const char *status_filter, const char *q)
-{
-    cJSON *arr = cJSON_CreateArray();
-    int64_t now = gg_now_ms();
-    pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < n_accts; i++) {
-        struct account *a = accts[i];
-        refresh_state(a, now);
-        if (status_filter && *status_filter && strcmp(status_filter, status_names[a->status]) != 0)
-            continue;
-        if (q && *q && !contains_ci(a->name, q) && !contains_ci(a->csesidx, q) && !contains_ci(a->config_id, q))
-            continue;
-        cJSON_AddItemToArray(arr, account_json_locked(a, now));
-    }
-    pthread_mutex_unlock(&lock);
-    return arr;
-}
-
-void pool_counts(int *total, int *active, int *cooldown, int *expired, int *disabled)
-{
-    int c[4] = {0};
-    int64_t now = gg_now_ms();
-    pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < n_accts; i++) {
-        refresh_state(accts[i], now);
-        c[accts[i]->status]++;
-    }
-    *total = (int)n_accts;
-    pthread_mutex_unlock(&lock);
-    *active = c[ST_ACTIVE];
-    *cooldown = c[ST_COOLDOWN];
-    *expired = c[ST_EXPIRED];
-    *disabled = c[ST_DISABLED];
-}

@@ -123,10 +123,12 @@ void pool_set_change_cb(pool_change_cb cb);  /* called under no lock */
 int pool_add(const struct store_account *row, bool from_env);
 /* Replace the editable fields of account id from row (admin update):
  * name, cookies, csesidx, config_id, proxy, note.  New cookies clear an
- * `expired` state.  Runtime state and counters are kept. */
+ * `expired` state.  Runtime state and counters are kept.  -1: unknown id,
+ * or out of memory (the account is then unchanged). */
 int pool_update(const struct store_account *row);
 /* Fill the runtime fields of row (status, reason, until, counters) from the
- * pool's account, for persisting.  Returns -1 when unknown. */
+ * pool's account, for persisting.  Returns -1 when unknown or out of
+ * memory; the row is then left as it was. */
 int pool_fill_row(int64_t id, struct store_account *row);
 int pool_remove(int64_t id);
 /* Apply a row read back from a shared store (another instance changed it):

@@ -1,4 +1,4 @@
-/* pool_kind.h -- private to pool.c (and pool_signin.c): the rate-limit rules per kind of work
+/* pool_kind.h -- private to pool.c (and pool_signin.c, pool_json.c): the rate-limit rules per kind of work
  * (text, image, video) and per 429 kind (quota vs LLM_OVERLOADED).
  *
  * Every function works on one account and must be called with the pool
@@ -35,12 +35,15 @@ int64_t pk_cooling_until(const struct account *a, enum work_kind kind, int64_t n
  * (only kinds cooling now), plus last_signin_at and refresh_count. */
 void pk_json(struct cJSON *o, const struct account *a, int64_t now);
 
-/* Pool internals for pool_signin.c (defined in pool.c): the lock, the
+/* Pool internals for pool_signin.c and pool_json.c (defined in pool.c): the lock, the
  * account array (valid under the lock), and the callbacks (call without
  * the lock): the cookie callback when ses is set, then the change one. */
 void pool_lock_(void);
 void pool_unlock_(void);
 struct account *const *pool_all_(size_t *n);
 void pool_notify_(struct account *a, const char *ses, const char *oses);
+/* For pool_json.c, under the lock: expire a passed cooldown and, with
+ * roll, restart the *_today counters on a new day. */
+void pool_refresh_(struct account *a, int64_t now, bool roll);
 
 #endif

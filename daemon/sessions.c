@@ -155,6 +155,10 @@ void sessions_put(const char *key, int64_t account_id, const char *session, cons
     e->account_id = account_id;
     e->session = strdup(session);
     e->model = model ? strdup(model) : NULL;
+    if (!e->session || (model && !e->model)) {
+        free_entry(e);               /* not remembered: the next turn starts a new session */
+        return;
+    }
     e->used_ms = now;
     unsigned b = bucket_of(key);
     pthread_mutex_lock(&lock);

@@ -65,6 +65,7 @@ dialects_suite() {   # build-dir
 
 stage_normal() {
     suite "module layering (.ci/depgraph: no include cycles)" .ci/depgraph
+    suite "house rules (.ci/checksrc: banned calls, unchecked strdup, 800 lines)" .ci/checksrc
     suite "build" build build
     suite "unit + fake smoke (ctest)" ctest_all build
     suite "store: sqlite + postgresql" tests/run_store_tests.sh build/tests/unit/test_store

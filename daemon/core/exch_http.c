@@ -56,12 +56,14 @@ int exch_http_auth(struct http_req *r, const struct exch_dialect *d, char key_id
         tok = http_header(r, "x-goog-api-key");     /* Gemini clients */
     if (!tok)
         tok = http_query(r, "key");
-    int ck = exch_keys_auth(r, d, tok, key_id);   /* client keys (issue 15) */
+    struct exch_error e;
+    int ck = exch_keys_auth(tok, key_id, &e);   /* client keys (issue 15) */
+    if (ck == 0)
+        exch_http_reply_error(r, d, &e);
     if (ck >= 0)
         return ck;
     if (auth_check_api(tok, key_id))
         return 1;
-    struct exch_error e;
     if (!tok || !*tok)
         exch_set_error(&e, 401, EXCH_ERR_AUTH, NULL, "missing_api_key",
                        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
@@ -178,7 +180,10 @@ static bool admit(struct http_req *r, const struct exch_dialect *d, char key_id[
         *ret = exch_http_reply_error(r, d, &e);
         return false;
     }
-    return exch_keys_admit(r, d, key_id, ret);
+    int ka = exch_keys_admit(r, key_id, &e);
+    if (ka <= 0)
+        *ret = ka < 0 ? MHD_NO : exch_http_reply_error(r, d, &e);
+    return ka > 0;
 }
 
 /* Prefix of gateway-served /images/ links: PUBLIC_URL, else the scheme
@@ -330,10 +335,10 @@ enum MHD_Result exch_http_handle(struct http_req *r, const struct exch_dialect *
         metrics_request_done(d->name, NULL, err.status, 0, -1, "client");
         return exch_http_reply_error(r, d, &err);
     }
-    if (!exch_keys_check(r, d, c, &ret)) {
+    if (!exch_keys_check(r, c, &err)) {
         call_put(c);
         call_put(c);
-        return ret;
+        return exch_http_reply_error(r, d, &err);
     }
     return submit(r, c, key_id);
 }

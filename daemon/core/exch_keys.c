@@ -8,7 +8,6 @@
 #include "acct_tags.h"
 #include "auth.h"
 #include "call.h"
-#include "exch_http.h"
 #include "gg_time.h"
 #include "http.h"
 #include "keys.h"
@@ -34,18 +33,16 @@ static const char *verdict_code(enum key_verdict v)
     }
 }
 
-static enum MHD_Result deny(struct http_req *r, const struct exch_dialect *d, const struct key_denial *kd)
+static void deny(struct exch_error *e, const struct key_denial *kd)
 {
-    struct exch_error e;
     enum exch_err_kind kind = kd->status == 401 ? EXCH_ERR_AUTH : kd->status == 403 ? EXCH_ERR_PERMISSION
                                                                                   : EXCH_ERR_RATE_LIMIT;
     const char *code = verdict_code(kd->verdict);
-    exch_set_error(&e, kd->status, kind, kd->verdict == KEY_MODEL ? "model" : NULL, code, "%s", kd->message);
-    e.retry_after = kd->retry_after;
-    return exch_http_reply_error(r, d, &e);
+    exch_set_error(e, kd->status, kind, kd->verdict == KEY_MODEL ? "model" : NULL, code, "%s", kd->message);
+    e->retry_after = kd->retry_after;
 }
 
-int exch_keys_auth(struct http_req *r, const struct exch_dialect *d, const char *tok, char key_id[24])
+int exch_keys_auth(const char *tok, char key_id[24], struct exch_error *e)
 {
     bool have = keys_count() > 0;
     if (!have)
@@ -57,7 +54,7 @@ int exch_keys_auth(struct http_req *r, const struct exch_dialect *d, const char 
         struct key_denial kd = {.verdict = KEY_UNKNOWN, .status = 401};
         snprintf(kd.message, sizeof(kd.message), "%s",
                  tok && *tok ? "Incorrect API key provided." : "You didn't provide an API key.");
-        deny(r, d, &kd);
+        deny(e, &kd);
         return 0;
     }
     struct key_ticket t;
@@ -65,47 +62,43 @@ int exch_keys_auth(struct http_req *r, const struct exch_dialect *d, const char 
     if (keys_authenticate(tok, gg_now_ms(), &t, &kd) != KEY_OK) {
         if (kd.verdict == KEY_UNKNOWN && auth_api_required())
             return -1;               /* perhaps a root key of the same shape */
-        deny(r, d, &kd);
+        deny(e, &kd);
         return 0;
     }
     snprintf(key_id, 24, "c%lld", (long long)t.key_id);
     return 1;
 }
 
-bool exch_keys_admit(struct http_req *r, const struct exch_dialect *d, const char *key_id, enum MHD_Result *ret)
+int exch_keys_admit(struct http_req *r, const char *key_id, struct exch_error *e)
 {
     if (key_id[0] != 'c')
-        return true;
+        return 1;
     const char *tok = http_bearer(r, "x-api-key");
     if (!tok)
         tok = http_header(r, "x-goog-api-key");     /* as exch_http_auth: Gemini clients */
     if (!tok)
         tok = http_query(r, "key");
     struct key_ticket *t = calloc(1, sizeof(*t));
-    if (!t) {
-        *ret = MHD_NO;
-        return false;
-    }
+    if (!t)
+        return -1;
     struct key_denial kd;
     if (keys_admit(tok, NULL, gg_now_ms(), t, &kd) != KEY_OK) {
         free(t);
-        *ret = deny(r, d, &kd);
-        return false;
+        deny(e, &kd);
+        return 0;
     }
     r->state = t;
     r->state_free = ticket_free;
     if (t->group[0] && acct_tags_count(t->group) == 0) {
-        struct exch_error e;
-        exch_set_error(&e, 503, EXCH_ERR_OVERLOADED, NULL, "no_available_accounts",
+        exch_set_error(e, 503, EXCH_ERR_OVERLOADED, NULL, "no_available_accounts",
                        "No account carries the tag '%s' that key '%s' is bound to.", t->group, t->name);
-        e.retry_after = 30;
-        *ret = exch_http_reply_error(r, d, &e);
-        return false;                /* the ticket ends as an error in completed */
+        e->retry_after = 30;
+        return 0;                    /* the ticket ends as an error in completed */
     }
-    return true;
+    return 1;
 }
 
-bool exch_keys_check(struct http_req *r, const struct exch_dialect *d, struct call *c, enum MHD_Result *ret)
+bool exch_keys_check(struct http_req *r, struct call *c, struct exch_error *e)
 {
     struct key_ticket *t = r->state_free == ticket_free ? r->state : NULL;
     if (!t || !t->key_id)
@@ -117,7 +110,7 @@ bool exch_keys_check(struct http_req *r, const struct exch_dialect *d, struct ca
         (!asked || keys_check_model(t, asked, &kd) != KEY_OK)) {
         snprintf(kd.message, sizeof(kd.message), "model '%s' is not allowed for key '%s'",
                  asked ? asked : resolved ? resolved : "", t->name);
-        *ret = deny(r, d, &kd);
+        deny(e, &kd);
         return false;
     }
     snprintf(c->group, sizeof(c->group), "%s", t->group);

@@ -2,7 +2,9 @@
  * (exch_http.c), the same for every dialect: authentication, admission
  * (limits counted before any upstream work), the model allow-list and the
  * account group after parsing, and the usage count when the request ends.
- * Denials use the dialect's own error envelope (exch_http_reply_error):
+ * Denials are described in a struct exch_error that the caller (exch_http.c)
+ * replies with in the dialect's own envelope; this module queues no reply
+ * (it depends on exch.h only, not on exch_http.h):
  * 401 unknown / disabled / expired key, 403 model not allowed, 429 rate
  * (Retry-After) or quota (message names it and its reset time), 503 when
  * no account carries the key's group.
@@ -16,8 +18,6 @@
  * Policy: when client keys exist and API_KEY is empty, requests without a
  * valid client key are refused (401); with no client keys and no API_KEY
  * the gateway stays open as before.
- *
- * Functions returning bool give false after queueing a reply (*ret set).
  */
 #ifndef EXCH_KEYS_H
 #define EXCH_KEYS_H
@@ -32,18 +32,20 @@ struct http_req;
 struct call;
 
 /* Authenticate tok as a client key.  1: ok (key_id "c<id>"); 0: refused,
- * the dialect's 401 is queued; -1: not a client key, check root keys. */
-int exch_keys_auth(struct http_req *r, const struct exch_dialect *d, const char *tok, char key_id[24]);
+ * *e holds the 401; -1: not a client key, check root keys. */
+int exch_keys_auth(const char *tok, char key_id[24], struct exch_error *e);
 /* The same check for the HTTP layer's first callback (http_set_key_hook):
  * 1 a known, enabled, unexpired client key (key_id "c<id>"); 0 refused with
  * a message (401); -1 not a client key (root keys decide). */
 int exch_keys_http_check(const char *tok, char key_id[24], const char **code, char *msg, size_t msgn);
-/* Admission of a client key request (key_id from exch_keys_auth); true and
- * nothing done for other keys. */
-bool exch_keys_admit(struct http_req *r, const struct exch_dialect *d, const char *key_id, enum MHD_Result *ret);
+/* Admission of a client key request (key_id from exch_keys_auth): 1
+ * admitted (the ticket is in r->state; also 1 with nothing done for other
+ * keys), 0 refused (*e holds the 429 / 503), -1 out of memory. */
+int exch_keys_admit(struct http_req *r, const char *key_id, struct exch_error *e);
 /* After parsing: the model allow-list (requested name or resolved id) and
- * the account group, which is copied into c->group. */
-bool exch_keys_check(struct http_req *r, const struct exch_dialect *d, struct call *c, enum MHD_Result *ret);
+ * the account group, which is copied into c->group.  false: refused, *e
+ * holds the 403. */
+bool exch_keys_check(struct http_req *r, struct call *c, struct exch_error *e);
 /* The request ended: count it (no-op without a ticket). */
 void exch_keys_finish(struct http_req *r, const char *model, int64_t tokens_in, int64_t tokens_out, bool error);
 

@@ -202,7 +202,7 @@ void up_list_done(struct xfer *x, CURLcode res)
                 if (strcmp(g->id, id->valuestring) != 0)
                     continue;
                 if (cJSON_IsString(sess) && *sess->valuestring && !g->session)
-                    g->session = strdup(sess->valuestring);
+                    g->session = strdup(sess->valuestring); /* checksrc: nullable (call's session) */
                 if (cJSON_IsString(mt) && *mt->valuestring)
                     media_mime_norm(mt->valuestring, strlen(mt->valuestring), g->mime, sizeof(g->mime));
             }

@@ -115,7 +115,7 @@ static void sink_state(void *ctx, const char *state, const char *detail)
             c->final_state = finals[i];
     if (detail) {
         free(c->skip_detail);
-        c->skip_detail = strdup(detail);     /* NULL: the message just lacks the detail */
+        c->skip_detail = strdup(detail); /* checksrc: nullable (NULL: the message lacks the detail) */
     }
 }
 
