@@ -50,6 +50,15 @@ enum {
     MEDIA_NOMEM = -4,
 };
 
+/* Check a data: URL's header (RFC 2397: "data:[type][;name=value]*[;base64],"):
+ * every ';' token before the first ',' must be "base64" or name=value.
+ * Fills mime (normalised, "" when the URL names none), *b64 and *payload
+ * (the text after the ',') when those are non-NULL.  MEDIA_OK or
+ * MEDIA_MALFORMED with msg.  Used for earlier turns' attachments, which are
+ * checked but not decoded. */
+int media_data_header(const char *url, char *mime, size_t mimen, bool *b64, const char **payload,
+                      char *msg, size_t msgn);
+
 /* Decode a data: URL of at most `max` decoded bytes.  On success *data
  * (malloc'd, caller frees), *len and mime (normalised; sniffed when the URL
  * has none or a generic one) are set.  `raw_b64` accepts a bare base64
