@@ -114,8 +114,23 @@ static void test_max_tokens(void)
     TT_CHECK(limits_feed(&l, "abcdefgh##ijkl", 14, collect, &k));
     TT_EQ_INT(l.hit, EXCH_FIN_LENGTH);
     TT_CHECK(exch_estimate_tokens(k.b.p, k.b.len) <= 2);
-    TT_EQ_STR(k.b.p, "abcdefg");     /* 14 bytes ~ 4 tokens: the first 14*2/4 bytes */
+    TT_EQ_STR(k.b.p, "abcdefgh");    /* the longest prefix that fits: "abcdefgh#" would be 3 */
     limits_free(&l);
+    /* overlapping stop sequences: the one that completes first wins, in one
+     * piece as in fragments ("bc" is complete before "abcd" is) */
+    for (int split = 0; split <= 6; split++) {
+        limits_with(&l, "abcd", "bc", 0);
+        gg_buf_reset(&k.b);
+        bool done = split ? limits_feed(&l, "xxabcdyy", (size_t)split, collect, &k) : false;
+        if (!done)
+            done = limits_feed(&l, "xxabcdyy" + split, 8 - (size_t)split, collect, &k);
+        TT_CHECK(done);
+        TT_EQ_INT(l.hit, EXCH_FIN_STOP_SEQUENCE);
+        TT_EQ_STR(l.matched, "bc");
+        TT_EQ_INT((int)k.b.len, 3);
+        TT_CHECK(memcmp(k.b.p, "xxa", 3) == 0);
+        limits_free(&l);
+    }
     gg_buf_free(&k.b);
 }
 
