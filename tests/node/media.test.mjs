@@ -380,9 +380,48 @@ describe('generated images out', () => {
 });
 
 describe('default settings', () => {
-  let d;
-  before(async () => { d = await startStack({ env: { IMAGE_OUTPUT: 'url' } }); });
-  after(async () => { await d?.stop(); });
+  // `hop`: a server on loopback that the fetch guard lets through as the
+  // first hop only (GEMGATE_TEST_FETCH_EXEMPT names its exact address and
+  // port, a test hook in media.c); everything it redirects to is checked
+  // again like any URL.
+  let d, hop, hopUrl, hopHits = 0;
+  before(async () => {
+    hop = createServer((req, res) => {
+      hopHits++;
+      const to = { '/self': `${hopUrl}/img`, '/to-img': `${imgUrl}/photo.jpg`, '/to-localhost': `http://localhost:${img.address().port}/photo.jpg`,
+        '/to-private': 'http://10.1.2.3/x.png', '/to-mapped': `http://[::ffff:127.0.0.1]:${img.address().port}/photo.jpg`,
+        '/to-shorthand': `http://127.1:${img.address().port}/photo.jpg` }[req.url];
+      if (req.url === '/img') { res.writeHead(200, { 'content-type': 'image/png' }); res.end(PNG); }
+      else if (to) { res.writeHead(302, { location: to }); res.end(); }
+      else { res.writeHead(404); res.end(); }
+    });
+    await new Promise((r) => hop.listen(0, '127.0.0.1', r));
+    hopUrl = `http://127.0.0.1:${hop.address().port}`;
+    d = await startStack({ env: { IMAGE_OUTPUT: 'url', GEMGATE_TEST_FETCH_EXEMPT: `127.0.0.1:${hop.address().port}` } });
+  });
+  after(async () => { await d?.stop(); hop?.close(); });
+
+  test('redirects are checked again: an allowed first hop that redirects to a blocked address is refused', async () => {
+    // the first hop is let through, and a redirect to the same allowed address is followed
+    for (const path of ['/img', '/self']) {
+      const before = (await d.fake('GET', '/__fake/record')).uploads.length;
+      const r = await raw('/v1/chat/completions', { model: 'gemini-2.5-flash', messages: userMsg(imagePart(hopUrl + path)) }, d);
+      assert.equal(r.status, 200, `${path}: ${r.text.slice(0, 300)}`);
+      const ups = (await d.fake('GET', '/__fake/record')).uploads.slice(before);
+      assert.deepEqual(ups.map((u) => u.sha256), [sha(PNG)], path);
+    }
+    const h0 = hits;
+    for (const path of ['/to-img', '/to-localhost', '/to-private', '/to-mapped', '/to-shorthand']) {
+      const before = hopHits;
+      const r = await raw('/v1/chat/completions', { model: 'gemini-2.5-flash', messages: userMsg(imagePart(hopUrl + path)) }, d);
+      assert.equal(r.status, 400, `${path}: ${r.text.slice(0, 300)}`);
+      assert.equal(r.json.error.param, 'messages[0].content[1].image_url.url', path);
+      assert.equal(r.json.error.code, 'invalid_image_url', path);
+      assert.match(r.json.error.message, /loopback or private address|localhost/, path);
+      assert.equal(hopHits, before + 1, `${path}: the first hop was fetched`);
+    }
+    assert.equal(hits, h0, 'no redirect reached the image server');
+  });
 
   test('loopback / private / localhost URLs are refused with 400 (FETCH_ALLOW_PRIVATE=false)', async () => {
     const h0 = hits;
