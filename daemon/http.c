@@ -502,7 +502,8 @@ static enum MHD_Result admit(struct http_req *r)
             snprintf(msg, sizeof(msg), "%s %s takes no request body.", r->method, r->url[0] ? "this route" : "");
         else
             snprintf(msg, sizeof(msg), "Request body too large: the limit is %lld bytes.", (long long)limit);
-        return refuse(r, 413, "request_too_large", msg, 0);
+        /* the route's envelope, with its API's code (docs/ADMIN_API.md: too_large) */
+        return refuse(r, 413, found && found->auth == HTTP_AUTH_ADMIN ? "too_large" : "request_too_large", msg, 0);
     }
     if (options) {
         r->refused = true; /* answered now; a body would be dropped */

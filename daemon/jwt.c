@@ -12,6 +12,15 @@
 #define JWT_ISS "https://business.gemini.google"
 #define JWT_AUD "https://biz-discoveryengine.googleapis.com"
 
+/* The longest token the bounds of jwt.h allow, as `need` below counts it:
+ * a keyId of '"' or '\\' escapes to 2 bytes a character; the payload's
+ * numbers are at most 20 characters each. */
+#define HDR_MAX (sizeof("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"\"}") - 1 + 2 * JWT_KID_MAX)
+#define PL_MAX (sizeof("{\"iss\":\"" JWT_ISS "\",\"aud\":\"" JWT_AUD "\",\"sub\":\"csesidx/\","     \
+                       "\"iat\":,\"exp\":,\"nbf\":}") - 1 + JWT_CSESIDX_MAX + 3 * 20)
+#define B64(n) (((n) + 2) / 3 * 4)
+_Static_assert(B64(HDR_MAX) + B64(PL_MAX) + B64(32) + 5 <= JWT_MAX, "JWT_MAX too small for the bounds");
+
 int jwt_sign(const char *xsrf_token, const char *key_id, const char *csesidx,
              int64_t now_s, char *out, size_t outlen)
 {
@@ -24,10 +33,14 @@ int jwt_sign(const char *xsrf_token, const char *key_id, const char *csesidx,
     ssize_t kl = gg_b64url_decode(xsrf_token, tl, key);
     if (kl <= 0)
         return -1;
-    for (const char *p = csesidx; *p; p++)
-        if (*p < '0' || *p > '9')
+    size_t cl = 0, kidl = 0;
+    for (; csesidx[cl]; cl++)
+        if (csesidx[cl] < '0' || csesidx[cl] > '9' || cl >= JWT_CSESIDX_MAX)
             return -1;
-    if (!*csesidx || strlen(key_id) > 256)
+    for (; key_id[kidl]; kidl++)
+        if ((unsigned char)key_id[kidl] < 0x20 || (unsigned char)key_id[kidl] > 0x7e || kidl >= JWT_KID_MAX)
+            return -1;
+    if (cl == 0 || kidl == 0)
         return -1;
 
     int rc = -1;

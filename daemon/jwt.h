@@ -9,8 +9,13 @@
  * (base64url without padding throughout).
  *
  * jwt_sign() writes the NUL-terminated token into out and returns its
- * length, or -1 when the xsrfToken does not decode, keyId/csesidx are
- * unusable, or out is too small (JWT_MAX is always enough).
+ * length, or -1 when the xsrfToken is empty, does not decode or decodes
+ * to more than 512 bytes, the keyId is not 1..JWT_KID_MAX bytes of printable
+ * ASCII (0x20..0x7e), the csesidx is not 1..JWT_CSESIDX_MAX decimal
+ * digits, or out is too small.  Within those bounds a token is at most
+ * JWT_MAX - 1 bytes (jwt.c checks this at compile time), so JWT_MAX is
+ * always enough; a getoxsrf answer outside them cannot sign and is an auth
+ * failure.
  */
 #ifndef JWT_H
 #define JWT_H
@@ -20,6 +25,8 @@
 
 #define JWT_MAX 2048
 #define JWT_TTL_S 300
+#define JWT_KID_MAX 256
+#define JWT_CSESIDX_MAX 64
 
 int jwt_sign(const char *xsrf_token, const char *key_id, const char *csesidx,
              int64_t now_s, char *out, size_t outlen);

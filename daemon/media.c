@@ -126,6 +126,43 @@ static int hexval(int c)
     return -1;
 }
 
+int media_data_header(const char *url, char *mime, size_t mimen, bool *b64, const char **payload,
+                      char *msg, size_t msgn)
+{
+    mime[0] = '\0';
+    if (strncmp(url, "data:", 5) != 0) {
+        snprintf(msg, msgn, "Invalid URL: expected a data: URL.");
+        return MEDIA_MALFORMED;
+    }
+    const char *comma = strchr(url + 5, ',');
+    if (!comma) {
+        snprintf(msg, msgn, "Invalid data URL: missing ','.");
+        return MEDIA_MALFORMED;
+    }
+    const char *semi = memchr(url + 5, ';', (size_t)(comma - url - 5));
+    bool is_b64 = false;
+    /* RFC 2397: each ";token" before the ',' is "base64" or attribute=value */
+    for (const char *p = semi; p && p < comma; p = memchr(p + 1, ';', (size_t)(comma - p - 1))) {
+        size_t tl = (size_t)(comma - p - 1);
+        const char *next = memchr(p + 1, ';', tl);
+        if (next)
+            tl = (size_t)(next - p - 1);
+        const char *eq = memchr(p + 1, '=', tl);
+        if (tl == 6 && strncasecmp(p + 1, "base64", 6) == 0) {
+            is_b64 = true;
+        } else if (!eq || eq == p + 1) {
+            snprintf(msg, msgn, "Invalid data URL: a parameter before ',' is neither ';base64' nor ';name=value'.");
+            return MEDIA_MALFORMED;
+        }
+    }
+    media_mime_norm(url + 5, (size_t)((semi ? semi : comma) - url - 5), mime, mimen);
+    if (b64)
+        *b64 = is_b64;
+    if (payload)
+        *payload = comma + 1;
+    return MEDIA_OK;
+}
+
 int media_decode(const char *url, size_t max, bool raw_b64, const char *name_hint,
                  unsigned char **data, size_t *len, char *mime, size_t mimen,
                  char *msg, size_t msgn)
@@ -138,23 +175,8 @@ int media_decode(const char *url, size_t max, bool raw_b64, const char *name_hin
     int rc = MEDIA_MALFORMED;
     unsigned char *buf = NULL;
     if (strncmp(url, "data:", 5) == 0) {
-        const char *comma = strchr(url + 5, ',');
-        if (!comma) {
-            snprintf(msg, msgn, "Invalid data URL: missing ','.");
+        if (media_data_header(url, mime, mimen, &b64, &payload, msg, msgn) != MEDIA_OK)
             goto out;
-        }
-        const char *semi = memchr(url + 5, ';', (size_t)(comma - url - 5));
-        media_mime_norm(url + 5, (size_t)((semi ? semi : comma) - url - 5), mime, mimen);
-        b64 = false;
-        for (const char *p = semi; p && p < comma; p = memchr(p + 1, ';', (size_t)(comma - p - 1))) {
-            size_t tl = (size_t)(comma - p - 1);
-            const char *next = memchr(p + 1, ';', tl);
-            if (next)
-                tl = (size_t)(next - p - 1);
-            if (tl == 6 && strncasecmp(p + 1, "base64", 6) == 0)
-                b64 = true;
-        }
-        payload = comma + 1;
     } else if (raw_b64) {
         payload = url;
     } else {
@@ -281,8 +303,69 @@ static bool v4_blocked(const unsigned char *a)
     return false;
 }
 
+/* Test hook: the one address named by GEMGATE_TEST_FETCH_EXEMPT
+ * ("ip:port" or "[ip6]:port") passes the policy, so an integration test can
+ * make a server on loopback the first hop of a fetch while every other
+ * loopback address and port stays blocked (tests/node/media.test.mjs, the
+ * redirect re-check).  Read once and logged as a warning; never set it in
+ * production. */
+static struct sockaddr_storage exempt;
+static bool exempt_set;
+static pthread_once_t exempt_once = PTHREAD_ONCE_INIT;
+
+static void exempt_load(void)
+{
+    const char *v = getenv("GEMGATE_TEST_FETCH_EXEMPT");
+    const char *colon = v ? strrchr(v, ':') : NULL;
+    if (!v || !*v)
+        return;
+    char host[64];
+    long long port = 0;
+    size_t hl = colon ? (size_t)(colon - v) : 0;
+    if (hl >= 2 && v[0] == '[' && v[hl - 1] == ']') {
+        v++;
+        hl -= 2;
+    }
+    memset(&exempt, 0, sizeof(exempt));
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&exempt;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&exempt;
+    if (!colon || hl == 0 || hl >= sizeof(host) || gg_parse_int(colon + 1, 1, 65535, &port) != 0) {
+        GG_WARN("GEMGATE_TEST_FETCH_EXEMPT ignored: expected ip:port");
+        return;
+    }
+    memcpy(host, v, hl);
+    host[hl] = '\0';
+    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+    } else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+    } else {
+        GG_WARN("GEMGATE_TEST_FETCH_EXEMPT ignored: expected ip:port");
+        return;
+    }
+    exempt_set = true;
+    GG_WARN("GEMGATE_TEST_FETCH_EXEMPT: the fetch guard lets %s:%lld through (a test hook)", host, port);
+}
+
+static bool exempt_match(const struct sockaddr *sa)
+{
+    pthread_once(&exempt_once, exempt_load);
+    if (!exempt_set || sa->sa_family != exempt.ss_family)
+        return false;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)sa, *b = (const struct sockaddr_in *)&exempt;
+        return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa, *b = (const struct sockaddr_in6 *)&exempt;
+    return a->sin6_port == b->sin6_port && memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) == 0;
+}
+
 bool media_addr_blocked(const struct sockaddr *sa)
 {
+    if (exempt_match(sa))
+        return false;
     if (sa->sa_family == AF_INET)
         return v4_blocked((const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr);
     if (sa->sa_family != AF_INET6)
@@ -310,57 +393,80 @@ bool media_addr_blocked(const struct sockaddr *sa)
     return false;
 }
 
-static bool literal_addr(const char *host, struct sockaddr_storage *ss)
+/* An IP literal in any form the resolver accepts (getaddrinfo with
+ * AI_NUMERICHOST: also inet_aton's shorthands such as 127.1 or 0x7f.1),
+ * with the port, as media_resolve_async() would see it. */
+static bool literal_addr(const char *host, int port, struct sockaddr_storage *ss)
 {
+    struct addrinfo hints, *ai = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    hints.ai_socktype = SOCK_STREAM;
+    char ps[8];
+    snprintf(ps, sizeof(ps), "%d", port);
     memset(ss, 0, sizeof(*ss));
-    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-        s4->sin_family = AF_INET;
-        return true;
-    }
-    if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-        s6->sin6_family = AF_INET6;
-        return true;
-    }
-    return false;
+    if (getaddrinfo(host, ps, &hints, &ai) != 0 || !ai)
+        return false;
+    bool ok = ai->ai_addrlen <= sizeof(*ss);
+    if (ok)
+        memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return ok;
 }
 
 int media_url_check(const char *url, bool allow_private, char *host, size_t hostn, int *port,
                     char **norm_url, char *msg, size_t msgn)
 {
     int rc = -1;
-    char *scheme = NULL, *h = NULL, *p = NULL, *full = NULL;
-    CURLU *u = curl_url();
+    char *scheme = NULL, *h = NULL, *p = NULL, *full = NULL, *full2 = NULL;
+    CURLU *u = curl_url(), *u2 = curl_url();
     if (norm_url)
         *norm_url = NULL;
-    if (!u) {
+    if (!u || !u2) {
         snprintf(msg, msgn, "out of memory");
-        return -1;
+        goto out;
     }
+    /* Judge the normalised URL, the one that is fetched: curl percent-decodes
+     * a host once and normalises an IPv4 shorthand only in what it parses
+     * (http:/%3127.1/ -> http://127.1/ -> http://127.0.0.1/), so parse the
+     * normalised form again and refuse a URL that is not stable. */
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || !*h) {
+        curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK ||
+        curl_url_set(u2, CURLUPART_URL, full, 0) != CURLUE_OK ||
+        curl_url_get(u2, CURLUPART_URL, &full2, 0) != CURLUE_OK ||
+        curl_url_get(u2, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u2, CURLUPART_HOST, &h, 0) != CURLUE_OK || !*h) {
         snprintf(msg, msgn, "Invalid image URL.");
+        goto out;
+    }
+    if (strcmp(full, full2) != 0) {
+        snprintf(msg, msgn, "Invalid image URL: its host is not in normal form (percent-encoded?).");
         goto out;
     }
     if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
         snprintf(msg, msgn, "Invalid image URL: only http and https URLs are fetched.");
         goto out;
     }
-    if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+    long long pn = 0;
+    if (curl_url_get(u2, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        gg_parse_int(p, 1, 65535, &pn) != 0) {
         snprintf(msg, msgn, "Invalid image URL: bad port.");
         goto out;
     }
     char bare[256];
     size_t hl = strlen(h);
-    if (h[0] == '[' && hl > 2 && h[hl - 1] == ']')
+    if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') {
         snprintf(bare, sizeof(bare), "%.*s", (int)(hl - 2), h + 1);
-    else
+        bare[strcspn(bare, "%")] = '\0';   /* zone id */
+    } else {
         snprintf(bare, sizeof(bare), "%s", h);
-    bare[strcspn(bare, "%")] = '\0';   /* zone id */
+    }
+    if (!bare[0] || strchr(bare, '%') || hl >= sizeof(bare)) {
+        snprintf(msg, msgn, "Invalid image URL: bad host.");
+        goto out;
+    }
     struct sockaddr_storage ss;
-    if (!allow_private && literal_addr(bare, &ss) && media_addr_blocked((struct sockaddr *)&ss)) {
+    if (!allow_private && literal_addr(bare, (int)pn, &ss) && media_addr_blocked((struct sockaddr *)&ss)) {
         snprintf(msg, msgn, "The image URL points to a loopback or private address, which this gateway does not fetch.");
         goto out;
     }
@@ -370,14 +476,10 @@ int media_url_check(const char *url, bool allow_private, char *host, size_t host
         snprintf(msg, msgn, "The image URL points to localhost, which this gateway does not fetch.");
         goto out;
     }
-    if (norm_url && curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
-        snprintf(msg, msgn, "Invalid image URL.");
-        goto out;
-    }
     if (host)
         snprintf(host, hostn, "%s", bare);
     if (port)
-        *port = atoi(p);
+        *port = (int)pn;
     if (norm_url) {
         *norm_url = strdup(full);
         if (!*norm_url) {
@@ -391,7 +493,9 @@ out:
     curl_free(h);
     curl_free(p);
     curl_free(full);
+    curl_free(full2);
     curl_url_cleanup(u);
+    curl_url_cleanup(u2);
     return rc;
 }
 

@@ -48,6 +48,15 @@ enum {
     MEDIA_NOMEM = -4,
 };
 
+/* Check a data: URL's header (RFC 2397: "data:[type][;name=value]*[;base64],"):
+ * every ';' token before the first ',' must be "base64" or name=value.
+ * Fills mime (normalised, "" when the URL names none), *b64 and *payload
+ * (the text after the ',') when those are non-NULL.  MEDIA_OK or
+ * MEDIA_MALFORMED with msg.  Used for earlier turns' attachments, which are
+ * checked but not decoded. */
+int media_data_header(const char *url, char *mime, size_t mimen, bool *b64, const char **payload,
+                      char *msg, size_t msgn);
+
 /* Decode a data: URL of at most `max` decoded bytes.  On success *data
  * (malloc'd, caller frees), *len and mime (normalised; sniffed when the URL
  * has none or a generic one) are set.  `raw_b64` accepts a bare base64
@@ -63,12 +72,18 @@ int media_type_of_fetch(const char *content_type, const unsigned char *p, size_t
                         const char *url, char *mime, size_t mimen, char *msg, size_t msgn);
 
 /* True when the gateway must not connect to this address unless
- * FETCH_ALLOW_PRIVATE is set. */
+ * FETCH_ALLOW_PRIVATE is set.  Test hook: the single "ip:port" named by the
+ * environment variable GEMGATE_TEST_FETCH_EXEMPT is not blocked (read once,
+ * logged as a warning), so an integration test can serve a first hop from
+ * loopback while the redirect re-check stays on; never set it in production. */
 bool media_addr_blocked(const struct sockaddr *sa);
 
-/* Parse and check an http(s) URL: scheme, host, port (default by scheme).
- * When the host is an IP literal it is checked against the policy right
- * away.  Fills host (without brackets), port and the normalised URL
+/* Parse and check an http(s) URL: scheme, host, port 1..65535 (default by
+ * scheme).  The normalised URL is what is judged (a URL whose normal form
+ * changes when parsed again, e.g. a percent-encoded host, is refused); an
+ * empty host or a '%' outside an IPv6 literal is refused.  When the host is
+ * an IP literal in any form the resolver accepts (127.1, 0x7f.1, ...) it is
+ * checked against the policy right away.  Fills host (without brackets), port and the normalised URL
  * (malloc'd) when those pointers are non-NULL.  0 or -1 with msg. */
 int media_url_check(const char *url, bool allow_private, char *host, size_t hostn, int *port,
                     char **norm_url, char *msg, size_t msgn);

@@ -305,6 +305,11 @@ static int64_t reasoning_tokens(const struct call *c)
     return c->reasoning.len ? exch_estimate_tokens(c->reasoning.p, c->reasoning.len) : 0;
 }
 
+/* completion_tokens = the answer (tool-call arguments included) + the
+ * reasoning the client receives (OpenAI counts reasoning in it, also in
+ * completion_tokens_details).  max_tokens caps the answer only: the
+ * upstream's thinking cannot be stopped, so a model that thought reports
+ * more than max_tokens (README, "max_tokens"). */
 void answer_usage(struct call *c)
 {
     int64_t pt = prompt_estimate(c);

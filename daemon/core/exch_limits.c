@@ -48,16 +48,21 @@ static void emit_some(limits_emit_fn emit, void *ctx, const char *s, size_t n)
         emit(ctx, s, n);
 }
 
-/* The longest UTF-8-complete prefix of s[0..n) whose estimate fits `room`. */
-static size_t fit_prefix(const char *s, size_t n, int64_t room, int64_t t)
+/* The longest UTF-8-complete prefix of s[0..n) whose estimate fits `room`
+ * (the estimate never shrinks as a prefix grows: a binary search). */
+static size_t fit_prefix(const char *s, size_t n, int64_t room)
 {
-    if (room <= 0 || t <= 0)
+    size_t lo = 0, hi = n;   /* prefix(lo) fits; prefix(hi + 1..) is unknown */
+    if (room <= 0)
         return 0;
-    size_t keep = (size_t)((double)n * (double)room / (double)t);
-    keep = gg_utf8_complete_prefix(s, keep < n ? keep : n);
-    while (keep > 0 && exch_estimate_tokens(s, keep) > room)
-        keep = gg_utf8_complete_prefix(s, keep - (keep / 8 + 1));
-    return keep;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2, p = gg_utf8_complete_prefix(s, mid);
+        if (exch_estimate_tokens(s, p) <= room)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return gg_utf8_complete_prefix(s, lo);
 }
 
 bool limits_feed(struct exch_limits *l, const char *s, size_t n, limits_emit_fn emit, void *ctx)
@@ -68,7 +73,7 @@ bool limits_feed(struct exch_limits *l, const char *s, size_t n, limits_emit_fn 
     if (l->max_tokens > 0) {
         int64_t t = exch_estimate_tokens(s, n);
         if (l->tokens + t > l->max_tokens) {
-            n = fit_prefix(s, n, l->max_tokens - l->tokens, t);
+            n = fit_prefix(s, n, l->max_tokens - l->tokens);
             at_length = true;
         }
         l->tokens += exch_estimate_tokens(s, n);
@@ -81,12 +86,17 @@ bool limits_feed(struct exch_limits *l, const char *s, size_t n, limits_emit_fn 
             at_length = true;
         }
         const char *h = l->hold.p ? l->hold.p : "";
-        size_t hl = l->hold.len, best = SIZE_MAX;
+        /* the stop sequence that completes first (as generation would stop
+         * there; ties: the one that starts first), whatever the chunking */
+        size_t hl = l->hold.len, best = SIZE_MAX, best_end = SIZE_MAX;
         const char *which = NULL;
         for (int i = 0; i < EXCH_MAX_STOP && l->stop[i]; i++) {
-            const char *m = memmem(h, hl, l->stop[i], strlen(l->stop[i]));
-            if (m && (size_t)(m - h) < best) {
-                best = (size_t)(m - h);
+            size_t sl = strlen(l->stop[i]);
+            const char *m = memmem(h, hl, l->stop[i], sl);
+            size_t at = m ? (size_t)(m - h) : 0;
+            if (m && (at + sl < best_end || (at + sl == best_end && at < best))) {
+                best = at;
+                best_end = at + sl;
                 which = l->stop[i];
             }
         }

@@ -4,10 +4,13 @@
  * limits_feed() takes answer text in arrival order and hands on, through
  * `emit`, the text the client may see: text that could be the start of a
  * stop sequence is held back until it is known not to be one; the answer
- * ends before the earliest stop sequence (hit = EXCH_FIN_STOP_SEQUENCE,
- * `matched` names it) or when the estimated tokens would pass max_tokens
- * (hit = EXCH_FIN_LENGTH; what is emitted is cut on a UTF-8 boundary so its
- * estimate stays <= max_tokens).  It returns true once the answer is
+ * ends before the stop sequence that completes first (as generation would
+ * stop there; ties: the one that starts first), whatever the chunking (hit =
+ * EXCH_FIN_STOP_SEQUENCE, `matched` names it), or when the estimated tokens
+ * would pass max_tokens (hit = EXCH_FIN_LENGTH; the emitted text is the
+ * longest UTF-8-complete prefix that fits).  Estimates are summed per
+ * fragment, which never undercounts, so a fragmented answer may be cut a
+ * little earlier than the same answer in one piece, never later.  It returns true once the answer is
  * complete: the caller then stops reading the upstream.  limits_flush() at
  * the natural end releases the held-back tail.
  *

@@ -173,14 +173,12 @@ static int add_attachment(struct exch_request *req, int mi, int pi, const char *
     if (!a->upload) {
         /* an earlier turn: only its type is kept, for the record */
         if (is_data) {
-            const char *comma = strchr(url + 5, ',');
-            const char *semi = strchr(url + 5, ';');
-            const char *end = semi && (!comma || semi < comma) ? semi : comma;
-            if (end && end > url + 5) {
-                media_mime_norm(url + 5, (size_t)(end - url - 5), mime, sizeof(mime));
-                if (!(a->mime = strdup(mime)))
-                    goto oom;
+            if (media_data_header(url, mime, sizeof(mime), NULL, NULL, msg, sizeof(msg)) != MEDIA_OK) {
+                oai_err(err, 400, param, "invalid_value", "%s", msg);
+                return -1;
             }
+            if (mime[0] && !(a->mime = strdup(mime)))
+                goto oom;
         } else if (is_http && !(a->url = strdup(url))) {
             goto oom;
         }

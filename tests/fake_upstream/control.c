@@ -222,6 +222,7 @@ static void info(struct conn *c)
   jw_obj(&w);
   jw_kstr(&w, "png_sha256", png_sha256());
   jw_kint(&w, "png_size", (long long)png_size());
+  jw_kstr(&w, "mp4_sha256", mp4_sha256());
   jw_kint(&w, "accounts", (long long)account_count());
   jw_kint(&w, "sessions", (long long)session_count());
   jw_kint(&w, "connections", (long long)http_conns_open);

@@ -24,7 +24,7 @@ cmake -S "$repo" -B "$out" -DCMAKE_C_COMPILER="${FUZZ_CC:-clang}" -DCMAKE_BUILD_
       -DCMAKE_C_FLAGS="$flags" >"$out/fuzz-cmake.log" 2>&1 || { cat "$out/fuzz-cmake.log"; exit 1; }
 if ! cmake --build "$out" -j"$(nproc 2>/dev/null || echo 2)" \
         --target fuzz_stream fuzz_chat fuzz_import fuzz_env \
-        fuzz_media fuzz_url fuzz_jwt fuzz_secretbox fuzz_modelmap fuzz_tools fuzz_xfast >"$out/fuzz-build.log" 2>&1; then
+        fuzz_media fuzz_url fuzz_jwt fuzz_secretbox fuzz_modelmap fuzz_tools fuzz_xfast fuzz_limits >"$out/fuzz-build.log" 2>&1; then
     grep -E -A3 'error|undefined reference' "$out/fuzz-build.log" | head -40
     exit 1
 fi

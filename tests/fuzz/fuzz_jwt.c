@@ -11,8 +11,10 @@
  *     iat = nbf = now and exp = now + 300 (what the strict fake requires);
  *     the signature is HMAC-SHA256 over the first two parts with the key
  *     the xsrfToken decodes to;
- *   - failure (-1) only for an undecodable/empty xsrfToken, an empty or
- *     non-decimal csesidx, or a keyId over 256 bytes.
+ *   - failure (-1) exactly when the inputs are outside jwt.h's bounds: an
+ *     undecodable/empty xsrfToken or one decoding to more than 512 bytes, a
+ *     csesidx that is not 1..64 digits, a keyId that is not 1..256 bytes of
+ *     printable ASCII (so JWT_MAX is always enough within them).
  */
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
@@ -83,20 +85,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
         tl--;   /* the signer accepts any padding */
     unsigned char *key = malloc(gg_b64_dec_len(size) + 1);
     ssize_t kl = key && tl ? gg_b64url_decode(xsrf, tl, key) : -1;
+    /* jwt.h's bounds: keyId 1..JWT_KID_MAX printable ASCII, csesidx
+     * 1..JWT_CSESIDX_MAX digits, a key that decodes to 1..512 bytes */
+    bool kid_ok = *kid != '\0' && strlen(kid) <= JWT_KID_MAX;
+    for (const char *q = kid; *q; q++)
+        kid_ok = kid_ok && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x7f;
+    bool inputs_ok = digits && strlen(cses) <= JWT_CSESIDX_MAX && kid_ok && tl > 0 &&
+                     gg_b64_dec_len(tl) <= 512 && kl > 0;
+    /* within the bounds JWT_MAX is always enough: -1 exactly when outside */
+    FUZZ_CHECK((n >= 0) == inputs_ok);
     if (n < 0) {
-        /* a keyId of control characters escapes to 6 bytes each, which can
-         * overflow JWT_MAX (jwt.h says it is always enough): only printable
-         * keyIds are held to the contract */
-        bool printable = true;
-        for (const char *q = kid; *q; q++)
-            printable = printable && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x7f;
-        FUZZ_CHECK(!digits || strlen(kid) > 256 || !printable || tl == 0 || gg_b64_dec_len(tl) > 512 || kl <= 0 ||
-                   strlen(cses) > 64 /* a csesidx this long is refused elsewhere */);
         free(key);
         free(buf);
         return 0;
     }
-    FUZZ_CHECK(digits && strlen(kid) <= 256);
     FUZZ_CHECK((size_t)n == strlen(out) && (size_t)n < JWT_MAX);
     const char *d1 = strchr(out, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
     FUZZ_CHECK(d1 && d2 && !strchr(d2 + 1, '.'));

@@ -11,7 +11,7 @@
  *     re-encoding the bytes as data:<mime>;base64,<b64> decodes to the same
  *     bytes and the same type (round trip);
  *   - a data: URL decodes only when each ;parameter is base64 or attr=value
- *     (known/media/: ";base28" is taken as percent-encoded data today);
+ *     (regressions/media/unknown-encoding-base28.txt);
  *   - failure: one of the documented codes, data NULL, len 0 and a message;
  *   - media_sniff never reads past n: sniffing a heap copy of exactly n
  *     bytes (ASan) gives the same answer as the original buffer.
@@ -72,9 +72,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
                 const char *e = strchr(p + 1, ';');
                 size_t tl = (size_t)((e && e < comma ? e : comma) - p - 1);
                 bool ok = (tl == 6 && strncasecmp(p + 1, "base64", 6) == 0) || memchr(p + 1, '=', tl) != NULL;
-#ifdef FUZZ_KNOWN_BUGS
-                ok = true;   /* known/media/unknown-encoding-base28.txt */
-#endif
                 FUZZ_CHECK(ok);
             }
         }

@@ -13,7 +13,8 @@
 # FUZZ_SECONDS overrides the per-harness time.  Harnesses: stream (splitter +
 # xlate), chat (oai_parse_chat & co), import (import_parse), env
 # (gg_env_parse), media (data: URLs + sniffing), url (media_url_check), jwt
-# (jwt_sign), secretbox (open/seal), modelmap (models_set_map).  Fuzzing works on a scratch copy of the seed corpus, so the
+# (jwt_sign), secretbox (open/seal), modelmap (models_set_map), tools,
+# xfast, limits (stop sequences / max_tokens).  Fuzzing works on a scratch copy of the seed corpus, so the
 # committed corpus stays small; new crashes land in $FUZZ_OUT (default
 # build-fuzz/crashes) and fail the run.  Add each one to regressions/<target>/.
 set -uo pipefail
@@ -22,7 +23,7 @@ repo=$(cd "$here/../.." && pwd)
 mode=${1:-short}
 out=${FUZZ_BUILD:-$repo/build-fuzz}
 crashes=${FUZZ_OUT:-$out/crashes}
-targets=(stream chat import env media url jwt secretbox modelmap tools xfast)
+targets=(stream chat import env media url jwt secretbox modelmap tools xfast limits)
 case $mode in
     short) secs=${FUZZ_SECONDS:-15} ;;
     long) secs=${FUZZ_SECONDS:-600} ;;

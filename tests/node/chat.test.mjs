@@ -402,12 +402,30 @@ test('max_tokens ends the answer with finish_reason "length" and cuts the upstre
   assert.equal(r.choices[0].message.content, '春眠');
 });
 
-test('max_completion_tokens bounds usage.completion_tokens (reasoning included, as OpenAI defines it)', {
-  todo: 'daemon bug: usage.completion_tokens counts the thought text too (55 for a 2-token answer with max_completion_tokens 2); '
-    + 'the answer is cut but the reported usage exceeds the limit (daemon/upstream.c usage, or the thoughts must count toward the limit)',
-}, async () => {
+// The documented rule (README, max_tokens): the limit caps the answer; the
+// upstream's thinking cannot be stopped, and usage counts answer + reasoning
+// as OpenAI does, the reasoning part in completion_tokens_details.
+test('max_completion_tokens caps the answer; completion_tokens = answer + reasoning_tokens', async () => {
   await resetAccounts();
   const r = await client.chat.completions.create({ model: 'gemini-auto', max_completion_tokens: 2, messages: [{ role: 'user', content: 'short' }] });
   assert.equal(r.choices[0].finish_reason, 'length');
-  assert.ok(r.usage.completion_tokens <= 2, `completion_tokens ${r.usage.completion_tokens} > 2 (reasoning ${r.usage.completion_tokens_details?.reasoning_tokens})`);
+  assert.equal(r.choices[0].message.content, '春眠');
+  assert.ok(r.choices[0].message.reasoning_content?.length > 0, 'the fake thinks: reasoning delivered');
+  const u = r.usage, reasoning = u.completion_tokens_details.reasoning_tokens;
+  assert.ok(reasoning > 0, `reasoning_tokens ${reasoning}`);
+  assert.equal(u.completion_tokens, 2 + reasoning, `completion_tokens ${u.completion_tokens}: 2 answer + ${reasoning} reasoning`);
+  assert.equal(u.total_tokens, u.prompt_tokens + u.completion_tokens);
+  // streamed, the usage chunk says the same
+  const stream = await client.chat.completions.create({ model: 'gemini-auto', stream: true, stream_options: { include_usage: true },
+    max_completion_tokens: 2, messages: [{ role: 'user', content: 'short' }] });
+  let su = null, content = '';
+  for await (const ch of stream) { su = ch.usage || su; content += ch.choices[0]?.delta?.content || ''; }
+  assert.equal(content, '春眠');
+  assert.equal(su.completion_tokens, 2 + su.completion_tokens_details.reasoning_tokens);
+  assert.equal(su.completion_tokens_details.reasoning_tokens, reasoning);
+  // without thinking, completion_tokens is the answer alone, within the cap
+  const nt = await client.chat.completions.create({ model: 'gemini-auto', max_completion_tokens: 2, messages: [{ role: 'user', content: 'short [[fake:nothoughts]]' }] });
+  assert.equal(nt.choices[0].message.content, '春眠');
+  assert.equal(nt.usage.completion_tokens_details.reasoning_tokens, 0);
+  assert.equal(nt.usage.completion_tokens, 2);
 });

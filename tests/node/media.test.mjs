@@ -186,10 +186,7 @@ describe('attachments in', () => {
 });
 
 describe('bad input: 400 naming the content part', () => {
-  test('a data: URL with an unknown encoding (;base28) is 400 naming the part, in the current and in an earlier turn', {
-    todo: 'daemon: media_decode ignores the unknown ";base28" token and uploads the payload as percent-encoded text labelled '
-      + 'image/png; an earlier turn is not checked at all (tests/fuzz/README.md, regressions/chat/earlier-turn-data-url-no-url.json)',
-  }, async () => {
+  test('a data: URL with an unknown encoding (;base28) is 400 naming the part, in the current and in an earlier turn', async () => {
     await reset();
     const bad = imagePart('data:image/png;base28,iVBORw0KGgo');
     const r = await raw('/v1/chat/completions', { model: 'gemini-2.5-flash', messages: userMsg(bad) });
@@ -383,9 +380,48 @@ describe('generated images out', () => {
 });
 
 describe('default settings', () => {
-  let d;
-  before(async () => { d = await startStack({ env: { IMAGE_OUTPUT: 'url' } }); });
-  after(async () => { await d?.stop(); });
+  // `hop`: a server on loopback that the fetch guard lets through as the
+  // first hop only (GEMGATE_TEST_FETCH_EXEMPT names its exact address and
+  // port, a test hook in media.c); everything it redirects to is checked
+  // again like any URL.
+  let d, hop, hopUrl, hopHits = 0;
+  before(async () => {
+    hop = createServer((req, res) => {
+      hopHits++;
+      const to = { '/self': `${hopUrl}/img`, '/to-img': `${imgUrl}/photo.jpg`, '/to-localhost': `http://localhost:${img.address().port}/photo.jpg`,
+        '/to-private': 'http://10.1.2.3/x.png', '/to-mapped': `http://[::ffff:127.0.0.1]:${img.address().port}/photo.jpg`,
+        '/to-shorthand': `http://127.1:${img.address().port}/photo.jpg` }[req.url];
+      if (req.url === '/img') { res.writeHead(200, { 'content-type': 'image/png' }); res.end(PNG); }
+      else if (to) { res.writeHead(302, { location: to }); res.end(); }
+      else { res.writeHead(404); res.end(); }
+    });
+    await new Promise((r) => hop.listen(0, '127.0.0.1', r));
+    hopUrl = `http://127.0.0.1:${hop.address().port}`;
+    d = await startStack({ env: { IMAGE_OUTPUT: 'url', GEMGATE_TEST_FETCH_EXEMPT: `127.0.0.1:${hop.address().port}` } });
+  });
+  after(async () => { await d?.stop(); hop?.close(); });
+
+  test('redirects are checked again: an allowed first hop that redirects to a blocked address is refused', async () => {
+    // the first hop is let through, and a redirect to the same allowed address is followed
+    for (const path of ['/img', '/self']) {
+      const before = (await d.fake('GET', '/__fake/record')).uploads.length;
+      const r = await raw('/v1/chat/completions', { model: 'gemini-2.5-flash', messages: userMsg(imagePart(hopUrl + path)) }, d);
+      assert.equal(r.status, 200, `${path}: ${r.text.slice(0, 300)}`);
+      const ups = (await d.fake('GET', '/__fake/record')).uploads.slice(before);
+      assert.deepEqual(ups.map((u) => u.sha256), [sha(PNG)], path);
+    }
+    const h0 = hits;
+    for (const path of ['/to-img', '/to-localhost', '/to-private', '/to-mapped', '/to-shorthand']) {
+      const before = hopHits;
+      const r = await raw('/v1/chat/completions', { model: 'gemini-2.5-flash', messages: userMsg(imagePart(hopUrl + path)) }, d);
+      assert.equal(r.status, 400, `${path}: ${r.text.slice(0, 300)}`);
+      assert.equal(r.json.error.param, 'messages[0].content[1].image_url.url', path);
+      assert.equal(r.json.error.code, 'invalid_image_url', path);
+      assert.match(r.json.error.message, /loopback or private address|localhost/, path);
+      assert.equal(hopHits, before + 1, `${path}: the first hop was fetched`);
+    }
+    assert.equal(hits, h0, 'no redirect reached the image server');
+  });
 
   test('loopback / private / localhost URLs are refused with 400 (FETCH_ALLOW_PRIVATE=false)', async () => {
     const h0 = hits;
@@ -412,17 +448,14 @@ describe('default settings', () => {
 });
 
 // Issue 18 (upstream fidelity): the fake's strict behaviours, each against
-// the gateway.  Marked todo until the gateway implements them; drop the todo
-// when one passes.
+// the gateway.
 describe('upstream fidelity (issue 18) against the strict fake', () => {
   const markdownPngs = (text) => [...text.matchAll(/!\[image\]\(data:image\/png;base64,([A-Za-z0-9+/=]+)\)/g)]
     .map((m) => Buffer.from(m[1], 'base64'));
   const imagen = (content) => client.chat.completions.create({ model: 'gemini-imagen', messages: [{ role: 'user', content }] });
   const restore = async () => { await s.fake('POST', '/__fake/config', { strict_names: false, key_lifetime_ms: 300000, retired_models: [] }); await reset(); };
 
-  test('media calls use sessionInfo.session: an image still arrives when list/download want projects/... names', {
-    todo: 'issue 18 item 2: list/download send the short collections/... name; with strict names the image is lost',
-  }, async () => {
+  test('media calls use sessionInfo.session: an image still arrives when list/download want projects/... names', async () => {
     await reset();
     await s.fake('POST', '/__fake/config', { strict_names: true });
     try {
@@ -436,9 +469,7 @@ describe('upstream fidelity (issue 18) against the strict fake', () => {
     } finally { await restore(); }
   });
 
-  test('files that appear only after the stream are polled for and delivered', {
-    todo: 'issue 18 item 7: a stream without a file reply is not followed by polling the session file list',
-  }, async () => {
+  test('files that appear only after the stream are polled for and delivered', async () => {
     await reset();
     try {
       const r = await imagen('[[fake:image,files_after_ms=1500,answer=Later.]] late files');
@@ -448,9 +479,7 @@ describe('upstream fidelity (issue 18) against the strict fake', () => {
     } finally { await restore(); }
   });
 
-  test('inlineData image replies become generated images', {
-    todo: 'issue 18 item 7: inlineData replies are dropped',
-  }, async () => {
+  test('inlineData image replies become generated images', async () => {
     await reset();
     try {
       const r = await imagen('[[fake:image,inline_data,answer=Inline.]] inline');
@@ -460,9 +489,9 @@ describe('upstream fidelity (issue 18) against the strict fake', () => {
     } finally { await restore(); }
   });
 
-  test('video: gemini-veo sends videoGenerationSpec, pings through the render silence, answers with a video link', {
-    todo: 'issue 18 item 9: no video model (gemini-veo is unknown)',
-  }, async () => {
+  // IMAGE_OUTPUT is b64 here: the video arrives inline like images do (the
+  // link form under IMAGE_OUTPUT=url is fidelity.test.mjs's video test)
+  test('video: gemini-veo sends videoGenerationSpec, pings through the render silence, answers with the video inline', async () => {
     await reset();
     try {
       const r = await fetch(s.url + '/v1/chat/completions', {
@@ -472,16 +501,16 @@ describe('upstream fidelity (issue 18) against the strict fake', () => {
       assert.equal(r.status, 200);
       const text = await r.text();
       assert.ok((text.match(/^: ping/mg) || []).length >= 2, 'keep-alive pings during the 3 s silence (PING_INTERVAL=1)');
-      assert.match(text, /\.mp4/, 'a link to the generated video');
+      const m = text.match(/data:video\/mp4;base64,([A-Za-z0-9+/=]+)/);
+      assert.ok(m, 'the generated video as a data:video/mp4 URL');
+      assert.equal(sha(Buffer.from(m[1], 'base64')), (await s.fake('GET', '/__fake/info')).mp4_sha256);
       assert.ok(text.includes('[DONE]'));
       const st = (await record()).requests.filter((q) => q.endpoint === 'stream').at(-1);
       assert.ok(st.tools_spec && st.tools_spec.videoGenerationSpec !== undefined, 'videoGenerationSpec sent');
     } finally { await restore(); }
   });
 
-  test('an image stream that outlasts its signing key still delivers the image (fresh JWT per media call)', {
-    todo: 'issue 18 item 1: list/download reuse the stream JWT; once its key expired they get 401 and the image is lost',
-  }, async () => {
+  test('an image stream that outlasts its signing key still delivers the image (fresh JWT per media call)', async () => {
     await reset();
     await s.fake('POST', '/__fake/config', { key_lifetime_ms: 1500 });
     try {

@@ -271,8 +271,6 @@ for (const [backend, dbUrl] of backends) {
 }
 
 // Issue 18 (upstream fidelity): pool behaviours against the strict fake.
-// Marked todo until the gateway implements them; drop the todo when one
-// passes.
 describe('upstream fidelity (issue 18): the pool', () => {
   let s, client, idA, idB;
   const A = { csesidx: '2101', secure_c_ses: 'CSE.fid-alpha-2101', host_c_oses: 'COS.fid-alpha-host', config_id: 'cfg-fa' };
@@ -311,9 +309,7 @@ describe('upstream fidelity (issue 18): the pool', () => {
     }
   });
 
-  test('the gateway refreshes before the signing key expires (expirationTime), no 401 on the way', {
-    todo: 'issue 18 item 1: the gateway ignores getoxsrf expirationTime and keeps signing with a key the upstream no longer accepts',
-  }, async () => {
+  test('the gateway refreshes before the signing key expires (expirationTime), no 401 on the way', async () => {
     await clean();
     await s.admin('POST', `/accounts/${idB}/disable`);
     await s.fake('POST', '/__fake/config', { key_lifetime_ms: 1500 });
@@ -332,9 +328,7 @@ describe('upstream fidelity (issue 18): the pool', () => {
     }
   });
 
-  test('a retired model: one upstream call, a 404 naming the model, no cooldown, the next valid request succeeds', {
-    todo: 'issue 18 item 3: an upstream 404 "model not found" is treated as a lost session, then fails over and cools every account',
-  }, async () => {
+  test('a retired model: one upstream call, a 404 naming the model, no cooldown, the next valid request succeeds', async () => {
     await clean();
     await s.fake('POST', '/__fake/config', { retired_models: ['gemini-2.5-pro'] });
     try {
@@ -354,9 +348,7 @@ describe('upstream fidelity (issue 18): the pool', () => {
     } finally { await clean(); }
   });
 
-  test('getoxsrf 302 -> refreshcookies: the rotated cookies keep the account active, also after a restart', {
-    todo: 'issue 18 item 4: a getoxsrf redirect marks the account expired instead of following refreshcookies',
-  }, async () => {
+  test('getoxsrf 302 -> refreshcookies: the rotated cookies keep the account active, also after a restart', async () => {
     await clean();
     await s.admin('POST', `/accounts/${idB}/disable`);
     try {
@@ -372,14 +364,13 @@ describe('upstream fidelity (issue 18): the pool', () => {
       const r2 = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'after restart' }] });
       assert.match(r2.choices[0].message.content, /after restart$/);
     } finally {
-      await s.fake('POST', '/__fake/accounts', A);   // the original cookies again
+      await s.fake('POST', '/__fake/accounts', A);   // the original cookies again, at the fake and the gateway
+      await s.admin('PUT', `/accounts/${idA}`, { secure_c_ses: A.secure_c_ses, host_c_oses: A.host_c_oses });
       await clean();
     }
   });
 
-  test('a 200 body with only a uToken refreshes the JWT and retries once', {
-    todo: 'issue 18 item 8: a uToken-only body is treated as an empty answer',
-  }, async () => {
+  test('a 200 body with only a uToken refreshes the JWT and retries once', async () => {
     await clean();
     await s.admin('POST', `/accounts/${idB}/disable`);
     try {
@@ -393,9 +384,7 @@ describe('upstream fidelity (issue 18): the pool', () => {
     } finally { await clean(); }
   });
 
-  test('429 LLM_OVERLOADED cools the account for less than an exhausted quota does', {
-    todo: 'issue 18 item 8: every 429 gets the same (escalating) cooldown',
-  }, async () => {
+  test('429 LLM_OVERLOADED cools the account for less than an exhausted quota does', async () => {
     await clean();
     try {
       // the first 429 of each account (no escalation): overloaded on A, then

@@ -207,6 +207,26 @@ static void test_jwt_vector(void)
     TT_EQ_STR(out, expect);
     TT_EQ_INT(jwt_sign("!!!", "k", "1", 1, out, sizeof(out)), -1);
     TT_EQ_INT(jwt_sign("YWJj", "k", "12a", 1, out, sizeof(out)), -1);
+    /* the bounds of jwt.h: the longest accepted inputs fit JWT_MAX; a keyId
+     * of control characters, an empty or over-long keyId or csesidx do not sign */
+    char kid[JWT_KID_MAX + 2], cses[JWT_CSESIDX_MAX + 2];
+    memset(kid, '"', JWT_KID_MAX);
+    kid[JWT_KID_MAX] = '\0';
+    memset(cses, '9', JWT_CSESIDX_MAX);
+    cses[JWT_CSESIDX_MAX] = '\0';
+    n = jwt_sign("YWJj", kid, cses, INT64_MAX - JWT_TTL_S, out, sizeof(out));
+    TT_CHECK(n > 0 && (size_t)n == strlen(out) && n < JWT_MAX);
+    kid[JWT_KID_MAX] = 'x';
+    kid[JWT_KID_MAX + 1] = '\0';
+    TT_EQ_INT(jwt_sign("YWJj", kid, "1", 1, out, sizeof(out)), -1);
+    cses[JWT_CSESIDX_MAX] = '1';
+    cses[JWT_CSESIDX_MAX + 1] = '\0';
+    TT_EQ_INT(jwt_sign("YWJj", "k", cses, 1, out, sizeof(out)), -1);
+    TT_EQ_INT(jwt_sign("YWJj", "k\x01", "1", 1, out, sizeof(out)), -1);
+    TT_EQ_INT(jwt_sign("YWJj", "k\x7f", "1", 1, out, sizeof(out)), -1);
+    TT_EQ_INT(jwt_sign("YWJj", "k\xc3\xa9", "1", 1, out, sizeof(out)), -1);
+    TT_EQ_INT(jwt_sign("YWJj", "", "1", 1, out, sizeof(out)), -1);
+    TT_EQ_INT(jwt_sign("YWJj", "k", "", 1, out, sizeof(out)), -1);
 }
 
 static void test_b64(void)

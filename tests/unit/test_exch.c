@@ -114,8 +114,23 @@ static void test_max_tokens(void)
     TT_CHECK(limits_feed(&l, "abcdefgh##ijkl", 14, collect, &k));
     TT_EQ_INT(l.hit, EXCH_FIN_LENGTH);
     TT_CHECK(exch_estimate_tokens(k.b.p, k.b.len) <= 2);
-    TT_EQ_STR(k.b.p, "abcdefg");     /* 14 bytes ~ 4 tokens: the first 14*2/4 bytes */
+    TT_EQ_STR(k.b.p, "abcdefgh");    /* the longest prefix that fits: "abcdefgh#" would be 3 */
     limits_free(&l);
+    /* overlapping stop sequences: the one that completes first wins, in one
+     * piece as in fragments ("bc" is complete before "abcd" is) */
+    for (int split = 0; split <= 6; split++) {
+        limits_with(&l, "abcd", "bc", 0);
+        gg_buf_reset(&k.b);
+        bool done = split ? limits_feed(&l, "xxabcdyy", (size_t)split, collect, &k) : false;
+        if (!done)
+            done = limits_feed(&l, "xxabcdyy" + split, 8 - (size_t)split, collect, &k);
+        TT_CHECK(done);
+        TT_EQ_INT(l.hit, EXCH_FIN_STOP_SEQUENCE);
+        TT_EQ_STR(l.matched, "bc");
+        TT_EQ_INT((int)k.b.len, 3);
+        TT_CHECK(memcmp(k.b.p, "xxa", 3) == 0);
+        limits_free(&l);
+    }
     gg_buf_free(&k.b);
 }
 
@@ -289,6 +304,51 @@ static void test_ssrf_policy(void)
     }
 }
 
+/* media_url_check: what passes, with which host and port (the fuzz
+ * regressions in tests/fuzz/regressions/url among them) */
+static void test_url_check(void)
+{
+    static const struct { const char *url; bool ok; const char *host; int port; } cases[] = {
+        {"http://example.com/a.png", true, "example.com", 80},
+        {"https://example.com:8443/a.png", true, "example.com", 8443},
+        {"http://[2606:4700::1]/x", true, "2606:4700::1", 80},
+        {"http://h:0/x", false, NULL, 0},                 /* port 0 */
+        {"http:/%", false, NULL, 0},                      /* empty / % host */
+        {"http:/%3127.1/x", false, NULL, 0},              /* percent-encoded 127.1: not stable */
+        {"http://127.1/x", false, NULL, 0}, {"http://0x7f.1/x", false, NULL, 0},
+        {"http://2130706433/x", false, NULL, 0}, {"http://[::ffff:127.0.0.1]/x", false, NULL, 0},
+        {"http://localhost:8080/x", false, NULL, 0}, {"http://a.localhost/x", false, NULL, 0},
+        {"http://10.0.0.1/x", false, NULL, 0}, {"ftp://example.com/x", false, NULL, 0},
+        {"http://8.8.8.8:65535/x", true, "8.8.8.8", 65535},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char host[256] = "", msg[300] = "";
+        int port = -1;
+        char *norm = NULL;
+        int rc = media_url_check(cases[i].url, false, host, sizeof(host), &port, &norm, msg, sizeof(msg));
+        if ((rc == 0) != cases[i].ok)
+            fprintf(stderr, "url check: %s should %s (%s)\n", cases[i].url, cases[i].ok ? "pass" : "fail", msg);
+        TT_CHECK((rc == 0) == cases[i].ok);
+        if (rc == 0 && cases[i].ok) {
+            TT_EQ_STR(host, cases[i].host);
+            TT_EQ_INT(port, cases[i].port);
+            char host2[256], *norm2 = NULL;
+            int port2 = 0;
+            TT_EQ_INT(media_url_check(norm, false, host2, sizeof(host2), &port2, &norm2, msg, sizeof(msg)), 0);
+            TT_EQ_STR(norm2, norm);
+            free(norm2);
+        } else {
+            TT_CHECK(norm == NULL && msg[0]);
+        }
+        free(norm);
+    }
+    /* the same private URLs pass with FETCH_ALLOW_PRIVATE, the malformed ones do not */
+    char msg[300];
+    TT_EQ_INT(media_url_check("http://127.1/x", true, NULL, 0, NULL, NULL, msg, sizeof(msg)), 0);
+    TT_EQ_INT(media_url_check("http://h:0/x", true, NULL, 0, NULL, NULL, msg, sizeof(msg)), -1);
+    TT_EQ_INT(media_url_check("http:/%", true, NULL, 0, NULL, NULL, msg, sizeof(msg)), -1);
+}
+
 static void test_error_kinds(void)
 {
     static const struct { int status; enum exch_err_kind kind; bool retry; const char *type; } t[] = {
@@ -320,6 +380,7 @@ int main(void)
     TT_RUN(test_openai_stream_bytes);
     TT_RUN(test_answer_path);
     TT_RUN(test_ssrf_policy);
+    TT_RUN(test_url_check);
     answer_cleanup();
     return TT_REPORT();
 }
