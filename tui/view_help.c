@@ -129,7 +129,7 @@ const struct view_ops view_help = {
     .action = help_action,
 };
 
-/* Print the key list (`gemctl-tui --keys`; used to write the man page). */
+/* Print the key list (`gemctl-tui --bindings`; used to write the man page). */
 void help_print(FILE *out)
 {
     size_t n = help_count();
