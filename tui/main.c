@@ -234,6 +234,7 @@ static int run_tui(void)
     app.views[VIEW_ACCOUNTS] = &view_accounts;
     app.views[VIEW_LOG] = &view_log;
     app.views[VIEW_IMPORT] = &view_import;
+    app.views[VIEW_KEYS] = &view_keys;
     app.views[VIEW_HELP] = &view_help;
     net_start(&app);
     if (!app.net) {
@@ -253,6 +254,8 @@ static int run_tui(void)
     app.net = NULL;
     cJSON_Delete(app.overview);
     cJSON_Delete(app.imp.report);
+    cJSON_Delete(app.kv.list);
+    cJSON_Delete(app.kv.usage);
     acct_list_free(&app.accts);
     log_ring_free(&app.log);
     gg_buf_free(&app.imp.text);

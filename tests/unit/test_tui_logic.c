@@ -605,6 +605,8 @@ static void test_view_dispatch(void)
     TT_EQ_INT(fk[VIEW_IMPORT].text_keys, 1);
     TT_EQ_INT(a.quit, 0);
     app_key(&a, '\t', false);
+    TT_EQ_INT(a.view, VIEW_KEYS);                      /* a view without ops is fine */
+    app_key(&a, '\t', false);
     TT_EQ_INT(a.view, VIEW_ACCOUNTS);                  /* wraps before the help */
     app_key(&a, 'i', false);
     TT_EQ_INT(a.view, VIEW_IMPORT);
