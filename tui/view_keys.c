@@ -68,6 +68,8 @@ static int list_height(struct app *a)
 
 /* ---- requests ---- */
 
+static void load_usage(struct app *a, long long id);
+
 static bool failed(struct app *a, const struct net_req *rq, const struct gg_admin_result *r)
 {
     char e[700];
@@ -103,6 +105,8 @@ static void list_done(struct app *a, const struct net_req *rq, struct gg_admin_r
     }
     if (!found)
         select_row(a, (long long)a->kv.sel);
+    if (a->kv.usage_on && selected(a) && js_int(selected(a), "id", -1) != a->kv.usage_id)
+        load_usage(a, js_int(selected(a), "id", -1));
     a->dirty |= D_BODY | D_TABS;
 }
 
@@ -131,6 +135,8 @@ static void usage_done(struct app *a, const struct net_req *rq, struct gg_admin_
     a->kv.usage_id = rq->acct_id;
     r->json = NULL;
     a->dirty |= D_BODY;
+    if (a->kv.usage_on && selected(a) && js_int(selected(a), "id", -1) != rq->acct_id)
+        load_usage(a, js_int(selected(a), "id", -1)); /* the selection moved meanwhile */
 }
 
 static void load_usage(struct app *a, long long id)
@@ -369,7 +375,9 @@ static void secret_draw(struct app *a)
     WINDOW *w = a->w_body;
     char line[400];
     int bw = a->cols - 4 < 76 ? a->cols - 4 : 76, x = (a->cols - bw) / 2;
-    int y = getmaxy(w) / 2 - 4;
+    int y = (list_height(a) - 8) / 2 + 1; /* inside the list area when it has room */
+    if (y + 8 > getmaxy(w))
+        y = getmaxy(w) - 8;
     if (y < 0)
         y = 0;
     int fr = draw_attr(R_TITLE), txt = draw_attr(R_SELECTED);
