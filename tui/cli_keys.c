@@ -18,6 +18,7 @@
 #define EX_OK 0
 #define EX_API 1
 #define EX_USAGE 2
+#define KEYS_WIDTH 150            /* wide enough for most limit lists */
 
 static const char *safe(const char *s, const char *def, char *buf, size_t n)
 {
@@ -62,11 +63,11 @@ static int do_keys(struct gg_admin_client *c, bool json)
     } else {
         int64_t now = gg_now_ms();
         const cJSON *k;
-        kf_header(KF_COLS, line, sizeof(line));
+        kf_header(KEYS_WIDTH, line, sizeof(line));
         rstrip(line);
         printf("%s\n", line);
         cJSON_ArrayForEach(k, keys) {
-            kf_row(k, now, KF_COLS, line, sizeof(line));
+            kf_row(k, now, KEYS_WIDTH, line, sizeof(line));
             rstrip(line);
             printf("%s\n", line);
         }

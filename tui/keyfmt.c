@@ -7,6 +7,7 @@
 
 #include "keyfmt.h"
 
+#include "gg_time.h"
 #include "model.h"
 #include "text.h"
 
@@ -139,6 +140,10 @@ void kf_row(const cJSON *key, int64_t now_ms, int cols, char *out, size_t n)
         snprintf(exp, sizeof(exp), "never");
     else if (e <= now_ms)
         snprintf(exp, sizeof(exp), "passed");
+    else if (e - now_ms > 86400000LL) {
+        gg_rfc3339(e, exp, sizeof(exp));
+        exp[10] = '\0'; /* the UTC date */
+    }
     else
         tx_until(e, now_ms, exp, sizeof(exp));
     kf_limits(cJSON_GetObjectItemCaseSensitive(key, "limits"), lim, sizeof(lim));

@@ -16,9 +16,6 @@
 #include <stdint.h>
 #include <cJSON.h>
 
-/* Width of a key table line (header and rows). */
-#define KF_COLS 118
-
 /* "enabled", "disabled" or "expired" (expires_at passed at now_ms). */
 const char *kf_state(const cJSON *key, int64_t now_ms);
 /* "rpm 60, tpm 100k, day 2M, month 30M, conc 4, group team-a, models a,b"
