@@ -187,14 +187,15 @@ int kf_set_limit(cJSON *limits, const char *name, const char *value, char *why, 
                  name);
         return -1;
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(limits, api);
-    if (strcmp(api, "models") == 0 || strcmp(api, "group") == 0)
-        return cJSON_AddStringToObject(limits, api, value) ? 0 : -2;
-    long long v;
-    if (whole(value, &v) < 0) {
+    bool text = strcmp(api, "models") == 0 || strcmp(api, "group") == 0;
+    long long v = 0;
+    if (!text && whole(value, &v) < 0) {
         snprintf(why, n, "%s: '%.40s' is not a whole number >= 0", name, value);
-        return -1;
+        return -1; /* limits unchanged */
     }
+    cJSON_DeleteItemFromObjectCaseSensitive(limits, api);
+    if (text)
+        return cJSON_AddStringToObject(limits, api, value) ? 0 : -2;
     return cJSON_AddNumberToObject(limits, api, (double)v) ? 0 : -2;
 }
 
