@@ -124,6 +124,11 @@ describe('keys page (e2e)', { timeout: 180000 }, () => {
     assert.ok(await usage.locator('svg[aria-label="Requests per day"] g.day-bar rect').count() >= 1, 'a bar for today')
     await usage.scrollIntoViewIfNeeded()
     await screenshot(page, 'keys-03-list-and-usage')
+    // phone width: the table scrolls inside its card, the page does not
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.waitForFunction(() => document.documentElement.scrollWidth <= 391)
+    await screenshot(page, 'keys-03b-phone')
+    await page.setViewportSize({ width: 1366, height: 900 })
   })
 
   it('editing rpm to 1 refuses the next request with 429', async () => {
