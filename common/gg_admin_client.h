@@ -124,6 +124,21 @@ cJSON *gg_admin_logs(const struct gg_admin_client *c, const struct gg_admin_log_
                      struct gg_admin_error *err);
 cJSON *gg_admin_overview(const struct gg_admin_client *c, struct gg_admin_error *err);
 
+/* Client keys (docs/ADMIN_API.md, "Client keys").  key_create returns
+ * {"key":{...},"secret":"gk-..."}: the only time the secret exists outside
+ * the daemon; the caller shows it once and must not log it.  key_update
+ * sends PATCH (fields not sent keep their value, inside "limits" too).
+ * days <= 0 = the server default (30). */
+cJSON *gg_admin_keys_list(const struct gg_admin_client *c, struct gg_admin_error *err);
+cJSON *gg_admin_key_get(const struct gg_admin_client *c, long long id, struct gg_admin_error *err);
+cJSON *gg_admin_key_create(const struct gg_admin_client *c, const cJSON *fields,
+                           struct gg_admin_error *err);
+cJSON *gg_admin_key_update(const struct gg_admin_client *c, long long id, const cJSON *fields,
+                           struct gg_admin_error *err);
+cJSON *gg_admin_key_delete(const struct gg_admin_client *c, long long id, struct gg_admin_error *err);
+cJSON *gg_admin_key_usage(const struct gg_admin_client *c, long long id, int days,
+                          struct gg_admin_error *err);
+
 /* Percent-encode s for a query component into b.  Returns 0 or -1. */
 int gg_admin_urlencode(struct gg_buf *b, const char *s);
 

@@ -196,3 +196,60 @@ cJSON *gg_admin_overview(const struct gg_admin_client *c, struct gg_admin_error 
 {
     return gg_admin_call(c, "GET", "/api/admin/overview", NULL, 0, NULL, false, NULL, err);
 }
+
+/* ---- client keys --------------------------------------------------------- */
+
+static cJSON *key_op(const struct gg_admin_client *c, const char *method, long long id,
+                     const char *suffix, const cJSON *fields, struct gg_admin_error *err)
+{
+    struct gg_buf p;
+    char *body = NULL;
+    gg_buf_init(&p, 256);
+    if (id >= 0 ? gg_buf_printf(&p, "/api/admin/keys/%lld%s", id, suffix ? suffix : "") < 0
+                : gg_buf_adds(&p, "/api/admin/keys") < 0)
+        return nomem(&p, err);
+    if (fields) {
+        body = cJSON_PrintUnformatted(fields);
+        if (!body)
+            return nomem(&p, err);
+    }
+    cJSON *r = call_path(c, method, &p, body, body ? strlen(body) : 0, NULL, false, err);
+    cJSON_free(body);
+    return r;
+}
+
+cJSON *gg_admin_keys_list(const struct gg_admin_client *c, struct gg_admin_error *err)
+{
+    return key_op(c, "GET", -1, NULL, NULL, err);
+}
+
+cJSON *gg_admin_key_get(const struct gg_admin_client *c, long long id, struct gg_admin_error *err)
+{
+    return key_op(c, "GET", id, NULL, NULL, err);
+}
+
+cJSON *gg_admin_key_create(const struct gg_admin_client *c, const cJSON *fields,
+                           struct gg_admin_error *err)
+{
+    return key_op(c, "POST", -1, NULL, fields, err);
+}
+
+cJSON *gg_admin_key_update(const struct gg_admin_client *c, long long id, const cJSON *fields,
+                           struct gg_admin_error *err)
+{
+    return key_op(c, "PATCH", id, NULL, fields, err);
+}
+
+cJSON *gg_admin_key_delete(const struct gg_admin_client *c, long long id, struct gg_admin_error *err)
+{
+    return key_op(c, "DELETE", id, NULL, NULL, err);
+}
+
+cJSON *gg_admin_key_usage(const struct gg_admin_client *c, long long id, int days,
+                          struct gg_admin_error *err)
+{
+    char q[32] = "/usage";
+    if (days > 0)
+        snprintf(q, sizeof(q), "/usage?days=%d", days);
+    return key_op(c, "GET", id, q, NULL, err);
+}

@@ -68,6 +68,7 @@ bool app_dispatch(struct app *a, enum action act)
     case ACT_VIEW_ACC: app_switch_view(a, VIEW_ACCOUNTS); return true;
     case ACT_VIEW_LOG: app_switch_view(a, VIEW_LOG); return true;
     case ACT_VIEW_IMP: app_switch_view(a, VIEW_IMPORT); return true;
+    case ACT_VIEW_KEYS: app_switch_view(a, VIEW_KEYS); return true;
     case ACT_NEXT_VIEW: app_switch_view(a, (enum view)((a->view + 1) % VIEW_HELP)); return true;
     case ACT_BACK:
         app_switch_view(a, a->view == VIEW_HELP ? a->prev_view : VIEW_ACCOUNTS);

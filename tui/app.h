@@ -134,6 +134,20 @@ struct app {
         bool busy;
     } imp;
 
+    /* client keys view (view_keys.c) */
+    struct {
+        cJSON *list;          /* last GET /keys reply ({"keys":[...]}), or NULL */
+        size_t sel, top;      /* selected / first shown row */
+        long long sel_id;     /* selection kept by key id across reloads */
+        bool loading, usage_on, usage_loading;
+        int64_t next_load;    /* mono ms */
+        cJSON *usage;         /* last usage reply (of usage_id) */
+        long long usage_id, edit_id;
+        char new_name[128];
+        char secret[128];     /* a new key's secret while its dialog is open; wiped on close */
+        char secret_name[128];
+    } kv;
+
     /* help view */
     size_t help_top;
 

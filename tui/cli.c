@@ -29,7 +29,7 @@ static const char *safe(const char *s, const char *def, char *buf, size_t n)
     return buf;
 }
 
-static int fail(const struct gg_admin_client *c, const struct gg_admin_error *err)
+int cli_fail(const struct gg_admin_client *c, const struct gg_admin_error *err)
 {
     char msg[700], shown[2800];
     gg_admin_strerror(err, c->base_url, msg, sizeof(msg));
@@ -43,7 +43,7 @@ static int fail(const struct gg_admin_client *c, const struct gg_admin_error *er
     }
 }
 
-static int print_json(const cJSON *j)
+int cli_print_json(const cJSON *j)
 {
     struct gg_buf b;
     gg_buf_init(&b, 256u * 1024 * 1024);
@@ -71,9 +71,9 @@ static int do_list(struct gg_admin_client *c, bool json)
     char line[4096];
     cJSON *r = gg_admin_accounts_list(c, NULL, NULL, &err);
     if (!r)
-        return fail(c, &err);
+        return cli_fail(c, &err);
     if (json) {
-        int rc = print_json(r);
+        int rc = cli_print_json(r);
         cJSON_Delete(r);
         return rc;
     }
@@ -141,10 +141,10 @@ static int do_import(struct gg_admin_client *c, const char *path, bool json)
     cJSON *r = gg_admin_import(c, b.p ? b.p : "", b.len, &err);
     gg_buf_free(&b);
     if (!r)
-        return fail(c, &err);
+        return cli_fail(c, &err);
     int rc = EX_OK;
     if (json) {
-        rc = print_json(r);
+        rc = cli_print_json(r);
     } else {
         printf("created %lld, updated %lld, rejected %lld\n", js_int(r, "created", 0),
                js_int(r, "updated", 0), js_int(r, "rejected", 0));
@@ -216,10 +216,10 @@ static int do_account(struct gg_admin_client *c, const char *cmd, const char *ar
         what = "found";
     }
     if (!r)
-        return fail(c, &err);
+        return cli_fail(c, &err);
     int rc = EX_OK;
     if (json) {
-        rc = print_json(r);
+        rc = cli_print_json(r);
         if (strcmp(cmd, "test") == 0 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")))
             rc = EX_API;
     } else if (strcmp(cmd, "delete") == 0) {
@@ -250,10 +250,10 @@ static int do_overview(struct gg_admin_client *c, bool json)
     struct gg_admin_error err;
     cJSON *r = gg_admin_overview(c, &err);
     if (!r)
-        return fail(c, &err);
+        return cli_fail(c, &err);
     int rc = EX_OK;
     if (json) {
-        rc = print_json(r);
+        rc = cli_print_json(r);
     } else {
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "pool");
         char up[32], ver[128];
@@ -284,5 +284,8 @@ int cli_run(struct gg_admin_client *c, const struct cli_opts *o)
         return do_import(c, o->arg, o->json);
     if (strcmp(o->cmd, "overview") == 0)
         return do_overview(c, o->json);
+    if (strcmp(o->cmd, "keys") == 0 || strcmp(o->cmd, "new-key") == 0 ||
+        strncmp(o->cmd, "key-", 4) == 0)
+        return cli_keys_run(c, o);
     return do_account(c, o->cmd, o->arg, o->json);
 }

@@ -12,13 +12,14 @@
 #include <stddef.h>
 #include <curses.h>
 
-enum view { VIEW_ACCOUNTS = 0, VIEW_LOG, VIEW_IMPORT, VIEW_HELP, VIEW_N };
+enum view { VIEW_ACCOUNTS = 0, VIEW_LOG, VIEW_IMPORT, VIEW_KEYS, VIEW_HELP, VIEW_N };
 
 #define V_ACC  (1u << VIEW_ACCOUNTS)
 #define V_LOG  (1u << VIEW_LOG)
 #define V_IMP  (1u << VIEW_IMPORT)
+#define V_KEYS (1u << VIEW_KEYS)
 #define V_HELP (1u << VIEW_HELP)
-#define V_ALL  (V_ACC | V_LOG | V_IMP | V_HELP)
+#define V_ALL  (V_ACC | V_LOG | V_IMP | V_KEYS | V_HELP)
 
 enum action {
     ACT_NONE = 0, ACT_QUIT, ACT_HELP, ACT_VIEW_ACC, ACT_VIEW_LOG, ACT_VIEW_IMP, ACT_NEXT_VIEW,
@@ -28,6 +29,7 @@ enum action {
     ACT_EDIT, ACT_EDIT_NAME, ACT_EDIT_PROXY, ACT_EDIT_NOTE, ACT_EDIT_COOKIES,
     ACT_FOLLOW, ACT_PAUSE, ACT_LOG_CLEAR,
     ACT_IMP_FILE, ACT_IMP_SUBMIT, ACT_IMP_CLEAR,
+    ACT_VIEW_KEYS, ACT_KEY_NEW, ACT_KEY_LIMITS,
     ACT_NACTIONS
 };
 

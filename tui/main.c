@@ -40,7 +40,7 @@ static void usage(FILE *out)
         "  -d, --delay SECONDS    refresh interval (default 2)\n"
         "  -n, --max-iterations N exit after N screen updates (tests)\n"
         "  -h, --help             this help;  -V, --version  the version\n"
-        "      --keys             print the key bindings\n"
+        "      --bindings         print the key bindings\n"
         "\n"
         "commands:\n"
         "  --list [--json]        list the accounts\n"
@@ -48,6 +48,15 @@ static void usage(FILE *out)
         "  --enable ID | --disable ID | --reset ID | --delete ID | --test ID\n"
         "  --get ID [--json]      show one account\n"
         "  --overview [--json]    pool and traffic numbers\n"
+        "  --keys [--json]        list the client keys\n"
+        "  --new-key NAME [LIMITS] [--expires TIME] [--note TEXT] [--quiet]\n"
+        "                         create a client key; prints its secret once\n"
+        "                         (--quiet: only the secret)\n"
+        "  --key-edit ID [LIMITS] [--expires TIME] [--note TEXT]   change a key\n"
+        "  --key-enable ID | --key-disable ID | --key-delete ID\n"
+        "  --key-usage ID [--days N] [--json]   usage per day and model\n"
+        "  LIMITS: --rpm N --tpm N --day N --month N --concurrent N (0 = unlimited)\n"
+        "          --models LIST (comma list, '*' patterns) --group TAG (account tag)\n"
         "\n"
         "exit status: 0 ok, 1 API error, 2 usage error, 3 cannot connect, 4 auth failed\n",
         GG_ADMIN_DEFAULT_URL);
@@ -194,7 +203,10 @@ static char *default_conf_path(void)
 /* ---- main ---- */
 
 enum { OPT_LIST = 256, OPT_JSON, OPT_IMPORT, OPT_ENABLE, OPT_DISABLE, OPT_RESET, OPT_DELETE,
-       OPT_TEST, OPT_OVERVIEW, OPT_GET, OPT_KEYS };
+       OPT_TEST, OPT_OVERVIEW, OPT_GET, OPT_BINDINGS, OPT_KEYS, OPT_NEW_KEY, OPT_KEY_EDIT,
+       OPT_KEY_ENABLE, OPT_KEY_DISABLE, OPT_KEY_DELETE, OPT_KEY_USAGE, OPT_RPM, OPT_TPM,
+       OPT_DAY, OPT_MONTH, OPT_CONC, OPT_MODELS, OPT_GROUP, OPT_EXPIRES, OPT_NOTE, OPT_DAYS,
+       OPT_QUIET };
 
 static int set_cmd(struct cli_opts *o, const char *cmd, const char *arg)
 {
@@ -222,6 +234,7 @@ static int run_tui(void)
     app.views[VIEW_ACCOUNTS] = &view_accounts;
     app.views[VIEW_LOG] = &view_log;
     app.views[VIEW_IMPORT] = &view_import;
+    app.views[VIEW_KEYS] = &view_keys;
     app.views[VIEW_HELP] = &view_help;
     net_start(&app);
     if (!app.net) {
@@ -241,6 +254,8 @@ static int run_tui(void)
     app.net = NULL;
     cJSON_Delete(app.overview);
     cJSON_Delete(app.imp.report);
+    cJSON_Delete(app.kv.list);
+    cJSON_Delete(app.kv.usage);
     acct_list_free(&app.accts);
     log_ring_free(&app.log);
     gg_buf_free(&app.imp.text);
@@ -258,7 +273,25 @@ int main(int argc, char **argv)
         { "max-iterations", required_argument, NULL, 'n' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
+        { "bindings", no_argument, NULL, OPT_BINDINGS },
         { "keys", no_argument, NULL, OPT_KEYS },
+        { "new-key", required_argument, NULL, OPT_NEW_KEY },
+        { "key-edit", required_argument, NULL, OPT_KEY_EDIT },
+        { "key-enable", required_argument, NULL, OPT_KEY_ENABLE },
+        { "key-disable", required_argument, NULL, OPT_KEY_DISABLE },
+        { "key-delete", required_argument, NULL, OPT_KEY_DELETE },
+        { "key-usage", required_argument, NULL, OPT_KEY_USAGE },
+        { "rpm", required_argument, NULL, OPT_RPM },
+        { "tpm", required_argument, NULL, OPT_TPM },
+        { "day", required_argument, NULL, OPT_DAY },
+        { "month", required_argument, NULL, OPT_MONTH },
+        { "concurrent", required_argument, NULL, OPT_CONC },
+        { "models", required_argument, NULL, OPT_MODELS },
+        { "group", required_argument, NULL, OPT_GROUP },
+        { "expires", required_argument, NULL, OPT_EXPIRES },
+        { "note", required_argument, NULL, OPT_NOTE },
+        { "days", required_argument, NULL, OPT_DAYS },
+        { "quiet", no_argument, NULL, OPT_QUIET },
         { "list", no_argument, NULL, OPT_LIST },
         { "json", no_argument, NULL, OPT_JSON },
         { "import", required_argument, NULL, OPT_IMPORT },
@@ -275,7 +308,7 @@ int main(int argc, char **argv)
     struct cli_opts co = { 0 };
     bool color = true;
     long delay_ms = 2000, maxit = 0;
-    int c, rc = 0;
+    int c, rc = 0, nkopt = 0, ndays = 0, nquiet = 0;
 
     setlocale(LC_ALL, "");
     while ((c = getopt_long(argc, argv, "u:k:c:Cd:n:hV", lo, NULL)) != -1) {
@@ -304,7 +337,25 @@ int main(int argc, char **argv)
             break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("gemctl-tui 0.1.0\n"); return 0;
-        case OPT_KEYS: help_print(stdout); return 0;
+        case OPT_BINDINGS: help_print(stdout); return 0;
+        case OPT_KEYS: bad = set_cmd(&co, "keys", NULL); break;
+        case OPT_NEW_KEY: bad = set_cmd(&co, "new-key", optarg); break;
+        case OPT_KEY_EDIT: bad = set_cmd(&co, "key-edit", optarg); break;
+        case OPT_KEY_ENABLE: bad = set_cmd(&co, "key-enable", optarg); break;
+        case OPT_KEY_DISABLE: bad = set_cmd(&co, "key-disable", optarg); break;
+        case OPT_KEY_DELETE: bad = set_cmd(&co, "key-delete", optarg); break;
+        case OPT_KEY_USAGE: bad = set_cmd(&co, "key-usage", optarg); break;
+        case OPT_RPM: co.k.rpm = optarg; nkopt++; break;
+        case OPT_TPM: co.k.tpm = optarg; nkopt++; break;
+        case OPT_DAY: co.k.day = optarg; nkopt++; break;
+        case OPT_MONTH: co.k.month = optarg; nkopt++; break;
+        case OPT_CONC: co.k.concurrent = optarg; nkopt++; break;
+        case OPT_MODELS: co.k.models = optarg; nkopt++; break;
+        case OPT_GROUP: co.k.group = optarg; nkopt++; break;
+        case OPT_EXPIRES: co.k.expires = optarg; nkopt++; break;
+        case OPT_NOTE: co.k.note = optarg; nkopt++; break;
+        case OPT_DAYS: co.k.days = optarg; ndays++; break;
+        case OPT_QUIET: co.k.quiet = true; nquiet++; break;
         case OPT_JSON: co.json = true; break;
         case OPT_LIST: bad = set_cmd(&co, "list", NULL); break;
         case OPT_IMPORT: bad = set_cmd(&co, "import", optarg); break;
@@ -327,6 +378,15 @@ int main(int argc, char **argv)
     }
     if (co.json && !co.cmd) {
         fprintf(stderr, "gemctl-tui: --json needs a command (--list, --overview, ...)\n");
+        return EX_USAGE;
+    }
+    if (nkopt && (!co.cmd || (strcmp(co.cmd, "new-key") != 0 && strcmp(co.cmd, "key-edit") != 0))) {
+        fprintf(stderr, "gemctl-tui: limit, --expires and --note options need --new-key or --key-edit\n");
+        return EX_USAGE;
+    }
+    if ((ndays && (!co.cmd || strcmp(co.cmd, "key-usage") != 0)) ||
+        (nquiet && (!co.cmd || strcmp(co.cmd, "new-key") != 0))) {
+        fprintf(stderr, "gemctl-tui: --days needs --key-usage, --quiet needs --new-key\n");
         return EX_USAGE;
     }
     if (getenv("NO_COLOR") && *getenv("NO_COLOR"))

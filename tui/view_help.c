@@ -15,6 +15,7 @@ static bool help_line(size_t i, char *out, size_t n, enum role *role)
     static const struct { unsigned views; const char *title; } groups[] = {
         { V_ALL, "All views (Import: only F-keys, Tab, Esc, PgUp/PgDn)" }, { V_ACC, "Accounts view (1)" }, { V_LOG, "Live log view (2)" },
         { V_IMP, "Import view (3): letters type text; F-keys, Tab and Esc act" },
+        { V_KEYS, "Client keys view (4)" },
     };
     size_t k = 0;
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
@@ -129,7 +130,7 @@ const struct view_ops view_help = {
     .action = help_action,
 };
 
-/* Print the key list (`gemctl-tui --keys`; used to write the man page). */
+/* Print the key list (`gemctl-tui --bindings`; used to write the man page). */
 void help_print(FILE *out)
 {
     size_t n = help_count();

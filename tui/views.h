@@ -13,9 +13,10 @@
 extern const struct view_ops view_accounts;   /* view_accounts.c */
 extern const struct view_ops view_log;        /* view_log.c */
 extern const struct view_ops view_import;     /* view_import.c */
+extern const struct view_ops view_keys;       /* view_keys.c */
 extern const struct view_ops view_help;       /* view_help.c */
 
-/* Print the key list (`gemctl-tui --keys`, the man page's KEYS section). */
+/* Print the key list (`gemctl-tui --bindings`, the man page's KEYS section). */
 void help_print(FILE *out);
 
 #endif

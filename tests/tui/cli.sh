@@ -12,7 +12,7 @@ command -v node >/dev/null || { echo "cli.sh: node is required"; echo "0 passed,
 [[ -x $TUI_BIN ]] || { echo "cli.sh: $TUI_BIN not built"; echo "0 passed, 1 failed"; exit 1; }
 
 WORK=$(mktemp -d /tmp/gemcli-test.XXXXXX)
-cleanup() { stack_stop >/dev/null 2>&1; rm -rf "$WORK"; }
+cleanup() { stack_stop >/dev/null 2>&1; [[ -n ${KEEP_WORK:-} ]] || rm -rf "$WORK"; }
 trap cleanup EXIT
 export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config
 mkdir -p "$XDG_CONFIG_HOME/gemgate"
@@ -172,6 +172,76 @@ admin DELETE "/api/admin/accounts/$id_e" >/dev/null
 run delete 0 --delete "$id_b"
 check "daemon: beta gone (404)" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $GG_ADMIN_KEY" "$GG_URL/api/admin/accounts/$id_b")" = 404
 run delete_again 1 --delete "$id_b"
+
+# ---- client keys -------------------------------------------------------------
+kchat() { # kchat SECRET [MODEL] -> HTTP status of a chat request made with the key
+  curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+    --data "{\"model\":\"${2:-gemini-2.5-flash}\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" \
+    "$GG_URL/v1/chat/completions"
+}
+run keys_empty 0 --keys
+check "--keys with no key prints only the titles" \
+  grep -qxE '  ID NAME {21}PREFIX {5}STATE {4}EXPIRES {4}LIMITS {62}REQ  TOKENS  ERR FLT' "$WORK/keys_empty.out"
+run newkey 0 --new-key ci-bot --rpm 2 --day 100000 --concurrent 3 --models 'gemini-2.5-flash,gemini-3-*' --note 'CI runner' --expires 2030-01-01T00:00:00Z
+check "--new-key prints the key line" grep -qE '^#[0-9]+ ci-bot \(gk-[0-9a-f]{7}\): created, state enabled, limits: rpm 2, day 100k, conc 3, models gemini-2\.5-flash,gemini-3-\*$' "$WORK/newkey.out"
+check "--new-key prints the secret once" test "$(grep -cE 'gk-[0-9a-f]{40}' "$WORK/newkey.out")" = 1
+check "--new-key says it is shown once" grep -q "only time the secret is shown" "$WORK/newkey.out"
+sec1=$(grep -oE 'gk-[0-9a-f]{40}' "$WORK/newkey.out")
+kid1=$(grep -oE '^#[0-9]+' "$WORK/newkey.out" | tr -d '#')
+k1=$(admin GET "/api/admin/keys/$kid1")
+check "daemon: limits as given" test "$(jget .limits <<<"$k1")" = '{"models":"gemini-2.5-flash,gemini-3-*","rpm":2,"tpm":0,"tokens_day":100000,"tokens_month":0,"max_concurrent":3,"group":""}'
+check "daemon: note and expiry as given" test "$(jget .note <<<"$k1") $(jget .expires_at <<<"$k1")" = "CI runner 2030-01-01T00:00:00.000Z"
+check "the new key works (chat 200)" test "$(kchat "$sec1")" = 200
+check "its model allow-list holds (403)" test "$(kchat "$sec1" gemini-2.5-pro)" = 403
+run newkey_quiet 0 --new-key quiet-one --quiet --group team-q
+check "--quiet prints only the secret" grep -qxE 'gk-[0-9a-f]{40}' "$WORK/newkey_quiet.out"
+check "--quiet prints one line" test "$(wc -l <"$WORK/newkey_quiet.out")" = 1
+kidq=$(admin GET /api/admin/keys | jget '.keys.find(k => k.name === "quiet-one").id')
+run keys_list 0 --keys
+check "--keys shows ci-bot with its limits" \
+  grep -qE "^ +$kid1 ci-bot +${sec1:0:10} enabled +2030-01-01 +rpm 2, day 100k, conc 3, models gemini-2\.5-flash,gemini-3-\* +2 +[0-9.k]+ +1 +0$" "$WORK/keys_list.out"
+check "--keys shows quiet-one with its group" grep -qE "^ +$kidq quiet-one +gk-[0-9a-f]{7} enabled +never +group team-q +0 +0 +0 +0$" "$WORK/keys_list.out"
+check "--keys never prints a secret" bash -c '! grep -qE "gk-[0-9a-f]{11}" "$1"' _ "$WORK/keys_list.out"
+run keys_json 0 --keys --json
+check "--keys --json lists both keys" test "$(out keys_json | jget '.keys.map(k => k.name).join(",")')" = "ci-bot,quiet-one"
+check "--keys --json holds no secret" bash -c '! grep -q "${1:10}" "$2"' _ "$sec1" "$WORK/keys_json.out"
+run key_usage 0 --key-usage "$kid1" --days 3
+check "--key-usage: today's row for the model" grep -qE "^$(date -u +%F) gemini-2\.5-flash +1 +0 +[1-9][0-9]* +[1-9][0-9]*$" "$WORK/key_usage.out"
+# the daemon books a 403 (model not allowed) on a row with an empty model, shown as "-"
+check "--key-usage: the 403 counts as an error" grep -qE "^$(date -u +%F) - +1 +1 +0 +0$" "$WORK/key_usage.out"
+check "--key-usage: total line" grep -qE "^total +2 +1 " "$WORK/key_usage.out"
+run key_usage_json 0 --key-usage "$kid1" --json
+check "--key-usage --json is the API reply" test "$(out key_usage_json | jget '.days.length')" = 2
+run key_edit 0 --key-edit "$kid1" --rpm 0 --models '' --tpm 5000
+check "--key-edit prints the new limits" grep -qE "^#$kid1 ci-bot \(gk-[0-9a-f]{7}\): updated, state enabled, limits: tpm 5000, day 100k, conc 3$" "$WORK/key_edit.out"
+check "daemon: the edit kept the other limits" test "$(admin GET "/api/admin/keys/$kid1" | jget .limits)" = '{"models":"","rpm":0,"tpm":5000,"tokens_day":100000,"tokens_month":0,"max_concurrent":3,"group":""}'
+run key_disable 0 --key-disable "$kid1"
+check "--key-disable line" grep -qE "^#$kid1 ci-bot \(gk-[0-9a-f]{7}\): disabled, state disabled" "$WORK/key_disable.out"
+check "a disabled key gets 401" test "$(kchat "$sec1")" = 401
+run key_enable 0 --key-enable "$kid1"
+check "an enabled key works again" test "$(kchat "$sec1")" = 200
+run key_delete 0 --key-delete "$kid1"
+check "--key-delete line" grep -qx "key #$kid1 deleted" "$WORK/key_delete.out"
+check "a deleted key gets 401" test "$(kchat "$sec1")" = 401
+run key_delete_again 1 --key-delete "$kid1"
+check "deleting again: not_found" grep -q "not_found" "$WORK/key_delete_again.err"
+# usage and API errors
+run newkey_bad_num 2 --new-key x --rpm ten
+check "a bad number is a usage error naming it" grep -q -- "--rpm: 'ten' is not a whole number" "$WORK/newkey_bad_num.err"
+run newkey_bad_group 1 --new-key x --group 'bad tag!'
+check "the API's field message is shown" grep -q "validation_failed: limits.group: " "$WORK/newkey_bad_group.err"
+run newkey_bad_expiry 1 --new-key x --expires tomorrow
+check "a bad expiry: the API names expires_at" grep -q "expires_at: must be an RFC 3339 time" "$WORK/newkey_bad_expiry.err"
+run key_bad_id 2 --key-enable abc
+check "a bad key id is a usage error" grep -q "invalid key id 'abc'" "$WORK/key_bad_id.err"
+run key_opt_alone 2 --rpm 5 --list
+run key_days_range 2 --key-usage "$kidq" --days 0
+run key_quiet_alone 2 --keys --quiet
+run key_missing 1 --key-usage 999999
+# (names: the API refuses every control character, C1 and DEL included,
+# so there is no evil key name to print; kf_row fits every cell with tx_fit)
+run bindings 0 --bindings
+check "--bindings lists the keys view binding" grep -qE "client keys view" "$WORK/bindings.out"
 
 # ---- config file: used when 0600, refused otherwise ---------------------
 conf=$XDG_CONFIG_HOME/gemgate/tui.conf

@@ -283,6 +283,75 @@ else
   fail "account with escape sequences in its name created (got '$id_evil')"
 fi
 
+# ---- 9c. client keys: create (secret shown once), use, limits, disable, delete
+kchat() { # kchat SECRET -> "STATUS CODE" of a chat request made with the key
+  local out
+  out=$(curl -sS -w '\n%{http_code}' -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+    --data '{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hi from the tui test"}]}' \
+    "$GG_URL/v1/chat/completions")
+  echo "$(tail -1 <<<"$out") $(head -n -1 <<<"$out" | jget '.error?.code ?? "ok"' 2>/dev/null)"
+}
+keys main 4
+check "keys view: empty list says how to create one" wait_screen main 'no client keys yet: press n' 10
+check "keys view: the hints bar shows its actions" wait_screen main 'F2Enable F3Disable F4New F7Limits F8Usage F9Delete F10Quit' 5
+keys main n
+check "new key: asks for the name" wait_screen main 'name of the new key:' 5
+keys main -l 'tui-key'
+keys main Enter
+check "new key: then the limits, prefilled" wait_screen main 'limits \(0 = unlimited\): rpm=0 tpm=0 day=0 month=0 concurrent=0 models= group=' 5
+keys main C-u
+keys main -l 'day=1000000 concurrent=2 models=gemini-*'
+keys main Enter
+check "new key: the secret dialog" wait_screen main 'secret: gk-[0-9a-f]{40}' 10
+check "new key: the dialog says it is shown once" on_screen main 'you will not see it again'
+secret=$(screen main | grep -oE 'gk-[0-9a-f]{40}' | head -1)
+kjson=$(admin GET /api/admin/keys)
+kid=$(jget '.keys.find(k => k.name === "tui-key").id' <<<"$kjson")
+check "daemon: the key exists with the limits typed" \
+  test "$(jget '.keys.find(k => k.name === "tui-key").limits' <<<"$kjson")" = '{"models":"gemini-*","rpm":0,"tpm":0,"tokens_day":1000000,"tokens_month":0,"max_concurrent":2,"group":""}'
+check "daemon: its prefix is the secret's start" test "$(jget ".keys.find(k => k.id == $kid).prefix" <<<"$kjson")" = "${secret:0:10}"
+check "daemon: the list never holds the secret" bash -c '! grep -q "$1" <<<"$2"' _ "${secret:10}" "$kjson"
+check "the secret works against the daemon (chat 200)" test "$(kchat "$secret")" = "200 ok"
+keys main Enter
+check "Enter closes the dialog" wait_screen main 'secret is not shown again' 5
+check "the secret is gone from the screen" bash -c '! tmux -u -L "$1" capture-pane -p -t main | grep -q "${2:10}"' _ "$SOCK" "$secret"
+check "keys view: the row with limits and today's request" \
+  wait_screen main "^ +$kid tui-key +${secret:0:10} +enabled +never +day 1\.0M, conc 2, models gemini-\* +1 " 10
+keys main u
+check "usage pane: per day and model" wait_screen main "usage of #$kid tui-key, last 7 days" 5
+check "usage pane: one request of gemini-2.5-flash today" wait_screen main "^ $(date -u +%F) gemini-2\.5-flash +1 +0 +[1-9][0-9]* +[1-9][0-9]*" 10
+keys main E
+check "edit limits: prompt prefilled with the current limits" \
+  wait_screen main "limits of #$kid: rpm=0 tpm=0 day=1000000 month=0 concurrent=2 models=gemini-\* group=" 5
+keys main C-u
+keys main -l 'rpm=7 tpm=bad'
+keys main Enter
+check "edit limits: a bad number is refused before sending" wait_screen main "tpm: 'bad' is not a whole number" 5
+check "daemon: limits unchanged after the refused edit" test "$(admin GET "/api/admin/keys/$kid" | jget .limits.rpm)" = 0
+keys main E
+keys main C-u
+keys main -l 'rpm=7 models='
+keys main Enter
+check "edit limits: the status line confirms" wait_screen main "limits of key #$kid: done \(now enabled\)" 5
+check "daemon: rpm 7, models cleared, day kept" \
+  test "$(admin GET "/api/admin/keys/$kid" | jget .limits)" = '{"models":"","rpm":7,"tpm":0,"tokens_day":1000000,"tokens_month":0,"max_concurrent":2,"group":""}'
+keys main d
+check "disable: the row shows disabled" wait_screen main "^ +$kid tui-key +gk-[0-9a-f]+ +disabled " 5
+check "a disabled key gets 401 api_key_disabled" test "$(kchat "$secret")" = "401 api_key_disabled"
+keys main e
+check "enable: the row shows enabled again" wait_screen main "^ +$kid tui-key +gk-[0-9a-f]+ +enabled " 5
+check "the enabled key works again" test "$(kchat "$secret")" = "200 ok"
+keys main D
+check "delete asks first" wait_screen main "delete key #$kid tui-key\? clients using it get 401" 5
+keys main n
+check "daemon: not deleted on n" test "$(admin GET /api/admin/keys | jget .keys.length)" = 1
+keys main D
+keys main y
+check "delete: the list is empty again" wait_screen main 'no client keys yet' 10
+check "a deleted key gets 401" test "$(kchat "$secret" | cut -d' ' -f1)" = 401
+keys main 1
+check "back to the accounts view" wait_screen main 'ID.*NAME +STATUS' 5
+
 # ---- 10. a stopped daemon gives a clear message, no crash ----------------
 url=$GG_URL
 stack_stop >/dev/null 2>&1

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "esc.h"
+#include "keyfmt.h"
 #include "gg_admin_client.h"
 #include "gg_time.h"
 #include "model.h"
@@ -622,6 +623,72 @@ static void test_esc_json(void)
     gg_buf_free(&b);
 }
 
+/* ---- client keys: limits parsing and the key table (keyfmt.c) ---- */
+static void test_keyfmt(void)
+{
+    char why[200], line[1024];
+    cJSON *l = cJSON_CreateObject();
+    TT_EQ_INT(kf_parse_limits("rpm=60 day=2000000 concurrent=4 models=a,b* group=team-a", l, why,
+                              sizeof(why)), 0);
+    TT_EQ_INT(js_int(l, "rpm", -1), 60);
+    TT_EQ_INT(js_int(l, "tokens_day", -1), 2000000);
+    TT_EQ_INT(js_int(l, "max_concurrent", -1), 4);
+    TT_EQ_STR(js_str(l, "models"), "a,b*");
+    TT_EQ_STR(js_str(l, "group"), "team-a");
+    TT_EQ_INT(kf_parse_limits("", l, why, sizeof(why)), 0);           /* sets nothing */
+    TT_EQ_INT(kf_parse_limits("rpm=1 rpm=2 models=", l, why, sizeof(why)), 0); /* last wins */
+    TT_EQ_INT(js_int(l, "rpm", -1), 2);
+    TT_EQ_STR(js_str(l, "models"), "");
+    TT_EQ_INT(kf_parse_limits("tpm=-1", l, why, sizeof(why)), -1);
+    TT_EQ_STR(why, "tpm: '-1' is not a whole number >= 0");
+    TT_EQ_INT(kf_parse_limits("rpm=1x", l, why, sizeof(why)), -1);
+    TT_EQ_INT(kf_parse_limits("rpm", l, why, sizeof(why)), -1);
+    TT_EQ_STR(why, "'rpm': expected name=value");
+    TT_EQ_INT(kf_parse_limits("speed=3", l, why, sizeof(why)), -1);
+    TT_CHECK(strstr(why, "unknown limit 'speed'") != NULL);
+    TT_EQ_INT(kf_set_limit(l, "tokens_month", "99999999999", why, sizeof(why)), 0);
+    TT_EQ_INT(js_int(l, "tokens_month", -1), 99999999999LL);
+    kf_limits(l, line, sizeof(line));
+    TT_EQ_STR(line, "rpm 2, day 2.0M, month 99999M, conc 4, group team-a");
+    cJSON_Delete(l);
+    l = cJSON_Parse("{\"rpm\":0,\"models\":\"\",\"group\":\"\"}");
+    kf_limits(l, line, sizeof(line));
+    TT_EQ_STR(line, "unlimited");
+    cJSON_Delete(l);
+
+    /* expires_at: never / ms / RFC 3339 text */
+    cJSON *b = cJSON_CreateObject();
+    TT_EQ_INT(kf_set_expires(b, "never"), 0);
+    TT_CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(b, "expires_at")));
+    TT_EQ_INT(kf_set_expires(b, "1800000000000"), 0);
+    TT_EQ_INT(js_int(b, "expires_at", 0), 1800000000000LL);
+    TT_EQ_INT(kf_set_expires(b, "2030-01-01T00:00:00Z"), 0);
+    TT_EQ_STR(js_str(b, "expires_at"), "2030-01-01T00:00:00Z");
+    cJSON_Delete(b);
+
+    /* rows: exactly `cols` wide, state, expiry as a date, controls as '?' */
+    int64_t now = 1796100000000LL; /* 2026-12-01 */
+    cJSON *k = cJSON_Parse("{\"id\":7,\"name\":\"al\\u009bice\",\"prefix\":\"gk-3f9a2c1\","
+                           "\"enabled\":true,\"expires_at\":\"2030-01-01T00:00:00Z\","
+                           "\"limits\":{\"rpm\":60},\"usage\":{\"day_requests\":40,"
+                           "\"day_tokens\":81234,\"day_errors\":1,\"inflight\":1,"
+                           "\"cluster_inflight\":2}}");
+    TT_CHECK(k != NULL);
+    kf_row(k, now, 100, line, sizeof(line));
+    TT_EQ_INT(tx_width(line), 100);
+    TT_CHECK(strstr(line, "   7 al?ice ") == line);
+    TT_CHECK(strstr(line, "gk-3f9a2c1 enabled  2030-01-01 rpm 60") != NULL);
+    TT_CHECK(strstr(line, "   40   81.2k    1   3") != NULL);
+    TT_EQ_STR(kf_state(k, now), "enabled");
+    TT_EQ_STR(kf_state(k, 1893456000000LL), "expired");             /* 2030-01-01 */
+    cJSON_ReplaceItemInObjectCaseSensitive(k, "enabled", cJSON_CreateFalse());
+    TT_EQ_STR(kf_state(k, now), "disabled");
+    cJSON_Delete(k);
+    kf_header(100, line, sizeof(line));
+    TT_EQ_INT(tx_width(line), 100);
+    TT_CHECK(strncmp(line, "  ID NAME", 9) == 0);
+}
+
 #ifdef TUI_TEST_VIEWS
 #include "app.h"
 
@@ -710,6 +777,8 @@ static void test_view_dispatch(void)
     TT_EQ_INT(fk[VIEW_IMPORT].text_keys, 1);
     TT_EQ_INT(a.quit, 0);
     app_key(&a, '\t', false);
+    TT_EQ_INT(a.view, VIEW_KEYS);                      /* a view without ops is fine */
+    app_key(&a, '\t', false);
     TT_EQ_INT(a.view, VIEW_ACCOUNTS);                  /* wraps before the help */
     app_key(&a, 'i', false);
     TT_EQ_INT(a.view, VIEW_IMPORT);
@@ -761,6 +830,7 @@ int main(void)
     TT_RUN(test_client_helpers);
     TT_RUN(test_esc_text);
     TT_RUN(test_esc_json);
+    TT_RUN(test_keyfmt);
 #ifdef TUI_TEST_VIEWS
     TT_RUN(test_view_dispatch);
 #endif

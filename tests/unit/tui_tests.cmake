@@ -10,7 +10,8 @@ set(TUI_TEST_SRC
   ${CMAKE_CURRENT_LIST_DIR}/test_tui_logic.c
   ${CMAKE_SOURCE_DIR}/tui/model.c
   ${CMAKE_SOURCE_DIR}/tui/text.c
-  ${CMAKE_SOURCE_DIR}/tui/esc.c)
+  ${CMAKE_SOURCE_DIR}/tui/esc.c
+  ${CMAKE_SOURCE_DIR}/tui/keyfmt.c)
 if(NCURSESW_FOUND)
   list(APPEND TUI_TEST_SRC ${CMAKE_SOURCE_DIR}/tui/app.c ${CMAKE_SOURCE_DIR}/tui/keys.c)
 endif()

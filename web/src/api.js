@@ -161,6 +161,12 @@ export function createClient(opts = {}) {
     // appears in the stream's URL (keys in URLs end up in proxy logs).
     logsTicket: (key) => request('POST', '/logs/ticket', { key }).then((d) => d.ticket),
     streamUrl: (ticket) => `${base}/logs/stream?ticket=${enc(ticket)}`,
+    // client keys: createKey's reply {key, secret} is the only time the secret exists here
+    listKeys: () => request('GET', '/keys').then((d) => d.keys || []),
+    createKey: (fields) => request('POST', '/keys', { body: fields }),
+    updateKey: (id, fields) => request('PATCH', `/keys/${enc(id)}`, { body: fields }),
+    deleteKey: (id) => request('DELETE', `/keys/${enc(id)}`),
+    keyUsage: (id, days) => request('GET', `/keys/${enc(id)}/usage`, { query: { days } }),
   }
 }
 

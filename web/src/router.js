@@ -5,6 +5,7 @@ export const ROUTES = [
   { path: 'accounts', label: 'Accounts' },
   { path: 'import', label: 'Import' },
   { path: 'logs', label: 'Live log' },
+  { path: 'keys', label: 'Keys' },
 ]
 export const DEFAULT_ROUTE = 'overview'
 

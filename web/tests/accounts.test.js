@@ -61,6 +61,11 @@ describe('formToPayload', () => {
     expect(p.proxy).toBe('') // clearing the proxy is possible
     expect(formToPayload({ ...form, secure_c_ses: 'NEW' }, { editing: true }).secure_c_ses).toBe('NEW')
   })
+  it('tags: sent trimmed; on edit an empty field clears them', () => {
+    expect(formToPayload({ ...form, tags: ' team-a,gpu ' }).tags).toBe('team-a,gpu')
+    expect(formToPayload(form)).not.toHaveProperty('tags')
+    expect(formToPayload({ ...form, tags: '' }, { editing: true }).tags).toBe('')
+  })
 })
 
 describe('accounts store', () => {

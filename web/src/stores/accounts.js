@@ -56,7 +56,7 @@ export function countByStatus(list) {
 /** Build the request body of the add/edit form. Secrets are sent only when typed. */
 export function formToPayload(form, { editing = false } = {}) {
   const out = {}
-  for (const k of ['name', 'csesidx', 'config_id', 'proxy', 'note']) {
+  for (const k of ['name', 'csesidx', 'config_id', 'proxy', 'note', 'tags']) {
     const v = (form[k] ?? '').toString().trim()
     if (editing || v !== '') out[k] = v
   }
