@@ -158,7 +158,35 @@ static void key_free(struct key *k)
     }
 }
 
-/* The rpm ring holds exactly rpm admission times (capped). */
+/* The admission times of the last minute, oldest first, into out[max]:
+ * from the ring when there is one (exact), else from the per-second
+ * counters (to the second).  Returns how many. */
+static size_t recent_admissions(const struct key *k, int64_t now, int64_t *out, size_t max)
+{
+    size_t n = 0;
+    if (k->ring_n) {
+        for (size_t i = 0; i < k->ring_n && n < max; i++) {
+            int64_t t = k->ring[(k->ring_pos + i) % k->ring_n];
+            if (t && t > now - 60000)
+                out[n++] = t;
+        }
+        return n;
+    }
+    int64_t s = now / 1000;
+    for (int back = 59; back >= 0; back--) {
+        int64_t sec = s - back;
+        int slot = (int)(((sec % 60) + 60) % 60);
+        if (k->req_stamp[slot] != sec)
+            continue;
+        for (int64_t j = 0; j < k->req_sec[slot] && n < max; j++)
+            out[n++] = sec * 1000 > now - 60000 ? sec * 1000 : now - 59999;
+    }
+    return n;
+}
+
+/* The rpm ring holds exactly rpm admission times (capped).  A new size
+ * keeps the last minute's admissions (the newest that fit), so changing a
+ * key's rpm does not forget what it already spent. */
 static int size_ring(struct key *k)
 {
     size_t want = k->info.lim.rpm > 0 ? (size_t)(k->info.lim.rpm < RPM_RING_MAX ? k->info.lim.rpm : RPM_RING_MAX) : 0;
@@ -167,10 +195,25 @@ static int size_ring(struct key *k)
     int64_t *r = want ? calloc(want, sizeof(*r)) : NULL;
     if (want && !r)
         return -1;
+    size_t m = 0;
+    if (want) {
+        int64_t now = gg_now_ms();
+        size_t cap = k->ring_n > RPM_RING_MAX ? RPM_RING_MAX : (k->ring_n ? k->ring_n : RPM_RING_MAX);
+        int64_t *tmp = malloc(cap * sizeof(*tmp));
+        if (!tmp) {
+            free(r);
+            return -1;
+        }
+        size_t have = recent_admissions(k, now, tmp, cap);
+        size_t from = have > want ? have - want : 0;   /* keep the newest `want` */
+        for (size_t i = from; i < have; i++)
+            r[m++] = tmp[i];
+        free(tmp);
+    }
     free(k->ring);
     k->ring = r;
     k->ring_n = want;
-    k->ring_pos = 0;
+    k->ring_pos = want ? m % want : 0;
     return 0;
 }
 

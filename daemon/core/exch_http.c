@@ -336,8 +336,11 @@ enum MHD_Result exch_http_handle(struct http_req *r, const struct exch_dialect *
         return exch_http_reply_error(r, d, &err);
     }
     if (!exch_keys_check(r, c, &err)) {
+        /* counted under the model the client asked for */
+        exch_keys_finish(r, c->req.model_req, 0, 0, true);
         call_put(c);
         call_put(c);
+        metrics_request_done(d->name, NULL, err.status, 0, -1, "client");
         return exch_http_reply_error(r, d, &err);
     }
     return submit(r, c, key_id);

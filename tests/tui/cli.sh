@@ -207,8 +207,8 @@ check "--keys --json lists both keys" test "$(out keys_json | jget '.keys.map(k 
 check "--keys --json holds no secret" bash -c '! grep -q "${1:10}" "$2"' _ "$sec1" "$WORK/keys_json.out"
 run key_usage 0 --key-usage "$kid1" --days 3
 check "--key-usage: today's row for the model" grep -qE "^$(date -u +%F) gemini-2\.5-flash +1 +0 +[1-9][0-9]* +[1-9][0-9]*$" "$WORK/key_usage.out"
-# the daemon books a 403 (model not allowed) on a row with an empty model, shown as "-"
-check "--key-usage: the 403 counts as an error" grep -qE "^$(date -u +%F) - +1 +1 +0 +0$" "$WORK/key_usage.out"
+# a 403 (model not allowed) is booked as an error under the model the client asked for
+check "--key-usage: the 403 counts as an error" grep -qE "^$(date -u +%F) gemini-2\.5-pro +1 +1 +0 +0$" "$WORK/key_usage.out"
 check "--key-usage: total line" grep -qE "^total +2 +1 " "$WORK/key_usage.out"
 run key_usage_json 0 --key-usage "$kid1" --json
 check "--key-usage --json is the API reply" test "$(out key_usage_json | jget '.days.length')" = 2

@@ -123,6 +123,38 @@ static void test_models(void)
     keys_finish(&t, NULL, 0, 0, false, gg_now_ms());
 }
 
+/* Changing rpm keeps what the key already spent in the rolling minute. */
+static void test_rpm_change_keeps_window(void)
+{
+    keys_free();
+    gg_time_fake(T0 + 200);
+    char s[KEY_SECRET_LEN + 1];
+    int64_t id = mk("rpmchange", NULL, 0, s);
+    struct key_ticket t;
+    struct key_denial d;
+    for (int i = 0; i < 2; i++) {                          /* unlimited: two requests */
+        TT_EQ_INT(admit(s, NULL, &t, &d), KEY_OK);
+        keys_finish(&t, NULL, 1, 1, false, gg_now_ms());
+        gg_time_advance(1000);
+    }
+    char err[128];
+    struct key_limits lim = {.rpm = 2};
+    TT_EQ_INT(keys_update(id, NULL, NULL, NULL, NULL, &lim, err, sizeof(err)), 0);
+    TT_EQ_INT(admit(s, NULL, &t, &d), KEY_RPM);            /* both still in the window */
+    lim.rpm = 3;                                           /* grow: one more fits */
+    TT_EQ_INT(keys_update(id, NULL, NULL, NULL, NULL, &lim, err, sizeof(err)), 0);
+    TT_EQ_INT(admit(s, NULL, &t, &d), KEY_OK);
+    keys_finish(&t, NULL, 1, 1, false, gg_now_ms());
+    TT_EQ_INT(admit(s, NULL, &t, &d), KEY_RPM);
+    lim.rpm = 1;                                           /* shrink: the newest decides */
+    TT_EQ_INT(keys_update(id, NULL, NULL, NULL, NULL, &lim, err, sizeof(err)), 0);
+    TT_EQ_INT(admit(s, NULL, &t, &d), KEY_RPM);
+    TT_EQ_INT(d.retry_after, 60);
+    gg_time_advance(60000);
+    TT_EQ_INT(admit(s, NULL, &t, &d), KEY_OK);
+    keys_finish(&t, NULL, 1, 1, false, gg_now_ms());
+}
+
 static void test_rpm(void)
 {
     keys_free();
@@ -393,6 +425,7 @@ int main(void)
     TT_RUN(test_disable_expiry_delete);
     TT_RUN(test_models);
     TT_RUN(test_rpm);
+    TT_RUN(test_rpm_change_keeps_window);
     TT_RUN(test_tpm);
     TT_RUN(test_day_and_month_rollover);
     TT_RUN(test_day_quota_message);
