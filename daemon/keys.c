@@ -9,30 +9,8 @@
 #include <time.h>
 
 #include "gg_time.h"
+#include "keys_int.h"
 #include "gg_util.h"
-
-#define RPM_RING_MAX 100000      /* exact sliding window up to this rate */
-#define NBUCKETS 1024
-
-struct key {
-    struct key_info info;
-    struct key *next_hash;       /* bucket chain by hash */
-    struct key *next_byid;       /* bucket chain by id */
-    /* runtime, under `lock` */
-    int64_t *ring;               /* admission times of the last `ring_n` requests */
-    size_t ring_n, ring_pos;
-    int64_t tok_sec[60];         /* tokens finished per second of the last minute */
-    int64_t tok_stamp[60];       /* which second each slot holds */
-    int64_t day, month;          /* index of the counters below */
-    int64_t day_tokens, month_tokens, day_requests, day_errors;
-    int inflight;
-    int64_t req_sec[60];         /* requests admitted per second of the last minute */
-    int64_t req_stamp[60];
-    int64_t rem_req, rem_tok;    /* other instances (keys_set_remote) */
-    int rem_inflight;
-    int64_t rem_until;
-    uint64_t tot_requests, tot_errors, tot_in, tot_out;  /* since start (metrics) */
-};
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct key **keys;
@@ -50,47 +28,6 @@ void keys_set_hooks(const struct key_hooks *h)
     else
         memset(&hooks, 0, sizeof(hooks));
     pthread_mutex_unlock(&lock);
-}
-
-/* ---- calendar ------------------------------------------------------------ */
-
-static int64_t day_of(int64_t ms)
-{
-    return ms / 86400000;
-}
-
-static int64_t month_of(int64_t ms)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    return (int64_t)(tm.tm_year + 1900) * 12 + tm.tm_mon;
-}
-
-static int64_t next_month_ms(int64_t ms)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    struct tm n = {0};
-    n.tm_year = tm.tm_mon == 11 ? tm.tm_year + 1 : tm.tm_year;
-    n.tm_mon = (tm.tm_mon + 1) % 12;
-    n.tm_mday = 1;
-    return (int64_t)timegm(&n) * 1000;
-}
-
-static void roll(struct key *k, int64_t now)
-{
-    int64_t d = day_of(now);
-    if (k->day == d)
-        return;                  /* a month only turns with a day */
-    k->day = d;
-    k->day_tokens = k->day_requests = k->day_errors = 0;
-    int64_t m = month_of(now);
-    if (k->month != m) {
-        k->month = m;
-        k->month_tokens = 0;
-    }
 }
 
 /* Copy a NUL-terminated string into a buffer of n bytes (truncating). */
@@ -158,72 +95,13 @@ static void key_free(struct key *k)
     }
 }
 
-/* The admission times of the last minute, oldest first, into out[max]:
- * from the ring when there is one (exact), else from the per-second
- * counters (to the second).  Returns how many. */
-static size_t recent_admissions(const struct key *k, int64_t now, int64_t *out, size_t max)
-{
-    size_t n = 0;
-    if (k->ring_n) {
-        for (size_t i = 0; i < k->ring_n && n < max; i++) {
-            int64_t t = k->ring[(k->ring_pos + i) % k->ring_n];
-            if (t && t > now - 60000)
-                out[n++] = t;
-        }
-        return n;
-    }
-    int64_t s = now / 1000;
-    for (int back = 59; back >= 0; back--) {
-        int64_t sec = s - back;
-        int slot = (int)(((sec % 60) + 60) % 60);
-        if (k->req_stamp[slot] != sec)
-            continue;
-        for (int64_t j = 0; j < k->req_sec[slot] && n < max; j++)
-            out[n++] = sec * 1000 > now - 60000 ? sec * 1000 : now - 59999;
-    }
-    return n;
-}
-
-/* The rpm ring holds exactly rpm admission times (capped).  A new size
- * keeps the last minute's admissions (the newest that fit), so changing a
- * key's rpm does not forget what it already spent. */
-static int size_ring(struct key *k)
-{
-    size_t want = k->info.lim.rpm > 0 ? (size_t)(k->info.lim.rpm < RPM_RING_MAX ? k->info.lim.rpm : RPM_RING_MAX) : 0;
-    if (want == k->ring_n)
-        return 0;
-    int64_t *r = want ? calloc(want, sizeof(*r)) : NULL;
-    if (want && !r)
-        return -1;
-    size_t m = 0;
-    if (want) {
-        int64_t now = gg_now_ms();
-        size_t cap = k->ring_n > RPM_RING_MAX ? RPM_RING_MAX : (k->ring_n ? k->ring_n : RPM_RING_MAX);
-        int64_t *tmp = malloc(cap * sizeof(*tmp));
-        if (!tmp) {
-            free(r);
-            return -1;
-        }
-        size_t have = recent_admissions(k, now, tmp, cap);
-        size_t from = have > want ? have - want : 0;   /* keep the newest `want` */
-        for (size_t i = from; i < have; i++)
-            r[m++] = tmp[i];
-        free(tmp);
-    }
-    free(k->ring);
-    k->ring = r;
-    k->ring_n = want;
-    k->ring_pos = want ? m % want : 0;
-    return 0;
-}
-
 static int insert_locked(const struct key_info *info)
 {
     struct key *k = calloc(1, sizeof(*k));
     if (!k)
         return -1;
     k->info = *info;
-    if (size_ring(k) != 0) {
+    if (kw_size_ring(k) != 0) {
         key_free(k);
         return -1;
     }
@@ -258,7 +136,7 @@ int keys_load(const struct key_info *rows, size_t n)
             k->info = rows[i];
             if (rehash)
                 index_add(k);
-            if (size_ring(k) != 0)
+            if (kw_size_ring(k) != 0)
                 rc = -1;
         } else if (insert_locked(&rows[i]) != 0) {
             rc = -1;
@@ -391,7 +269,7 @@ int keys_update(int64_t id, const char *name, const char *note, const int64_t *e
         k->info.enabled = *enabled;
     if (lim)
         k->info.lim = *lim;
-    if (size_ring(k) != 0) {
+    if (kw_size_ring(k) != 0) {
         k->info = before;
         pthread_mutex_unlock(&lock);
         snprintf(err, errlen, "out of memory");
@@ -429,24 +307,6 @@ int keys_delete(int64_t id)
 static enum key_verdict deny(struct key_denial *d, enum key_verdict v, int status, int retry, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-static int64_t minute_tokens(const struct key *k, int64_t now)
-{
-    int64_t s = now / 1000, t = 0;
-    for (int i = 0; i < 60; i++)
-        if (k->tok_stamp[i] > s - 60)
-            t += k->tok_sec[i];
-    return t;
-}
-
-static int64_t minute_requests(const struct key *k, int64_t now)
-{
-    int64_t s = now / 1000, n = 0;
-    for (int i = 0; i < 60; i++)
-        if (k->req_stamp[i] > s - 60)
-            n += k->req_sec[i];
-    return n;
-}
-
 /* rpm / tpm / max_concurrent with the other instances' counts added (cluster
  * sync); true and *d filled when over.  Retry after one sync period. */
 static bool cluster_over(struct key *k, int64_t now, struct key_denial *d)
@@ -457,10 +317,10 @@ static bool cluster_over(struct key *k, int64_t now, struct key_denial *d)
     if (ki->lim.max_concurrent > 0 && k->inflight + k->rem_inflight >= ki->lim.max_concurrent)
         deny(d, KEY_CONCURRENCY, 429, 1, "key '%s': %lld concurrent requests already running", ki->name,
              (long long)ki->lim.max_concurrent);
-    else if (ki->lim.rpm > 0 && minute_requests(k, now) + k->rem_req >= ki->lim.rpm)
+    else if (ki->lim.rpm > 0 && kw_minute_requests(k, now) + k->rem_req >= ki->lim.rpm)
         deny(d, KEY_RPM, 429, 2, "key '%s': rate limit of %lld requests per minute reached", ki->name,
              (long long)ki->lim.rpm);
-    else if (ki->lim.tpm > 0 && minute_tokens(k, now) + k->rem_tok >= ki->lim.tpm)
+    else if (ki->lim.tpm > 0 && kw_minute_tokens(k, now) + k->rem_tok >= ki->lim.tpm)
         deny(d, KEY_TPM, 429, 2, "key '%s': rate limit of %lld tokens per minute reached", ki->name,
              (long long)ki->lim.tpm);
     else
@@ -484,9 +344,9 @@ void keys_set_remote(int64_t key_id, int64_t minute_requests, int64_t minute_tok
 
 static void usage_of(struct key *k, int64_t now, struct key_usage_now *u)
 {
-    roll(k, now);
-    u->minute_requests = minute_requests(k, now);
-    u->minute_tokens = minute_tokens(k, now);
+    kw_roll(k, now);
+    u->minute_requests = kw_minute_requests(k, now);
+    u->minute_tokens = kw_minute_tokens(k, now);
     u->day_tokens = k->day_tokens;
     u->month_tokens = k->month_tokens;
     u->day_requests = k->day_requests;
@@ -633,7 +493,7 @@ enum key_verdict keys_admit(const char *secret, const char *model, int64_t now, 
         v = deny(d, KEY_MODEL, 403, 0, "model '%s' is not allowed for key '%s'", model, ki->name);
         goto out;
     }
-    roll(k, now);
+    kw_roll(k, now);
     if (cluster_over(k, now, d)) {
         v = d->verdict;
         goto out;
@@ -653,7 +513,7 @@ enum key_verdict keys_admit(const char *secret, const char *model, int64_t now, 
         }
     }
     if (ki->lim.tpm > 0) {
-        int64_t used = minute_tokens(k, now);
+        int64_t used = kw_minute_tokens(k, now);
         if (used >= ki->lim.tpm) {
             /* the first second whose expiry brings the window under the limit */
             int64_t s = now / 1000, left = used;
@@ -674,7 +534,7 @@ enum key_verdict keys_admit(const char *secret, const char *model, int64_t now, 
         }
     }
     if (ki->lim.tokens_day > 0 && k->day_tokens >= ki->lim.tokens_day) {
-        int64_t reset = (day_of(now) + 1) * 86400000;
+        int64_t reset = (kw_day_of(now) + 1) * 86400000;
         struct tm tm;
         time_t tt = (time_t)(reset / 1000);
         gmtime_r(&tt, &tm);
@@ -685,7 +545,7 @@ enum key_verdict keys_admit(const char *secret, const char *model, int64_t now, 
         goto out;
     }
     if (ki->lim.tokens_month > 0 && k->month_tokens >= ki->lim.tokens_month) {
-        int64_t reset = next_month_ms(now);
+        int64_t reset = kw_next_month_ms(now);
         struct tm tm;
         time_t tt = (time_t)(reset / 1000);
         gmtime_r(&tt, &tm);
@@ -727,7 +587,7 @@ void keys_finish(struct key_ticket *t, const char *model, int64_t tokens_in, int
     pthread_mutex_lock(&lock);
     struct key *k = find_id(t->key_id);
     if (k) {
-        roll(k, now);
+        kw_roll(k, now);
         if (k->inflight > 0)
             k->inflight--;
         int64_t s = now / 1000;
@@ -771,7 +631,7 @@ void keys_merge_usage(int64_t key_id, int64_t day_tokens, int64_t month_tokens, 
     pthread_mutex_lock(&lock);
     struct key *k = find_id(key_id);
     if (k) {
-        roll(k, now);
+        kw_roll(k, now);
         raise_to(&k->day_tokens, day_tokens);
         raise_to(&k->month_tokens, month_tokens);
         raise_to(&k->day_requests, day_requests);
