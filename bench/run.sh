@@ -10,7 +10,10 @@
 # streams are opened up to the descriptor limit (raised to the hard limit;
 # as root, to 70,000 with prlimit, for 20,000 streams), and a soak runs at
 # 1,000 req/s with one line per minute (BENCH_SOAK_MIN, default 10; 0 in
-# --quick).  docs/benchmarks-summary.json keeps the key figures so the next
+# --quick).  Phase 8 reruns the short and relay scenarios with
+# UPSTREAM_LOOPS=1..cores to show how the upstream event loops scale, and
+# where `perf record` works the gateway is profiled during the relay and the
+# pinned 1,000 req/s run (bench/results/<stamp>/*.perf.txt, in the report).  docs/benchmarks-summary.json keeps the key figures so the next
 # run prints them beside its own.
 #
 # Starts the fake upstream and gemgated on 127.0.0.1 port 0, drives them with
@@ -79,7 +82,8 @@ start_gw() {   # fresh data dir every time
     env HOST=127.0.0.1 PORT=0 PORT_FILE="$STK/gw.port" DATA_DIR="$STK/data" API_KEY="$KEY" \
         GEMINI_AUTH_URL="http://127.0.0.1:$FAKE_PORT" GEMINI_API_URL="http://127.0.0.1:$FAKE_PORT" \
         SECURE_C_SES=demo-ses CSESIDX=1000001 CONFIG_ID=demo-config \
-        LOG_LEVEL=warn PING_INTERVAL=0 ACCOUNT_MAX_CONCURRENCY=0 THREADS=2 \
+        LOG_LEVEL=warn PING_INTERVAL=0 ACCOUNT_MAX_CONCURRENCY=0 THREADS="${GW_THREADS:-0}" \
+        UPSTREAM_LOOPS="${GW_LOOPS:-0}" \
         $GW_PIN "$BUILD/daemon/gemgated" >>"$RES/gemgated.log" 2>&1 &
     GG_PID=$!
     wait_file "$STK/gw.port" || { echo "bench: gemgated did not start" >&2; tail "$RES/gemgated.log" >&2; exit 1; }
@@ -96,6 +100,18 @@ stop_gw() {
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# profile NAME SECONDS: perf record of gemgated in the background (no-op without perf)
+PERF_OK=0 PROF_PIDS=
+if command -v perf >/dev/null && perf stat -e instructions true >/dev/null 2>&1; then PERF_OK=1; fi
+profile() {
+    [ "$PERF_OK" = 1 ] || return 0
+    ( perf record -F 499 -g -p "$GG_PID" -o "$RES/$1.perf.data" -- sleep "$2" >/dev/null 2>&1
+      perf report -i "$RES/$1.perf.data" --stdio --no-children --sort dso,symbol --percent-limit 1.5 -g none 2>/dev/null \
+          | grep -E '^ +[0-9]' | head -25 >"$RES/$1.perf.txt"
+      rm -f "$RES/$1.perf.data" ) &
+    PROF_PIDS="$PROF_PIDS $!"
+}
 
 # lg FILE LABEL TARGET [args...]: one loadgen run appended to FILE
 lg() {
@@ -171,6 +187,7 @@ if [ -n "$PIN_GW" ]; then
     $LG_PIN "$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1
     for r in $RATES; do
         for t in direct gw; do
+            [ "$t@$r" = "gw@1000" ] && profile pinned-1000 "$D"
             lg latency-pinned.jsonl "$t@$r" "$t" --rate "$r" --duration "$D" --conns 2048 --msg "$MSG" --timeout 30 --drain 30
         done
     done
@@ -191,6 +208,7 @@ RFRAG=5000; RBYTES=1000
 RMSG="relay [[fake:nothoughts,fragments=$RFRAG,fragment_bytes=$RBYTES,answer=$ANSWER]]"
 for c in 1 4; do
     for t in direct gw; do
+        [ "$t $c" = "gw 1" ] && profile relay "$RD"
         lg relay.jsonl "$t c=$c" "$t" --closed --conns "$c" --duration "$RD" --msg "$RMSG" \
             --marker Lorem --answer-bytes $((RFRAG * RBYTES)) --timeout 60 --drain 60
     done
@@ -245,6 +263,19 @@ if [ "$SOAK_MIN" -gt 0 ]; then
     done
     stop_gw
 fi
+
+# ---------------------------------------------------------------- 8. scaling with the upstream loops
+echo "bench: 8. scaling, UPSTREAM_LOOPS=1..$NCPU" >&2
+for n in $(seq 1 "$NCPU"); do
+    GW_LOOPS=$n start_gw
+    "$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1
+    lg scaling.jsonl "loops=$n short" gw --closed --conns 64 --duration "$TD" --stream 0 --msg "$MSG" --timeout 30
+    lg scaling.jsonl "loops=$n relay" gw --closed --conns 4 --duration "$RD" --msg "$RMSG" \
+        --marker Lorem --answer-bytes $((RFRAG * RBYTES)) --timeout 60 --drain 60
+    lg scaling.jsonl "loops=$n latency" gw --rate 1000 --duration "$D" --conns 2048 --msg "$MSG" --timeout 30 --drain 30
+    stop_gw
+done
+for p in $PROF_PIDS; do wait "$p" 2>/dev/null || true; done   # profiles still being written
 
 # ---------------------------------------------------------------- 5. splitter microbenchmark
 echo "bench: 5. splitter/translator microbenchmark (${SMB} MB)" >&2

@@ -20,7 +20,7 @@
 #define SCRATCH_MAX (64u << 20)
 #define FRAME_SLACK (64u * 1024u)    /* a dialect's framing around its strings */
 
-static struct gg_buf scratch = {NULL, 0, 0, SCRATCH_MAX};  /* upstream thread only */
+static __thread struct gg_buf scratch = {NULL, 0, 0, SCRATCH_MAX};  /* one per upstream loop */
 
 /* An upper bound of a JSON-escaped copy of s, every escape at its longest
  * form (controls, DEL and C1 as \u00XX).  Dialects append to a capped

@@ -54,12 +54,18 @@ static const char *clean_utf8(const char *s, size_t n, size_t *outn, struct gg_b
     return tmp->p ? tmp->p : "";
 }
 
+static __thread struct gg_buf utf8_tmp = {NULL, 0, 0, 64u << 20};   /* per loop */
+
+void up_machine_cleanup(void)
+{
+    gg_buf_free(&utf8_tmp);
+}
+
 static void sink_text(void *ctx, const char *s0, size_t n0, bool thought)
 {
     struct call *c = ctx;
-    static struct gg_buf tmp = {NULL, 0, 0, 64u << 20};
     size_t n;
-    const char *s = clean_utf8(s0, n0, &n, &tmp);
+    const char *s = clean_utf8(s0, n0, &n, &utf8_tmp);
     if (n == 0)
         return;
     c->any_text = c->any_text || !thought;
@@ -576,6 +582,8 @@ void up_step_stream(struct call *c)
     up_api_headers(x, c->acct);
     curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_stream);
     curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 8192L); /* elements are small; saves 8 KiB a stream */
+    if (c->req.stream && !cfg.up_gzip_streams)
+        curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, NULL);   /* no ~40 KiB inflate state per stream */
     if (up_active_count() > FRESH_CONN_ABOVE) {
         /* With thousands of long streams on one host, libcurl 7.88's
          * connection-cache search is O(connections) per transfer (measured:
