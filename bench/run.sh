@@ -82,7 +82,7 @@ start_gw() {   # fresh data dir every time
     env HOST=127.0.0.1 PORT=0 PORT_FILE="$STK/gw.port" DATA_DIR="$STK/data" API_KEY="$KEY" \
         GEMINI_AUTH_URL="http://127.0.0.1:$FAKE_PORT" GEMINI_API_URL="http://127.0.0.1:$FAKE_PORT" \
         SECURE_C_SES=demo-ses CSESIDX=1000001 CONFIG_ID=demo-config \
-        LOG_LEVEL=warn PING_INTERVAL=0 ACCOUNT_MAX_CONCURRENCY=0 THREADS="${GW_THREADS:-0}" \
+        LOG_LEVEL=warn PING_INTERVAL=0 ACCOUNT_MAX_CONCURRENCY=0 PER_IP_CONNECTIONS=0 THREADS="${GW_THREADS:-0}" \
         UPSTREAM_LOOPS="${GW_LOOPS:-0}" \
         $GW_PIN "$BUILD/daemon/gemgated" >>"$RES/gemgated.log" 2>&1 &
     GG_PID=$!
@@ -183,7 +183,7 @@ if [ -n "$PIN_GW" ]; then
     kill -TERM "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null || true
     FAKE_PIN=$PIN_REST GW_PIN=$PIN_GW LG_PIN=$PIN_REST
     start_fake
-    start_gw
+    GW_THREADS=1 start_gw   # one core: one MHD worker; the loops follow the CPU affinity (1)
     $LG_PIN "$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1
     for r in $RATES; do
         for t in direct gw; do

@@ -116,14 +116,16 @@ static bool emit_event_direct(struct call *c, const struct exch_event *ev, size_
 
 static void emit_event(struct call *c, const struct exch_event *ev)
 {
+    /* json_bound's own worst case (every byte \u00XX) needs no scan of the text */
+    size_t worst = FRAME_SLACK + 6 * ((ev->text ? ev->len : 0) + (ev->file ? strlen(ev->file->url) : 0)) + 4;
+    if (worst <= SCRATCH_MAX && emit_event_direct(c, ev, worst))
+        return;
     size_t bound = FRAME_SLACK + (ev->text ? json_bound(ev->text, ev->len) : 0) +
                    (ev->file ? json_bound(ev->file->url, strlen(ev->file->url)) : 0);
     if (bound > SCRATCH_MAX) {
         abort_oversized(c, "an answer event");
         return;
     }
-    if (emit_event_direct(c, ev, bound))
-        return;
     struct gg_buf *b = &scratch;
     gg_buf_reset(b);
     begin_once(c, b);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -641,7 +642,10 @@ int upstream_start(void)
 {
     long n = cfg.upstream_loops;
     if (n <= 0) {
-        n = sysconf(_SC_NPROCESSORS_ONLN);
+        /* the cores this process may run on (taskset, cpusets), else all online */
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
         if (n < 1)
             n = 1;
     }
