@@ -296,6 +296,22 @@ static void keep_result(struct call *c, const struct exch_result *res, struct gg
         GG_WARN("[%s] result %s not kept (size %zu or memory)", c->request_id, id, b->len);
 }
 
+/* Would the final frame pass SCRATCH_MAX?  The worst case of json_bound
+ * (6 bytes a byte) decides without scanning a long answer; only near the
+ * limit is the text scanned for its exact bound. */
+static bool result_too_large(const struct call *c, const struct exch_result *res)
+{
+    size_t raw = res->text_len + res->reasoning_len;
+    for (size_t i = 0; i < c->n_files; i++)
+        raw += strlen(c->files[i].url);
+    if (raw <= SCRATCH_MAX / 8 && FRAME_SLACK + 6 * raw + 2 * (2 + c->n_files) <= SCRATCH_MAX)
+        return false;
+    size_t bound = FRAME_SLACK + json_bound(res->text, res->text_len) + json_bound(res->reasoning, res->reasoning_len);
+    for (size_t i = 0; i < c->n_files; i++)
+        bound += json_bound(c->files[i].url, strlen(c->files[i].url));
+    return bound > SCRATCH_MAX;
+}
+
 void answer_finish(struct call *c, enum exch_finish fin)
 {
     limits_flush(&c->lim, text_out, c);
@@ -329,10 +345,7 @@ void answer_finish(struct call *c, enum exch_finish fin)
         .usage = {.prompt_tokens = c->prompt_tokens, .completion_tokens = c->completion_tokens,
                   .reasoning_tokens = reasoning_tokens(c)},
     };
-    size_t bound = FRAME_SLACK + json_bound(res.text, res.text_len) + json_bound(res.reasoning, res.reasoning_len);
-    for (size_t i = 0; i < c->n_files; i++)
-        bound += json_bound(c->files[i].url, strlen(c->files[i].url));
-    if (bound > SCRATCH_MAX) {
+    if (result_too_large(c, &res)) {
         struct exch_error e;
         exch_set_error(&e, 502, EXCH_ERR_UPSTREAM, NULL, "response_too_large",
                        "The answer is larger than this gateway's %u MiB response limit.", SCRATCH_MAX >> 20);

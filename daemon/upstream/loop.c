@@ -63,6 +63,9 @@ struct up_loop {
 #define MAX_LOOPS 64
 #define TRIM_BUSY_ABOVE 64       /* active calls that make a later idle moment worth a trim */
 #define TRIM_IDLE_MS 1000
+#define TRIM_PEAK_MIN 256        /* under steady load: trim once the active count ... */
+#define TRIM_PEAK_FRACTION 8     /* ... stays below peak / 8 ... */
+#define TRIM_CALM_MS 2000        /* ... for this long after a pile-up of at least TRIM_PEAK_MIN */
 
 static struct up_loop *loops;
 static int n_loops;
@@ -462,25 +465,36 @@ static void expiry_watch(int64_t now_ms)
 /* ---- memory back to the system after a burst ------------------------------
  * glibc keeps freed memory in its arenas; after thousands of streams the
  * RSS would stay at its peak.  Any loop that sees many calls marks the
- * gateway busy; loop 0 trims once every loop has been idle TRIM_IDLE_MS. */
+ * gateway busy; loop 0 trims once every loop has been idle TRIM_IDLE_MS,
+ * or, under steady load, once after a pile-up (TRIM_PEAK_MIN calls or more)
+ * when the active count has stayed below a TRIM_PEAK_FRACTION of that peak
+ * for TRIM_CALM_MS.  A trim takes the arena locks for a few milliseconds,
+ * so it runs once per pile-up, never periodically. */
 
 static void trim_watch(int64_t now)
 {
-    static int64_t idle_since;
+    static int64_t idle_since, calm_since;
+    static int peak;
+    int act = upstream_active();
+    if (act > peak)
+        peak = act;
     if (!atomic_load_explicit(&trim_pending, memory_order_relaxed))
         return;
-    if (upstream_active() > 0) {
+    bool calm = peak >= TRIM_PEAK_MIN && act > 0 && act <= peak / TRIM_PEAK_FRACTION;
+    if (!calm)
+        calm_since = 0;
+    else if (!calm_since)
+        calm_since = now;
+    if (act > 0)
         idle_since = 0;
-        return;
-    }
-    if (!idle_since) {
+    else if (!idle_since)
         idle_since = now;
-        return;
-    }
-    if (now - idle_since < TRIM_IDLE_MS)
+    bool go = (idle_since && now - idle_since >= TRIM_IDLE_MS) || (calm_since && now - calm_since >= TRIM_CALM_MS);
+    if (!go)
         return;
     atomic_store(&trim_pending, false);
-    idle_since = 0;
+    idle_since = calm_since = 0;
+    peak = act;
     int64_t t0 = gg_mono_us();
     malloc_trim(0);
     GG_DEBUG("idle after a busy period: malloc_trim took %lld us", (long long)(gg_mono_us() - t0));
