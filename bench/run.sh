@@ -256,6 +256,7 @@ stop_gw
 if [ "$SOAK_MIN" -gt 0 ]; then
     echo "bench: 7. soak, 1,000 req/s for $SOAK_MIN minute(s)" >&2
     start_gw
+    "$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 2 >/dev/null 2>&1   # warm-up, as the other phases
     : >"$RES/soak.env"
     for i in $(seq 1 "$SOAK_MIN"); do
         lg soak.jsonl "minute $i" gw --rate 1000 --duration 60 --conns 2048 --msg "$MSG" --timeout 30 --drain 30
