@@ -155,7 +155,8 @@ w('\nTime to first token added by the gateway (streaming, with thoughts) is the 
 # ------------------------------------------------------------------ 2
 w('## 2. Short non-streaming completions at saturation (closed loop)\n')
 w('64 keep-alive connections, each sends the next request when the previous answer is complete; `"stream":false`, '
-  'same short exchange as above. All three processes share the cores.\n')
+  'same short exchange as above, on a freshly started gateway (after phase 1 its store writer would still be '
+  'writing request-log rows to SQLite). All three processes share the cores.\n')
 w('| path | completed | req/s | p50 ms | p99 ms | gemgated CPU s | fake CPU s |\n|---|---|---:|---:|---:|---:|---:|')
 for k in ('direct', 'gw', 'direct-sa', 'gw-cont'):
     x = thr.get(k)

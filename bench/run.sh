@@ -172,6 +172,11 @@ done
 
 # ---------------------------------------------------------------- 2. throughput (closed loop)
 echo "bench: 2. throughput, closed loop 64 connections ${TD}s" >&2
+# a fresh gateway: after phase 1 its store writer is still writing ~40,000 request-log rows and
+# conversation-map entries to SQLite, which would compete for the cores (as in phase 8)
+stop_gw
+start_gw
+"$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1
 for t in direct gw; do
     lg throughput.jsonl "$t" "$t" --closed --conns 64 --duration "$TD" --stream 0 --msg "$MSG" --timeout 30
 done
@@ -191,6 +196,9 @@ if [ -n "$PIN_GW" ]; then
             lg latency-pinned.jsonl "$t@$r" "$t" --rate "$r" --duration "$D" --conns 2048 --msg "$MSG" --timeout 30 --drain 30
         done
     done
+    stop_gw
+    GW_THREADS=1 start_gw   # fresh, as in phase 2
+    $LG_PIN "$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1
     for t in direct gw; do
         lg throughput-pinned.jsonl "$t" "$t" --closed --conns 64 --duration "$TD" --stream 0 --msg "$MSG" --timeout 30
     done
