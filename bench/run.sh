@@ -10,7 +10,10 @@
 # streams are opened up to the descriptor limit (raised to the hard limit;
 # as root, to 70,000 with prlimit, for 20,000 streams), and a soak runs at
 # 1,000 req/s with one line per minute (BENCH_SOAK_MIN, default 10; 0 in
-# --quick).  docs/benchmarks-summary.json keeps the key figures so the next
+# --quick).  Phase 8 reruns the short and relay scenarios with
+# UPSTREAM_LOOPS=1..cores to show how the upstream event loops scale, and
+# where `perf record` works the gateway is profiled during the relay and the
+# pinned 1,000 req/s run (bench/results/<stamp>/*.perf.txt, in the report).  docs/benchmarks-summary.json keeps the key figures so the next
 # run prints them beside its own.
 #
 # Starts the fake upstream and gemgated on 127.0.0.1 port 0, drives them with
@@ -79,7 +82,8 @@ start_gw() {   # fresh data dir every time
     env HOST=127.0.0.1 PORT=0 PORT_FILE="$STK/gw.port" DATA_DIR="$STK/data" API_KEY="$KEY" \
         GEMINI_AUTH_URL="http://127.0.0.1:$FAKE_PORT" GEMINI_API_URL="http://127.0.0.1:$FAKE_PORT" \
         SECURE_C_SES=demo-ses CSESIDX=1000001 CONFIG_ID=demo-config \
-        LOG_LEVEL=warn PING_INTERVAL=0 ACCOUNT_MAX_CONCURRENCY=0 THREADS=2 \
+        LOG_LEVEL=warn PING_INTERVAL=0 ACCOUNT_MAX_CONCURRENCY=0 PER_IP_CONNECTIONS=0 THREADS="${GW_THREADS:-0}" \
+        UPSTREAM_LOOPS="${GW_LOOPS:-0}" \
         $GW_PIN "$BUILD/daemon/gemgated" >>"$RES/gemgated.log" 2>&1 &
     GG_PID=$!
     wait_file "$STK/gw.port" || { echo "bench: gemgated did not start" >&2; tail "$RES/gemgated.log" >&2; exit 1; }
@@ -96,6 +100,18 @@ stop_gw() {
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# profile NAME SECONDS: perf record of gemgated in the background (no-op without perf)
+PERF_OK=0 PROF_PIDS=
+if command -v perf >/dev/null && perf stat -e instructions true >/dev/null 2>&1; then PERF_OK=1; fi
+profile() {
+    [ "$PERF_OK" = 1 ] || return 0
+    ( perf record -F 499 -g -p "$GG_PID" -o "$RES/$1.perf.data" -- sleep "$2" >/dev/null 2>&1
+      perf report -i "$RES/$1.perf.data" --stdio --no-children --sort dso,symbol --percent-limit 1.5 -g none 2>/dev/null \
+          | grep -E '^ +[0-9]' | head -25 >"$RES/$1.perf.txt"
+      rm -f "$RES/$1.perf.data" ) &
+    PROF_PIDS="$PROF_PIDS $!"
+}
 
 # lg FILE LABEL TARGET [args...]: one loadgen run appended to FILE
 lg() {
@@ -156,6 +172,11 @@ done
 
 # ---------------------------------------------------------------- 2. throughput (closed loop)
 echo "bench: 2. throughput, closed loop 64 connections ${TD}s" >&2
+# a fresh gateway: after phase 1 its store writer is still writing ~40,000 request-log rows and
+# conversation-map entries to SQLite, which would compete for the cores (as in phase 8)
+stop_gw
+start_gw
+"$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1
 for t in direct gw; do
     lg throughput.jsonl "$t" "$t" --closed --conns 64 --duration "$TD" --stream 0 --msg "$MSG" --timeout 30
 done
@@ -167,13 +188,17 @@ if [ -n "$PIN_GW" ]; then
     kill -TERM "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null || true
     FAKE_PIN=$PIN_REST GW_PIN=$PIN_GW LG_PIN=$PIN_REST
     start_fake
-    start_gw
+    GW_THREADS=1 start_gw   # one core: one MHD worker; the loops follow the CPU affinity (1)
     $LG_PIN "$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1
     for r in $RATES; do
         for t in direct gw; do
+            [ "$t@$r" = "gw@1000" ] && profile pinned-1000 "$D"
             lg latency-pinned.jsonl "$t@$r" "$t" --rate "$r" --duration "$D" --conns 2048 --msg "$MSG" --timeout 30 --drain 30
         done
     done
+    stop_gw
+    GW_THREADS=1 start_gw   # fresh, as in phase 2
+    $LG_PIN "$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1
     for t in direct gw; do
         lg throughput-pinned.jsonl "$t" "$t" --closed --conns 64 --duration "$TD" --stream 0 --msg "$MSG" --timeout 30
     done
@@ -191,6 +216,7 @@ RFRAG=5000; RBYTES=1000
 RMSG="relay [[fake:nothoughts,fragments=$RFRAG,fragment_bytes=$RBYTES,answer=$ANSWER]]"
 for c in 1 4; do
     for t in direct gw; do
+        [ "$t $c" = "gw 1" ] && profile relay "$RD"
         lg relay.jsonl "$t c=$c" "$t" --closed --conns "$c" --duration "$RD" --msg "$RMSG" \
             --marker Lorem --answer-bytes $((RFRAG * RBYTES)) --timeout 60 --drain 60
     done
@@ -238,6 +264,7 @@ stop_gw
 if [ "$SOAK_MIN" -gt 0 ]; then
     echo "bench: 7. soak, 1,000 req/s for $SOAK_MIN minute(s)" >&2
     start_gw
+    "$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 2 >/dev/null 2>&1   # warm-up, as the other phases
     : >"$RES/soak.env"
     for i in $(seq 1 "$SOAK_MIN"); do
         lg soak.jsonl "minute $i" gw --rate 1000 --duration 60 --conns 2048 --msg "$MSG" --timeout 30 --drain 30
@@ -245,6 +272,19 @@ if [ "$SOAK_MIN" -gt 0 ]; then
     done
     stop_gw
 fi
+
+# ---------------------------------------------------------------- 8. scaling with the upstream loops
+echo "bench: 8. scaling, UPSTREAM_LOOPS=1..$NCPU" >&2
+for n in $(seq 1 "$NCPU"); do
+    GW_LOOPS=$n start_gw
+    "$LG" --target gw --port "$GW_PORT" --key "$KEY" --rate 200 --duration 1 >/dev/null 2>&1
+    lg scaling.jsonl "loops=$n short" gw --closed --conns 64 --duration "$TD" --stream 0 --msg "$MSG" --timeout 30
+    lg scaling.jsonl "loops=$n relay" gw --closed --conns 4 --duration "$RD" --msg "$RMSG" \
+        --marker Lorem --answer-bytes $((RFRAG * RBYTES)) --timeout 60 --drain 60
+    lg scaling.jsonl "loops=$n latency" gw --rate 1000 --duration "$D" --conns 2048 --msg "$MSG" --timeout 30 --drain 30
+    stop_gw
+done
+for p in $PROF_PIDS; do wait "$p" 2>/dev/null || true; done   # profiles still being written
 
 # ---------------------------------------------------------------- 5. splitter microbenchmark
 echo "bench: 5. splitter/translator microbenchmark (${SMB} MB)" >&2

@@ -35,6 +35,7 @@
 
 struct MHD_Connection;
 struct account;
+struct up_loop;
 
 enum call_phase {
     PH_WAIT = 0,    /* nothing decided: no response queued yet */
@@ -107,6 +108,7 @@ struct call {
     int64_t test_auth_ms;
 
     /* [up] upstream state */
+    struct up_loop *up_loop;            /* the loop owning the call (set by upstream_submit) */
     int step;
     struct account *acct;
     int64_t exclude[CALL_MAX_EXCLUDE];

@@ -71,6 +71,8 @@ static const struct gg_cfg_entry table[] = {
     B("TLS_VERIFY", tls_verify, "true", 0, "verify upstream TLS certificates"),
     S("CA_BUNDLE", ca_bundle, NULL, 0, "CA bundle file for upstream TLS"),
     I("THREADS", threads, "0", 0, 64, 0, "HTTP worker threads (0 = number of CPUs)"),
+    I("UPSTREAM_LOOPS", upstream_loops, "0", 0, 64, 0, "upstream event loop threads (0 = number of CPUs this process may use)"),
+    B("UPSTREAM_GZIP_STREAMS", up_gzip_streams, "false", 0, "ask the upstream for gzip on streamed answers too (costs ~40 KiB of inflate state per stream)"),
     I("MAX_CONNECTIONS", max_connections, "16000", 16, 1000000, 0, "client connections accepted at once"),
     I("PER_IP_CONNECTIONS", per_ip_connections, "64", 0, 1000000, 0, "client connections per IP address (0 = unlimited)"),
     I("CONNECTION_TIMEOUT", connection_timeout, "120", 1, 86400, 0, "idle client connection timeout, seconds"),

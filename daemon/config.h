@@ -55,6 +55,8 @@ struct settings {
     bool tls_verify;
     char *ca_bundle;
     int64_t threads;
+    int64_t upstream_loops;
+    bool up_gzip_streams;
     int64_t max_connections, per_ip_connections, connection_timeout, request_timeout;
     char *metrics_key;
     char *cors_origins;

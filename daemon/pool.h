@@ -9,7 +9,7 @@
  * account removed from the pool stays valid for holders until the last
  * reference goes.  Credentials may change under an admin update; readers
  * take a consistent copy with pool_creds() (owned by the caller, free with
- * pool_creds_free()).  `upstream_*` fields belong to the upstream thread.
+ * pool_creds_free()).  `upstream_*` fields belong to daemon/upstream/ (oxsrf.c's auth_mu).
  *
  * State rules (each with a visible status, reason and until-time):
  *   rate limit (429 / RESOURCE_EXHAUSTED, quota) -> cooldown, COOLDOWN_429

@@ -21,8 +21,8 @@
 #define SCRATCH_MAX (64u << 20)
 #define FRAME_SLACK (64u * 1024u)    /* a dialect's framing around its strings */
 
-static struct gg_buf scratch = {NULL, 0, 0, SCRATCH_MAX};  /* upstream thread only */
-static struct gg_buf released = {NULL, 0, 0, SCRATCH_MAX}; /* tool detector output, same thread */
+static __thread struct gg_buf scratch = {NULL, 0, 0, SCRATCH_MAX};  /* one per upstream loop */
+static __thread struct gg_buf released = {NULL, 0, 0, SCRATCH_MAX}; /* tool detector output, same loop */
 
 /* An upper bound of a JSON-escaped copy of s, every escape at its longest
  * form (controls, DEL and C1 as \u00XX).  Dialects append to a capped
@@ -87,8 +87,42 @@ static void begin_once(struct call *c, struct gg_buf *b)
     }
 }
 
+/* The event path without the scratch copy (bench/ssebench.c, "direct"):
+ * the dialect writes its frame straight into the client's buffer under the
+ * call's lock.  Taken only when the buffer's cap leaves room for the worst
+ * case (bound), so no append can fail and no frame is cut; false = not
+ * taken (client gone, buffer near its cap): the scratch path decides. */
+static bool emit_event_direct(struct call *c, const struct exch_event *ev, size_t bound)
+{
+    pthread_mutex_lock(&c->mu);
+    if (c->conn_gone || c->out.len + bound > c->out.max) {
+        pthread_mutex_unlock(&c->mu);
+        return false;
+    }
+    size_t len0 = c->out.len;
+    if (!c->begun) {
+        c->dialect->begin(&c->x, &c->out);
+        c->begun = true;
+    }
+    c->dialect->event(&c->x, ev, &c->out);
+    bool wrote = c->out.len > len0;
+    if (wrote) {
+        if (c->phase == PH_WAIT)
+            c->phase = PH_STREAM;
+        call_wake_locked(c);
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (wrote)
+        c->last_out_ms = gg_mono_ms();
+    return true;
+}
+
 static void emit_event(struct call *c, const struct exch_event *ev)
 {
+    /* json_bound's own worst case (every byte \u00XX) needs no scan of the text */
+    size_t worst = FRAME_SLACK + 6 * ((ev->text ? ev->len : 0) + (ev->file ? strlen(ev->file->url) : 0)) + 4;
+    if (worst <= SCRATCH_MAX && emit_event_direct(c, ev, worst))
+        return;
     size_t bound = FRAME_SLACK + (ev->text ? json_bound(ev->text, ev->len) : 0) +
                    (ev->file ? json_bound(ev->file->url, strlen(ev->file->url)) : 0);
     if (bound > SCRATCH_MAX) {
@@ -419,6 +453,27 @@ static void emit_calls(struct call *c)
         c->content_sent = true;
 }
 
+/* Would the final frame pass SCRATCH_MAX?  The worst case of json_bound
+ * (6 bytes a byte) decides without scanning a long answer; only near the
+ * limit is the text scanned for its exact bound. */
+static bool result_too_large(const struct call *c, const struct exch_result *res)
+{
+    size_t raw = res->text_len + res->reasoning_len;
+    for (size_t i = 0; i < c->n_files; i++)
+        raw += strlen(c->files[i].url);
+    for (size_t i = 0; i < c->tres.n_calls; i++)
+        raw += strlen(c->tres.calls[i].args_json) + strlen(c->tres.calls[i].name) + 22;
+    if (raw <= SCRATCH_MAX / 8 && FRAME_SLACK + 6 * raw + 2 * (2 + c->n_files) <= SCRATCH_MAX)
+        return false;
+    size_t bound = FRAME_SLACK + json_bound(res->text, res->text_len) + json_bound(res->reasoning, res->reasoning_len);
+    for (size_t i = 0; i < c->n_files; i++)
+        bound += json_bound(c->files[i].url, strlen(c->files[i].url));
+    for (size_t i = 0; i < c->tres.n_calls; i++)
+        bound += json_bound(c->tres.calls[i].args_json, strlen(c->tres.calls[i].args_json)) +
+                 json_bound(c->tres.calls[i].name, strlen(c->tres.calls[i].name)) + 128;
+    return bound > SCRATCH_MAX;
+}
+
 void answer_finish(struct call *c, enum exch_finish fin)
 {
     limits_flush(&c->lim, text_out, c);
@@ -456,13 +511,7 @@ void answer_finish(struct call *c, enum exch_finish fin)
         .usage = {.prompt_tokens = c->prompt_tokens, .completion_tokens = c->completion_tokens,
                   .reasoning_tokens = reasoning_tokens(c)},
     };
-    size_t bound = FRAME_SLACK + json_bound(res.text, res.text_len) + json_bound(res.reasoning, res.reasoning_len);
-    for (size_t i = 0; i < c->n_files; i++)
-        bound += json_bound(c->files[i].url, strlen(c->files[i].url));
-    for (size_t i = 0; i < c->tres.n_calls; i++)
-        bound += json_bound(c->tres.calls[i].args_json, strlen(c->tres.calls[i].args_json)) +
-                 json_bound(c->tres.calls[i].name, strlen(c->tres.calls[i].name)) + 128;
-    if (bound > SCRATCH_MAX) {
+    if (result_too_large(c, &res)) {
         struct exch_error e;
         exch_set_error(&e, 502, EXCH_ERR_UPSTREAM, NULL, "response_too_large",
                        "The answer is larger than this gateway's %u MiB response limit.", SCRATCH_MAX >> 20);

@@ -1,14 +1,20 @@
-/* loop.c -- see upstream.h and up.h: the upstream thread.  One epoll set
- * holds curl's sockets and an eventfd that other threads write after
- * queueing a command; curl's timer gives the epoll timeout; a tick every
- * TICK_MS while calls are active polls suspended clients for hang-ups,
- * sends keep-alive pings, starts download retries and enforces the upstream
- * deadlines and the drain deadline. */
+/* loop.c -- see upstream.h and up.h: the upstream event loops.  Each loop
+ * is one thread with its own curl multi handle, epoll set (curl's sockets
+ * + an eventfd other threads write after queueing a command), command
+ * queue, active list and tick; a call is given to the least loaded loop at
+ * submit and stays there.  curl's timer gives the epoll timeout; a tick
+ * every TICK_MS while calls are active polls suspended clients for
+ * hang-ups, sends keep-alive pings, starts download retries and enforces
+ * the upstream deadlines and the drain deadline.  Loop 0 also runs the
+ * expiry watch and gives memory back to the system once the gateway is
+ * idle after a busy period (malloc_trim). */
 #include "upstream.h"
 #include "up.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -26,53 +32,98 @@
 #include "gg_util.h"
 #include "media.h"
 
-enum cmd_kind { CMD_SUBMIT, CMD_CANCEL, CMD_UNPAUSE, CMD_RESOLVED };
+enum cmd_kind { CMD_SUBMIT, CMD_CANCEL, CMD_UNPAUSE, CMD_RESOLVED, CMD_AUTH };
 struct cmd {
     enum cmd_kind kind;
     struct call *call;
     struct media_resolved *res;  /* CMD_RESOLVED, owned */
+    struct up_auth_note auth;    /* CMD_AUTH */
     struct cmd *next;
 };
 
-static pthread_t thr;
-static CURLM *multi;
-static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
-static struct cmd *qhead, *qtail;
+struct up_loop {
+    int idx;
+    pthread_t thr;
+    bool started;
+    CURLM *multi;
+    pthread_mutex_t qmu;
+    struct cmd *qhead, *qtail;
+    struct call *active_head;    /* loop thread only */
+    int active_n;                /* loop thread only */
+    atomic_int load;             /* submitted and not yet done: the balancer's view */
+    int ep;                      /* epoll set: curl sockets + wake_fd */
+    int wake_fd;                 /* eventfd: commands are waiting */
+    int64_t curl_deadline;       /* curl's timer, monotonic ms */
+    struct pollfd *pfd;          /* tick: suspended clients */
+    struct call **pc;
+    size_t pcap;
+    struct up_loop_auth auth;    /* oxsrf.c: sign-ins in flight, key cache */
+};
+
+#define MAX_LOOPS 64
+#define TRIM_BUSY_ABOVE 64       /* active calls that make a later idle moment worth a trim */
+#define TRIM_IDLE_MS 1000
+#define TRIM_PEAK_MIN 256        /* under steady load: trim once the active count ... */
+#define TRIM_PEAK_FRACTION 8     /* ... stays below peak / 8 ... */
+#define TRIM_CALM_MS 2000        /* ... for this long after a pile-up of at least TRIM_PEAK_MIN */
+
+static struct up_loop *loops;
+static int n_loops;
+static atomic_uint rr;
 static atomic_int stop_flag;
 static _Atomic int64_t drain_deadline;    /* 0 = not draining */
-static struct call *active_head;
-static int active_n;
-static atomic_int active_pub;
-static int ep = -1;                      /* epoll set: curl sockets + wake_fd */
-static int wake_fd = -1;                 /* eventfd: commands are waiting */
-static int64_t curl_deadline = -1;       /* curl's timer, monotonic ms */
+static atomic_bool trim_pending;          /* busy since the last trim */
+static __thread struct up_loop *cur;      /* the loop of this thread (NULL elsewhere) */
 
-static void wake(void)
+static void wake(struct up_loop *L)
 {
     uint64_t one = 1;
-    if (wake_fd >= 0) {
-        ssize_t w = write(wake_fd, &one, sizeof(one));
+    if (L->wake_fd >= 0) {
+        ssize_t w = write(L->wake_fd, &one, sizeof(one));
         (void)w;
     }
 }
 
 /* ---- command queue ------------------------------------------------------- */
 
-static void enqueue(struct cmd *m)
+static void enqueue(struct up_loop *L, struct cmd *m)
 {
-    pthread_mutex_lock(&qmu);
-    if (qtail)
-        qtail->next = m;
+    pthread_mutex_lock(&L->qmu);
+    if (L->qtail)
+        L->qtail->next = m;
     else
-        qhead = m;
-    qtail = m;
-    pthread_mutex_unlock(&qmu);
-    wake();
+        L->qhead = m;
+    L->qtail = m;
+    pthread_mutex_unlock(&L->qmu);
+    wake(L);
+}
+
+/* The least loaded loop, ties broken round robin. */
+static struct up_loop *pick_loop(void)
+{
+    unsigned start = atomic_fetch_add_explicit(&rr, 1, memory_order_relaxed);
+    struct up_loop *best = NULL;
+    int best_load = 0;
+    for (int i = 0; i < n_loops; i++) {
+        struct up_loop *L = &loops[(start + (unsigned)i) % (unsigned)n_loops];
+        int ld = atomic_load_explicit(&L->load, memory_order_relaxed);
+        if (!best || ld < best_load) {
+            best = L;
+            best_load = ld;
+        }
+    }
+    return best;
 }
 
 static void post(enum cmd_kind k, struct call *c)
 {
-    struct cmd *m = malloc(sizeof(*m));
+    if (k == CMD_SUBMIT) {
+        struct up_loop *L = pick_loop();
+        c->up_loop = L;                     /* before the call is visible to the loop */
+        atomic_fetch_add(&L->load, 1);
+    }
+    struct up_loop *L = c->up_loop;
+    struct cmd *m = calloc(1, sizeof(*m));
     if (!m) {
         GG_ERROR("[%s] out of memory queueing a command for the upstream thread", c->request_id);
         pthread_mutex_lock(&c->mu);
@@ -89,56 +140,83 @@ static void post(enum cmd_kind k, struct call *c)
             c->unpause_posted = false;      /* the reader asks again */
         }
         pthread_mutex_unlock(&c->mu);
-        if (k == CMD_SUBMIT)
+        if (k == CMD_SUBMIT) {
+            atomic_fetch_sub(&L->load, 1);
             call_put(c);                    /* the upstream's reference */
+        }
         return;
     }
     m->kind = k;
     m->call = c;
-    m->res = NULL;
-    m->next = NULL;
     if (k != CMD_SUBMIT) {
         pthread_mutex_lock(&c->mu);
         c->refs++;
         pthread_mutex_unlock(&c->mu);
     }
-    enqueue(m);
+    enqueue(L, m);
 }
 
 void upstream_submit(struct call *c) { post(CMD_SUBMIT, c); }
 void upstream_cancel(struct call *c) { post(CMD_CANCEL, c); }
 void upstream_unpause(struct call *c) { post(CMD_UNPAUSE, c); }
-int upstream_active(void) { return active_pub; }
 
-int up_curl_add(CURL *e) { return curl_multi_add_handle(multi, e) == CURLM_OK ? 0 : -1; }
-void up_curl_remove(CURL *e) { curl_multi_remove_handle(multi, e); }
-int up_active_count(void) { return active_n; }
+int upstream_active(void)
+{
+    int n = 0;
+    for (int i = 0; i < n_loops; i++)
+        n += atomic_load_explicit(&loops[i].load, memory_order_relaxed);
+    return n;
+}
+
+int upstream_loops(void) { return n_loops; }
+
+int up_curl_add(CURL *e) { return curl_multi_add_handle(cur->multi, e) == CURLM_OK ? 0 : -1; }
+void up_curl_remove(CURL *e) { curl_multi_remove_handle(cur->multi, e); }
+int up_active_count(void) { return cur->active_n; }
 bool up_draining(void) { return drain_deadline != 0; }
+struct up_loop_auth *up_auth_here(void) { return &cur->auth; }
+bool up_call_here(const struct call *c) { return c->up_loop == cur; }
+
+/* oxsrf.c, on the loop that owns a sign-in: tell a waiting call of another
+ * loop how it ended (the call's reference travels with the command). */
+void up_post_auth(struct call *c, const struct up_auth_note *note)
+{
+    struct cmd *m = calloc(1, sizeof(*m));
+    if (!m) {
+        /* the call stays in S_JWT; its first-byte deadline ends it */
+        GG_ERROR("[%s] out of memory passing a sign-in result between loops", c->request_id);
+        call_put(c);
+        return;
+    }
+    m->kind = CMD_AUTH;
+    m->call = c;
+    m->auth = *note;
+    enqueue(c->up_loop, m);
+}
 
 /* ---- active list ---------------------------------------------------------- */
 
 static void active_add(struct call *c)
 {
     c->act_prev = NULL;
-    c->act_next = active_head;
-    if (active_head)
-        active_head->act_prev = c;
-    active_head = c;
-    active_n++;
-    active_pub = active_n;
+    c->act_next = cur->active_head;
+    if (cur->active_head)
+        cur->active_head->act_prev = c;
+    cur->active_head = c;
+    cur->active_n++;
 }
 
 void up_active_del(struct call *c)
 {
     if (c->act_prev)
         c->act_prev->act_next = c->act_next;
-    else if (active_head == c)
-        active_head = c->act_next;
+    else if (cur->active_head == c)
+        cur->active_head = c->act_next;
     if (c->act_next)
         c->act_next->act_prev = c->act_prev;
     c->act_prev = c->act_next = NULL;
-    active_n--;
-    active_pub = active_n;
+    cur->active_n--;
+    atomic_fetch_sub(&cur->load, 1);
 }
 
 /* ---- commands, ticks, loop ------------------------------------------------ */
@@ -147,17 +225,7 @@ static void cancel_call(struct call *c)
 {
     if (c->step == S_DONE)
         return;
-    if (c->waiting_oxsrf && c->acct) {
-        struct call **pp = (struct call **)&c->acct->upstream_waiters;
-        while (*pp) {
-            if (*pp == c) {
-                *pp = c->next_waiter;
-                break;
-            }
-            pp = &(*pp)->next_waiter;
-        }
-        c->waiting_oxsrf = false;
-    }
+    up_oxsrf_unwait(c);
     if (c->xfer) {
         up_xfer_free(c->xfer);
         c->xfer = NULL;
@@ -177,10 +245,10 @@ static void cancel_call(struct call *c)
 
 static void drain_commands(void)
 {
-    pthread_mutex_lock(&qmu);
-    struct cmd *m = qhead;
-    qhead = qtail = NULL;
-    pthread_mutex_unlock(&qmu);
+    pthread_mutex_lock(&cur->qmu);
+    struct cmd *m = cur->qhead;
+    cur->qhead = cur->qtail = NULL;
+    pthread_mutex_unlock(&cur->qmu);
     while (m) {
         struct cmd *n = m->next;
         struct call *c = m->call;
@@ -207,6 +275,10 @@ static void drain_commands(void)
             cancel_call(c);
             call_put(c);
             break;
+        case CMD_AUTH:
+            up_oxsrf_resume(c, &m->auth);
+            call_put(c);
+            break;
         case CMD_UNPAUSE: {
             pthread_mutex_lock(&c->mu);
             bool do_it = c->upstream_paused && c->step == S_STREAM;
@@ -228,7 +300,7 @@ static void drain_done(void)
 {
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(multi, &left))) {
+    while ((msg = curl_multi_info_read(cur->multi, &left))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         struct xfer *x = NULL;
@@ -268,11 +340,9 @@ static void tick(void)
 {
     int64_t now = gg_mono_ms();
     /* collect client fds of suspended connections for a hang-up check */
-    static struct pollfd *pfd;
-    static struct call **pc;
-    static size_t pcap;
+    struct up_loop *L = cur;
     size_t np = 0;
-    for (struct call *c = active_head, *next; c; c = next) {
+    for (struct call *c = L->active_head, *next; c; c = next) {
         next = c->act_next;
         /* keep-alive pings for streams */
         /* (none while fetching: a bad URL still gets its 400) */
@@ -335,26 +405,26 @@ static void tick(void)
         int fd = c->suspended && !c->conn_gone ? c->client_fd : -1;
         pthread_mutex_unlock(&c->mu);
         if (fd >= 0) {
-            if (np == pcap) {
-                size_t nc = pcap ? pcap * 2 : 256;
-                struct pollfd *a = realloc(pfd, nc * sizeof(*pfd));
-                struct call **b = a ? realloc(pc, nc * sizeof(*pc)) : NULL;
-                if (a) pfd = a;
-                if (b) pc = b;
+            if (np == L->pcap) {
+                size_t nc = L->pcap ? L->pcap * 2 : 256;
+                struct pollfd *a = realloc(L->pfd, nc * sizeof(*L->pfd));
+                struct call **b = a ? realloc(L->pc, nc * sizeof(*L->pc)) : NULL;
+                if (a) L->pfd = a;
+                if (b) L->pc = b;
                 if (!a || !b)
                     continue;
-                pcap = nc;
+                L->pcap = nc;
             }
-            pfd[np].fd = fd;
-            pfd[np].events = POLLRDHUP;
-            pfd[np].revents = 0;
-            pc[np++] = c;
+            L->pfd[np].fd = fd;
+            L->pfd[np].events = POLLRDHUP;
+            L->pfd[np].revents = 0;
+            L->pc[np++] = c;
         }
     }
-    if (np && poll(pfd, np, 0) > 0) {
+    if (np && poll(L->pfd, np, 0) > 0) {
         for (size_t i = 0; i < np; i++) {
-            if (pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
-                struct call *c = pc[i];
+            if (L->pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+                struct call *c = L->pc[i];
                 GG_DEBUG("[%s] client hung up", c->request_id);
                 cancel_call(c);
             }
@@ -386,63 +456,102 @@ static void expiry_watch(int64_t now_ms)
         struct account *a = pool_get(ids[i]);
         if (!a)
             continue;
-        if (!a->upstream_oxsrf_busy && (!a->upstream_probe_ms || wall - a->upstream_probe_ms >= idle_ms)) {
+        if (up_oxsrf_probe(a, wall, idle_ms))
             GG_DEBUG("expiry watch: probing account %lld", (long long)a->id);
-            up_oxsrf_probe(a);
-        }
         pool_put(a);
     }
 }
 
-/* ---- event loop: curl's socket API on one epoll set ---------------------- */
+/* ---- memory back to the system after a burst ------------------------------
+ * glibc keeps freed memory in its arenas; after thousands of streams the
+ * RSS would stay at its peak.  Any loop that sees many calls marks the
+ * gateway busy; loop 0 trims once every loop has been idle TRIM_IDLE_MS,
+ * or, under steady load, once after a pile-up (TRIM_PEAK_MIN calls or more)
+ * when the active count has stayed below a TRIM_PEAK_FRACTION of that peak
+ * for TRIM_CALM_MS.  A trim takes the arena locks for a few milliseconds,
+ * so it runs once per pile-up, never periodically. */
+
+static void trim_watch(int64_t now)
+{
+    static int64_t idle_since, calm_since;
+    static int peak;
+    int act = upstream_active();
+    if (act > peak)
+        peak = act;
+    if (!atomic_load_explicit(&trim_pending, memory_order_relaxed))
+        return;
+    bool calm = peak >= TRIM_PEAK_MIN && act > 0 && act <= peak / TRIM_PEAK_FRACTION;
+    if (!calm)
+        calm_since = 0;
+    else if (!calm_since)
+        calm_since = now;
+    if (act > 0)
+        idle_since = 0;
+    else if (!idle_since)
+        idle_since = now;
+    bool go = (idle_since && now - idle_since >= TRIM_IDLE_MS) || (calm_since && now - calm_since >= TRIM_CALM_MS);
+    if (!go)
+        return;
+    atomic_store(&trim_pending, false);
+    idle_since = calm_since = 0;
+    peak = act;
+    int64_t t0 = gg_mono_us();
+    malloc_trim(0);
+    GG_DEBUG("idle after a busy period: malloc_trim took %lld us", (long long)(gg_mono_us() - t0));
+}
+
+/* ---- event loop: curl's socket API on one epoll set per loop ------------- */
 
 static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
-    (void)e; (void)userp; (void)socketp;
+    (void)e; (void)socketp;
+    struct up_loop *L = userp;
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL);   /* may already be closed */
+        epoll_ctl(L->ep, EPOLL_CTL_DEL, s, NULL);   /* may already be closed */
         return 0;
     }
     struct epoll_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
     ev.data.fd = s;
-    if (epoll_ctl(ep, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
-        epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
+    if (epoll_ctl(L->ep, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
+        epoll_ctl(L->ep, EPOLL_CTL_ADD, s, &ev);
     return 0;
 }
 
 static int timer_cb(CURLM *m, long timeout_ms, void *userp)
 {
-    (void)m; (void)userp;
-    curl_deadline = timeout_ms < 0 ? -1 : gg_mono_ms() + timeout_ms;
+    (void)m;
+    struct up_loop *L = userp;
+    L->curl_deadline = timeout_ms < 0 ? -1 : gg_mono_ms() + timeout_ms;
     return 0;
 }
 
 static void *thread_main(void *arg)
 {
-    (void)arg;
+    struct up_loop *L = arg;
+    cur = L;
     int64_t last_tick = 0;
     struct epoll_event evs[256];
     while (!stop_flag) {
         int64_t now = gg_mono_ms();
         int64_t wait = 60000;
-        if (curl_deadline >= 0)
-            wait = curl_deadline > now ? curl_deadline - now : 0;
-        if (active_n) {
+        if (L->curl_deadline >= 0)
+            wait = L->curl_deadline > now ? L->curl_deadline - now : 0;
+        if (L->active_n) {
             int64_t t = last_tick + TICK_MS - now;
             if (t < wait)
                 wait = t > 0 ? t : 0;
         }
-        if (cfg.expiry_watch_idle > 0 && wait > WATCH_EVERY_MS)
+        if (L->idx == 0 && (cfg.expiry_watch_idle > 0 || trim_pending) && wait > WATCH_EVERY_MS)
             wait = WATCH_EVERY_MS;
-        int n = epoll_wait(ep, evs, 256, (int)wait);
+        int n = epoll_wait(L->ep, evs, 256, (int)wait);
         int running = 0;
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
-            if (fd == wake_fd) {
+            if (fd == L->wake_fd) {
                 uint64_t v;
-                ssize_t r = read(wake_fd, &v, sizeof(v));
+                ssize_t r = read(L->wake_fd, &v, sizeof(v));
                 (void)r;
                 continue;
             }
@@ -453,104 +562,164 @@ static void *thread_main(void *arg)
                 flags |= CURL_CSELECT_OUT;
             if (evs[i].events & EPOLLERR)
                 flags |= CURL_CSELECT_ERR;
-            curl_multi_socket_action(multi, fd, flags, &running);
+            curl_multi_socket_action(L->multi, fd, flags, &running);
         }
         now = gg_mono_ms();
-        if (curl_deadline >= 0 && now >= curl_deadline) {
-            curl_deadline = -1;
-            curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        if (L->curl_deadline >= 0 && now >= L->curl_deadline) {
+            L->curl_deadline = -1;
+            curl_multi_socket_action(L->multi, CURL_SOCKET_TIMEOUT, 0, &running);
         }
         drain_done();
         drain_commands();
-        if (active_n && now - last_tick >= TICK_MS) {
+        if (L->active_n > TRIM_BUSY_ABOVE && !trim_pending)
+            atomic_store(&trim_pending, true);
+        if (L->active_n && now - last_tick >= TICK_MS) {
             tick();
             last_tick = now;
         }
-        expiry_watch(now);
+        if (L->idx == 0) {
+            expiry_watch(now);
+            trim_watch(now);
+        }
         drain_done();
     }
     /* shutdown: end whatever is left */
     drain_commands();
-    while (active_head) {
-        struct call *c = active_head;
+    while (L->active_head) {
+        struct call *c = L->active_head;
         if (c->xfer) {
             up_xfer_free(c->xfer);
             c->xfer = NULL;
         }
-        if (c->acct && c->waiting_oxsrf)
-            c->acct->upstream_waiters = NULL;
+        up_oxsrf_unwait(c);
         up_finish_err(c, 503, "shutting_down", 5, "upstream", "The gateway is shutting down.");
         up_call_done(c);
     }
     up_oxsrf_shutdown();
+    answer_cleanup();            /* this thread's scratch buffers */
+    up_sinks_cleanup();
+    cur = NULL;
     return NULL;
+}
+
+static void loop_free(struct up_loop *L)
+{
+    if (L->multi)
+        curl_multi_cleanup(L->multi);
+    if (L->ep >= 0)
+        close(L->ep);
+    if (L->wake_fd >= 0)
+        close(L->wake_fd);
+    L->multi = NULL;
+    L->ep = L->wake_fd = -1;
+    while (L->qhead) {
+        struct cmd *n = L->qhead->next;
+        free(L->qhead->res);
+        free(L->qhead);
+        L->qhead = n;
+    }
+    L->qtail = NULL;
+    free(L->pfd);
+    free(L->pc);
+    L->pfd = NULL;
+    L->pc = NULL;
+    L->pcap = 0;
+    pthread_mutex_destroy(&L->qmu);
+}
+
+static int loop_init(struct up_loop *L)
+{
+    L->multi = curl_multi_init();
+    if (!L->multi)
+        return -1;
+    curl_multi_setopt(L->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    /* idle connections kept for reuse: bounded, or idle sockets pile up next
+     * to thousands of live streams and exhaust the descriptor limit */
+    curl_multi_setopt(L->multi, CURLMOPT_MAXCONNECTS, 256L);
+    L->ep = epoll_create1(EPOLL_CLOEXEC);
+    L->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (L->ep < 0 || L->wake_fd < 0)
+        return -1;
+    struct epoll_event wev;
+    memset(&wev, 0, sizeof(wev));
+    wev.events = EPOLLIN;
+    wev.data.fd = L->wake_fd;
+    epoll_ctl(L->ep, EPOLL_CTL_ADD, L->wake_fd, &wev);
+    curl_multi_setopt(L->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+    curl_multi_setopt(L->multi, CURLMOPT_SOCKETDATA, L);
+    curl_multi_setopt(L->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(L->multi, CURLMOPT_TIMERDATA, L);
+    return 0;
 }
 
 int upstream_start(void)
 {
-    multi = curl_multi_init();
-    if (!multi)
-        return -1;
-    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-    /* idle connections kept for reuse: bounded, or idle sockets pile up next
-     * to thousands of live streams and exhaust the descriptor limit */
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 256L);
-    ep = epoll_create1(EPOLL_CLOEXEC);
-    wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (ep < 0 || wake_fd < 0) {
-        curl_multi_cleanup(multi);
-        multi = NULL;
-        return -1;
+    long n = cfg.upstream_loops;
+    if (n <= 0) {
+        /* the cores this process may run on (taskset, cpusets), else all online */
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
+        if (n < 1)
+            n = 1;
     }
-    struct epoll_event wev;
-    memset(&wev, 0, sizeof(wev));
-    wev.events = EPOLLIN;
-    wev.data.fd = wake_fd;
-    epoll_ctl(ep, EPOLL_CTL_ADD, wake_fd, &wev);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    if (pthread_create(&thr, NULL, thread_main, NULL) != 0) {
-        curl_multi_cleanup(multi);
-        multi = NULL;
+    if (n > MAX_LOOPS)
+        n = MAX_LOOPS;
+    loops = calloc((size_t)n, sizeof(*loops));
+    if (!loops)
         return -1;
+    n_loops = (int)n;
+    stop_flag = 0;
+    for (int i = 0; i < n_loops; i++) {
+        struct up_loop *L = &loops[i];
+        L->idx = i;
+        L->ep = L->wake_fd = -1;
+        L->curl_deadline = -1;
+        atomic_init(&L->load, 0);
+        pthread_mutex_init(&L->qmu, NULL);
     }
+    for (int i = 0; i < n_loops; i++) {
+        if (loop_init(&loops[i]) != 0 ||
+            pthread_create(&loops[i].thr, NULL, thread_main, &loops[i]) != 0) {
+            upstream_stop();
+            return -1;
+        }
+        loops[i].started = true;
+    }
+    GG_INFO("upstream: %d event loop(s)", n_loops);
     return 0;
 }
 
 void upstream_drain(int64_t deadline_ms)
 {
     drain_deadline = deadline_ms;
-    wake();
+    for (int i = 0; i < n_loops; i++)
+        wake(&loops[i]);
 }
 
 void upstream_stop(void)
 {
-    if (!multi)
+    if (!loops)
         return;
     stop_flag = 1;
-    wake();
-    pthread_join(thr, NULL);
-    curl_multi_cleanup(multi);
-    multi = NULL;
-    close(ep);
-    close(wake_fd);
-    ep = wake_fd = -1;
-    answer_cleanup();
-    pthread_mutex_lock(&qmu);
-    while (qhead) {
-        struct cmd *n = qhead->next;
-        free(qhead);
-        qhead = n;
-    }
-    qtail = NULL;
-    pthread_mutex_unlock(&qmu);
+    for (int i = 0; i < n_loops; i++)
+        if (loops[i].started)
+            wake(&loops[i]);
+    for (int i = 0; i < n_loops; i++)
+        if (loops[i].started)
+            pthread_join(loops[i].thr, NULL);
+    for (int i = 0; i < n_loops; i++)
+        loop_free(&loops[i]);
+    free(loops);
+    loops = NULL;
+    n_loops = 0;
 }
 
-/* resolver thread -> upstream thread (the call reference travels along) */
+/* resolver thread -> the call's loop (the call reference travels along) */
 void up_resolved_cb(void *arg, struct media_resolved *res)
 {
     struct call *c = arg;
-    struct cmd *m = malloc(sizeof(*m));
+    struct cmd *m = calloc(1, sizeof(*m));
     if (!m) {
         free(res);
         call_put(c);
@@ -559,6 +728,5 @@ void up_resolved_cb(void *arg, struct media_resolved *res)
     m->kind = CMD_RESOLVED;
     m->call = c;
     m->res = res;
-    m->next = NULL;
-    enqueue(m);
+    enqueue(c->up_loop, m);
 }

@@ -32,110 +32,6 @@
 #include "sessions.h"
 #include "toolcall.h"
 
-/* Replace invalid UTF-8 with U+FFFD so clients never see broken text. */
-static const char *clean_utf8(const char *s, size_t n, size_t *outn, struct gg_buf *tmp)
-{
-    if (gg_utf8_valid(s, n)) {
-        *outn = n;
-        return s;
-    }
-    gg_buf_reset(tmp);
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        size_t k = u[i] < 0x80 ? 1 : (u[i] & 0xE0) == 0xC0 ? 2 : (u[i] & 0xF0) == 0xE0 ? 3 : (u[i] & 0xF8) == 0xF0 ? 4 : 0;
-        if (k && i + k <= n && gg_utf8_valid(s + i, k)) {
-            gg_buf_add(tmp, s + i, k);
-            i += k;
-        } else {
-            gg_buf_adds(tmp, "\xEF\xBF\xBD");
-            i++;
-        }
-    }
-    *outn = tmp->len;
-    return tmp->p ? tmp->p : "";
-}
-
-static void sink_text(void *ctx, const char *s0, size_t n0, bool thought)
-{
-    struct call *c = ctx;
-    static struct gg_buf tmp = {NULL, 0, 0, 64u << 20};
-    size_t n;
-    const char *s = clean_utf8(s0, n0, &n, &tmp);
-    if (n == 0)
-        return;
-    c->any_text = c->any_text || !thought;
-    if (c->t_first_us == 0) {
-        pthread_mutex_lock(&c->mu);
-        c->t_first_us = gg_mono_us();
-        pthread_mutex_unlock(&c->mu);
-    }
-    if (thought)
-        answer_reasoning(c, s, n);
-    else
-        answer_text(c, s, n);
-}
-
-/* Generated files: the stream repeats them on its last element, so keep
- * each id once. */
-static void sink_file(void *ctx, const char *file_id, const char *mime, const char *name)
-{
-    struct call *c = ctx;
-    (void)name;
-    c->any_file = true;
-    up_add_gen(c, file_id, mime);
-}
-
-static void sink_inline(void *ctx, const char *mime, const char *b64)
-{
-    struct call *c = ctx;
-    c->any_file = true;
-    up_inline_file(c, mime, b64);
-}
-
-/* sessionInfo.session: the projects/... name the media calls use (§3.4). */
-static void sink_session(void *ctx, const char *session)
-{
-    struct call *c = ctx;
-    if (c->stream_session && strcmp(c->stream_session, session) == 0)
-        return;
-    char *s = strdup(session);
-    if (!s)
-        return;                  /* the created name is the fallback */
-    free(c->stream_session);
-    c->stream_session = s;
-}
-
-static void sink_state(void *ctx, const char *state, const char *detail)
-{
-    struct call *c = ctx;
-    static const char *const finals[] = {"SUCCEEDED", "SKIPPED", "FAILED"};
-    for (size_t i = 0; i < sizeof(finals) / sizeof(finals[0]); i++)
-        if (strcmp(state, finals[i]) == 0)
-            c->final_state = finals[i];
-    if (detail) {
-        free(c->skip_detail);
-        c->skip_detail = strdup(detail); /* checksrc: nullable (NULL: the message lacks the detail) */
-    }
-}
-
-static void sink_error(void *ctx, int code, const char *status, const char *message)
-{
-    struct call *c = ctx;
-    c->inband_code = code ? code : 500;
-    snprintf(c->inband_status, sizeof(c->inband_status), "%s", status ? status : "");
-    snprintf(c->inband_msg, sizeof(c->inband_msg), "%s", message ? message : "");
-}
-
-static int on_element(void *ctx, const char *elem, size_t n)
-{
-    struct call *c = ctx;
-    c->last_elem_ms = gg_mono_ms();
-    if (xlate_element(&c->xl, elem, n) != 0)
-        GG_WARN("[%s] unparsable upstream element (%zu bytes) skipped", c->request_id, n);
-    return 0;
-}
-
 /* ---- finishing ------------------------------------------------------------ */
 
 void up_release_account(struct call *c)
@@ -224,7 +120,7 @@ static size_t write_stream(char *ptr, size_t size, size_t nmemb, void *ud)
         return 0; /* abort the transfer */
     if (answer_complete(c))
         return 0; /* answer complete (stop sequence / max_tokens): cut the transfer */
-    int rc = split_feed(&c->sp, ptr, n, on_element, c);
+    int rc = split_feed(&c->sp, ptr, n, up_on_element, c);
     if (rc != 0) {
         GG_WARN("[%s] upstream stream malformed (%d)", c->request_id, rc);
         return 0;
@@ -236,9 +132,7 @@ void up_reset_attempt(struct call *c)
 {
     split_free(&c->sp);
     split_init(&c->sp, 16u << 20);
-    struct xlate_sink sink = {c, sink_text, sink_file, sink_session, sink_state, sink_error};
-    xlate_init(&c->xl, &sink);
-    xlate_set_inline(&c->xl, sink_inline);
+    up_sinks_init(c);
     free(c->stream_session);
     c->stream_session = NULL;
     c->list_retried = false;
@@ -569,6 +463,8 @@ void up_step_stream(struct call *c)
     up_api_headers(x, c->acct);
     curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_stream);
     curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 8192L); /* elements are small; saves 8 KiB a stream */
+    if (c->req.stream && !cfg.up_gzip_streams)
+        curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, NULL);   /* no ~40 KiB inflate state per stream */
     if (up_active_count() > FRESH_CONN_ABOVE) {
         /* With thousands of long streams on one host, libcurl 7.88's
          * connection-cache search is O(connections) per transfer (measured:
@@ -768,7 +664,7 @@ void up_stream_done(struct xfer *x, CURLcode res)
         snprintf(msg, sizeof(msg), "The upstream declined to answer (%s)%s%s.",
                  strcmp(c->final_state, "SKIPPED") == 0 ? "skipped" : "failed",
                  c->skip_detail ? ": " : "", c->skip_detail ? c->skip_detail : "");
-        sink_text(c, msg, strlen(msg), false);
+        up_sink_text(c, msg, strlen(msg), false);
         pool_report_kind(c->acct, wk, OUT_OK, NULL);
         answer_finish(c, EXCH_FIN_CONTENT_FILTER);
         up_call_done(c);

@@ -10,11 +10,25 @@
  * account's cookies (REFRESH_MAX_HOPS per sign-in); new Set-Cookie values
  * replace the account's cookies (pool_refresh_cookies persists them) and
  * getoxsrf is asked again.  Expiry watch probes (no call) go through the
- * same path (up_oxsrf_probe). */
+ * same path (up_oxsrf_probe).
+ *
+ * Several loops: the account's sign-in state (upstream_key/kid/csesidx,
+ * expiry, upstream_waiters, upstream_oxsrf_busy, upstream_probe_ms) is
+ * guarded by auth_mu.  The loop that finds the key missing while no
+ * sign-in runs sets upstream_oxsrf_busy and owns that sign-in (its
+ * transfer lives on its multi handle); calls of any loop queue on
+ * upstream_waiters.  When it ends, the owner resumes its own waiters
+ * directly and posts CMD_AUTH (up_post_auth) to the loops of the others,
+ * which resume them there; the owner alone reports a failure to the pool.
+ * The hot path (key check, signing) does not lock: each loop keeps a small
+ * cache of key snapshots tagged with key_epoch, a counter bumped whenever
+ * any account's key changes; a stale or missing entry is refilled under
+ * auth_mu. */
 #include "up.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +43,16 @@
 #define REFRESH_MAX_HOPS 2
 
 static void oxsrf_finish(struct account *a, bool ok, enum outcome o, const char *detail);
-static struct xfer *auth_head;           /* sign-ins in flight */
+static pthread_mutex_t auth_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t key_epoch = 1;   /* bumped (under auth_mu) on every key change */
 
 static void auth_unlink(struct xfer *x)
 {
+    struct up_loop_auth *la = up_auth_here();
     if (x->auth_prev)
         x->auth_prev->auth_next = x->auth_next;
-    else if (auth_head == x)
-        auth_head = x->auth_next;
+    else if (la->head == x)
+        la->head = x->auth_next;
     if (x->auth_next)
         x->auth_next->auth_prev = x->auth_prev;
     x->auth_prev = x->auth_next = NULL;
@@ -44,17 +60,47 @@ static void auth_unlink(struct xfer *x)
 
 void up_oxsrf_shutdown(void)
 {
-    while (auth_head) {
-        struct xfer *x = auth_head;
+    struct up_loop_auth *la = up_auth_here();
+    while (la->head) {
+        struct xfer *x = la->head;
         auth_unlink(x);
         struct account *a = x->acct;
         x->acct = NULL;
         up_xfer_free(x);
         if (a) {
+            pthread_mutex_lock(&auth_mu);
             a->upstream_oxsrf_busy = false;
+            pthread_mutex_unlock(&auth_mu);
             pool_put(a);
         }
     }
+}
+
+/* This loop's snapshot of a's key (refilled under auth_mu when stale). */
+static const struct up_key_ent *key_get(const struct account *a)
+{
+    struct up_loop_auth *la = up_auth_here();
+    uint64_t ep = atomic_load_explicit(&key_epoch, memory_order_acquire);
+    struct up_key_ent *e = &la->cache[((uintptr_t)a / sizeof(void *)) % UP_KEYCACHE];
+    if (e->a == a && e->id == a->id && e->epoch == ep)
+        return e;
+    pthread_mutex_lock(&auth_mu);
+    e->a = a;
+    e->id = a->id;
+    e->epoch = atomic_load_explicit(&key_epoch, memory_order_relaxed);
+    memcpy(e->key, a->upstream_key, sizeof(e->key));
+    memcpy(e->kid, a->upstream_kid, sizeof(e->kid));
+    memcpy(e->csesidx, a->upstream_csesidx, sizeof(e->csesidx));
+    e->exp_ms = a->upstream_key_exp_ms;
+    e->life_ms = a->upstream_key_life_ms;
+    e->gen = a->upstream_jwt_gen;
+    pthread_mutex_unlock(&auth_mu);
+    return e;
+}
+
+static void key_changed_locked(void)
+{
+    atomic_fetch_add_explicit(&key_epoch, 1, memory_order_release);
 }
 
 static bool add_cookie_header(struct xfer *x, const struct creds *cr)
@@ -106,7 +152,6 @@ static void auth_start(struct account *a, int kind, const char *refresh_url)
     x->acct = a;
     x->gen = cr.gen;
     snprintf(x->csesidx, sizeof(x->csesidx), "%s", cr.csesidx);
-    a->upstream_oxsrf_busy = true;
     pool_creds_free(&cr);
     if (!up_xfer_start(x)) {
         x->acct = NULL;
@@ -115,39 +160,51 @@ static void auth_start(struct account *a, int kind, const char *refresh_url)
         pool_put(a);
         return;
     }
-    x->auth_next = auth_head;
-    if (auth_head)
-        auth_head->auth_prev = x;
-    auth_head = x;
+    struct up_loop_auth *la = up_auth_here();
+    x->auth_next = la->head;
+    if (la->head)
+        la->head->auth_prev = x;
+    la->head = x;
 }
 
+/* The caller set upstream_oxsrf_busy (under auth_mu): this loop owns the sign-in. */
 static void oxsrf_start(struct account *a)
 {
     a->upstream_refresh_hops = 0;
     auth_start(a, X_OXSRF, NULL);
 }
 
-bool up_key_valid(const struct account *a)
+static bool key_fresh(const char *key, uint64_t gen, int64_t life_ms, int64_t exp_ms, const struct account *a)
 {
-    if (!a->upstream_key[0] || a->upstream_jwt_gen != a->cred_gen)
+    if (!key[0] || gen != a->cred_gen)
         return false;
-    int64_t margin = a->upstream_key_life_ms / 4;
+    int64_t margin = life_ms / 4;
     if (margin > JWT_REFRESH_MARGIN_MS)
         margin = JWT_REFRESH_MARGIN_MS;
-    return gg_now_ms() + margin < a->upstream_key_exp_ms;
+    return gg_now_ms() + margin < exp_ms;
+}
+
+bool up_key_valid(const struct account *a)
+{
+    const struct up_key_ent *e = key_get(a);
+    return key_fresh(e->key, e->gen, e->life_ms, e->exp_ms, a);
 }
 
 void up_key_invalidate(struct account *a)
 {
+    pthread_mutex_lock(&auth_mu);
     a->upstream_key_exp_ms = 0;
     a->upstream_key[0] = '\0';
+    key_changed_locked();
+    pthread_mutex_unlock(&auth_mu);
 }
 
 int up_sign_jwt(const struct account *a, char *out, size_t n)
 {
-    if (!a->upstream_key[0])
+    const struct up_key_ent *e = key_get(a);
+    if (!e->key[0])
         return -1;
-    return jwt_sign(a->upstream_key, a->upstream_kid, a->upstream_csesidx, gg_now_ms() / 1000, out, n);
+    return jwt_sign(e->key, e->kid, e->csesidx, gg_now_ms() / 1000, out, n);
 }
 
 static void resume(struct call *c)
@@ -166,14 +223,40 @@ bool up_key_or_wait(struct call *c, int resume_at)
     struct account *a = c->acct;
     if (up_key_valid(a))
         return false;
+    pthread_mutex_lock(&auth_mu);
+    if (key_fresh(a->upstream_key, a->upstream_jwt_gen, a->upstream_key_life_ms, a->upstream_key_exp_ms, a)) {
+        pthread_mutex_unlock(&auth_mu);         /* another loop just signed in */
+        return false;
+    }
     c->step = S_JWT;
     c->key_resume = resume_at;
     c->waiting_oxsrf = true;
     c->next_waiter = a->upstream_waiters;
     a->upstream_waiters = c;
-    if (!a->upstream_oxsrf_busy)
+    bool start = !a->upstream_oxsrf_busy;
+    a->upstream_oxsrf_busy = true;
+    pthread_mutex_unlock(&auth_mu);
+    if (start)
         oxsrf_start(a);
     return true;
+}
+
+void up_oxsrf_unwait(struct call *c)
+{
+    pthread_mutex_lock(&auth_mu);
+    if (c->waiting_oxsrf && c->acct) {
+        struct call **pp = (struct call **)&c->acct->upstream_waiters;
+        while (*pp) {
+            if (*pp == c) {
+                *pp = c->next_waiter;
+                break;
+            }
+            pp = &(*pp)->next_waiter;
+        }
+    }
+    c->waiting_oxsrf = false;
+    c->next_waiter = NULL;
+    pthread_mutex_unlock(&auth_mu);
 }
 
 void up_step_jwt(struct call *c)
@@ -182,32 +265,63 @@ void up_step_jwt(struct call *c)
         up_step_session(c);
 }
 
-void up_oxsrf_probe(struct account *a)
+bool up_oxsrf_probe(struct account *a, int64_t now_ms, int64_t idle_ms)
 {
-    if (a->upstream_oxsrf_busy)
-        return;
-    a->upstream_probe_ms = gg_now_ms();
-    oxsrf_start(a);
+    pthread_mutex_lock(&auth_mu);
+    bool go = !a->upstream_oxsrf_busy && (!a->upstream_probe_ms || now_ms - a->upstream_probe_ms >= idle_ms);
+    if (go) {
+        a->upstream_oxsrf_busy = true;
+        a->upstream_probe_ms = now_ms;
+    }
+    pthread_mutex_unlock(&auth_mu);
+    if (go)
+        oxsrf_start(a);
+    return go;
+}
+
+/* CMD_AUTH on the waiting call's own loop: the sign-in of another loop ended. */
+void up_oxsrf_resume(struct call *c, const struct up_auth_note *note)
+{
+    if (c->step != S_JWT || c->acct != note->a)
+        return;                              /* cancelled or moved on meanwhile */
+    if (note->ok)
+        resume(c);
+    else if (c->key_resume == R_LIST || c->key_resume == R_DOWNLOAD)
+        up_media_signin_failed(c, note->detail);
+    else
+        up_failover_ex(c, (enum outcome)note->outcome, note->detail, false);   /* the owner reported it */
 }
 
 static void oxsrf_finish(struct account *a, bool ok, enum outcome o, const char *detail)
 {
+    struct up_auth_note note = {.a = a, .ok = ok, .outcome = (int)o};
+    snprintf(note.detail, sizeof(note.detail), "%s", detail ? detail : "");
+    pthread_mutex_lock(&auth_mu);
     a->upstream_oxsrf_busy = false;
     struct call *w = a->upstream_waiters;
     a->upstream_waiters = NULL;
-    /* reverse into arrival order */
+    /* this loop's waiters reversed into arrival order; the others' loops are told */
     struct call *rev = NULL;
     while (w) {
         struct call *n = w->next_waiter;
-        w->next_waiter = rev;
-        rev = w;
+        w->next_waiter = NULL;
+        w->waiting_oxsrf = false;
+        if (up_call_here(w)) {
+            w->next_waiter = rev;
+            rev = w;
+        } else {
+            pthread_mutex_lock(&w->mu);
+            w->refs++;                       /* travels with the command */
+            pthread_mutex_unlock(&w->mu);
+            up_post_auth(w, &note);
+        }
         w = n;
     }
+    pthread_mutex_unlock(&auth_mu);
     bool reported = false;
     while (rev) {
         struct call *n = rev->next_waiter;
         rev->next_waiter = NULL;
-        rev->waiting_oxsrf = false;
         if (rev->step == S_JWT && rev->acct == a) {
             if (ok) {
                 resume(rev);
@@ -322,26 +436,34 @@ static void key_done(struct xfer *x, CURLcode res)
         oxsrf_finish(a, false, OUT_EXPIRED, "getoxsrf answer without a usable xsrfToken/keyId (cookies expired)");
         return;
     }
-    snprintf(a->upstream_key, sizeof(a->upstream_key), "%s", tok->valuestring);
-    snprintf(a->upstream_kid, sizeof(a->upstream_kid), "%s", kid->valuestring);
-    snprintf(a->upstream_csesidx, sizeof(a->upstream_csesidx), "%s", x->csesidx);
     /* the key's lifetime: its expirationTime as seen from here, never more
      * than a JWT lives; unreadable or already past (clock skew) = the JWT's */
     int64_t now = gg_now_ms(), life = (int64_t)JWT_TTL_S * 1000;
     int64_t at = cJSON_IsString(exp) ? gg_parse_time(exp->valuestring) : -1;
     if (at > now && at - now < life)
         life = at - now;
-    cJSON_Delete(j);
     char probe[JWT_MAX];
-    if (up_sign_jwt(a, probe, sizeof(probe)) < 0) {
-        up_key_invalidate(a);
+    bool usable = jwt_sign(tok->valuestring, kid->valuestring, x->csesidx, now / 1000, probe, sizeof(probe)) >= 0;
+    explicit_bzero(probe, sizeof(probe));
+    pthread_mutex_lock(&auth_mu);
+    if (usable) {
+        snprintf(a->upstream_key, sizeof(a->upstream_key), "%s", tok->valuestring);
+        snprintf(a->upstream_kid, sizeof(a->upstream_kid), "%s", kid->valuestring);
+        snprintf(a->upstream_csesidx, sizeof(a->upstream_csesidx), "%s", x->csesidx);
+        a->upstream_key_life_ms = life;
+        a->upstream_key_exp_ms = now + life;
+        a->upstream_jwt_gen = x->gen;
+    } else {
+        a->upstream_key_exp_ms = 0;
+        a->upstream_key[0] = '\0';
+    }
+    key_changed_locked();
+    pthread_mutex_unlock(&auth_mu);
+    cJSON_Delete(j);
+    if (!usable) {
         oxsrf_finish(a, false, OUT_EXPIRED, "getoxsrf returned an unusable xsrfToken");
         return;
     }
-    explicit_bzero(probe, sizeof(probe));
-    a->upstream_key_life_ms = life;
-    a->upstream_key_exp_ms = now + life;
-    a->upstream_jwt_gen = x->gen;
     pool_signed_in(a);
     oxsrf_finish(a, true, OUT_OK, NULL);
 }

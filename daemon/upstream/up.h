@@ -14,8 +14,13 @@
  *   attach.c   attachments: SSRF-pinned fetch of http(s) URLs, upload
  *   genmedia.c generated files: metadata list and download with back-off
  *
- * Threading: everything here runs on the upstream thread, except
- * up_resolved_cb() (resolver threads) and the command posting in loop.c.
+ * Threading: everything here runs on the loop thread that owns the call
+ * (upstream.h: a call stays on one loop), except up_resolved_cb()
+ * (resolver threads) and the command posting in loop.c.  Per-loop state
+ * (multi handle, active list, sign-ins in flight, key cache, answer.c's
+ * scratch, machine.c's UTF-8 buffer) is reached through the loop of the
+ * calling thread; what loops share is the pool (its own lock) and the
+ * accounts' sign-in state (oxsrf.c, auth_mu).
  * Failure: functions that start work report failures through the call
  * (up_finish_err / up_failover), never by return value, unless stated.
  */
@@ -75,13 +80,38 @@ struct xfer {
     struct xfer *auth_prev, *auth_next;   /* X_OXSRF / X_REFRESH in flight (oxsrf.c) */
 };
 
-/* ---- loop.c */
+/* ---- per-loop sign-in state (oxsrf.c uses it, loop.c holds it) */
+#define UP_KEYCACHE 64
+struct up_key_ent {                  /* one account's key as this loop last saw it */
+    const struct account *a;
+    int64_t id;
+    uint64_t epoch;                  /* key_epoch when copied */
+    char key[256], kid[128], csesidx[32];
+    int64_t exp_ms, life_ms;
+    uint64_t gen;
+};
+struct up_loop_auth {
+    struct xfer *head;               /* sign-ins in flight on this loop */
+    struct up_key_ent cache[UP_KEYCACHE];
+};
+struct up_auth_note {                /* CMD_AUTH: how another loop's sign-in ended */
+    struct account *a;
+    bool ok;
+    int outcome;                     /* enum outcome when !ok */
+    char detail[200];
+};
+
+/* ---- loop.c: the functions below act on the calling thread's loop */
 int up_curl_add(CURL *e);                    /* 0 or -1 */
 void up_curl_remove(CURL *e);
 int up_active_count(void);
 bool up_draining(void);                     /* upstream_drain() was called */
 void up_active_del(struct call *c);
 void up_resolved_cb(void *arg, struct media_resolved *res);   /* resolver thread */
+struct up_loop_auth *up_auth_here(void);
+bool up_call_here(const struct call *c);    /* c belongs to this thread's loop */
+/* Queue CMD_AUTH for c on its loop; takes over one call reference. */
+void up_post_auth(struct call *c, const struct up_auth_note *note);
 
 /* ---- xfer.c: NULL on allocation failure */
 struct xfer *up_xfer_new(int kind, const char *url, const char *proxy);
@@ -142,6 +172,12 @@ void up_complete_ok(struct call *c);
 void up_session_done(struct xfer *x, CURLcode res);
 void up_stream_done(struct xfer *x, CURLcode res);
 
+/* ---- sinks.c: translator callbacks applied to the call */
+void up_sinks_init(struct call *c);         /* fresh translator for an attempt */
+int up_on_element(void *ctx, const char *elem, size_t n);   /* splitter callback */
+void up_sink_text(void *ctx, const char *s, size_t n, bool thought);
+void up_sinks_cleanup(void);                /* this loop's buffers, at its end */
+
 /* ---- oxsrf.c */
 void up_step_jwt(struct call *c);            /* key, then up_step_session */
 /* If the call's account has no signing key valid for a while, queue the
@@ -150,11 +186,15 @@ void up_step_jwt(struct call *c);            /* key, then up_step_session */
 bool up_key_or_wait(struct call *c, int resume_at);
 bool up_key_valid(const struct account *a);
 void up_key_invalidate(struct account *a);   /* after a 401: sign in again */
+void up_oxsrf_unwait(struct call *c);        /* leave the account's waiters (cancel) */
+void up_oxsrf_resume(struct call *c, const struct up_auth_note *note);   /* CMD_AUTH */
 /* A fresh JWT from the account's key into out; length or -1. */
 int up_sign_jwt(const struct account *a, char *out, size_t n);
-void up_oxsrf_probe(struct account *a);      /* expiry watch: getoxsrf, no call */
+/* Expiry watch: getoxsrf without a call, unless one runs or the last probe
+ * is younger than idle_ms; true when started. */
+bool up_oxsrf_probe(struct account *a, int64_t now_ms, int64_t idle_ms);
 void up_oxsrf_done(struct xfer *x, CURLcode res);   /* X_OXSRF and X_REFRESH */
-void up_oxsrf_shutdown(void);                /* free sign-ins still in flight */
+void up_oxsrf_shutdown(void);                /* free this loop's sign-ins still in flight */
 
 /* ---- attach.c */
 void up_step_fetch(struct call *c);
