@@ -597,7 +597,7 @@ static void *thread_main(void *arg)
     }
     up_oxsrf_shutdown();
     answer_cleanup();            /* this thread's scratch buffers */
-    up_machine_cleanup();
+    up_utf8_cleanup();
     cur = NULL;
     return NULL;
 }

@@ -30,42 +30,11 @@
 #include "models.h"
 #include "sessions.h"
 
-/* Replace invalid UTF-8 with U+FFFD so clients never see broken text. */
-static const char *clean_utf8(const char *s, size_t n, size_t *outn, struct gg_buf *tmp)
-{
-    if (gg_utf8_valid(s, n)) {
-        *outn = n;
-        return s;
-    }
-    gg_buf_reset(tmp);
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        size_t k = u[i] < 0x80 ? 1 : (u[i] & 0xE0) == 0xC0 ? 2 : (u[i] & 0xF0) == 0xE0 ? 3 : (u[i] & 0xF8) == 0xF0 ? 4 : 0;
-        if (k && i + k <= n && gg_utf8_valid(s + i, k)) {
-            gg_buf_add(tmp, s + i, k);
-            i += k;
-        } else {
-            gg_buf_adds(tmp, "\xEF\xBF\xBD");
-            i++;
-        }
-    }
-    *outn = tmp->len;
-    return tmp->p ? tmp->p : "";
-}
-
-static __thread struct gg_buf utf8_tmp = {NULL, 0, 0, 64u << 20};   /* per loop */
-
-void up_machine_cleanup(void)
-{
-    gg_buf_free(&utf8_tmp);
-}
-
 static void sink_text(void *ctx, const char *s0, size_t n0, bool thought)
 {
     struct call *c = ctx;
     size_t n;
-    const char *s = clean_utf8(s0, n0, &n, &utf8_tmp);
+    const char *s = up_clean_utf8(s0, n0, &n);
     if (n == 0)
         return;
     c->any_text = c->any_text || !thought;

@@ -10,7 +10,8 @@
  *   oxsrf.c    getoxsrf + JWT signing per account (waiters queued)
  *   google.c   Gemini Business request bodies, error bodies, status ->
  *              pool outcome
- *   xfer.c     one libcurl transfer (easy handle, headers, buffers)
+ *   xfer.c     one libcurl transfer (easy handle, headers, buffers); the
+ *              per-loop UTF-8 clean-up of answer text
  *   attach.c   attachments: SSRF-pinned fetch of http(s) URLs, upload
  *   genmedia.c generated files: metadata list and download with back-off
  *
@@ -127,6 +128,10 @@ size_t up_write_capped(char *ptr, size_t size, size_t nmemb, void *ud);
 /* CURLOPT_HEADERFUNCTION collecting Set-Cookie __Secure-C_SES /
  * __Host-C_OSES into x->set_ses / x->set_oses. */
 size_t up_header_cookies(char *ptr, size_t size, size_t nmemb, void *ud);
+/* s with invalid UTF-8 replaced by U+FFFD: s itself when valid, else this
+ * loop's buffer (valid until the next call on the loop); *outn its length. */
+const char *up_clean_utf8(const char *s, size_t n, size_t *outn);
+void up_utf8_cleanup(void);                 /* this loop's buffer, at its end */
 
 /* ---- google.c: bodies are malloc'd JSON text, NULL on allocation failure */
 enum google_op { G_OXSRF, G_SESSION, G_STREAM, G_UPLOAD };
@@ -171,7 +176,6 @@ void up_step_stream(struct call *c);
 void up_complete_ok(struct call *c);
 void up_session_done(struct xfer *x, CURLcode res);
 void up_stream_done(struct xfer *x, CURLcode res);
-void up_machine_cleanup(void);              /* this loop's buffers, at its end */
 
 /* ---- oxsrf.c */
 void up_step_jwt(struct call *c);            /* key, then up_step_session */

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "gg_time.h"
+#include "gg_util.h"
 #include "jwt.h"
 
 void up_xfer_free(struct xfer *x)
@@ -190,3 +191,38 @@ void up_api_headers(struct xfer *x, const struct account *a)
     up_xfer_header(x, "sec-fetch-site: cross-site");
 }
 
+/* Replace invalid UTF-8 with U+FFFD so clients never see broken text. */
+static const char *clean_utf8(const char *s, size_t n, size_t *outn, struct gg_buf *tmp)
+{
+    if (gg_utf8_valid(s, n)) {
+        *outn = n;
+        return s;
+    }
+    gg_buf_reset(tmp);
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = u[i] < 0x80 ? 1 : (u[i] & 0xE0) == 0xC0 ? 2 : (u[i] & 0xF0) == 0xE0 ? 3 : (u[i] & 0xF8) == 0xF0 ? 4 : 0;
+        if (k && i + k <= n && gg_utf8_valid(s + i, k)) {
+            gg_buf_add(tmp, s + i, k);
+            i += k;
+        } else {
+            gg_buf_adds(tmp, "\xEF\xBF\xBD");
+            i++;
+        }
+    }
+    *outn = tmp->len;
+    return tmp->p ? tmp->p : "";
+}
+
+static __thread struct gg_buf utf8_tmp = {NULL, 0, 0, 64u << 20};   /* per loop */
+
+void up_utf8_cleanup(void)
+{
+    gg_buf_free(&utf8_tmp);
+}
+
+const char *up_clean_utf8(const char *s, size_t n, size_t *outn)
+{
+    return clean_utf8(s, n, outn, &utf8_tmp);
+}
