@@ -324,7 +324,10 @@ atest('auth: x-api-key and Bearer work; a wrong key is 401 authentication_error'
     (e) => e instanceof Anthropic.AuthenticationError && e.status === 401 && e.error.error.type === 'authentication_error');
 });
 
-atest('errors: 400 invalid_request_error with the field, 404 not_found_error, 413 request_too_large', async () => {
+// (the 413 envelope is checked with a headers-only request in "every error
+// type in Anthropic's envelope": racing a 1 MB upload against the early 413
+// makes fetch fail at random)
+atest('errors: 400 invalid_request_error with the field, 404 not_found_error', async () => {
   const cases = [
     ['{not json', 400, 'invalid_request_error', /JSON/],
     [{ model: 'gemini-auto', messages: [{ role: 'user', content: 'x' }] }, 400, 'invalid_request_error', /^max_tokens: Field required/],
@@ -332,7 +335,6 @@ atest('errors: 400 invalid_request_error with the field, 404 not_found_error, 41
     [{ model: 'gemini-auto', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/bmp', data: 'AAAA' } }] }] },
       400, 'invalid_request_error', /^messages\.0\.content\.0\.source\.media_type: /],
     [{ model: 'claude-unknown-1', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }, 404, 'not_found_error', /^model: claude-unknown-1/],
-    [{ model: 'gemini-auto', max_tokens: 10, messages: [{ role: 'user', content: 'x'.repeat(1_100_000) }] }, 413, 'request_too_large', /./],
   ];
   for (const [body, status, type, msg] of cases) {
     const r = await post('/v1/messages', body);

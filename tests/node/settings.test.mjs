@@ -287,9 +287,25 @@ describe('admin API details', () => {
 
   test('an admin body over the limit is 413 in the admin envelope (code too_large)', async () => {
     // admin JSON routes take at most 1 MiB whatever MAX_BODY says (routes.c ADMIN_BODY)
-    const r = await raw('POST', '/accounts', {
-      headers: { authorization: `Bearer ${s.adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'big', note: 'x'.repeat(1 << 20), csesidx: '1', secure_c_ses: 'CSE.x', config_id: 'c' }),
+    // headers only: the limit is checked against Content-Length before any
+    // body byte is read (racing a 1 MiB upload against the early 413 would
+    // make the client's write fail at random)
+    const r = await new Promise((resolve, reject) => {
+      const u = new URL(s.url);
+      const sock = net.connect(Number(u.port), u.hostname);
+      let buf = '';
+      sock.setTimeout(scaled(10000), () => { sock.destroy(); reject(new Error('no answer to a headers-only 413 request')); });
+      sock.on('data', (d) => { buf += d; });
+      sock.on('error', reject);
+      sock.on('close', () => {
+        const [head, ...rest] = buf.split('\r\n\r\n');
+        const text = rest.join('\r\n\r\n');
+        let json = null;
+        try { json = JSON.parse(text); } catch { /* checked below */ }
+        resolve({ status: Number(head.split(' ')[1]), text, json });
+      });
+      sock.write(`POST /api/admin/accounts HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${s.adminKey}\r\n` +
+                 `Content-Type: application/json\r\nContent-Length: ${(1 << 20) + 4096}\r\nConnection: close\r\n\r\n`);
     });
     assert.equal(r.status, 413);
     assert.deepEqual(Object.keys(r.json?.error || {}).sort(), ['code', 'message'], `admin envelope: ${r.text.slice(0, 200)}`);
