@@ -55,12 +55,14 @@ static void usage(FILE *out)
 
 static void on_account_change(const struct account *a, bool state_changed)
 {
-    if (a->from_env || !queue)
+    if (a->from_env || !queue)      /* id and from_env never change */
         return;
-    storeq_put_touch(queue, a->id, a->last_used_at, 0, 0);
+    struct pool_state st;           /* other threads pick and report on a meanwhile */
+    pool_state_of(a, &st);
+    storeq_put_touch(queue, a->id, st.last_used_at, 0, 0);
     if (state_changed) {
-        storeq_put_state(queue, a->id, pool_status_name(a->status), a->reason[0] ? a->reason : NULL,
-                         a->status == ST_COOLDOWN ? a->until_ms : 0, a->fail_count);
+        storeq_put_state(queue, a->id, pool_status_name(st.status), st.reason[0] ? st.reason : NULL,
+                         st.status == ST_COOLDOWN ? st.until_ms : 0, st.fail_count);
         reqlog_account_event(pool_account_json(a));
     }
 }

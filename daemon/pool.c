@@ -40,6 +40,17 @@ const char *pool_status_name(enum acct_status s)
 
 void pool_init(void) {}
 
+void pool_state_of(const struct account *a, struct pool_state *out)
+{
+    pthread_mutex_lock(&lock);
+    out->status = a->status;
+    memcpy(out->reason, a->reason, sizeof(out->reason));
+    out->until_ms = a->until_ms;
+    out->fail_count = a->fail_count;
+    out->last_used_at = a->last_used_at;
+    pthread_mutex_unlock(&lock);
+}
+
 void pool_set_change_cb(pool_change_cb cb)
 {
     change_cb = cb;

@@ -114,6 +114,15 @@ struct creds {
 };
 
 typedef void (*pool_change_cb)(const struct account *a, bool state_changed);
+/* A consistent copy of an account's mutable state (takes the pool lock):
+ * what a change callback persists, read safely while other threads pick or
+ * report on the same account. */
+struct pool_state {
+    enum acct_status status;
+    char reason[160];
+    int64_t until_ms, fail_count, last_used_at;
+};
+void pool_state_of(const struct account *a, struct pool_state *out);
 
 void pool_init(void);
 void pool_shutdown(void);
