@@ -9,7 +9,7 @@ BUILD=${GEMGATE_BUILD_DIR:-$REPO/build}
 OUT=${BENCH_POOL_OUT:-$REPO/docs/BENCHMARKS-pool.md}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 W=$(mktemp -d /tmp/gemgate-pool429.XXXXXX)
-cc -O2 -g -std=gnu11 -Idaemon -Icommon bench/loadgen.c daemon/jwt.c common/gg_b64.c common/gg_buf.c -lcrypto -lz -lpthread -o "$W/loadgen"
+cc -O2 -g -std=gnu11 -Idaemon -Icommon -Ibench bench/loadgen.c bench/lg_req.c bench/lg_stats.c daemon/jwt.c common/gg_b64.c common/gg_buf.c -lcrypto -lz -lpthread -o "$W/loadgen"
 cc -O2 -std=gnu11 -D_GNU_SOURCE -Idaemon -Icommon bench/micro_pool.c -o "$W/micro_pool" \
    "$BUILD/daemon/libgemcore.a" "$BUILD/daemon/libgemstore.a" "$BUILD/common/libggcommon.a" \
    -lcjson -lcrypto -lcurl -lmicrohttpd -lpq -lsqlite3 -lz -lpthread

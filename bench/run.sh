@@ -48,8 +48,8 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RES=$REPO/bench/results/$STAMP
 mkdir -p "$RES/bin"
 ln -sfn "$STAMP" "$REPO/bench/results/latest"
-CFLAGS_B="-O2 -g -DNDEBUG -std=gnu11 -Wall -Wextra -Idaemon -Icommon"
-cc $CFLAGS_B bench/loadgen.c daemon/jwt.c common/gg_b64.c common/gg_buf.c -lcrypto -lz -o "$RES/bin/loadgen"
+CFLAGS_B="-O2 -g -DNDEBUG -std=gnu11 -Wall -Wextra -Idaemon -Icommon -Ibench"
+cc $CFLAGS_B bench/loadgen.c bench/lg_req.c bench/lg_stats.c daemon/jwt.c common/gg_b64.c common/gg_buf.c -lcrypto -lz -o "$RES/bin/loadgen"
 cc $CFLAGS_B bench/splitbench.c daemon/splitter.c daemon/xlate.c daemon/xfast.c common/gg_buf.c -lcjson -o "$RES/bin/splitbench"
 LG=$RES/bin/loadgen
 
