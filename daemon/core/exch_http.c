@@ -51,6 +51,10 @@ enum MHD_Result exch_http_reply_error(struct http_req *r, const struct exch_dial
 
 int exch_http_auth(struct http_req *r, const struct exch_dialect *d, char key_id[24])
 {
+    if (r->authed) {        /* http.c checked the route's key on the first callback */
+        snprintf(key_id, 24, "%s", r->key_id[0] ? r->key_id : "anonymous");
+        return 1;
+    }
     const char *tok = http_bearer(r, "x-api-key");
     if (!tok)
         tok = http_header(r, "x-goog-api-key");     /* Gemini clients */
@@ -167,11 +171,8 @@ static bool admit(struct http_req *r, const struct exch_dialect *d, char key_id[
         *ret = exch_http_reply_error(r, d, &e);
         return false;
     }
-    if (r->authed) {        /* http.c checked the route's key on the first callback */
-        snprintf(key_id, 24, "%s", r->key_id[0] ? r->key_id : "anonymous");
-    } else if (!exch_http_auth(r, d, key_id)) {
+    if (!exch_http_auth(r, d, key_id))
         return false;
-    }
     if (metrics_rate_limited(key_id)) {
         exch_set_error(&e, 429, EXCH_ERR_RATE_LIMIT, NULL, "rate_limit_exceeded",
                        "Rate limit reached for this API key (%lld requests per minute).",
