@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -711,12 +712,18 @@ int http_start(const struct http_route *table, size_t n)
     return 0;
 }
 
+/* The listen socket MHD hands back is shut down here (new connections are
+ * refused at once) but closed only after MHD_stop_daemon(): a worker that
+ * saw it readable just before the quiesce may still call accept() on it,
+ * and closing it under that worker would race (and could hit a reused fd). */
+static MHD_socket quiesced_fd = MHD_INVALID_SOCKET;
+
 void http_quiesce(void)
 {
-    if (daemon_h) {
-        MHD_socket s = MHD_quiesce_daemon(daemon_h);
-        if (s != MHD_INVALID_SOCKET)
-            close(s);
+    if (daemon_h && quiesced_fd == MHD_INVALID_SOCKET) {
+        quiesced_fd = MHD_quiesce_daemon(daemon_h);
+        if (quiesced_fd != MHD_INVALID_SOCKET)
+            shutdown(quiesced_fd, SHUT_RDWR);
     }
 }
 
@@ -725,6 +732,10 @@ void http_stop(void)
     if (daemon_h) {
         MHD_stop_daemon(daemon_h);
         daemon_h = NULL;
+    }
+    if (quiesced_fd != MHD_INVALID_SOCKET) {
+        close(quiesced_fd);
+        quiesced_fd = MHD_INVALID_SOCKET;
     }
 }
 
