@@ -2,9 +2,8 @@
 # dialects.sh -- added time to first token of each client dialect against
 # the OpenAI Chat path, on one gemgated + fake upstream (tests/lib/stack.sh).
 #   bench/dialects.sh [N]     (N requests per path, default 200)
-# Prints a markdown table (bench/dialects.mjs); docs/BENCHMARKS.md's
-# "Dialects" section holds the last numbers (copied by hand: bench/run.sh
-# does not run this script).
+# Prints a markdown table (bench/dialects.mjs); bench/run.sh runs it as its
+# phase 10 and docs/BENCHMARKS.md shows the table (section 10).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export GEMGATE_BUILD_DIR=${GEMGATE_BUILD_DIR:-$here/../build}

@@ -327,6 +327,25 @@ if any(t for _, t in profs):
             w(f'**{"relay of 5 MB answers, 1 connection" if n == "relay" else "pinned, 1,000 req/s streaming"}**\n')
             w('```\n' + t + '\n```\n')
 
+# ------------------------------------------------------------------ 10 dialects
+dpath = os.path.join(res, 'dialects.md')
+dtab = open(dpath).read().strip() if os.path.exists(dpath) else ''
+if '| path |' in dtab:
+    w('## 10. Dialects: added time to first token (issue 12)\n')
+    w('`bench/dialects.sh` (run by `bench/run.sh`): one gemgated + fake upstream (`THREADS=2 LOG_LEVEL=warn '
+      'PING_INTERVAL=0`), a node client sending one streamed request per path in turn, each request a new '
+      'conversation (createSession + streamAssist), no thoughts; TTFT = request sent → first response bytes carrying '
+      'answer text. "Added" is the difference to the OpenAI Chat path at the same percentile; node\'s fetch is the '
+      'client, so absolute values include its overhead and only the differences matter.\n')
+    w(dtab + '\n')
+    for line in dtab.splitlines():
+        cells = [c.strip() for c in line.strip('|').split('|')]
+        if len(cells) >= 5 and cells[0] not in ('path', 'openai chat') and not cells[0].startswith('-'):
+            try:
+                summary[f'dialect_added_ttft_p50_ms[{cells[0]}]'] = float(cells[4])
+            except ValueError:
+                pass
+
 # ------------------------------------------------------------------ summary + previous run
 if add99 is not None:
     summary[f'shared_added_p99_ms@{top}'] = add99 / 1000

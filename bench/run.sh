@@ -125,9 +125,9 @@ lg() {
 }
 
 if [ $QUICK = 1 ]; then
-    D=3; RATES="100 1000"; TD=3; STREAMS_BIG=9500; SFRAG=8; RD=3; SMB=30; SOAK_MIN=${BENCH_SOAK_MIN:-0}
+    D=3; RATES="100 1000"; TD=3; STREAMS_BIG=9500; SFRAG=8; RD=3; SMB=30; SOAK_MIN=${BENCH_SOAK_MIN:-0}; DIALECT_N=40
 else
-    D=10; RATES="100 500 1000"; TD=10; STREAMS_BIG=9500; SFRAG=15; RD=10; SMB=100; SOAK_MIN=${BENCH_SOAK_MIN:-10}
+    D=10; RATES="100 500 1000"; TD=10; STREAMS_BIG=9500; SFRAG=15; RD=10; SMB=100; SOAK_MIN=${BENCH_SOAK_MIN:-10}; DIALECT_N=150
 fi
 # streams at the descriptor limit: 2 descriptors per stream in the gateway, ~300 spare
 NOFILE=$(ulimit -n)
@@ -285,6 +285,13 @@ for n in $(seq 1 "$NCPU"); do
     stop_gw
 done
 for p in $PROF_PIDS; do wait "$p" 2>/dev/null || true; done   # profiles still being written
+
+# ---------------------------------------------------------------- 10. dialects (added TTFT per client dialect)
+if command -v node >/dev/null 2>&1; then
+    echo "bench: 10. dialects, $DIALECT_N rounds" >&2
+    GEMGATE_BUILD_DIR="$BUILD" "$REPO/bench/dialects.sh" "$DIALECT_N" >"$RES/dialects.md" 2>"$RES/dialects.err" ||
+        echo "bench: dialects phase failed (see $RES/dialects.err)" >&2
+fi
 
 # ---------------------------------------------------------------- 5. splitter microbenchmark
 echo "bench: 5. splitter/translator microbenchmark (${SMB} MB)" >&2
