@@ -56,6 +56,21 @@ function post(path, body, headers = {}) {
   });
 }
 
+// Wait until the account has no call in flight (a failed call marks its
+// account when it ends, which can be just after the client saw the error),
+// so that the reset() that follows is not undone by a late cooldown.
+async function settle() {
+  const t0 = Date.now();
+  for (;;) {
+    const a = await s.admin('GET', '/accounts/0');
+    assert.equal(a.status, 200, a.text);
+    const acct = a.json.account ?? a.json;
+    if (acct.inflight === 0) return;
+    if (Date.now() - t0 > 10000) throw new Error(`account 0 still has ${acct.inflight} call(s) in flight`);
+    await sleep(20);
+  }
+}
+
 async function reset() {
   await s.admin('POST', '/accounts/0/reset');
   await s.fake('DELETE', '/__fake/scenario');
@@ -354,7 +369,7 @@ atest('429 rate_limit_error with retry-after; 529 overloaded_error when no accou
   assert.equal(r.status, 429);
   assert.ok(Number(r.headers.get('retry-after')) >= 1);
   assert.equal((await r.json()).error.type, 'rate_limit_error');
-  await sleep(1100);
+  await settle();
   await reset();
   await s.admin('POST', '/accounts/0/disable', { reason: 'test' });
   try {
@@ -370,7 +385,7 @@ atest('an upstream failure is api_error; a failure after the start is an error e
   const r = await post('/v1/messages', { model: 'gemini-auto', max_tokens: 10, messages: [{ role: 'user', content: 'q [[fake:thoughts_only]]' }] });
   assert.ok(r.status >= 500, `status ${r.status}`);
   assert.equal((await r.json()).type, 'error');
-  await sleep(1100);
+  await settle();
   await reset();
   const r2 = await post('/v1/messages', {
     model: 'gemini-auto', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'q [[fake:truncate,truncate_after=4]]' }],
@@ -383,7 +398,7 @@ atest('an upstream failure is api_error; a failure after the start is an error e
   assert.equal(ev.at(-1).data.type, 'error');
   assert.ok(ev.at(-1).data.error.type && ev.at(-1).data.error.message);
   assert.ok(!ev.some((e) => e.event === 'message_stop'));
-  await sleep(1100);
+  await settle();
   await reset();
   const stream = client.messages.stream({ model: 'gemini-auto', max_tokens: 100, messages: [{ role: 'user', content: 'q2 [[fake:truncate,truncate_after=4]]' }] });
   await assert.rejects(stream.finalMessage());
@@ -646,7 +661,7 @@ atest('every error type in Anthropic\'s envelope: 401, 404, 405, 413 (body limit
   const up = await post('/v1/messages', { model: 'gemini-auto', max_tokens: 10, messages: [{ role: 'user', content: 'q [[fake:http500]]' }] });
   assert.ok(up.status >= 500 && up.status !== 529, `status ${up.status}`);
   assert.equal((await up.json()).error.type, 'api_error');
-  await sleep(1100);
+  await settle();
 });
 
 atest('a conversation cannot leak across API keys', async () => {
