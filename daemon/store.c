@@ -324,6 +324,7 @@ void store_rec_clear(struct store_rec *r)
         free(r->u.reqlog.request_id);
         free(r->u.reqlog.model);
         free(r->u.reqlog.error_kind);
+        free(r->u.reqlog.dialect);
         break;
     case STORE_REC_SESSION:
     case STORE_REC_SESSION_DEL:
@@ -491,6 +492,7 @@ void store_reqlog_list_free(struct store_reqlog *r, size_t n)
         free(r[i].request_id);
         free(r[i].model);
         free(r[i].error_kind);
+        free(r[i].dialect);
     }
     free(r);
 }

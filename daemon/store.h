@@ -77,12 +77,16 @@ struct store_reqlog {
     int64_t prompt_tokens;
     int64_t completion_tokens;
     bool stream;
+    char *dialect;                /* client dialect: "openai", "anthropic", "responses", "gemini",
+                                   * "images"; NULL or "" is written as "openai" */
+    int64_t tool_calls;           /* tool calls in the answer (0 = none) */
 };
 
 struct store_reqlog_filter {
     int64_t since;                /* ms, 0 = any */
     int64_t account_id;           /* 0 = any */
     const char *model;            /* NULL = any */
+    const char *dialect;          /* NULL = any; exact match */
     int status_min, status_max;   /* 0,0 = any */
     size_t limit;                 /* newest first; 0 = 100 */
 };

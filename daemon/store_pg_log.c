@@ -28,11 +28,14 @@ static const char sql_sess_put[] = "INSERT INTO conv_sessions (conv_key, account
 static const char sql_sess_del[] = "DELETE FROM conv_sessions WHERE conv_key = $1";
 static const char sql_log_insert[] = "INSERT INTO request_logs (request_id, ts, model, "
     "account_id, status, error_kind, latency_ms, ttft_ms, bytes_out, prompt_tokens, "
-    "completion_tokens, stream) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    "completion_tokens, stream, dialect, tool_calls) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 static const char sql_log_query[] = "SELECT request_id, ts, model, account_id, status, "
-    "error_kind, latency_ms, ttft_ms, bytes_out, prompt_tokens, completion_tokens, stream "
+    "error_kind, latency_ms, ttft_ms, bytes_out, prompt_tokens, completion_tokens, stream, "
+    "dialect, tool_calls "
     "FROM request_logs WHERE ts >= $1 AND ($2::bigint = 0 OR account_id = $2) "
     "AND ($3::text IS NULL OR model = $3) AND status BETWEEN $4 AND $5 "
+    "AND ($7::text IS NULL OR dialect = $7) "
     "ORDER BY ts DESC, id DESC LIMIT $6";
 static const char sql_log_purge[] = "DELETE FROM request_logs WHERE id IN "
     "(SELECT id FROM request_logs WHERE ts < $1 ORDER BY ts LIMIT $2)";
@@ -47,7 +50,7 @@ static int apply_one(PGconn *c, const struct store_rec *r)
 {
     struct nbuf nb = { .used = 0 };
     const struct store_reqlog *l;
-    const char *v[12];
+    const char *v[14];
     const char *sql = NULL;
     int64_t changed = 0;
     int n = 0, rc;
@@ -97,6 +100,8 @@ static int apply_one(PGconn *c, const struct store_rec *r)
         v[n++] = spg_num(&nb, l->prompt_tokens);
         v[n++] = spg_num(&nb, l->completion_tokens);
         v[n++] = l->stream ? "t" : "f";
+        v[n++] = l->dialect && *l->dialect ? l->dialect : "openai";
+        v[n++] = spg_num(&nb, l->tool_calls > 0 ? l->tool_calls : 0);
         break;
     case STORE_REC_KEY_USAGE:
         sql = sql_key_usage;
@@ -201,7 +206,7 @@ int pg_reqlog_query(void *be, const struct store_reqlog_filter *f,
     struct pg *p = be;
     struct nbuf nb = { .used = 0 };
     struct store_reqlog *list = NULL;
-    const char *v[6];
+    const char *v[7];
     PGresult *r;
     int i, rc = STORE_ERR, rows, oom = 0;
 
@@ -211,10 +216,11 @@ int pg_reqlog_query(void *be, const struct store_reqlog_filter *f,
     v[3] = spg_num(&nb, f->status_max ? f->status_min : 0);
     v[4] = spg_num(&nb, f->status_max ? f->status_max : 999);
     v[5] = spg_num(&nb, (int64_t)(f->limit ? f->limit : 100));
+    v[6] = f->dialect;
     i = spg_acquire(p);
     if (i < 0)
         return STORE_ERR;
-    r = spg_run(CONN(p, i), sql_log_query, 6, v, PGRES_TUPLES_OK, "query request log", &rc);
+    r = spg_run(CONN(p, i), sql_log_query, 7, v, PGRES_TUPLES_OK, "query request log", &rc);
     if (!r)
         goto out;
     rows = PQntuples(r);
@@ -239,6 +245,8 @@ int pg_reqlog_query(void *be, const struct store_reqlog_filter *f,
         l->prompt_tokens = spg_gi(r, k, 9);
         l->completion_tokens = spg_gi(r, k, 10);
         l->stream = PQgetvalue(r, k, 11)[0] == 't';
+        l->dialect = spg_gs(r, k, 12, &oom);
+        l->tool_calls = spg_gi(r, k, 13);
     }
     if (oom) {
         store_reqlog_list_free(list, (size_t)rows);

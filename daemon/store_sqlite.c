@@ -74,12 +74,15 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_SESS_DEL] = "DELETE FROM conv_sessions WHERE conv_key = ?1",
     [Q_SESS_PURGE] = "DELETE FROM conv_sessions WHERE updated_at < ?1",
     [Q_LOG_INSERT] = "INSERT INTO request_logs (request_id, ts, model, account_id, status, "
-        "error_kind, latency_ms, ttft_ms, bytes_out, prompt_tokens, completion_tokens, stream) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "error_kind, latency_ms, ttft_ms, bytes_out, prompt_tokens, completion_tokens, stream, "
+        "dialect, tool_calls) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [Q_LOG_QUERY] = "SELECT request_id, ts, model, account_id, status, error_kind, latency_ms, "
-        "ttft_ms, bytes_out, prompt_tokens, completion_tokens, stream FROM request_logs "
+        "ttft_ms, bytes_out, prompt_tokens, completion_tokens, stream, dialect, tool_calls "
+        "FROM request_logs "
         "WHERE ts >= ?1 AND (?2 = 0 OR account_id = ?2) AND (?3 IS NULL OR model = ?3) "
-        "AND status BETWEEN ?4 AND ?5 ORDER BY ts DESC, id DESC LIMIT ?6",
+        "AND status BETWEEN ?4 AND ?5 AND (?7 IS NULL OR dialect = ?7) "
+        "ORDER BY ts DESC, id DESC LIMIT ?6",
     [Q_LOG_PURGE] = "DELETE FROM request_logs WHERE id IN "
         "(SELECT id FROM request_logs WHERE ts < ?1 ORDER BY ts LIMIT ?2)",
     [Q_STATS_PRUNE] = "DELETE FROM stats_hourly WHERE hour < ?1",

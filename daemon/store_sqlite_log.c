@@ -74,6 +74,8 @@ static int apply_one(struct sq *q, const struct store_rec *r)
         sqlite3_bind_int64(st, 10, l->prompt_tokens);
         sqlite3_bind_int64(st, 11, l->completion_tokens);
         sqlite3_bind_int(st, 12, l->stream ? 1 : 0);
+        sq_bind_str(st, 13, l->dialect && *l->dialect ? l->dialect : "openai");
+        sqlite3_bind_int64(st, 14, l->tool_calls > 0 ? l->tool_calls : 0);
         count_rows = false;
         break;
     case STORE_REC_KEY_USAGE:
@@ -197,6 +199,7 @@ int sq_reqlog_query(void *be, const struct store_reqlog_filter *f,
     sqlite3_bind_int(st, 4, f->status_max ? f->status_min : 0);
     sqlite3_bind_int(st, 5, f->status_max ? f->status_max : 999);
     sqlite3_bind_int64(st, 6, (int64_t)limit);
+    sq_bind_str(st, 7, f->dialect);
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_reqlog *l;
 
@@ -223,6 +226,8 @@ int sq_reqlog_query(void *be, const struct store_reqlog_filter *f,
         l->prompt_tokens = sqlite3_column_int64(st, 9);
         l->completion_tokens = sqlite3_column_int64(st, 10);
         l->stream = sqlite3_column_int(st, 11) != 0;
+        l->dialect = sq_col_str(st, 12, &oom);
+        l->tool_calls = sqlite3_column_int64(st, 13);
         if (oom) {
             store_set_error("out of memory");
             goto out;

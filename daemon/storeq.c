@@ -257,8 +257,10 @@ void storeq_put_reqlog(struct storeq *q, const struct store_reqlog *l)
     r.u.reqlog.request_id = gg_strdup0(l->request_id);
     r.u.reqlog.model = gg_strdup0(l->model);
     r.u.reqlog.error_kind = gg_strdup0(l->error_kind);
+    r.u.reqlog.dialect = gg_strdup0(l->dialect);
     put(q, &r, r.u.reqlog.request_id && (!l->model || r.u.reqlog.model) &&
-               (!l->error_kind || r.u.reqlog.error_kind));
+               (!l->error_kind || r.u.reqlog.error_kind) &&
+               (!l->dialect || r.u.reqlog.dialect));
 }
 
 void storeq_put_session(struct storeq *q, const struct store_session *ss)

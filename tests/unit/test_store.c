@@ -209,6 +209,114 @@ static void test_migrations(void)
     reset_db();
 }
 
+/* A database created by the schema before the request log kept dialect and
+ * tool_calls (every migration up to the one named *_reqlog_dialect.sql,
+ * applied raw, exactly as an older gemgated left it, with a row in it) is
+ * upgraded in place by store_open: the old row reads back as openai / 0,
+ * new rows keep their values, and the dialect filter works on both. */
+static void test_migration_upgrade(void)
+{
+    const struct store_migration *m = g_pg ? store_pg_migrations : store_sqlite_migrations;
+    const size_t nm = g_pg ? store_pg_nmigrations : store_sqlite_nmigrations;
+    int target = 0;
+    char sql[160];
+    struct store *s;
+    struct store_reqlog row, *out = NULL;
+    struct store_reqlog_filter f;
+    size_t n = 0;
+    int64_t now = gg_now_ms();
+
+    for (size_t i = 0; i < nm; i++)
+        if (strstr(m[i].name, "_reqlog_dialect.sql"))
+            target = m[i].version;
+    TT_CHECK(target > 1);
+    if (target <= 1)
+        return;
+    /* start from nothing */
+    if (g_pg) {
+        TT_EQ_INT(raw_exec("SET client_min_messages = warning; DROP TABLE IF EXISTS conv_sessions, "
+                           "request_logs, stats_hourly, settings, gemini_accounts, schema_version, "
+                           "client_keys, key_usage, key_rates CASCADE"), 0);
+        TT_EQ_INT(raw_exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                           "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"), 0);
+    } else {
+        char p[340];
+        unlink(g_dbpath);
+        snprintf(p, sizeof(p), "%s-wal", g_dbpath);
+        unlink(p);
+        snprintf(p, sizeof(p), "%s-shm", g_dbpath);
+        unlink(p);
+        TT_EQ_INT(raw_exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                           "applied_at INTEGER NOT NULL)"), 0);
+    }
+    for (size_t i = 0; i < nm && m[i].version < target; i++) {
+        if (g_pg) {                         /* quiet the DROP ... IF EXISTS notices */
+            size_t len = strlen(m[i].sql) + 64;
+            char *q = malloc(len);
+
+            TT_CHECK(q != NULL);
+            if (!q)
+                return;
+            snprintf(q, len, "SET client_min_messages = warning; %s", m[i].sql);
+            TT_EQ_INT(raw_exec(q), 0);
+            free(q);
+        } else {
+            TT_EQ_INT(raw_exec(m[i].sql), 0);
+        }
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_version (version, applied_at) VALUES (%d, %s)",
+                 m[i].version, g_pg ? "now()" : "0");
+        TT_EQ_INT(raw_exec(sql), 0);
+    }
+    snprintf(sql, sizeof(sql), "INSERT INTO request_logs (request_id, ts, model, account_id, status) "
+             "VALUES ('old-1', %lld, 'gemini-2.5-flash', 0, 200)", (long long)(now - 1000));
+    TT_EQ_INT(raw_exec(sql), 0);
+    TT_EQ_INT(raw_int("SELECT MAX(version) FROM schema_version", 0), target - 1);
+    TT_EQ_INT(raw_int("SELECT COUNT(*) FROM request_logs", 0), 1);
+    TT_CHECK(raw_str("SELECT dialect FROM request_logs", 0) == NULL);  /* no such column yet */
+
+    s = open_store(NULL, NULL);
+    TT_CHECK(s != NULL);
+    if (!s)
+        return;
+    TT_EQ_INT(store_schema_version(s), (int)m[nm - 1].version);
+    memset(&row, 0, sizeof(row));
+    row.request_id = (char *)"new-1";
+    row.ts = now;
+    row.model = (char *)"gemini-2.5-pro";
+    row.status = 200;
+    row.ttft_ms = -1;
+    row.dialect = (char *)"anthropic";
+    row.tool_calls = 3;
+    TT_EQ_INT(store_reqlog_insert_batch(s, &row, 1), STORE_OK);
+    memset(&f, 0, sizeof(f));
+    TT_EQ_INT(store_reqlog_query(s, &f, &out, &n), STORE_OK);
+    TT_EQ_INT(n, 2);
+    if (n == 2) {
+        TT_EQ_STR(out[0].request_id, "new-1");
+        TT_EQ_STR(out[0].dialect, "anthropic");
+        TT_EQ_INT(out[0].tool_calls, 3);
+        TT_EQ_STR(out[1].request_id, "old-1");
+        TT_EQ_STR(out[1].dialect, "openai");
+        TT_EQ_INT(out[1].tool_calls, 0);
+        TT_EQ_STR(out[1].model, "gemini-2.5-flash");
+    }
+    store_reqlog_list_free(out, n);
+    f.dialect = "openai";
+    TT_EQ_INT(store_reqlog_query(s, &f, &out, &n), STORE_OK);
+    TT_EQ_INT(n, 1);
+    if (n == 1)
+        TT_EQ_STR(out[0].request_id, "old-1");
+    store_reqlog_list_free(out, n);
+    store_close(s);
+    /* re-open: nothing left to apply, the rows stay */
+    s = open_store(NULL, NULL);
+    TT_EQ_INT(s ? store_schema_version(s) : -1, (int)m[nm - 1].version);
+    store_close(s);
+    TT_EQ_INT(raw_int("SELECT COUNT(*) FROM schema_version", 0), (long long)nm);
+    TT_EQ_INT(raw_int("SELECT COUNT(*) FROM request_logs", 0), 2);
+    reset_db();
+}
+
 static void test_crud(void)
 {
     struct store *s = open_store(NULL, NULL);
@@ -528,6 +636,10 @@ static void test_reqlog_stats(void)
         r[i].prompt_tokens = 10;
         r[i].completion_tokens = 20;
         r[i].stream = i % 2;
+        /* i%4: 0 anthropic, 1 responses, 2 none (stored as openai), 3 gemini */
+        r[i].dialect = i % 4 == 0 ? (char *)"anthropic" : i % 4 == 1 ? (char *)"responses"
+                     : i % 4 == 2 ? NULL : (char *)"gemini";
+        r[i].tool_calls = i % 5;
     }
     TT_EQ_INT(store_reqlog_insert_batch(s, r, N / 2), STORE_OK);
     TT_EQ_INT(store_reqlog_insert_batch(s, r + N / 2, N / 2), STORE_OK);
@@ -545,11 +657,74 @@ static void test_reqlog_stats(void)
         TT_EQ_INT(out[0].prompt_tokens, 10);
         TT_EQ_INT(out[0].completion_tokens, 20);
         TT_CHECK(out[0].error_kind == NULL);
+        TT_EQ_STR(out[0].dialect, "gemini");
+        TT_EQ_INT(out[0].tool_calls, 4);
         TT_EQ_STR(out[N - 1].request_id, "req-0");
         TT_EQ_STR(out[N - 1].error_kind, "rate_limit");
         TT_EQ_INT(out[N - 1].status, 429);
+        TT_EQ_STR(out[N - 1].dialect, "anthropic");
+        TT_EQ_INT(out[N - 1].tool_calls, 0);
+        /* every row round-trips both fields */
+        for (size_t k = 0; k < n; k++) {
+            int i = N - 1 - (int)k;
+            TT_EQ_STR(out[k].request_id, ids[i]);
+            TT_EQ_STR(out[k].dialect, r[i].dialect ? r[i].dialect : "openai");
+            TT_EQ_INT(out[k].tool_calls, i % 5);
+        }
     }
     store_reqlog_list_free(out, n);
+    TT_EQ_INT(raw_int("SELECT COUNT(*) FROM request_logs WHERE dialect = 'openai'", 0), N / 4);
+    TT_EQ_INT(raw_int("SELECT SUM(tool_calls) FROM request_logs", 0), (N / 5) * (0 + 1 + 2 + 3 + 4));
+
+    /* dialect filter, alone and with the others */
+    memset(&f, 0, sizeof(f));
+    f.dialect = "anthropic";
+    TT_EQ_INT(store_reqlog_query(s, &f, &out, &n), STORE_OK);
+    TT_EQ_INT(n, N / 4);
+    for (size_t k = 0; k < n; k++)
+        TT_EQ_STR(out[k].dialect, "anthropic");
+    if (n == N / 4) {
+        TT_EQ_STR(out[0].request_id, "req-56");
+        TT_EQ_STR(out[n - 1].request_id, "req-0");
+    }
+    store_reqlog_list_free(out, n);
+    f.dialect = "openai";                   /* the NULL-dialect rows */
+    TT_EQ_INT(store_reqlog_query(s, &f, &out, &n), STORE_OK);
+    TT_EQ_INT(n, N / 4);
+    if (n > 0)
+        TT_EQ_STR(out[0].request_id, "req-58");
+    store_reqlog_list_free(out, n);
+    f.dialect = "images";
+    TT_EQ_INT(store_reqlog_query(s, &f, &out, &n), STORE_OK);
+    TT_EQ_INT(n, 0);
+    store_reqlog_list_free(out, n);
+    f.dialect = "anthropic";                /* i%4==0 is even: flash only */
+    f.model = "gemini-2.5-pro";
+    TT_EQ_INT(store_reqlog_query(s, &f, &out, &n), STORE_OK);
+    TT_EQ_INT(n, 0);
+    store_reqlog_list_free(out, n);
+    f.model = "gemini-2.5-flash";
+    TT_EQ_INT(store_reqlog_query(s, &f, &out, &n), STORE_OK);
+    TT_EQ_INT(n, N / 4);
+    store_reqlog_list_free(out, n);
+    f.model = NULL;
+    f.status_min = 400;                     /* i in {0, 20, 40} */
+    f.status_max = 599;
+    TT_EQ_INT(store_reqlog_query(s, &f, &out, &n), STORE_OK);
+    TT_EQ_INT(n, 3);
+    store_reqlog_list_free(out, n);
+    memset(&f, 0, sizeof(f));
+    f.dialect = "gemini";
+    f.account_id = 1;                       /* i%4==3 and i%3==0: 3, 15, 27, 39, 51 */
+    f.limit = 2;
+    TT_EQ_INT(store_reqlog_query(s, &f, &out, &n), STORE_OK);
+    TT_EQ_INT(n, 2);
+    if (n == 2) {
+        TT_EQ_STR(out[0].request_id, "req-51");
+        TT_EQ_STR(out[1].request_id, "req-39");
+    }
+    store_reqlog_list_free(out, n);
+    memset(&f, 0, sizeof(f));
     f.account_id = 2;
     f.model = "gemini-2.5-pro";             /* odd i with i%3==1: 1,7,13,...: 10 */
     TT_EQ_INT(store_reqlog_query(s, &f, &out, &n), STORE_OK);
@@ -870,12 +1045,20 @@ static void test_queue(void)
     r.status = 200;
     r.ttft_ms = -1;
     for (int i = 0; i < 50; i++) {
+        char dialect[16];
+
         snprintf(id, sizeof(id), "q-%d", i);
+        snprintf(dialect, sizeof(dialect), "%s", i % 2 ? "responses" : "gemini");
         r.request_id = id;
         r.ts = gg_now_ms();
+        r.dialect = dialect;                /* the queue copies it */
+        r.tool_calls = i % 2 ? 2 : 0;
         storeq_put_reqlog(q, &r);
+        memset(dialect, 'x', sizeof(dialect) - 1);
         storeq_put_touch(q, a.id, 5000 + i, 1, 0);
     }
+    r.dialect = NULL;
+    r.tool_calls = 0;
     storeq_put_state(q, a.id, "cooldown", "test", 123456, 1);
     memset(&ss, 0, sizeof(ss));
     ss.conv_key = (char *)"qconv";
@@ -888,6 +1071,10 @@ static void test_queue(void)
     TT_EQ_INT(storeq_dropped(q), 0);
     TT_CHECK(storeq_store_ok(q));
     TT_EQ_INT(raw_int("SELECT COUNT(*) FROM request_logs", 0), 50);
+    TT_EQ_INT(raw_int("SELECT COUNT(*) FROM request_logs WHERE dialect = 'responses' AND "
+                      "tool_calls = 2", 0), 25);
+    TT_EQ_INT(raw_int("SELECT COUNT(*) FROM request_logs WHERE dialect = 'gemini' AND "
+                      "tool_calls = 0", 0), 25);
     TT_EQ_INT(store_account_get(s, a.id, &got), STORE_OK);
     TT_EQ_INT(got.requests_total, 50);
     TT_EQ_INT(got.last_used_at, 5049);
@@ -1045,6 +1232,7 @@ static void test_pg_down(void)
 static void run_suite(void)
 {
     TT_RUN(test_migrations);
+    TT_RUN(test_migration_upgrade);
     TT_RUN(test_crud);
     TT_RUN(test_upsert);
     TT_RUN(test_state_touch);
