@@ -129,9 +129,13 @@ static bool query_int(const char *s, long long min, long long max, long long *ou
     return s[0] >= '0' && s[0] <= '9' && gg_parse_int(s, min, max, out) == 0;
 }
 
+/* The dialects a request can be logged with (dialect/ *.c `name`s). */
+static const char *const known_dialects[] = {"openai", "anthropic", "responses", "gemini",
+                                             "images"};
+
 const char *admin_logs_filter(const char *limit, const char *account_id, const char *status,
-                              const char *since, const char *model, struct store_reqlog_filter *f,
-                              const char **why)
+                              const char *since, const char *model, const char *dialect,
+                              struct store_reqlog_filter *f, const char **why)
 {
     long long v;
     memset(f, 0, sizeof(*f));
@@ -164,6 +168,14 @@ const char *admin_logs_filter(const char *limit, const char *account_id, const c
         f->since = t > 0 ? t : 0;
     }
     f->model = model && *model ? model : NULL;
+    if (dialect && *dialect) {
+        for (size_t i = 0; i < sizeof(known_dialects) / sizeof(known_dialects[0]); i++)
+            if (strcmp(dialect, known_dialects[i]) == 0)
+                f->dialect = known_dialects[i];
+        if (!f->dialect)
+            return reject(why, "dialect",
+                          "must be one of openai, anthropic, responses, gemini, images");
+    }
     return NULL;
 }
 
@@ -173,7 +185,7 @@ enum MHD_Result admin_logs_list(struct http_req *r, struct store *st, struct sto
     const char *why;
     const char *bad = admin_logs_filter(http_query(r, "limit"), http_query(r, "account_id"),
                                         http_query(r, "status"), http_query(r, "since"), http_query(r, "model"),
-                                        &f, &why);
+                                        http_query(r, "dialect"), &f, &why);
     if (bad)
         return bad_query(r, bad, why);
     storeq_flush(sq, 2000);
@@ -185,31 +197,15 @@ enum MHD_Result admin_logs_list(struct http_req *r, struct store *st, struct sto
     cJSON *arr = cJSON_AddArrayToObject(root, "logs");
     for (size_t i = 0; i < n; i++) {
         const struct store_reqlog *x = &rows[i];
-        cJSON *o = cJSON_CreateObject();
-        char t[40];
-        cJSON_AddStringToObject(o, "request_id", x->request_id ? x->request_id : "");
-        gg_rfc3339(x->ts, t, sizeof(t));
-        cJSON_AddStringToObject(o, "ts", t);
-        cJSON_AddStringToObject(o, "model", x->model ? x->model : "");
-        cJSON_AddNumberToObject(o, "account_id", (double)x->account_id);
         struct account *a = x->account_id ? pool_get(x->account_id) : NULL;
-        cJSON_AddStringToObject(o, "account", a && a->name ? a->name : "");
+        cJSON *o = reqlog_row_json(x, a ? a->name : NULL);
         pool_put(a);
-        cJSON_AddNumberToObject(o, "status", x->status);
-        if (x->error_kind)
-            cJSON_AddStringToObject(o, "error_kind", x->error_kind);
-        else
-            cJSON_AddNullToObject(o, "error_kind");
-        cJSON_AddNumberToObject(o, "latency_ms", (double)x->latency_ms);
-        if (x->ttft_ms >= 0)
-            cJSON_AddNumberToObject(o, "ttft_ms", (double)x->ttft_ms);
-        else
-            cJSON_AddNullToObject(o, "ttft_ms");
-        cJSON_AddNumberToObject(o, "bytes_out", (double)x->bytes_out);
-        cJSON_AddNumberToObject(o, "prompt_tokens", (double)x->prompt_tokens);
-        cJSON_AddNumberToObject(o, "completion_tokens", (double)x->completion_tokens);
-        cJSON_AddBoolToObject(o, "stream", x->stream);
-        cJSON_AddItemToArray(arr, o);
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(root);
+            store_reqlog_list_free(rows, n);
+            return MHD_NO;
+        }
     }
     store_reqlog_list_free(rows, n);
     return http_reply_cjson(r, 200, root);

@@ -5,7 +5,7 @@
  *
  * Query values are checked: a bad one gives 400 validation_failed in the
  * admin envelope with `fields` naming it (window; limit, account_id,
- * status, since).  A store failure gives 503 store_unavailable.  Replies
+ * status, since, dialect).  A store failure gives 503 store_unavailable.  Replies
  * never carry secrets (account names and ids only).
  */
 #ifndef ADMIN_LOGS_H
@@ -27,10 +27,12 @@ enum MHD_Result admin_logs_list(struct http_req *r, struct store *st, struct sto
  *   status      a code 100..599, or "1xx".."5xx"
  *   since       RFC 3339 / "YYYY-MM-DD HH:MM:SS" (UTC)
  *   model       any string (empty: any)
+ *   dialect     openai | anthropic | responses | gemini | images (empty: any);
+ *               f->dialect then points at static text, never at the argument
  * Returns NULL and fills f, or the name of the first bad parameter with
  * *why saying what it must be (static text; f is then partly filled). */
 const char *admin_logs_filter(const char *limit, const char *account_id, const char *status,
-                              const char *since, const char *model, struct store_reqlog_filter *f,
-                              const char **why);
+                              const char *since, const char *model, const char *dialect,
+                              struct store_reqlog_filter *f, const char **why);
 
 #endif

@@ -11,6 +11,7 @@
 #include "gg_buf.h"
 #include "gg_time.h"
 #include "http.h"
+#include "store.h"
 #include "storeq.h"
 
 #define RING 2000
@@ -162,6 +163,7 @@ void reqlog_record(const struct reqlog_entry *e)
             .error_kind = r.error_kind[0] ? r.error_kind : NULL, .latency_ms = r.latency_ms,
             .ttft_ms = r.ttft_ms, .bytes_out = r.bytes_out, .prompt_tokens = r.pt,
             .completion_tokens = r.ct, .stream = r.stream,
+            .dialect = r.dialect[0] ? r.dialect : NULL, .tool_calls = r.tool_calls,
         };
         storeq_put_reqlog(queue, &row);
     }
@@ -172,6 +174,29 @@ void reqlog_record(const struct reqlog_entry *e)
         broadcast("request", s);
         free(s);
     }
+}
+
+cJSON *reqlog_row_json(const struct store_reqlog *x, const char *account)
+{
+    struct rec r;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.request_id, sizeof(r.request_id), "%s", x->request_id ? x->request_id : "");
+    snprintf(r.dialect, sizeof(r.dialect), "%s", x->dialect ? x->dialect : "");
+    snprintf(r.model, sizeof(r.model), "%s", x->model ? x->model : "");
+    snprintf(r.account, sizeof(r.account), "%s", account ? account : "");
+    snprintf(r.error_kind, sizeof(r.error_kind), "%s", x->error_kind ? x->error_kind : "");
+    r.ts = x->ts;
+    r.account_id = x->account_id;
+    r.latency_ms = x->latency_ms;
+    r.ttft_ms = x->ttft_ms;
+    r.pt = x->prompt_tokens;
+    r.ct = x->completion_tokens;
+    r.bytes_out = x->bytes_out;
+    r.status = x->status;
+    r.stream = x->stream;
+    r.tool_calls = x->tool_calls > INT32_MAX ? INT32_MAX : (int)x->tool_calls;
+    r.used = true;
+    return rec_json(&r);
 }
 
 void reqlog_account_event(cJSON *account)

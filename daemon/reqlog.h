@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 struct store;
+struct store_reqlog;
 struct storeq;
 struct cJSON;
 struct MHD_Connection;
@@ -29,7 +30,8 @@ struct reqlog_sub;
 
 struct reqlog_entry {
     const char *request_id;
-    const char *dialect;        /* "openai", "anthropic", "responses", "gemini", ... or NULL */
+    const char *dialect;        /* "openai", "anthropic", "responses", "gemini", "images"
+                                 * or NULL (= "openai"); stored with the row */
     const char *model;
     int64_t account_id;
     const char *account;
@@ -39,13 +41,17 @@ struct reqlog_entry {
     int64_t prompt_tokens, completion_tokens;
     int64_t bytes_out;
     bool stream;
-    int tool_calls;             /* tool calls returned (emulated tools); in the ring and feed, not stored */
+    int tool_calls;             /* tool calls returned (emulated tools) */
 };
 
 void reqlog_init(struct storeq *q);
 void reqlog_shutdown(void);
 void reqlog_record(const struct reqlog_entry *e);
 void reqlog_account_event(struct cJSON *account);       /* takes ownership */
+/* A row read back from the store as the same Log object the ring and the
+ * feed show (dialect, tool_calls included; `account` is the account's name
+ * or NULL).  Returns NULL when out of memory. */
+struct cJSON *reqlog_row_json(const struct store_reqlog *row, const char *account);
 /* Newest first, filtered; returns a cJSON array. */
 struct cJSON *reqlog_recent(int limit, const char *model, int64_t account_id, int status_min,
                             int status_max, int64_t since_ms);

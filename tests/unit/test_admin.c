@@ -1,6 +1,6 @@
 /* test_admin.c -- the admin API's pure parts split out of admin.c and
  * pool.c (issue 11): the /logs query filter (admin_logs_filter: every
- * accepted and refused form of limit, account_id, status, since) and the
+ * accepted and refused form of limit, account_id, status, since, dialect) and the
  * pool's read-only views (pool_json.c: counts, list filter, masked JSON,
  * credential copies, pool_fill_row). */
 #include <cjson/cJSON.h>
@@ -17,7 +17,7 @@ static const char *filt(const char *limit, const char *acc, const char *status, 
                         struct store_reqlog_filter *f)
 {
     const char *why = NULL;
-    const char *bad = admin_logs_filter(limit, acc, status, since, "m", f, &why);
+    const char *bad = admin_logs_filter(limit, acc, status, since, "m", NULL, f, &why);
     TT_CHECK(!bad || (why && *why));
     return bad;
 }
@@ -35,8 +35,37 @@ static void test_filter_defaults(void)
     /* empty values are absent */
     TT_CHECK(filt("", "", "", "", &f) == NULL);
     TT_EQ_INT(f.limit, 100);
-    TT_CHECK(admin_logs_filter(NULL, NULL, NULL, NULL, "", &f, &(const char *){NULL}) == NULL);
+    TT_CHECK(admin_logs_filter(NULL, NULL, NULL, NULL, "", "", &f, &(const char *){NULL}) == NULL);
     TT_CHECK(f.model == NULL);
+    TT_CHECK(f.dialect == NULL);
+}
+
+/* ?dialect= takes exactly the five dialect names; anything else is a 400
+ * naming `dialect`. */
+static void test_filter_dialect(void)
+{
+    struct store_reqlog_filter f;
+    const char *why = NULL;
+    static const char *const good[] = {"openai", "anthropic", "responses", "gemini", "images"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char copy[16];
+        snprintf(copy, sizeof(copy), "%s", good[i]);
+        TT_CHECK(admin_logs_filter(NULL, NULL, NULL, NULL, NULL, copy, &f, &why) == NULL);
+        TT_EQ_STR(f.dialect, good[i]);
+        TT_CHECK(f.dialect != copy);   /* static text, not the query buffer */
+    }
+    static const char *const bad[] = {"OpenAI", "anthropic ", " gemini", "claude", "openai,anthropic",
+                                      "x", "responses\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why = NULL;
+        const char *b = admin_logs_filter(NULL, NULL, NULL, NULL, NULL, bad[i], &f, &why);
+        TT_CHECK(b && strcmp(b, "dialect") == 0);
+        TT_CHECK(why && strstr(why, "anthropic") != NULL);
+        if (!b || strcmp(b, "dialect") != 0)
+            fprintf(stderr, "  dialect=%s\n", bad[i]);
+    }
+    /* an earlier bad parameter is named first */
+    TT_EQ_STR(admin_logs_filter("0", NULL, NULL, NULL, NULL, "bogus", &f, &why), "limit");
 }
 
 static void test_filter_good(void)
@@ -194,6 +223,7 @@ int main(void)
     TT_RUN(test_filter_defaults);
     TT_RUN(test_filter_good);
     TT_RUN(test_filter_bad);
+    TT_RUN(test_filter_dialect);
     TT_RUN(test_pool_views);
     return TT_REPORT();
 }
