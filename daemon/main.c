@@ -67,6 +67,14 @@ static void on_account_change(const struct account *a, bool state_changed)
     }
 }
 
+static void account_name(int64_t id, char *buf, size_t n)
+{
+    struct account *a = pool_get(id);
+    if (a && a->name)
+        snprintf(buf, n, "%s", a->name);
+    pool_put(a);
+}
+
 static int load_accounts(void)
 {
     struct store_account *rows = NULL;
@@ -237,6 +245,8 @@ int main(int argc, char **argv)
     sessions_init(store, queue);
     keys_store_start(store, queue, strcmp(store_backend_name(store), "postgresql") == 0);
     reqlog_init(queue);
+    if (reqlog_preload(store, account_name) < 0)
+        GG_WARN("cannot read the recent request log from the store: the live log starts empty");
     admin_init(store, queue);
     if (upstream_start() != 0) {
         GG_ERROR("cannot start the upstream thread");

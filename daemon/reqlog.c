@@ -176,26 +176,66 @@ void reqlog_record(const struct reqlog_entry *e)
     }
 }
 
+static void rec_from_row(struct rec *r, const struct store_reqlog *x, const char *account)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->request_id, sizeof(r->request_id), "%s", x->request_id ? x->request_id : "");
+    snprintf(r->dialect, sizeof(r->dialect), "%s", x->dialect ? x->dialect : "");
+    snprintf(r->model, sizeof(r->model), "%s", x->model ? x->model : "");
+    snprintf(r->account, sizeof(r->account), "%s", account ? account : "");
+    snprintf(r->error_kind, sizeof(r->error_kind), "%s", x->error_kind ? x->error_kind : "");
+    r->ts = x->ts;
+    r->account_id = x->account_id;
+    r->latency_ms = x->latency_ms;
+    r->ttft_ms = x->ttft_ms;
+    r->pt = x->prompt_tokens;
+    r->ct = x->completion_tokens;
+    r->bytes_out = x->bytes_out;
+    r->status = x->status;
+    r->stream = x->stream;
+    r->tool_calls = x->tool_calls > INT32_MAX ? INT32_MAX : (int)x->tool_calls;
+    r->used = true;
+}
+
+int reqlog_preload(struct store *st, void (*name_of)(int64_t id, char *buf, size_t n))
+{
+    struct store_reqlog_filter f = {.limit = RING};
+    struct store_reqlog *rows = NULL;
+    size_t n = 0;
+    if (!st || store_reqlog_query(st, &f, &rows, &n) != STORE_OK)
+        return -1;
+    int64_t now_min = gg_now_ms() / 60000;
+    pthread_mutex_lock(&mu);
+    for (size_t i = n; i-- > 0;) {          /* rows come newest first */
+        const struct store_reqlog *x = &rows[i];
+        char name[64] = "";
+        if (x->account_id > 0 && name_of)
+            name_of(x->account_id, name, sizeof(name));
+        struct rec r;
+        rec_from_row(&r, x, name);
+        ring[ring_next % RING] = r;
+        ring_next++;
+        int64_t minute = (x->ts + x->latency_ms) / 60000;
+        if (minute <= now_min - MINUTES || minute > now_min)
+            continue;
+        int mi = (int)(minute % MINUTES);
+        if (minutes[mi].minute != minute) {
+            minutes[mi].minute = minute;
+            minutes[mi].requests = minutes[mi].errors = 0;
+        }
+        minutes[mi].requests++;
+        if (x->status >= 400 || x->error_kind)
+            minutes[mi].errors++;
+    }
+    pthread_mutex_unlock(&mu);
+    store_reqlog_list_free(rows, n);
+    return (int)n;
+}
+
 cJSON *reqlog_row_json(const struct store_reqlog *x, const char *account)
 {
     struct rec r;
-    memset(&r, 0, sizeof(r));
-    snprintf(r.request_id, sizeof(r.request_id), "%s", x->request_id ? x->request_id : "");
-    snprintf(r.dialect, sizeof(r.dialect), "%s", x->dialect ? x->dialect : "");
-    snprintf(r.model, sizeof(r.model), "%s", x->model ? x->model : "");
-    snprintf(r.account, sizeof(r.account), "%s", account ? account : "");
-    snprintf(r.error_kind, sizeof(r.error_kind), "%s", x->error_kind ? x->error_kind : "");
-    r.ts = x->ts;
-    r.account_id = x->account_id;
-    r.latency_ms = x->latency_ms;
-    r.ttft_ms = x->ttft_ms;
-    r.pt = x->prompt_tokens;
-    r.ct = x->completion_tokens;
-    r.bytes_out = x->bytes_out;
-    r.status = x->status;
-    r.stream = x->stream;
-    r.tool_calls = x->tool_calls > INT32_MAX ? INT32_MAX : (int)x->tool_calls;
-    r.used = true;
+    rec_from_row(&r, x, account);
     return rec_json(&r);
 }
 

@@ -17,6 +17,7 @@
 #define REQLOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -52,6 +53,12 @@ void reqlog_account_event(struct cJSON *account);       /* takes ownership */
  * feed show (dialect, tool_calls included; `account` is the account's name
  * or NULL).  Returns NULL when out of memory. */
 struct cJSON *reqlog_row_json(const struct store_reqlog *row, const char *account);
+/* Refill the ring (and the per-minute counters of the last hour) with the
+ * store's newest rows, so that the console's and the TUI's live views show
+ * the recent requests after a restart.  Call once at start-up, before any
+ * request is recorded.  name_of(id, buf, n) writes an account's name (may
+ * be NULL).  Returns the number of rows loaded, -1 on a store error. */
+int reqlog_preload(struct store *st, void (*name_of)(int64_t id, char *buf, size_t n));
 /* Newest first, filtered; returns a cJSON array. */
 struct cJSON *reqlog_recent(int limit, const char *model, int64_t account_id, int status_min,
                             int status_max, int64_t since_ms);

@@ -103,10 +103,33 @@ for (const [backend, dbUrl] of backends) {
 
     test('after a restart on the same data: dialect, tool_calls and ?dialect= from the store', async () => {
       await s.restart({ env: dbUrl ? { DATABASE_URL: dbUrl } : {} });
-      // the in-memory ring is empty now: nothing of ours is in the live feed's replay
+      // the in-memory ring was refilled from the store at start-up: the
+      // overview counts our requests and the live feed replays them
       const ov = await s.admin('GET', '/overview');
       assert.equal(ov.status, 200, ov.text);
-      assert.equal(ov.json.requests_by_dialect.anthropic, 0, 'ring starts empty after the restart');
+      assert.ok(ov.json.requests_by_dialect.anthropic >= 2, JSON.stringify(ov.json.requests_by_dialect));
+      assert.ok(ov.json.requests_by_dialect.gemini >= 1, JSON.stringify(ov.json.requests_by_dialect));
+      const ctl = new AbortController();
+      const ls = await fetch(`${s.url}/api/admin/logs/stream`, { headers: { authorization: `Bearer ${s.adminKey}` }, signal: ctl.signal });
+      assert.equal(ls.status, 200);
+      const rd = ls.body.getReader();
+      let seen = '';
+      const replayed = () => Object.keys(want).every((id) => seen.includes(id));
+      const end = Date.now() + 5000;
+      while (!replayed() && Date.now() < end) {
+        const { value, done } = await Promise.race([rd.read(), new Promise((res) => setTimeout(() => res({ timeout: true }), end - Date.now()))]);
+        if (done) break;
+        if (value) seen += Buffer.from(value).toString('utf8');
+      }
+      ctl.abort();
+      assert.ok(replayed(), `the live feed replays the stored requests after a restart: ${seen.slice(0, 400)}`);
+      for (const frame of seen.split('\n\n').filter((f) => f.includes('event: request'))) {
+        const row = JSON.parse(frame.split('\n').find((l) => l.startsWith('data: ')).slice(6));
+        if (want[row.request_id]) {
+          assert.equal(row.dialect, want[row.request_id].dialect, 'replayed dialect');
+          assert.equal(row.tool_calls, want[row.request_id].tool_calls, 'replayed tool_calls');
+        }
+      }
 
       const { ours } = await mine();
       assert.equal(ours.size, Object.keys(want).length);
