@@ -4,10 +4,11 @@
  * Feed it the response body in chunks of any size (one byte at a time is
  * fine).  Every complete top-level object is handed to the callback as the
  * exact bytes of that object, which are always whole UTF-8 characters since
- * JSON structure bytes are ASCII.  Whitespace, CR, LF and commas between
- * elements are skipped; text before the opening '[' is skipped (an XSSI
- * prefix or BOM); a bare top-level object with no array is accepted as a
- * single element.
+ * JSON structure bytes are ASCII.  The bytes (not NUL-terminated) are valid
+ * during the callback only: they may point into the fed chunk.  Whitespace,
+ * CR, LF and commas between elements are skipped; text before the opening
+ * '[' is skipped (an XSSI prefix or BOM); a bare top-level object with no
+ * array is accepted as a single element.
  *
  * split_feed() returns 0, SPLIT_ERR_SIZE when an element exceeds the cap,
  * SPLIT_ERR_SYNTAX on an unexpected byte between elements, or the
