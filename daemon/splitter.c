@@ -3,9 +3,9 @@
  * States: BEFORE (looking for '[' or a bare '{'), BETWEEN (inside the array,
  * between elements), IN (inside an element), DONE (after ']' or after a bare
  * object).  Inside an element only four bytes matter: '"', '\\', '{', '}'.
- * Plain runs inside strings are skipped 8 bytes at a time; an element that
- * lies whole in one chunk is handed over in place, the others are gathered
- * in the element buffer.
+ * Plain runs inside strings and the bytes between structural ones are
+ * skipped 8 bytes at a time; an element that lies whole in one chunk is
+ * handed over in place, the others are gathered in the element buffer.
  */
 #include "splitter.h"
 
@@ -19,6 +19,11 @@ void split_init(struct splitter *s, size_t max_element)
     memset(s, 0, sizeof(*s));
     s->state = ST_BEFORE;
     gg_buf_init(&s->elem, max_element);
+}
+
+void split_set_end(struct splitter *s, split_end_cb end)
+{
+    s->end = end;
 }
 
 void split_free(struct splitter *s)
@@ -49,30 +54,58 @@ static size_t plain_end(const char *data, size_t i, size_t n)
     return i;
 }
 
+/* Index of the first '"', '{', '}', '[' or ']' in data[i..n), or n: the
+ * bytes between members (keys' neighbours, numbers, the pretty layout's
+ * indentation), 8 bytes at a time.  c | 0x20 maps '[' and ']' onto '{'
+ * and '}' and no other byte onto them. */
+static size_t struct_end(const char *data, size_t i, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, data + i, 8);
+        uint64_t f = w | (ones * 0x20);
+        uint64_t q = w ^ (ones * '"'), o = f ^ (ones * '{'), c = f ^ (ones * '}');
+        if ((((q - ones) & ~q) | ((o - ones) & ~o) | ((c - ones) & ~c)) & highs)
+            break;
+        i += 8;
+    }
+    while (i < n && data[i] != '"' && (data[i] | 0x20) != '{' && (data[i] | 0x20) != '}')
+        i++;
+    return i;
+}
+
 /* Scan an element body from data[i]; returns the index just past the closing
  * brace of the element, or n when the element continues past this chunk. */
 static size_t scan_elem(struct splitter *s, const char *data, size_t i, size_t n)
 {
     int depth = s->depth;
     bool in_str = s->in_str, esc = s->esc;
-    for (; i < n; i++) {
+    while (i < n) {
         char c = data[i];
         if (in_str) {
-            if (esc)
+            if (esc) {
                 esc = false;
-            else if (c == '\\')
+                i++;
+            } else if (c == '\\') {
                 esc = true;
-            else if (c == '"')
+                i++;
+            } else if (c == '"') {
                 in_str = false;
-            else
-                i = plain_end(data, i + 1, n) - 1;   /* skip a plain run inside a string */
+                i++;
+            } else {
+                i = plain_end(data, i + 1, n);
+            }
             continue;
         }
-        if (c == '"')
+        if (c == '"') {
             in_str = true;
-        else if (c == '{' || c == '[')
+            i = plain_end(data, i + 1, n);
+            continue;
+        }
+        if (c == '{' || c == '[') {
             depth++;
-        else if (c == '}' || c == ']') {
+        } else if (c == '}' || c == ']') {
             if (--depth == 0) {
                 s->depth = 0;
                 s->in_str = false;
@@ -80,6 +113,7 @@ static size_t scan_elem(struct splitter *s, const char *data, size_t i, size_t n
                 return i + 1;
             }
         }
+        i = struct_end(data, i + 1, n);
     }
     s->depth = depth;
     s->in_str = in_str;
@@ -87,7 +121,7 @@ static size_t scan_elem(struct splitter *s, const char *data, size_t i, size_t n
     return n;
 }
 
-int split_feed(struct splitter *s, const char *data, size_t n, split_cb cb, void *ctx)
+static int feed(struct splitter *s, const char *data, size_t n, split_cb cb, void *ctx)
 {
     size_t i = 0;
     while (i < n) {
@@ -153,4 +187,13 @@ int split_feed(struct splitter *s, const char *data, size_t n, split_cb cb, void
         }
     }
     return 0;
+}
+
+int split_feed(struct splitter *s, const char *data, size_t n, split_cb cb, void *ctx)
+{
+    size_t before = s->elements;
+    int rc = feed(s, data, n, cb, ctx);
+    if (s->end && s->elements != before)
+        s->end(ctx);
+    return rc;
 }

@@ -59,16 +59,54 @@ void answer_cleanup(void)
     gg_buf_free(&released);
 }
 
+static __thread struct call *held;       /* wake-ups of this call deferred (answer_hold) */
+static __thread bool held_wake;          /* output appended while held */
+
+void answer_hold(struct call *c)
+{
+    if (held == c)
+        return;
+    if (held)
+        answer_release(held);
+    held = c;
+    held_wake = false;
+}
+
+void answer_release(struct call *c)
+{
+    if (held != c)
+        return;
+    held = NULL;
+    if (!held_wake)
+        return;
+    held_wake = false;
+    pthread_mutex_lock(&c->mu);
+    call_wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Output was appended (c->mu held): resume the connection now, or at
+ * answer_release when held and these are not the response's first bytes. */
+static void wake_out_locked(struct call *c, bool first)
+{
+    if (held == c && !first) {
+        held_wake = true;
+        return;
+    }
+    call_wake_locked(c);
+}
+
 /* Append bytes to the client's stream (the first byte commits the 200). */
 static void out_append(struct call *c, const char *data, size_t n)
 {
     pthread_mutex_lock(&c->mu);
     if (!c->conn_gone) {
-        if (c->phase == PH_WAIT)
+        bool first = c->phase == PH_WAIT;
+        if (first)
             c->phase = PH_STREAM;
         if (gg_buf_add(&c->out, data, n) != 0)
             c->aborted = true;
-        call_wake_locked(c);
+        wake_out_locked(c, first || c->aborted);
     }
     pthread_mutex_unlock(&c->mu);
     c->last_out_ms = gg_mono_ms();
@@ -107,9 +145,10 @@ static bool emit_event_direct(struct call *c, const struct exch_event *ev, size_
     c->dialect->event(&c->x, ev, &c->out);
     bool wrote = c->out.len > len0;
     if (wrote) {
-        if (c->phase == PH_WAIT)
+        bool first = c->phase == PH_WAIT;
+        if (first)
             c->phase = PH_STREAM;
-        call_wake_locked(c);
+        wake_out_locked(c, first);
     }
     pthread_mutex_unlock(&c->mu);
     if (wrote)
