@@ -1,10 +1,11 @@
 /* gg_buf.c -- see gg_buf.h */
 #include "gg_buf.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "gg_scan.h"
 
 void gg_buf_init(struct gg_buf *b, size_t max)
 {
@@ -99,32 +100,6 @@ int gg_buf_printf(struct gg_buf *b, const char *fmt, ...)
     return rc;
 }
 
-/* Length of the run at s[0..n) that needs no escaping: not '"', '\\', a
- * control, DEL or 0xC2 (the lead byte of the C1 controls), 8 bytes at a
- * time.  The word test may report a byte that is fine (a borrow), never
- * miss one: the byte loop decides. */
-static size_t json_plain_run(const unsigned char *s, size_t n)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    size_t i = 0;
-    while (n - i >= 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\'), del = w ^ (ones * 0x7f), c2 = w ^ (ones * 0xc2);
-        uint64_t t = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs) |
-                     ((del - ones) & ~del) | ((c2 - ones) & ~c2);
-        if (t & highs)
-            break;
-        i += 8;
-    }
-    for (; i < n; i++) {
-        unsigned char c = s[i];
-        if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f || c == 0xc2)
-            break;
-    }
-    return i;
-}
-
 int gg_buf_add_json_str(struct gg_buf *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -138,7 +113,7 @@ int gg_buf_add_json_str(struct gg_buf *b, const char *str, size_t n)
     b->p[b->len++] = '"';
     size_t i = 0;
     for (;;) {
-        size_t run = json_plain_run(s + i, n - i);
+        size_t run = gg_scan_json_escape(str + i, n - i);
         memcpy(b->p + b->len, s + i, run);
         b->len += run;
         i += run;

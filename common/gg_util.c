@@ -4,11 +4,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/evp.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include "gg_scan.h"
 
 bool gg_ct_equal(const void *a, size_t an, const void *b, size_t bn)
 {
@@ -135,14 +136,7 @@ bool gg_utf8_valid(const char *str, size_t n)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < n) {
-        /* ASCII: 8 bytes at a time */
-        while (n - i >= 8) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & 0x8080808080808080ull)
-                break;
-            i += 8;
-        }
+        i += gg_scan_nonascii(str + i, n - i);     /* ASCII runs in bulk */
         if (i >= n)
             break;
         unsigned char c = s[i];

@@ -4,13 +4,14 @@
  * between elements), IN (inside an element), DONE (after ']' or after a bare
  * object).  Inside an element only four bytes matter: '"', '\\', '{', '}'.
  * Plain runs inside strings and the bytes between structural ones are
- * skipped 8 bytes at a time; an element that lies whole in one chunk is
+ * skipped 16 or 8 bytes at a time (gg_scan.h); an element that lies whole in one chunk is
  * handed over in place, the others are gathered in the element buffer.
  */
 #include "splitter.h"
 
-#include <stdint.h>
 #include <string.h>
+
+#include "gg_scan.h"
 
 enum { ST_BEFORE, ST_BETWEEN, ST_IN, ST_DONE };
 
@@ -36,45 +37,6 @@ int split_finish(const struct splitter *s)
     return s->state == ST_DONE ? SPLIT_COMPLETE : SPLIT_TRUNCATED;
 }
 
-/* Index of the first '"' or '\\' in data[i..n), or n: 8 bytes at a time
- * (the word test may stop early on a borrow, never miss a byte). */
-static size_t plain_end(const char *data, size_t i, size_t n)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (n - i >= 8) {
-        uint64_t w;
-        memcpy(&w, data + i, 8);
-        uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-        if ((((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs)
-            break;
-        i += 8;
-    }
-    while (i < n && data[i] != '"' && data[i] != '\\')
-        i++;
-    return i;
-}
-
-/* Index of the first '"', '{', '}', '[' or ']' in data[i..n), or n: the
- * bytes between members (keys' neighbours, numbers, the pretty layout's
- * indentation), 8 bytes at a time.  c | 0x20 maps '[' and ']' onto '{'
- * and '}' and no other byte onto them. */
-static size_t struct_end(const char *data, size_t i, size_t n)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (n - i >= 8) {
-        uint64_t w;
-        memcpy(&w, data + i, 8);
-        uint64_t f = w | (ones * 0x20);
-        uint64_t q = w ^ (ones * '"'), o = f ^ (ones * '{'), c = f ^ (ones * '}');
-        if ((((q - ones) & ~q) | ((o - ones) & ~o) | ((c - ones) & ~c)) & highs)
-            break;
-        i += 8;
-    }
-    while (i < n && data[i] != '"' && (data[i] | 0x20) != '{' && (data[i] | 0x20) != '}')
-        i++;
-    return i;
-}
-
 /* Scan an element body from data[i]; returns the index just past the closing
  * brace of the element, or n when the element continues past this chunk. */
 static size_t scan_elem(struct splitter *s, const char *data, size_t i, size_t n)
@@ -94,13 +56,13 @@ static size_t scan_elem(struct splitter *s, const char *data, size_t i, size_t n
                 in_str = false;
                 i++;
             } else {
-                i = plain_end(data, i + 1, n);
+                i = i + 1 + gg_scan_quote(data + i + 1, n - i - 1);
             }
             continue;
         }
         if (c == '"') {
             in_str = true;
-            i = plain_end(data, i + 1, n);
+            i = i + 1 + gg_scan_quote(data + i + 1, n - i - 1);
             continue;
         }
         if (c == '{' || c == '[') {
@@ -113,7 +75,7 @@ static size_t scan_elem(struct splitter *s, const char *data, size_t i, size_t n
                 return i + 1;
             }
         }
-        i = struct_end(data, i + 1, n);
+        i = i + 1 + gg_scan_struct(data + i + 1, n - i - 1);
     }
     s->depth = depth;
     s->in_str = in_str;

@@ -1,7 +1,8 @@
 /* test_relay.c -- the relay's hot helpers against their per-byte reference
  * definitions (issue 14): the token estimate (core/tokens.c), JSON string
- * escaping (gg_buf_add_json_str), the UTF-8 check (gg_utf8_valid) and the
- * splitter's in-place / gathered elements.  The references below are the
+ * escaping (gg_buf_add_json_str), the UTF-8 check (gg_utf8_valid), the
+ * byte-set scans (gg_scan.h) and the splitter's in-place / gathered
+ * elements.  test_relay_portable builds the same file without SSE2.  The references below are the
  * straightforward implementations the fast ones replaced; every test
  * requires identical results on random text (ASCII, controls, CJK, emoji,
  * C1 controls, broken UTF-8) at every length and alignment.
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "gg_buf.h"
+#include "gg_scan.h"
 #include "gg_util.h"
 #include "splitter.h"
 #include "tinytest.h"
@@ -349,6 +351,68 @@ static void test_utf8_valid(void)
     TT_CHECK(valid > 1000);   /* both answers were exercised */
 }
 
+/* ------------------------------------------------------------ scans */
+
+static bool in_quote(unsigned char c) { return c == '"' || c == '\\'; }
+static bool in_struct(unsigned char c) { return c == '"' || c == '{' || c == '}' || c == '[' || c == ']'; }
+static bool in_str_end(unsigned char c) { return c == '"' || c == '\\' || c < 0x20; }
+static bool in_escape(unsigned char c) { return c == '"' || c == '\\' || c < 0x20 || c == 0x7f || c == 0xc2; }
+static bool in_nonascii(unsigned char c) { return c >= 0x80; }
+
+static size_t ref_scan(const char *s, size_t n, bool (*in)(unsigned char))
+{
+    size_t i = 0;
+    while (i < n && !in((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
+/* Every scan against its definition: one byte of the set (every byte value
+ * in turn) at every position of a buffer of every length up to 40, over a
+ * background of plain bytes, at every alignment; then random buffers. */
+static void test_scans(void)
+{
+    static const struct {
+        size_t (*fn)(const char *, size_t);
+        bool (*in)(unsigned char);
+        const char *name;
+    } scans[] = {
+        {gg_scan_quote, in_quote, "quote"},       {gg_scan_struct, in_struct, "struct"},
+        {gg_scan_str_end, in_str_end, "str_end"}, {gg_scan_json_escape, in_escape, "json_escape"},
+        {gg_scan_nonascii, in_nonascii, "nonascii"},
+    };
+    char buf[64];
+    size_t bad = 0, checks = 0;
+    for (size_t f = 0; f < sizeof(scans) / sizeof(scans[0]); f++) {
+        for (unsigned bg = 0; bg < 256; bg += 17) {         /* background bytes */
+            for (size_t off = 0; off < 8; off++) {
+                for (size_t n = 0; n <= 40; n += 1 + (off & 1)) {
+                    for (size_t at = 0; at <= n; at++) {
+                        for (unsigned c = 0; c < 256; c += (at == n ? 256 : 3)) {
+                            memset(buf, (int)bg, sizeof(buf));
+                            if (at < n)
+                                buf[off + at] = (char)c;
+                            checks++;
+                            if (scans[f].fn(buf + off, n) != ref_scan(buf + off, n, scans[f].in) && bad++ == 0)
+                                fprintf(stderr, "gg_scan_%s: bg %u byte %u at %zu of %zu\n", scans[f].name, bg, c, at, n);
+                        }
+                    }
+                }
+            }
+        }
+        for (int round = 0; round < 3000; round++) {
+            size_t n = gen(buf, 48, (unsigned)round % 3);
+            for (size_t k = 0; k < n; k++) {
+                checks++;
+                if (scans[f].fn(buf + k, n - k) != ref_scan(buf + k, n - k, scans[f].in) && bad++ == 0)
+                    fprintf(stderr, "gg_scan_%s: random round %d at %zu\n", scans[f].name, round, k);
+            }
+        }
+    }
+    TT_EQ_INT(bad, 0);
+    TT_CHECK(checks > 1000000);
+}
+
 /* ------------------------------------------------------------ splitter */
 
 struct elems {
@@ -458,6 +522,7 @@ int main(void)
     TT_RUN(test_json_str_random);
     TT_RUN(test_json_str_cap);
     TT_RUN(test_utf8_valid);
+    TT_RUN(test_scans);
     TT_RUN(test_split_chunks);
     TT_RUN(test_split_cap);
     return TT_REPORT();
