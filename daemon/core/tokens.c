@@ -161,11 +161,32 @@ static size_t ascii_words(const unsigned char *s, size_t i, size_t n, uint64_t *
 }
 #endif
 
-int64_t exch_estimate_tokens(const char *str, size_t n)
+static void count_char(struct exch_tokcount *t, unsigned cp)
+{
+    if (is_cjk(cp))
+        t->tokens++;
+    else
+        t->other++;
+}
+
+void exch_tokcount_init(struct exch_tokcount *t)
+{
+    memset(t, 0, sizeof(*t));
+}
+
+void exch_tokcount_feed(struct exch_tokcount *t, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
-    int64_t tokens = 0, alnum_run = 0, punct = 0, other = 0;
     size_t i = 0;
+    t->len += n;
+    /* the rest of a character cut by the previous piece: taken whatever the
+     * bytes are, as the whole-text count takes them */
+    for (; t->skip && i < n; i++) {
+        t->cp = t->cp << 6 | (s[i] & 0x3F);
+        if (--t->skip == 0)
+            count_char(t, t->cp);
+    }
+    int64_t tokens = t->tokens, alnum_run = t->alnum_run, punct = t->punct;
     while (i < n) {
         /* ASCII: 16 / 8 bytes at a time */
         uint64_t run = (uint64_t)alnum_run, tok = 0, pun = 0;
@@ -190,19 +211,45 @@ int64_t exch_estimate_tokens(const char *str, size_t n)
         }
         tokens += (alnum_run + 3) / 4;
         alnum_run = 0;
-        unsigned cp = 0;
         size_t k = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-        cp = k == 2 ? c & 0x1F : k == 3 ? c & 0x0F : k == 4 ? c & 0x07 : c;
-        for (size_t j = 1; j < k && i + j < n; j++)
+        unsigned cp = k == 2 ? c & 0x1F : k == 3 ? c & 0x0F : k == 4 ? c & 0x07 : c;
+        size_t j = 1;
+        for (; j < k && i + j < n; j++)
             cp = cp << 6 | (s[i + j] & 0x3F);
-        if (is_cjk(cp))
+        if (j < k) {            /* cut by the end of this piece */
+            t->cp = cp;
+            t->skip = (unsigned char)(k - j);
+            break;
+        }
+        t->tokens = tokens;
+        count_char(t, cp);
+        tokens = t->tokens;
+        i += k;
+    }
+    t->tokens = tokens;
+    t->alnum_run = alnum_run;
+    t->punct = punct;
+}
+
+int64_t exch_tokcount_total(const struct exch_tokcount *t)
+{
+    int64_t tokens = t->tokens, other = t->other;
+    if (t->skip) {              /* a character cut by the end of the text */
+        if (is_cjk(t->cp))
             tokens++;
         else
             other++;
-        i += k;
     }
-    tokens += (alnum_run + 3) / 4 + (punct + 1) / 2 + (other + 1) / 2;
-    if (tokens == 0 && n > 0)
+    tokens += (t->alnum_run + 3) / 4 + (t->punct + 1) / 2 + (other + 1) / 2;
+    if (tokens == 0 && t->len > 0)
         tokens = 1;
     return tokens;
+}
+
+int64_t exch_estimate_tokens(const char *str, size_t n)
+{
+    struct exch_tokcount t;
+    exch_tokcount_init(&t);
+    exch_tokcount_feed(&t, str, n);
+    return exch_tokcount_total(&t);
 }

@@ -249,6 +249,62 @@ static void test_estimate_random(void)
     free(t);
 }
 
+static int64_t pieces_estimate(const char *s, size_t n, const size_t *cuts, size_t ncuts)
+{
+    struct exch_tokcount t;
+    exch_tokcount_init(&t);
+    size_t at = 0;
+    for (size_t k = 0; k < ncuts; k++) {
+        exch_tokcount_feed(&t, s + at, cuts[k] - at);
+        at = cuts[k];
+    }
+    exch_tokcount_feed(&t, s + at, n - at);
+    return exch_tokcount_total(&t);
+}
+
+/* The running count: cut once at every position, and many times at random
+ * places (UTF-8 characters cut too, empty pieces included). */
+static void test_estimate_pieces(void)
+{
+    enum { CAP = 300 };
+    char buf[CAP + 16];
+    size_t bad = 0;
+    for (int round = 0; round < 600; round++) {
+        size_t off = (size_t)round % 8;
+        size_t n = gen(buf + off, CAP, (unsigned)round % 3);
+        const char *s = buf + off;
+        int64_t want = ref_estimate(s, n);
+        for (size_t k = 0; k <= n; k++) {
+            if (pieces_estimate(s, n, &k, 1) != want && bad++ == 0)
+                fprintf(stderr, "running count differs: round %d, cut at %zu of %zu\n", round, k, n);
+        }
+        for (int r = 0; r < 20; r++) {
+            size_t cuts[12], nc = 1 + rnd(12);
+            for (size_t k = 0; k < nc; k++)
+                cuts[k] = rnd((unsigned)n + 1);
+            for (size_t a = 1; a < nc; a++)          /* sorted */
+                for (size_t b = a; b > 0 && cuts[b - 1] > cuts[b]; b--) {
+                    size_t t = cuts[b];
+                    cuts[b] = cuts[b - 1];
+                    cuts[b - 1] = t;
+                }
+            if (pieces_estimate(s, n, cuts, nc) != want && bad++ == 0)
+                fprintf(stderr, "running count differs: round %d, %zu random cuts\n", round, nc);
+        }
+    }
+    TT_EQ_INT(bad, 0);
+    struct exch_tokcount t;                           /* nothing fed, and empty pieces */
+    exch_tokcount_init(&t);
+    TT_EQ_INT(exch_tokcount_total(&t), 0);
+    exch_tokcount_feed(&t, "", 0);
+    TT_EQ_INT(exch_tokcount_total(&t), 0);
+    exch_tokcount_feed(&t, "\xe4", 1);               /* a cut character at the end */
+    TT_EQ_INT(exch_tokcount_total(&t), ref_estimate("\xe4", 1));
+    exch_tokcount_feed(&t, "\xb8", 1);
+    exch_tokcount_feed(&t, "\xad", 1);
+    TT_EQ_INT(exch_tokcount_total(&t), ref_estimate("\xe4\xb8\xad", 3));
+}
+
 static bool same_buf(const struct gg_buf *a, const struct gg_buf *b)
 {
     return a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0) &&
@@ -519,6 +575,7 @@ int main(void)
 {
     TT_RUN(test_estimate_fixed);
     TT_RUN(test_estimate_random);
+    TT_RUN(test_estimate_pieces);
     TT_RUN(test_json_str_random);
     TT_RUN(test_json_str_cap);
     TT_RUN(test_utf8_valid);
