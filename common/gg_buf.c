@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gg_scan.h"
+
 void gg_buf_init(struct gg_buf *b, size_t max)
 {
     b->p = NULL;
@@ -98,52 +100,61 @@ int gg_buf_printf(struct gg_buf *b, const char *fmt, ...)
     return rc;
 }
 
-int gg_buf_add_json_str(struct gg_buf *b, const char *s, size_t n)
+int gg_buf_add_json_str(struct gg_buf *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
     size_t start_len = b->len;
+    /* invariant: room for what is left of the input unescaped plus the
+     * closing quote; an escape reserves exactly its extra bytes, so the
+     * call fails only when the result itself would pass the cap */
     if (gg_buf_reserve(b, n + 2) != 0)
         return -1;
     b->p[b->len++] = '"';
-    size_t run = 0; /* start of pending unescaped run */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        char ubuf[7];
+    size_t i = 0;
+    for (;;) {
+        size_t run = gg_scan_json_escape(str + i, n - i);
+        memcpy(b->p + b->len, s + i, run);
+        b->len += run;
+        i += run;
+        if (i >= n)
+            break;
+        unsigned char c = s[i];
+        char esc[6];
+        size_t elen = 2, used = 1;
+        esc[0] = '\\';
         switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
         default:
-            if (c < 0x20 || c == 0x7f) {
-                ubuf[0] = '\\'; ubuf[1] = 'u'; ubuf[2] = '0'; ubuf[3] = '0';
-                ubuf[4] = hex[c >> 4]; ubuf[5] = hex[c & 15]; ubuf[6] = 0;
-                esc = ubuf;
-            } else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
-                       (unsigned char)s[i + 1] <= 0x9f) {
-                /* C1 control U+0080..U+009F (UTF-8 C2 80..C2 9F) */
-                unsigned char d = (unsigned char)s[i + 1];
-                ubuf[0] = '\\'; ubuf[1] = 'u'; ubuf[2] = '0'; ubuf[3] = '0';
-                ubuf[4] = hex[d >> 4]; ubuf[5] = hex[d & 15]; ubuf[6] = 0;
-                if (gg_buf_add(b, s + run, i - run) != 0 || gg_buf_adds(b, ubuf) != 0)
-                    goto fail;
-                i++;
-                run = i + 1;
-                continue;
+            if (c == 0xc2) {
+                unsigned char d = i + 1 < n ? s[i + 1] : 0;
+                if (d < 0x80 || d > 0x9f) {
+                    /* a plain U+00A0..U+00BF lead (or a stray byte): kept */
+                    esc[0] = (char)c;
+                    elen = 1;
+                    break;
+                }
+                c = d;      /* C1 control U+0080..U+009F (UTF-8 C2 80..C2 9F) */
+                used = 2;
             }
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            elen = 6;
         }
-        if (esc) {
-            if (gg_buf_add(b, s + run, i - run) != 0 || gg_buf_adds(b, esc) != 0)
-                goto fail;
-            run = i + 1;
-        }
+        if (elen > used && gg_buf_reserve(b, elen - used + (n - i) + 1) != 0)
+            goto fail;
+        memcpy(b->p + b->len, esc, elen);
+        b->len += elen;
+        i += used;
     }
-    if (gg_buf_add(b, s + run, n - run) != 0 || gg_buf_addc(b, '"') != 0)
-        goto fail;
+    b->p[b->len++] = '"';
+    b->p[b->len] = '\0';
     return 0;
 fail:
     b->len = start_len;

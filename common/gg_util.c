@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "gg_scan.h"
+
 bool gg_ct_equal(const void *a, size_t an, const void *b, size_t bn)
 {
     const unsigned char *x = a, *y = b;
@@ -134,6 +136,9 @@ bool gg_utf8_valid(const char *str, size_t n)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < n) {
+        i += gg_scan_nonascii(str + i, n - i);     /* ASCII runs in bulk */
+        if (i >= n)
+            break;
         unsigned char c = s[i];
         size_t k;
         unsigned cp;

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "gg_scan.h"
+
 struct px {
     const unsigned char *p, *end;   /* input cursor, end of the element */
     char *out, *oend;               /* output cursor, end of the caller's buffer */
@@ -58,31 +60,10 @@ static inline bool lit(struct px *x, unsigned char c)
     return false;
 }
 
-/* Bytes that end a plain run inside a string: '"', '\\' and controls. */
-static inline bool plain(unsigned char c)
-{
-    return c >= 0x20 && c != '"' && c != '\\';
-}
-
-/* Length of the plain run at p (8 bytes at a time where possible). */
+/* Length of the plain run at p (gg_scan.h: 16 or 8 bytes at a time). */
 static inline size_t plain_run(const unsigned char *p, const unsigned char *end)
 {
-    const unsigned char *q = p;
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (end - q >= 8) {
-        uint64_t w;
-        memcpy(&w, q, 8);
-        uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
-        /* a byte < 0x20, == '"' or == '\\' sets its high bit in t (exact
-         * zero-byte tests; bytes >= 0x80 are masked out by ~w) */
-        uint64_t t = ((w - ones * 0x20) | (quote - ones) | (bslash - ones)) & ~w & highs;
-        if (t)
-            break;
-        q += 8;
-    }
-    while (q < end && plain(*q))
-        q++;
-    return (size_t)(q - p);
+    return gg_scan_str_end((const char *)p, (size_t)(end - p));
 }
 
 static bool hex4(const unsigned char *p, unsigned *v)

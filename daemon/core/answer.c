@@ -2,6 +2,7 @@
 #include "answer.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +54,109 @@ static void abort_oversized(struct call *c, const char *what)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* The running token count of c->answer: no pass over a long answer at its
+ * end (answer_usage).  struct call has no room for the count, so each
+ * upstream loop keeps a direct-mapped table; a slot counts a call's answer
+ * while it is valid: the same call (pointer and chat id) and exactly
+ * c->answer.len bytes counted.  A call whose slot went to another call (or
+ * whose answer changed in a way the count did not see) is counted whole at
+ * the end, as before: the result is the same either way. */
+#define TOKC_SLOTS 256
+struct tokc_slot {
+    const struct call *c;
+    char tag[sizeof(((struct call *)0)->chat_id)];
+    struct exch_tokcount tc;
+};
+static __thread struct tokc_slot *tokc;    /* TOKC_SLOTS, on first use; one table per upstream loop */
+
+static struct tokc_slot *tokc_slot(const struct call *c)
+{
+    if (!tokc && !(tokc = calloc(TOKC_SLOTS, sizeof(*tokc))))
+        return NULL;
+    uintptr_t h = (uintptr_t)c;
+    h ^= h >> 12;
+    return &tokc[(h >> 4) % TOKC_SLOTS];
+}
+
+static struct tokc_slot *tokc_get(const struct call *c)
+{
+    struct tokc_slot *t = tokc_slot(c);
+    if (!t || t->c != c || t->tc.len != c->answer.len || memcmp(t->tag, c->chat_id, sizeof(t->tag)) != 0)
+        return NULL;
+    return t;
+}
+
+/* c->answer is empty: count it from here (taking the slot) */
+static void tokc_start(struct call *c)
+{
+    struct tokc_slot *t = tokc_slot(c);
+    if (!t)
+        return;
+    t->c = c;
+    memcpy(t->tag, c->chat_id, sizeof(t->tag));
+    exch_tokcount_init(&t->tc);
+}
+
+/* Every append to c->answer goes through here (-1: above its cap). */
+static int answer_add(struct call *c, const char *s, size_t n)
+{
+    struct tokc_slot *t = tokc_get(c);
+    if (gg_buf_add(&c->answer, s, n) != 0)
+        return -1;
+    if (t)
+        exch_tokcount_feed(&t->tc, s, n);
+    return 0;
+}
+
+static int64_t answer_tokens(const struct call *c)
+{
+    const struct tokc_slot *t = tokc_get(c);
+    return t ? exch_tokcount_total(&t->tc) : exch_estimate_tokens(c->answer.p ? c->answer.p : "", c->answer.len);
+}
+
 void answer_cleanup(void)
 {
     gg_buf_free(&scratch);
     gg_buf_free(&released);
+    free(tokc);
+    tokc = NULL;
+}
+
+static __thread struct call *held;       /* wake-ups of this call deferred (answer_hold) */
+static __thread bool held_wake;          /* output appended while held */
+
+void answer_hold(struct call *c)
+{
+    if (held == c)
+        return;
+    if (held)
+        answer_release(held);
+    held = c;
+    held_wake = false;
+}
+
+void answer_release(struct call *c)
+{
+    if (held != c)
+        return;
+    held = NULL;
+    if (!held_wake)
+        return;
+    held_wake = false;
+    pthread_mutex_lock(&c->mu);
+    call_wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Output was appended (c->mu held): resume the connection now, or at
+ * answer_release when held and these are not the response's first bytes. */
+static void wake_out_locked(struct call *c, bool first)
+{
+    if (held == c && !first) {
+        held_wake = true;
+        return;
+    }
+    call_wake_locked(c);
 }
 
 /* Append bytes to the client's stream (the first byte commits the 200). */
@@ -64,11 +164,12 @@ static void out_append(struct call *c, const char *data, size_t n)
 {
     pthread_mutex_lock(&c->mu);
     if (!c->conn_gone) {
-        if (c->phase == PH_WAIT)
+        bool first = c->phase == PH_WAIT;
+        if (first)
             c->phase = PH_STREAM;
         if (gg_buf_add(&c->out, data, n) != 0)
             c->aborted = true;
-        call_wake_locked(c);
+        wake_out_locked(c, first || c->aborted);
     }
     pthread_mutex_unlock(&c->mu);
     c->last_out_ms = gg_mono_ms();
@@ -107,9 +208,10 @@ static bool emit_event_direct(struct call *c, const struct exch_event *ev, size_
     c->dialect->event(&c->x, ev, &c->out);
     bool wrote = c->out.len > len0;
     if (wrote) {
-        if (c->phase == PH_WAIT)
+        bool first = c->phase == PH_WAIT;
+        if (first)
             c->phase = PH_STREAM;
-        call_wake_locked(c);
+        wake_out_locked(c, first);
     }
     pthread_mutex_unlock(&c->mu);
     if (wrote)
@@ -148,7 +250,7 @@ static void release_text(struct call *c, const char *s, size_t n)
 {
     if (n == 0)
         return;
-    if (gg_buf_add(&c->answer, s, n) != 0)
+    if (answer_add(c, s, n) != 0)
         GG_WARN("[%s] answer above its cap; the conversation key will not match", c->request_id);
     emit_text_ev(c, EXCH_EV_TEXT, s, n);
     c->content_sent = true;
@@ -159,7 +261,7 @@ static void release_text(struct call *c, const char *s, size_t n)
 static void tool_text(struct call *c, const char *s, size_t n)
 {
     if (!streaming(c)) {
-        if (gg_buf_add(&c->answer, s, n) != 0)
+        if (answer_add(c, s, n) != 0)
             GG_WARN("[%s] answer above its cap", c->request_id);
         return;
     }
@@ -199,7 +301,7 @@ static void text_out(void *ctx, const char *s, size_t n)
         tool_text(c, s, n);
         return;
     }
-    if (gg_buf_add(&c->answer, s, n) != 0)
+    if (answer_add(c, s, n) != 0)
         GG_WARN("[%s] answer above its cap; the conversation key will not match", c->request_id);
     if (streaming(c)) {
         emit_text_ev(c, EXCH_EV_TEXT, s, n);
@@ -210,8 +312,10 @@ static void text_out(void *ctx, const char *s, size_t n)
 void answer_reset(struct call *c)
 {
     /* a corrective retry in a stream continues after the text already sent */
-    if (!(c->tool_fixing && streaming(c)))
+    if (!(c->tool_fixing && streaming(c))) {
         gg_buf_reset(&c->answer);
+        tokc_start(c);
+    }
     if (c->tst_on)
         tools_stream_free(&c->tst);
     c->tst_on = false;
@@ -303,7 +407,7 @@ void answer_files(struct call *c)
     }
     if (md.len) {
         /* gateway-made text: not subject to stop sequences / max_tokens */
-        gg_buf_add(&c->answer, md.p, md.len);
+        answer_add(c, md.p, md.len);
         if (streaming(c)) {
             emit_text_ev(c, EXCH_EV_TEXT, md.p, md.len);
             c->content_sent = true;
@@ -347,7 +451,7 @@ static int64_t reasoning_tokens(const struct call *c)
 void answer_usage(struct call *c)
 {
     int64_t pt = prompt_estimate(c);
-    int64_t ct = exch_estimate_tokens(c->answer.p ? c->answer.p : "", c->answer.len) + reasoning_tokens(c);
+    int64_t ct = answer_tokens(c) + reasoning_tokens(c);
     for (size_t i = 0; i < c->tres.n_calls; i++)
         ct += exch_estimate_tokens(c->tres.calls[i].args_json, strlen(c->tres.calls[i].args_json)) + 4;
     pthread_mutex_lock(&c->mu);
@@ -393,7 +497,8 @@ int answer_tools_settle(struct call *c)
         rc = tools_parse_reply(&c->tspec, c->answer.p ? c->answer.p : "", c->answer.len, &res);
         if (rc == 0) {
             gg_buf_reset(&c->answer);
-            if (gg_buf_add(&c->answer, res.text.p ? res.text.p : "", res.text.len) != 0)
+            tokc_start(c);
+            if (answer_add(c, res.text.p ? res.text.p : "", res.text.len) != 0)
                 rc = -1;
         }
     }

@@ -78,16 +78,37 @@ int exch_http_auth(struct http_req *r, const struct exch_dialect *d, char key_id
     return 0;
 }
 
+/* The reader side of a stream: the first `off` bytes of c->out went to MHD
+ * already.  They are dropped once they are at least as many as the bytes
+ * left (or all were sent), so a byte is moved at most once: consuming what
+ * each read took moved the whole backlog every time (up to OUT_HIGH_WATER
+ * per 16 KiB read behind a slow client), under the lock the upstream
+ * thread appends with. */
+struct sse_reader {
+    struct call *c;
+    size_t off;
+};
+
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
-    struct call *c = cls;
+    struct sse_reader *rd = cls;
+    struct call *c = rd->c;
     pthread_mutex_lock(&c->mu);
-    if (c->out.len) {
-        size_t n = c->out.len < max ? c->out.len : max;
-        memcpy(buf, c->out.p, n);
-        gg_buf_consume(&c->out, n);
-        bool unpause = c->upstream_paused && !c->unpause_posted && c->out.len < 64 * 1024;
+    if (rd->off > c->out.len)
+        rd->off = 0;            /* the buffer was reset: nothing of it was pending */
+    if (c->out.len > rd->off) {
+        size_t left = c->out.len - rd->off;
+        size_t n = left < max ? left : max;
+        memcpy(buf, c->out.p + rd->off, n);
+        rd->off += n;
+        left -= n;
+        bool unpause = c->upstream_paused && !c->unpause_posted && left < 64 * 1024;
+        /* the upstream's high-water mark reads c->out.len: compact before it resumes */
+        if (left == 0 || rd->off >= left || unpause) {
+            gg_buf_consume(&c->out, rd->off);
+            rd->off = 0;
+        }
         if (unpause)
             c->unpause_posted = true;
         pthread_mutex_unlock(&c->mu);
@@ -111,7 +132,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 
 static void stream_free(void *cls)
 {
-    (void)cls; /* the call is released by exch_http_completed */
+    free(cls);  /* the reader state; the call is released by exch_http_completed */
 }
 
 static enum MHD_Result resumed(struct http_req *r)
@@ -146,10 +167,17 @@ static enum MHD_Result resumed(struct http_req *r)
         pthread_mutex_unlock(&c->mu);
         break;
     }
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, stream_reader, c,
-                                                                  stream_free);
-    if (!resp)
+    struct sse_reader *rd = malloc(sizeof(*rd));
+    if (!rd)
         return MHD_NO;
+    rd->c = c;
+    rd->off = 0;
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, stream_reader, rd,
+                                                                  stream_free);
+    if (!resp) {
+        free(rd);
+        return MHD_NO;
+    }
     MHD_add_response_header(resp, "Content-Type", c->dialect->stream_ctype);
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
