@@ -116,8 +116,7 @@ void up_fetch_resolved(struct call *c, struct media_resolved *res)
         }
     }
     /* a plain client: no upstream headers, no proxy, no shared connections */
-    curl_slist_free_all(x->hdrs);
-    x->hdrs = NULL;
+    up_xfer_clear_headers(x);
     up_xfer_header(x, "user-agent: " UA);
     up_xfer_header(x, "accept: image/*,application/pdf,*/*;q=0.8");
     curl_easy_setopt(x->easy, CURLOPT_PROXY, "");

@@ -308,6 +308,7 @@ static void drain_done(void)
         CURLcode res = msg->data.result;
         if (!x)
             continue;
+        x->done_ok = res == CURLE_OK;
         switch (x->kind) {
         case X_OXSRF:
         case X_REFRESH:
@@ -531,7 +532,7 @@ static void *thread_main(void *arg)
 {
     struct up_loop *L = arg;
     cur = L;
-    int64_t last_tick = 0;
+    int64_t last_tick = 0, idle_since = 0;
     struct epoll_event evs[256];
     while (!stop_flag) {
         int64_t now = gg_mono_ms();
@@ -545,6 +546,8 @@ static void *thread_main(void *arg)
         }
         if (L->idx == 0 && (cfg.expiry_watch_idle > 0 || trim_pending) && wait > WATCH_EVERY_MS)
             wait = WATCH_EVERY_MS;
+        if (up_xfer_idle_count() && wait > TRIM_IDLE_MS)
+            wait = TRIM_IDLE_MS;
         int n = epoll_wait(L->ep, evs, 256, (int)wait);
         int running = 0;
         for (int i = 0; i < n; i++) {
@@ -577,6 +580,14 @@ static void *thread_main(void *arg)
             tick();
             last_tick = now;
         }
+        /* reused easy handles go once the loop has been idle a while
+         * (before loop 0's trim can see the memory free) */
+        if (L->active_n || !up_xfer_idle_count())
+            idle_since = 0;
+        else if (!idle_since)
+            idle_since = now;
+        else if (now - idle_since >= TRIM_IDLE_MS / 2)
+            up_xfer_idle_free();
         if (L->idx == 0) {
             expiry_watch(now);
             trim_watch(now);
@@ -596,6 +607,7 @@ static void *thread_main(void *arg)
         up_call_done(c);
     }
     up_oxsrf_shutdown();
+    up_xfer_idle_free();
     answer_cleanup();            /* this thread's scratch buffers */
     up_sinks_cleanup();
     cur = NULL;
