@@ -295,6 +295,13 @@ void up_upload_done(struct xfer *x, CURLcode res)
         up_failover(c, OUT_SERVER, "addContextFile answer without fileId");
         return;
     }
+    if (!c->file_ids && !(c->file_ids = calloc(CALL_MAX_UPLOADS, sizeof(c->file_ids[0])))) {
+        cJSON_Delete(j);
+        up_xfer_free(x);
+        up_finish_err(c, 500, NULL, 0, "upstream", "out of memory keeping an uploaded file id");
+        up_call_done(c);
+        return;
+    }
     snprintf(c->file_ids[c->n_file_ids++], sizeof(c->file_ids[0]), "%s", fid->valuestring);
     GG_DEBUG("[%s] uploaded %s (%zu bytes, %s) as %s in %lld ms", c->request_id, a->param, a->len, a->mime,
              fid->valuestring, (long long)(gg_mono_ms() - x->t0_ms));
