@@ -97,6 +97,12 @@ struct up_key_ent {                  /* one account's key as this loop last saw 
     char key[256], kid[128], csesidx[32];
     int64_t exp_ms, life_ms;
     uint64_t gen;
+    /* the JWT last signed from this key and its second: a JWT's claims
+     * have one-second resolution (iat, nbf, exp), so a second signature in
+     * the same second is the same bytes; up_sign_jwt() copies it instead */
+    char jwt[768];
+    int jwt_len;                     /* 0 = none */
+    int64_t jwt_s;
 };
 struct up_loop_auth {
     struct xfer *head;               /* sign-ins in flight on this loop */
