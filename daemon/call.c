@@ -44,7 +44,7 @@ void call_put(struct call *c)
     gg_buf_free(&c->out);
     gg_buf_free(&c->answer);
     limits_free(&c->lim);
-    for (size_t i = 0; i < c->n_files; i++)
+    for (size_t i = 0; c->file_url && i < c->n_files; i++)
         free(c->file_url[i]);
     gg_buf_free(&c->reasoning);
     split_free(&c->sp);
@@ -53,12 +53,27 @@ void call_put(struct call *c)
     free(c->skip_detail);
     free(c->test_answer);
     free(c->fetch_url);
-    for (size_t i = 0; i < c->n_gen; i++) {
+    for (size_t i = 0; c->gen && i < c->n_gen; i++) {
         free(c->gen[i].session);
         free(c->gen[i].data);
     }
+    free(c->media);
+    free(c->file_ids);
     pthread_mutex_destroy(&c->mu);
     free(c);
+}
+
+bool call_media_get(struct call *c)
+{
+    if (c->media)
+        return true;
+    c->media = calloc(1, sizeof(*c->media));
+    if (!c->media)
+        return false;
+    c->gen = c->media->gen;
+    c->files = c->media->files;
+    c->file_url = c->media->file_url;
+    return true;
 }
 
 void call_wake_locked(struct call *c)

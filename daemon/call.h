@@ -18,6 +18,9 @@
  * call_new() returns NULL on allocation failure.  call_put() releases the
  * request (dialect->opts_free for req.opts, then exch_request_free) and
  * the dialect state x.state (calloc'd by the HTTP side, state_size bytes).
+ * The per-file arrays (uploaded file ids, generated media) are allocated
+ * only by calls that use them, so that a plain chat call zeroes ~6 KiB
+ * instead of ~12 KiB.
  */
 #ifndef CALL_H
 #define CALL_H
@@ -61,6 +64,12 @@ struct gen_file {
     int tries;
     bool auth_retried;          /* a 401 got one retry with a new key */
     bool failed;
+};
+
+struct call_media {
+    struct gen_file gen[CALL_MAX_GEN];
+    struct exch_file files[CALL_MAX_GEN];
+    char *file_url[CALL_MAX_GEN];
 };
 
 struct call {
@@ -149,15 +158,18 @@ struct call {
     size_t att_i;                       /* next attachment to fetch / upload */
     int fetch_hops;                     /* redirects followed so far */
     char *fetch_url;                    /* current hop */
-    char file_ids[CALL_MAX_UPLOADS][96];
+    char (*file_ids)[96];               /* CALL_MAX_UPLOADS of them, calloc'd at the first upload (NULL before) */
     size_t n_file_ids;
-    /* [up] generated media */
-    struct gen_file gen[CALL_MAX_GEN];
+    /* [up] generated media: one block (struct call_media, owned) allocated
+     * with the first generated file (call_media_get); gen / files /
+     * file_url point into it, all NULL while a call has no file (most) */
+    struct call_media *media;
+    struct gen_file *gen;               /* CALL_MAX_GEN entries */
     size_t n_gen, gen_i;
     int64_t retry_at_ms;                /* next download attempt (0 = none) */
     /* [up] the files as handed to the dialect (exch_result.files) */
-    struct exch_file files[CALL_MAX_GEN];
-    char *file_url[CALL_MAX_GEN];       /* owned: gateway link or data: URL */
+    struct exch_file *files;            /* CALL_MAX_GEN entries */
+    char **file_url;                    /* owned strings: gateway link or data: URL */
     size_t n_files;
     /* [up] emulated tools (docs/TOOLS.md; core/toolcall.c, answer.c) */
     bool tools_init;                    /* tools_on decided, tspec built */
@@ -174,6 +186,9 @@ struct call {
 
 struct call *call_new(enum call_kind kind);
 void call_put(struct call *c);
+/* The call's media block, allocated (zeroed) on first use; false when out
+ * of memory.  Upstream thread. */
+bool call_media_get(struct call *c);
 /* Resume the HTTP connection if it is suspended (caller holds mu). */
 void call_wake_locked(struct call *c);
 

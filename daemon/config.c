@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gg_config.h"
 #include "gg_log.h"
@@ -284,4 +286,12 @@ void config_free(void)
         snap_free(r);
     }
     pthread_mutex_unlock(&retired_mu);
+}
+
+int config_cpus(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    long n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
 }

@@ -110,5 +110,9 @@ void config_reap(void);
 int config_install(const struct settings *s);
 void config_help(FILE *out);
 void config_free(void);             /* at exit: every snapshot */
+/* The CPUs this process may run on (sched_getaffinity: taskset, cpusets),
+ * else the online count; at least 1.  The default for thread counts set
+ * to 0 (UPSTREAM_LOOPS; THREADS should follow, see http.c). */
+int config_cpus(void);
 
 #endif

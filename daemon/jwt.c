@@ -2,7 +2,7 @@
 #include "jwt.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +20,53 @@
                        "\"iat\":,\"exp\":,\"nbf\":}") - 1 + JWT_CSESIDX_MAX + 3 * 20)
 #define B64(n) (((n) + 2) / 3 * 4)
 _Static_assert(B64(HDR_MAX) + B64(PL_MAX) + B64(32) + 5 <= JWT_MAX, "JWT_MAX too small for the bounds");
+
+/* HMAC-SHA256 (RFC 2104) over one fetched SHA-256: OpenSSL 3's one-shot
+ * HMAC() fetches the MAC and the digest again on every call, which was a
+ * visible share of a request's CPU (two signatures per request). */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
+static int hmac_sha256(const unsigned char *key, size_t kl, const unsigned char *msg, size_t n,
+                       unsigned char mac[32])
+{
+    enum { BLOCK = 64 };
+    pthread_once(&sha256_once, sha256_fetch);
+    if (!sha256_md)
+        return -1;
+    unsigned char k0[BLOCK], pad[BLOCK], inner[32];
+    unsigned int il = 0, ml = 0;
+    int rc = -1;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return -1;
+    memset(k0, 0, sizeof(k0));
+    if (kl > BLOCK) {
+        if (!EVP_Digest(key, kl, k0, &il, sha256_md, NULL))
+            goto out;
+    } else {
+        memcpy(k0, key, kl);
+    }
+    for (size_t i = 0; i < BLOCK; i++)
+        pad[i] = k0[i] ^ 0x36;
+    if (!EVP_DigestInit_ex(ctx, sha256_md, NULL) || !EVP_DigestUpdate(ctx, pad, BLOCK) ||
+        !EVP_DigestUpdate(ctx, msg, n) || !EVP_DigestFinal_ex(ctx, inner, &il) || il != 32)
+        goto out;
+    for (size_t i = 0; i < BLOCK; i++)
+        pad[i] = k0[i] ^ 0x5c;
+    if (!EVP_DigestInit_ex(ctx, sha256_md, NULL) || !EVP_DigestUpdate(ctx, pad, BLOCK) ||
+        !EVP_DigestUpdate(ctx, inner, 32) || !EVP_DigestFinal_ex(ctx, mac, &ml) || ml != 32)
+        goto out;
+    rc = 0;
+out:
+    EVP_MD_CTX_free(ctx);
+    explicit_bzero(k0, sizeof(k0));
+    explicit_bzero(pad, sizeof(pad));
+    explicit_bzero(inner, sizeof(inner));
+    return rc;
+}
 
 int jwt_sign(const char *xsrf_token, const char *key_id, const char *csesidx,
              int64_t now_s, char *out, size_t outlen)
@@ -61,14 +108,14 @@ int jwt_sign(const char *xsrf_token, const char *key_id, const char *csesidx,
     size_t o = gg_b64url_encode(hdr.p, hdr.len, out);
     out[o++] = '.';
     o += gg_b64url_encode(pl.p, pl.len, out + o);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int maclen = 0;
-    if (!HMAC(EVP_sha256(), key, (int)kl, (const unsigned char *)out, o, mac, &maclen))
+    unsigned char mac[32];
+    if (hmac_sha256(key, (size_t)kl, (const unsigned char *)out, o, mac) != 0)
         goto out;
     out[o++] = '.';
-    o += gg_b64url_encode(mac, maclen, out + o);
+    o += gg_b64url_encode(mac, sizeof(mac), out + o);
     rc = (int)o;
 out:
+    explicit_bzero(key, sizeof(key));
     gg_buf_free(&hdr);
     gg_buf_free(&pl);
     return rc;

@@ -116,8 +116,7 @@ void up_fetch_resolved(struct call *c, struct media_resolved *res)
         }
     }
     /* a plain client: no upstream headers, no proxy, no shared connections */
-    curl_slist_free_all(x->hdrs);
-    x->hdrs = NULL;
+    up_xfer_clear_headers(x);
     up_xfer_header(x, "user-agent: " UA);
     up_xfer_header(x, "accept: image/*,application/pdf,*/*;q=0.8");
     curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
@@ -294,6 +293,13 @@ void up_upload_done(struct xfer *x, CURLcode res)
         cJSON_Delete(j);
         up_xfer_free(x);
         up_failover(c, OUT_SERVER, "addContextFile answer without fileId");
+        return;
+    }
+    if (!c->file_ids && !(c->file_ids = calloc(CALL_MAX_UPLOADS, sizeof(c->file_ids[0])))) {
+        cJSON_Delete(j);
+        up_xfer_free(x);
+        up_finish_err(c, 500, NULL, 0, "upstream", "out of memory keeping an uploaded file id");
+        up_call_done(c);
         return;
     }
     snprintf(c->file_ids[c->n_file_ids++], sizeof(c->file_ids[0]), "%s", fid->valuestring);

@@ -43,6 +43,10 @@ struct gen_file *up_add_gen(struct call *c, const char *file_id, const char *mim
         GG_WARN("[%s] generated file %.40s ignored (limit %d)", c->request_id, file_id, CALL_MAX_GEN);
         return NULL;
     }
+    if (!call_media_get(c)) {
+        GG_ERROR("[%s] out of memory keeping generated file %.40s", c->request_id, file_id);
+        return NULL;
+    }
     struct gen_file *g = &c->gen[c->n_gen++];
     memset(g, 0, sizeof(*g));
     snprintf(g->id, sizeof(g->id), "%s", file_id);

@@ -98,50 +98,82 @@ static char *print_free(cJSON *body)
     return s;
 }
 
+/* The two bodies of every request are written straight as JSON text (no
+ * cJSON tree, one escaping pass over the conversation): the same members
+ * in the same order as a cJSON_PrintUnformatted of the tree would give. */
+static int json_member(struct gg_buf *b, const char *name, const char *v)
+{
+    if (gg_buf_addc(b, '"') != 0 || gg_buf_adds(b, name) != 0 || gg_buf_adds(b, "\":") != 0)
+        return -1;
+    return gg_buf_add_json_str(b, v ? v : "", v ? strlen(v) : 0);
+}
+
+static int envelope_open(struct gg_buf *b, const char *config_id)
+{
+    if (gg_buf_addc(b, '{') != 0 || json_member(b, "configId", config_id) != 0)
+        return -1;
+    return gg_buf_adds(b, ",\"additionalParams\":{\"token\":\"-\"},");
+}
+
+static char *body_done(struct gg_buf *b, int rc)
+{
+    if (rc != 0) {
+        gg_buf_free(b);
+        return NULL;
+    }
+    return gg_buf_steal(b, NULL);
+}
+
 char *google_session_body(const char *config_id)
 {
-    cJSON *body = envelope(config_id);
-    cJSON *sess = cJSON_AddObjectToObject(cJSON_AddObjectToObject(body, "createSessionRequest"), "session");
-    cJSON_AddStringToObject(sess, "name", "");
-    cJSON_AddStringToObject(sess, "displayName", "");
-    return print_free(body);
+    struct gg_buf b;
+    gg_buf_init(&b, 1u << 20);
+    int rc = envelope_open(&b, config_id);
+    if (rc == 0)
+        rc = gg_buf_adds(&b, "\"createSessionRequest\":{\"session\":{\"name\":\"\",\"displayName\":\"\"}}}");
+    return body_done(&b, rc);
 }
 
 char *google_stream_body(const struct google_query *q)
 {
-    cJSON *body = envelope(q->config_id);
-    cJSON *sar = cJSON_AddObjectToObject(body, "streamAssistRequest");
-    cJSON_AddStringToObject(sar, "session", q->session ? q->session : "");
-    cJSON *parts = cJSON_AddArrayToObject(cJSON_AddObjectToObject(sar, "query"), "parts");
-    cJSON *part = cJSON_CreateObject();
-    cJSON_AddStringToObject(part, "text", q->text);
-    if (!cJSON_AddItemToArray(parts, part))
-        cJSON_Delete(part);
-    cJSON_AddStringToObject(sar, "filter", "");
-    cJSON *fids = cJSON_AddArrayToObject(sar, "fileIds");
-    for (size_t i = 0; i < q->n_file_ids; i++)
-        cJSON_AddItemToArray(fids, cJSON_CreateString(q->file_ids[i]));
-    cJSON_AddStringToObject(sar, "answerGenerationMode", "NORMAL");
-    cJSON *tools = cJSON_AddObjectToObject(sar, "toolsSpec");
-    if (q->tools & TOOLS_SEARCH)
-        cJSON_AddObjectToObject(tools, "webGroundingSpec");
-    cJSON_AddStringToObject(tools, "toolRegistry", "default_tool_registry");
-    if (q->tools & TOOLS_IMAGE)
-        cJSON_AddObjectToObject(tools, "imageGenerationSpec");
-    if (q->tools & TOOLS_VIDEO)
-        cJSON_AddObjectToObject(tools, "videoGenerationSpec");
-    cJSON_AddStringToObject(sar, "languageCode", cfg.language_code);
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(sar, "userMetadata"), "timeZone", cfg.time_zone);
-    cJSON_AddStringToObject(sar, "assistSkippingMode", "REQUEST_ASSIST");
-    if (q->model_id)
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(sar, "assistGenerationConfig"), "modelId", q->model_id);
-    /* a part that did not make it (allocation) would change the question:
-     * refuse the whole body instead */
-    if (!cJSON_GetObjectItemCaseSensitive(part, "text") || cJSON_GetArraySize(fids) != (int)q->n_file_ids) {
-        cJSON_Delete(body);
-        return NULL;
+    struct gg_buf b;
+    size_t tl = strlen(q->text);
+    gg_buf_init(&b, 6 * tl + (1u << 20));   /* escaping grows text at most 6x (the caller caps it at 64 MiB) */
+    if (gg_buf_reserve(&b, tl + 1024) != 0)
+        return body_done(&b, -1);
+    int rc = envelope_open(&b, q->config_id);
+    rc = rc ? rc : gg_buf_adds(&b, "\"streamAssistRequest\":{");
+    rc = rc ? rc : json_member(&b, "session", q->session);
+    rc = rc ? rc : gg_buf_adds(&b, ",\"query\":{\"parts\":[{\"text\":");
+    rc = rc ? rc : gg_buf_add_json_str(&b, q->text, tl);
+    rc = rc ? rc : gg_buf_adds(&b, "}]},\"filter\":\"\",\"fileIds\":[");
+    for (size_t i = 0; rc == 0 && i < q->n_file_ids; i++) {
+        if (i)
+            rc = gg_buf_addc(&b, ',');
+        rc = rc ? rc : gg_buf_add_json_str(&b, q->file_ids[i], strlen(q->file_ids[i]));
     }
-    return print_free(body);
+    rc = rc ? rc : gg_buf_adds(&b, "],\"answerGenerationMode\":\"NORMAL\",\"toolsSpec\":{");
+    if (rc == 0 && (q->tools & TOOLS_SEARCH))
+        rc = gg_buf_adds(&b, "\"webGroundingSpec\":{},");
+    rc = rc ? rc : gg_buf_adds(&b, "\"toolRegistry\":\"default_tool_registry\"");
+    if (rc == 0 && (q->tools & TOOLS_IMAGE))
+        rc = gg_buf_adds(&b, ",\"imageGenerationSpec\":{}");
+    if (rc == 0 && (q->tools & TOOLS_VIDEO))
+        rc = gg_buf_adds(&b, ",\"videoGenerationSpec\":{}");
+    rc = rc ? rc : gg_buf_adds(&b, "},");
+    rc = rc ? rc : json_member(&b, "languageCode", cfg.language_code);
+    rc = rc ? rc : gg_buf_adds(&b, ",\"userMetadata\":{");
+    rc = rc ? rc : json_member(&b, "timeZone", cfg.time_zone);
+    rc = rc ? rc : gg_buf_adds(&b, "},\"assistSkippingMode\":\"REQUEST_ASSIST\"");
+    if (rc == 0 && q->model_id) {
+        rc = gg_buf_adds(&b, ",\"assistGenerationConfig\":{");
+        rc = rc ? rc : json_member(&b, "modelId", q->model_id);
+        rc = rc ? rc : gg_buf_addc(&b, '}');
+    }
+    rc = rc ? rc : gg_buf_adds(&b, "}}");
+    /* a part that did not make it (allocation, cap) would change the
+     * question: refuse the whole body instead */
+    return body_done(&b, rc);
 }
 
 char *google_list_body(const char *config_id, const char *session)

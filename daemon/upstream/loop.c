@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <malloc.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -308,6 +307,7 @@ static void drain_done(void)
         CURLcode res = msg->data.result;
         if (!x)
             continue;
+        x->done_ok = res == CURLE_OK;
         switch (x->kind) {
         case X_OXSRF:
         case X_REFRESH:
@@ -502,20 +502,38 @@ static void trim_watch(int64_t now)
 
 /* ---- event loop: curl's socket API on one epoll set per loop ------------- */
 
+/* What the epoll set holds for a socket is kept in curl's per-socket
+ * pointer (curl_multi_assign): SOCK_IN_SET | the events.  A socket curl
+ * has just started to watch has none, so it is added at once (no MOD that
+ * fails first), and a change of nothing costs no syscall.  curl forgets the
+ * pointer when it stops watching the socket, when it is deleted here. */
+#define SOCK_IN_SET (1u << 31)
+
 static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
-    (void)e; (void)socketp;
+    (void)e;
     struct up_loop *L = userp;
     if (what == CURL_POLL_REMOVE) {
         epoll_ctl(L->ep, EPOLL_CTL_DEL, s, NULL);   /* may already be closed */
         return 0;
     }
+    uint32_t want = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    uintptr_t have = (uintptr_t)socketp;
+    if (have && (uint32_t)(have & ~(uintptr_t)SOCK_IN_SET) == want)
+        return 0;
     struct epoll_event ev;
     memset(&ev, 0, sizeof(ev));
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.events = want;
     ev.data.fd = s;
-    if (epoll_ctl(L->ep, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
-        epoll_ctl(L->ep, EPOLL_CTL_ADD, s, &ev);
+    int op = have ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(L->ep, op, s, &ev) != 0) {
+        /* out of step (an fd number reused after a close): the other op */
+        if (op == EPOLL_CTL_ADD && errno == EEXIST)
+            epoll_ctl(L->ep, EPOLL_CTL_MOD, s, &ev);
+        else if (op == EPOLL_CTL_MOD && errno == ENOENT)
+            epoll_ctl(L->ep, EPOLL_CTL_ADD, s, &ev);
+    }
+    curl_multi_assign(L->multi, s, (void *)(uintptr_t)(want | SOCK_IN_SET));
     return 0;
 }
 
@@ -531,7 +549,7 @@ static void *thread_main(void *arg)
 {
     struct up_loop *L = arg;
     cur = L;
-    int64_t last_tick = 0;
+    int64_t last_tick = 0, idle_since = 0;
     struct epoll_event evs[256];
     while (!stop_flag) {
         int64_t now = gg_mono_ms();
@@ -545,6 +563,8 @@ static void *thread_main(void *arg)
         }
         if (L->idx == 0 && (cfg.expiry_watch_idle > 0 || trim_pending) && wait > WATCH_EVERY_MS)
             wait = WATCH_EVERY_MS;
+        if (up_xfer_idle_count() && wait > TRIM_IDLE_MS)
+            wait = TRIM_IDLE_MS;
         int n = epoll_wait(L->ep, evs, 256, (int)wait);
         int running = 0;
         for (int i = 0; i < n; i++) {
@@ -577,6 +597,14 @@ static void *thread_main(void *arg)
             tick();
             last_tick = now;
         }
+        /* reused easy handles go once the loop has been idle a while
+         * (before loop 0's trim can see the memory free) */
+        if (L->active_n || !up_xfer_idle_count())
+            idle_since = 0;
+        else if (!idle_since)
+            idle_since = now;
+        else if (now - idle_since >= TRIM_IDLE_MS / 2)
+            up_xfer_idle_free();
         if (L->idx == 0) {
             expiry_watch(now);
             trim_watch(now);
@@ -596,6 +624,7 @@ static void *thread_main(void *arg)
         up_call_done(c);
     }
     up_oxsrf_shutdown();
+    up_xfer_idle_free();
     answer_cleanup();            /* this thread's scratch buffers */
     up_sinks_cleanup();
     cur = NULL;
@@ -655,14 +684,8 @@ static int loop_init(struct up_loop *L)
 int upstream_start(void)
 {
     long n = cfg.upstream_loops;
-    if (n <= 0) {
-        /* the cores this process may run on (taskset, cpusets), else all online */
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
-        if (n < 1)
-            n = 1;
-    }
+    if (n <= 0)
+        n = config_cpus();          /* the cores this process may run on (taskset, cpusets) */
     if (n > MAX_LOOPS)
         n = MAX_LOOPS;
     loops = calloc((size_t)n, sizeof(*loops));

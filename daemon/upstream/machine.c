@@ -144,11 +144,12 @@ void up_reset_attempt(struct call *c)
     c->skip_detail = NULL;
     c->any_text = c->any_file = false;
     c->jwt_retried = c->session_retried = false;
-    for (size_t i = 0; i < c->n_gen; i++) {
+    for (size_t i = 0; c->gen && i < c->n_gen; i++) {
         free(c->gen[i].session);
         free(c->gen[i].data);
     }
-    memset(c->gen, 0, sizeof(c->gen));
+    if (c->gen)
+        memset(c->gen, 0, CALL_MAX_GEN * sizeof(*c->gen));
     c->n_gen = c->gen_i = 0;
     c->retry_at_ms = 0;
     answer_reset(c);

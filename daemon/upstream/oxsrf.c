@@ -77,7 +77,7 @@ void up_oxsrf_shutdown(void)
 }
 
 /* This loop's snapshot of a's key (refilled under auth_mu when stale). */
-static const struct up_key_ent *key_get(const struct account *a)
+static struct up_key_ent *key_get(const struct account *a)
 {
     struct up_loop_auth *la = up_auth_here();
     uint64_t ep = atomic_load_explicit(&key_epoch, memory_order_acquire);
@@ -95,6 +95,8 @@ static const struct up_key_ent *key_get(const struct account *a)
     e->life_ms = a->upstream_key_life_ms;
     e->gen = a->upstream_jwt_gen;
     pthread_mutex_unlock(&auth_mu);
+    explicit_bzero(e->jwt, sizeof(e->jwt));
+    e->jwt_len = 0;
     return e;
 }
 
@@ -199,12 +201,28 @@ void up_key_invalidate(struct account *a)
     pthread_mutex_unlock(&auth_mu);
 }
 
+/* Signed now from the current key; within one second the claims are the
+ * same, so the JWT of an earlier call in the same second is the very token
+ * signing again would give (one HMAC per account per second per loop). */
 int up_sign_jwt(const struct account *a, char *out, size_t n)
 {
-    const struct up_key_ent *e = key_get(a);
+    struct up_key_ent *e = key_get(a);
     if (!e->key[0])
         return -1;
-    return jwt_sign(e->key, e->kid, e->csesidx, gg_now_ms() / 1000, out, n);
+    int64_t now_s = gg_now_ms() / 1000;
+    if (e->jwt_len > 0 && e->jwt_s == now_s && (size_t)e->jwt_len < n) {
+        memcpy(out, e->jwt, (size_t)e->jwt_len + 1);
+        return e->jwt_len;
+    }
+    int len = jwt_sign(e->key, e->kid, e->csesidx, now_s, out, n);
+    if (len > 0 && (size_t)len < sizeof(e->jwt)) {
+        memcpy(e->jwt, out, (size_t)len + 1);
+        e->jwt_len = len;
+        e->jwt_s = now_s;
+    } else {
+        e->jwt_len = 0;
+    }
+    return len;
 }
 
 static void resume(struct call *c)

@@ -59,10 +59,18 @@ enum { R_SESSION = 0, R_UPLOAD, R_STREAM, R_LIST, R_DOWNLOAD };
 #define POLL_EVERY_MS 2000             /* file list polls after a stream without a file */
 #define UA "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36"
 
+#define XFER_FIXED_HDRS 12
 struct xfer {
     int kind;
     CURL *easy;
+    /* request headers: the fixed ones (static strings and auth_hdr) as
+     * nodes inside the xfer, no allocation each; then hdrs (curl_slist,
+     * owned) in the order added */
+    struct curl_slist fixed[XFER_FIXED_HDRS];
+    size_t n_fixed;
+    char *auth_hdr;              /* "authorization: Bearer <JWT>", owned, wiped on free */
     struct curl_slist *hdrs;
+    bool done_ok;                /* curl reported the transfer complete (CURLE_OK): the handle may be reused */
     char *post;
     struct gg_buf resp;          /* getoxsrf / createSession body, or error body */
     long status;
@@ -89,6 +97,12 @@ struct up_key_ent {                  /* one account's key as this loop last saw 
     char key[256], kid[128], csesidx[32];
     int64_t exp_ms, life_ms;
     uint64_t gen;
+    /* the JWT last signed from this key and its second: a JWT's claims
+     * have one-second resolution (iat, nbf, exp), so a second signature in
+     * the same second is the same bytes; up_sign_jwt() copies it instead */
+    char jwt[768];
+    int jwt_len;                     /* 0 = none */
+    int64_t jwt_s;
 };
 struct up_loop_auth {
     struct xfer *head;               /* sign-ins in flight on this loop */
@@ -113,10 +127,21 @@ bool up_call_here(const struct call *c);    /* c belongs to this thread's loop *
 /* Queue CMD_AUTH for c on its loop; takes over one call reference. */
 void up_post_auth(struct call *c, const struct up_auth_note *note);
 
-/* ---- xfer.c: NULL on allocation failure */
+/* ---- xfer.c: NULL on allocation failure.  The easy handles of
+ * createSession and streamAssist (the per-request pair) are reused on the
+ * loop that ran them (at most XFER_IDLE_MAX idle per loop): up_xfer_free()
+ * keeps a handle only when its transfer completed (done_ok) and resets it
+ * (curl_easy_reset: options, headers, body, private pointer, auth state
+ * gone); up_xfer_new() sets every option again.  Other kinds (fetches of
+ * client URLs, sign-ins, uploads, downloads) get a fresh handle each. */
+#define XFER_IDLE_MAX 16
 struct xfer *up_xfer_new(int kind, const char *url, const char *proxy);
 void up_xfer_free(struct xfer *x);          /* NULL-safe; removes it from the multi */
-void up_xfer_header(struct xfer *x, const char *h);   /* sets x->oom on failure */
+void up_xfer_header(struct xfer *x, const char *h);   /* copied; sets x->oom on failure */
+void up_xfer_clear_headers(struct xfer *x);  /* drop every header added so far */
+/* Idle handles kept by this loop, and freeing them (idle loop, shutdown). */
+int up_xfer_idle_count(void);
+void up_xfer_idle_free(void);
 /* Hand to curl; false (nothing started, x untouched) when x->oom. */
 bool up_xfer_start(struct xfer *x);
 /* The call's current transfer: link both ways and start; on failure the

@@ -1,4 +1,5 @@
-/* xfer.c -- see up.h: one libcurl transfer. */
+/* xfer.c -- see up.h: one libcurl transfer, and the idle easy handles of
+ * this loop (createSession / streamAssist reuse them). */
 #include "up.h"
 
 #include <stdio.h>
@@ -9,15 +10,46 @@
 #include "gg_time.h"
 #include "jwt.h"
 
+/* Idle easy handles of this loop thread (reset, no transfer attached). */
+static __thread CURL *idle_easy[XFER_IDLE_MAX];
+static __thread int n_idle;
+
+static bool reusable_kind(int kind)
+{
+    return kind == X_SESSION || kind == X_STREAM;
+}
+
+int up_xfer_idle_count(void) { return n_idle; }
+
+void up_xfer_idle_free(void)
+{
+    while (n_idle > 0) {
+        curl_easy_cleanup(idle_easy[--n_idle]);
+        idle_easy[n_idle] = NULL;
+    }
+}
+
 void up_xfer_free(struct xfer *x)
 {
     if (!x)
         return;
     if (x->easy) {
         up_curl_remove(x->easy);
-        curl_easy_cleanup(x->easy);
+        /* only a handle whose transfer ran to its end: nothing paused or
+         * half-read left in it; the reset drops every option (headers,
+         * body, private pointer, callbacks) before it waits for reuse */
+        if (x->done_ok && reusable_kind(x->kind) && n_idle < XFER_IDLE_MAX && !up_draining()) {
+            curl_easy_reset(x->easy);
+            idle_easy[n_idle++] = x->easy;
+        } else {
+            curl_easy_cleanup(x->easy);
+        }
     }
     curl_slist_free_all(x->hdrs);
+    if (x->auth_hdr) {
+        explicit_bzero(x->auth_hdr, strlen(x->auth_hdr));
+        free(x->auth_hdr);
+    }
     curl_slist_free_all(x->resolve);
     free(x->post);
     gg_buf_free(&x->resp);
@@ -99,6 +131,20 @@ size_t up_header_cookies(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* A header whose text outlives the transfer (a string literal or
+ * x->auth_hdr): a node inside the xfer, no allocation.  Fixed headers go
+ * before the copied ones (up_xfer_header), so add them first. */
+static void fixed_header(struct xfer *x, const char *h)
+{
+    if (x->n_fixed == XFER_FIXED_HDRS || x->hdrs) {
+        up_xfer_header(x, h);
+        return;
+    }
+    x->fixed[x->n_fixed].data = (char *)h;      /* curl only reads it */
+    x->fixed[x->n_fixed].next = NULL;
+    x->n_fixed++;
+}
+
 struct xfer *up_xfer_new(int kind, const char *url, const char *proxy)
 {
     struct xfer *x = calloc(1, sizeof(*x));
@@ -107,7 +153,7 @@ struct xfer *up_xfer_new(int kind, const char *url, const char *proxy)
     x->kind = kind;
     x->t0_ms = gg_mono_ms();
     gg_buf_init(&x->resp, 1u << 20);
-    x->easy = curl_easy_init();
+    x->easy = reusable_kind(kind) && n_idle > 0 ? idle_easy[--n_idle] : curl_easy_init();
     if (!x->easy) {
         free(x);
         return NULL;
@@ -132,11 +178,13 @@ struct xfer *up_xfer_new(int kind, const char *url, const char *proxy)
         curl_easy_setopt(e, CURLOPT_PROXY, "");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_buffered);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    up_xfer_header(x, "user-agent: " UA);
-    up_xfer_header(x, "origin: https://business.gemini.google");
-    up_xfer_header(x, "referer: https://business.gemini.google/");
-    up_xfer_header(x, "accept-language: en-US,en;q=0.9");
-    up_xfer_header(x, "accept: */*");
+    if (reusable_kind(kind))
+        curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);   /* one size for every reused handle; small answers */
+    fixed_header(x, "user-agent: " UA);
+    fixed_header(x, "origin: https://business.gemini.google");
+    fixed_header(x, "referer: https://business.gemini.google/");
+    fixed_header(x, "accept-language: en-US,en;q=0.9");
+    fixed_header(x, "accept: */*");
     return x;
 }
 
@@ -149,11 +197,21 @@ void up_xfer_header(struct xfer *x, const char *h)
         x->oom = true;
 }
 
+void up_xfer_clear_headers(struct xfer *x)
+{
+    x->n_fixed = 0;
+    curl_slist_free_all(x->hdrs);
+    x->hdrs = NULL;
+}
+
 bool up_xfer_start(struct xfer *x)
 {
     if (x->oom)
         return false;
-    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+    /* the fixed nodes first, in the order added, then the copied ones */
+    for (size_t i = 0; i < x->n_fixed; i++)
+        x->fixed[i].next = i + 1 < x->n_fixed ? &x->fixed[i + 1] : x->hdrs;
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->n_fixed ? &x->fixed[0] : x->hdrs);
     if (x->post) {
         curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->post);
         curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(x->post));
@@ -176,17 +234,27 @@ void up_start_for(struct call *c, struct xfer *x)
 /* A JWT signed now from the account's key: never the one of an earlier call. */
 void up_api_headers(struct xfer *x, const struct account *a)
 {
-    char jwt[JWT_MAX], h[JWT_MAX + 32];
-    if (up_sign_jwt(a, jwt, sizeof(jwt)) < 0)
+    static const char pre[] = "authorization: Bearer ";
+    char jwt[JWT_MAX];
+    int n = up_sign_jwt(a, jwt, sizeof(jwt));
+    if (n < 0) {
         jwt[0] = '\0';          /* no key: the upstream answers 401, handled as such */
-    snprintf(h, sizeof(h), "authorization: Bearer %s", jwt);
-    up_xfer_header(x, h);
+        n = 0;
+    }
+    char *h = x->auth_hdr ? NULL : malloc(sizeof(pre) + (size_t)n);
+    if (h) {
+        memcpy(h, pre, sizeof(pre) - 1);
+        memcpy(h + sizeof(pre) - 1, jwt, (size_t)n + 1);
+        x->auth_hdr = h;
+        fixed_header(x, h);
+    } else {
+        x->oom = true;
+    }
     explicit_bzero(jwt, sizeof(jwt));
-    explicit_bzero(h, sizeof(h));
-    up_xfer_header(x, "content-type: application/json");
-    up_xfer_header(x, "x-server-timeout: 1800");
-    up_xfer_header(x, "sec-fetch-dest: empty");
-    up_xfer_header(x, "sec-fetch-mode: cors");
-    up_xfer_header(x, "sec-fetch-site: cross-site");
+    fixed_header(x, "content-type: application/json");
+    fixed_header(x, "x-server-timeout: 1800");
+    fixed_header(x, "sec-fetch-dest: empty");
+    fixed_header(x, "sec-fetch-mode: cors");
+    fixed_header(x, "sec-fetch-site: cross-site");
 }
 

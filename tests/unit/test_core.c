@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "gg_b64.h"
 #include "gg_buf.h"
 #include "gg_env.h"
@@ -229,6 +232,31 @@ static void test_jwt_vector(void)
     TT_EQ_INT(jwt_sign("YWJj", "k", "", 1, out, sizeof(out)), -1);
 }
 
+/* The signature against OpenSSL's one-shot HMAC() for keys shorter than,
+ * equal to and longer than SHA-256's block (longer keys are hashed first). */
+static void test_jwt_hmac_keys(void)
+{
+    static const size_t lens[] = {1, 31, 32, 63, 64, 65, 100, 384};
+    for (size_t t = 0; t < sizeof(lens) / sizeof(lens[0]); t++) {
+        unsigned char key[384];
+        for (size_t i = 0; i < lens[t]; i++)
+            key[i] = (unsigned char)(i * 37 + t * 11 + 1);
+        char tok[600], out[JWT_MAX], want[64];
+        tok[gg_b64url_encode(key, lens[t], tok)] = '\0';
+        int n = jwt_sign(tok, "kid-1", "42", 1700000000 + (int64_t)t, out, sizeof(out));
+        TT_CHECK(n > 0);
+        if (n <= 0)
+            continue;
+        const char *dot = strrchr(out, '.');
+        TT_CHECK(dot != NULL);
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int ml = 0;
+        TT_CHECK(HMAC(EVP_sha256(), key, (int)lens[t], (const unsigned char *)out, (size_t)(dot - out), mac, &ml) != NULL);
+        want[gg_b64url_encode(mac, ml, want)] = '\0';
+        TT_EQ_STR(dot + 1, want);
+    }
+}
+
 static void test_b64(void)
 {
     char enc[64];
@@ -442,6 +470,7 @@ int main(void)
     TT_RUN(test_splitter_truncation);
     TT_RUN(test_xlate_rules);
     TT_RUN(test_jwt_vector);
+    TT_RUN(test_jwt_hmac_keys);
     TT_RUN(test_b64);
     TT_RUN(test_utf8);
     TT_RUN(test_parse_and_flatten);

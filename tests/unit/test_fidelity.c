@@ -430,6 +430,87 @@ static void test_model_mark(void)
     TT_CHECK(mc.tools == TOOLS_VIDEO);
 }
 
+
+/* google_stream_body / google_session_body write the JSON directly: the
+ * same bytes as the cJSON tree they replaced (reference below) for text
+ * cJSON and gg_buf escape alike, the same JSON value for any text. */
+static char *ref_stream_body(const struct google_query *q)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "configId", q->config_id);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "additionalParams"), "token", "-");
+    cJSON *sar = cJSON_AddObjectToObject(body, "streamAssistRequest");
+    cJSON_AddStringToObject(sar, "session", q->session ? q->session : "");
+    cJSON *parts = cJSON_AddArrayToObject(cJSON_AddObjectToObject(sar, "query"), "parts");
+    cJSON *part = cJSON_CreateObject();
+    cJSON_AddStringToObject(part, "text", q->text);
+    cJSON_AddItemToArray(parts, part);
+    cJSON_AddStringToObject(sar, "filter", "");
+    cJSON *fids = cJSON_AddArrayToObject(sar, "fileIds");
+    for (size_t i = 0; i < q->n_file_ids; i++)
+        cJSON_AddItemToArray(fids, cJSON_CreateString(q->file_ids[i]));
+    cJSON_AddStringToObject(sar, "answerGenerationMode", "NORMAL");
+    cJSON *tools = cJSON_AddObjectToObject(sar, "toolsSpec");
+    if (q->tools & TOOLS_SEARCH)
+        cJSON_AddObjectToObject(tools, "webGroundingSpec");
+    cJSON_AddStringToObject(tools, "toolRegistry", "default_tool_registry");
+    if (q->tools & TOOLS_IMAGE)
+        cJSON_AddObjectToObject(tools, "imageGenerationSpec");
+    if (q->tools & TOOLS_VIDEO)
+        cJSON_AddObjectToObject(tools, "videoGenerationSpec");
+    cJSON_AddStringToObject(sar, "languageCode", cfg.language_code);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(sar, "userMetadata"), "timeZone", cfg.time_zone);
+    cJSON_AddStringToObject(sar, "assistSkippingMode", "REQUEST_ASSIST");
+    if (q->model_id)
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(sar, "assistGenerationConfig"), "modelId", q->model_id);
+    char *out = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    return out;
+}
+
+static void test_request_bodies(void)
+{
+    char *lc = cfg.language_code, *tz = cfg.time_zone;
+    cfg.language_code = "en-US";
+    cfg.time_zone = "Europe/Paris";
+    static const char fid[3][96] = {"file-1", "file-\"2\"", "f3"};
+    static const char *const texts[] = {
+        "hi", "", "line1\nline2\t\"quoted\" \\ back\r\b\f", "ctl \x01\x1f end", "utf8 \xc3\xa9\xe6\x98\xa5 \xf0\x9f\x98\x80",
+        "del \x7f c1 \xc2\x85 (escaped differently, same value)",
+    };
+    static const unsigned toolsets[] = {0, TOOLS_SEARCH, TOOLS_IMAGE, TOOLS_VIDEO, TOOLS_SEARCH | TOOLS_IMAGE | TOOLS_VIDEO};
+    for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++)
+        for (size_t k = 0; k < sizeof(toolsets) / sizeof(toolsets[0]); k++)
+            for (int v = 0; v < 4; v++) {
+                struct google_query q = {
+                    .config_id = "cfg-\"x\"", .session = v & 1 ? "projects/p/locations/global/sessions/123" : NULL,
+                    .text = texts[t], .file_ids = fid, .n_file_ids = v & 2 ? 3 : 0, .tools = toolsets[k],
+                    .model_id = v == 3 ? "gemini-2.5-pro" : NULL,
+                };
+                char *got = google_stream_body(&q), *want = ref_stream_body(&q);
+                TT_CHECK(got != NULL && want != NULL);
+                if (!got || !want) {
+                    free(got);
+                    free(want);
+                    continue;
+                }
+                if (t < 5)
+                    TT_EQ_STR(got, want);
+                cJSON *a = cJSON_Parse(got), *b = cJSON_Parse(want);
+                TT_CHECK(a != NULL && cJSON_Compare(a, b, 1));
+                cJSON_Delete(a);
+                cJSON_Delete(b);
+                free(got);
+                free(want);
+            }
+    char *sb = google_session_body("cfg-a");
+    TT_EQ_STR(sb, "{\"configId\":\"cfg-a\",\"additionalParams\":{\"token\":\"-\"},"
+                  "\"createSessionRequest\":{\"session\":{\"name\":\"\",\"displayName\":\"\"}}}");
+    free(sb);
+    cfg.language_code = lc;
+    cfg.time_zone = tz;
+}
+
 int main(void)
 {
     TT_RUN(test_ctrl46_every_cut);
@@ -437,6 +518,7 @@ int main(void)
     TT_RUN(test_heading_split);
     TT_RUN(test_inline_and_utoken);
     TT_RUN(test_google_rules);
+    TT_RUN(test_request_bodies);
     TT_RUN(test_b64_bodies);
     TT_RUN(test_kind_cooldowns);
     TT_RUN(test_overloaded);
