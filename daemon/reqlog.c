@@ -155,6 +155,7 @@ void reqlog_record(const struct reqlog_entry *e)
     minutes[mi].requests++;
     if (e->status >= 400 || e->error_kind)
         minutes[mi].errors++;
+    bool watched = subs != NULL;    /* the feed's JSON is built only for a subscriber */
     pthread_mutex_unlock(&mu);
     if (queue) {
         struct store_reqlog row = {
@@ -167,6 +168,8 @@ void reqlog_record(const struct reqlog_entry *e)
         };
         storeq_put_reqlog(queue, &row);
     }
+    if (!watched)
+        return;
     cJSON *j = rec_json(&r);
     char *s = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
