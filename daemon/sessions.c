@@ -215,9 +215,10 @@ int sessions_take(const char *key, int64_t *account_id, char **session, char **m
                 free(md);
             }
         }
+        bool stored = e->account_id > 0;   /* the environment account (0) has no store rows */
         remove_locked(i);
         pthread_mutex_unlock(&lock);
-        if (queue)
+        if (queue && stored)
             storeq_put_session_delete(queue, key);
         return rc;
     }
@@ -294,9 +295,11 @@ void sessions_put(const char *key, int64_t account_id, const char *session, cons
     if (cfg.session_ttl <= 0 || !session || !key)
         return;
     int64_t now = gg_now_ms();
-    if (!cache_put(key, hash_of(key), account_id, session, model, now) && !queue)
+    bool cached = cache_put(key, hash_of(key), account_id, session, model, now);
+    bool persist = queue && account_id > 0;  /* the store keeps mappings of stored accounts only */
+    if (!cached && !persist)
         GG_DEBUG("sessions: a conversation was not kept (cache off or strings over %zu bytes)", DATA_MAX);
-    if (queue) {
+    if (persist) {
         struct store_session ss = {
             .conv_key = (char *)key, .account_id = account_id, .session_name = (char *)session,
             .model = (char *)model, .turns = 1, .updated_at = now,

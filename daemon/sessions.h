@@ -8,7 +8,8 @@
  * Thread-safe (one mutex, O(1) per call).  Strings returned are malloc'd
  * copies owned by the caller.  With a store attached, puts are persisted
  * through storeq and misses fall back to the store (so mappings survive a
- * restart and an eviction from memory).
+ * restart and an eviction from memory); the environment account (id 0)
+ * is no store row, so its mappings live in memory only.
  *
  * Memory is a bounded LRU cache of SESSION_CACHE_MAX entries (read at first
  * use; 0 = the store alone): a put into a full cache evicts the least

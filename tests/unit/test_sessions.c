@@ -230,6 +230,11 @@ static void test_store_fallback(void)
     key_of(1, k);
     TT_EQ_INT(store_session_get(st, k, &ss), STORE_OK);
     store_session_clear(&ss);
+    /* the environment account (id 0) is no store row: memory only */
+    put_n(7, 10, 0);                   /* 7 leaves memory */
+    TT_EQ_INT(storeq_flush(q, 5000), 0);
+    TT_EQ_INT(take_is(7, 0), 0);
+    TT_EQ_INT(take_is(9, 0), 1);
     storeq_stop(q, gg_now_ms() + 5000);
     sessions_shutdown();
     store_close(st);
