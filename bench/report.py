@@ -403,7 +403,7 @@ if s1k and s1kn:
         f'{per_stream_kb(s1kn):.0f} KB without (`nogzip`): zlib\'s inflate state (32 KiB window + ~7 KiB state per '
         'stream) is the difference, which is why the gateway now asks for gzip on non-streaming calls only '
         '(`UPSTREAM_GZIP_STREAMS=false`); in the `nogzip` row the fake refuses gzip outright. The rest is libcurl\'s '
-        'easy handle with its 8 KiB stream buffer, MHD\'s per-connection pool (32 KiB limit, touched as used), the '
+        'easy handle with its 8 KiB stream buffer, MHD\'s per-connection pool (20 KiB, all of it resident), the '
         'splitter element buffer and `call->out`. After a burst, upstream loop 0 calls `malloc_trim(0)` once no call '
         'has been active for 1 s (section 6).')
 if add99 is not None:
@@ -453,26 +453,25 @@ if scal:
             'generator, the fake and the MHD workers for the same two cores, so the gain is bounded here.')
 moved.append(
     '**Memory per stream.** Streamed answers no longer ask for gzip (`UPSTREAM_GZIP_STREAMS=false`): no zlib '
-    'inflate state per stream (the previous run: 90 KB/stream with gzip, 73 KB with `nogzip`). What remains, per '
-    'stream: MHD\'s connection pool (32 KiB limit, `http.c`), the 16 KiB block of the SSE response '
-    '(`SSE_BLOCK`, `core/exch_http.c`; MHD callocs it), `struct call` (10 KiB, 3 KiB of it the generated-file '
-    'array), libcurl\'s easy handle with its 8 KiB receive buffer, and the splitter / output buffers. Measured by hand '
-    'on this machine (1,000 streams, one run each): `SSE_BLOCK` 4 KiB saves ~4 KB/stream, a 4 KiB curl buffer ~1 KB, '
-    '`MALLOC_ARENA_MAX=1` costs +7 KB, one loop instead of two changes nothing. Reaching 64 KB needs the MHD '
-    'pool at 16 KiB (`http.c`) plus a smaller SSE block and a lazily allocated file array in `call.h`; those files '
-    'belong to other modules and were left as they are.')
+    'inflate state per stream. MHD\'s connection pool is 20 KiB instead of 32 (`http.c`; MHD zeroes what a shrink '
+    'frees, so the whole pool is resident: 16 KiB saved ~16 KB/stream, but 16 KiB takes request heads of only ~7.5 KiB; '
+    '20 KiB takes ~9 KiB, an 8 KiB Cookie plus the usual headers) and the SSE response block 4 KiB instead of 16 '
+    '(`SSE_BLOCK`, `core/exch_http.c`: MHD callocs it but writes chunked responses straight into the connection\'s '
+    'pool, so only HTTP/1.0 clients use it: 4 KiB writes there, 2.2x the send calls, no measurable time on a 5 MB '
+    'answer). Measured by hand (1,000 streams): 76 KB/stream before, 61 KB with both. What remains: the MHD pool, '
+    '`struct call` (10 KiB), libcurl\'s easy handle with its 8 KiB receive buffer, the splitter / output buffers.')
 if benv:
     before, end, after = (int(benv.get(k, 0) or 0) for k in ('before_kb', 'end_kb', 'after10_kb'))
     moved.append(
         f'**Memory after a burst.** Upstream loop 0 calls `malloc_trim(0)` once no call has been active for 1 s after '
         f'a busy period (more than 64 calls on a loop): here {end / 1024:.0f} MB at the end of the burst, '
-        f'{after / 1024:.1f} MB 10 s later, against {before / 1024:.1f} MB before. The remainder stays in two thread '
-        'arenas (two anonymous regions of ~4.3 MB each in `/proc/<pid>/smaps` after a trim), most likely pages pinned '
-        'by the state a burst legitimately leaves behind (the conversation map keeps an entry per new conversation for '
-        '`SESSION_TTL`, the store writer\'s SQLite cache), interleaved with the freed per-call buffers. A second identical '
-        'burst adds ~4.5 MB more, which points at those live entries rather than at a leak. Lowering the mmap threshold '
-        '(`MALLOC_MMAP_THRESHOLD_=8192` / `32768`) or `MALLOC_ARENA_MAX=1` did not change the residue (measured). '
-        'Allocating the long-lived entries apart from per-call data (a slab in `sessions.c`) would reach the target.')
+        f'{after / 1024:.1f} MB 10 s later, against {before / 1024:.1f} MB before. The conversation map no longer '
+        'allocates from malloc (256-byte slots in its own mapping, `sessions.c`), and what is live after the trim is '
+        'small (heaptrack: ~0.4 MB allocated during the burst is still live, mostly SQLite\'s page cache). The '
+        'remainder (~1.2 MB in each of two thread arenas) is free memory pinned by chunks still held in the threads\' '
+        'malloc caches (tcache), which `malloc_trim` cannot release: with `GLIBC_TUNABLES=glibc.malloc.tcache_count=1` '
+        'the residue falls to +9-15% (measured, three runs). Lowering the mmap threshold or `MALLOC_ARENA_MAX` does not '
+        'change it.')
 rprof = perf_txt('relay')
 if ra and rb and ra['answer_MBps']:
     moved.append(
@@ -492,9 +491,8 @@ if soak:
         moved.append(
             f'**Soak RSS.** {rs[0] / 1024:.0f} MB after the first minute, {rs[-1] / 1024:.0f} MB after the last '
             f'(per minute: {", ".join(f"{x / 1024:.0f}" for x in rs)}). Every soak request is a new conversation, and the '
-            'conversation map (`sessions.c`) keeps one entry per conversation for `SESSION_TTL` (1 h) up to its cap of '
-            '200,000 entries: at 1,000 new conversations a second it fills in 3.3 minutes (~16 MB a minute, matching the '
-            'growth), after which RSS is flat. That is retained state by design, not a leak; the descriptors stay flat.')
+            'conversation map (`sessions.c`) keeps the last `SESSION_CACHE_MAX` (16,384) in memory, 256 bytes each, and '
+            'reads older ones back from the store.')
 thp = thrp.get('gw')
 if thp and perf_txt('pinned-1000'):
     moved.append(

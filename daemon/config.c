@@ -62,6 +62,7 @@ static const struct gg_cfg_entry table[] = {
     E("POOL_STRATEGY", strategy, "failover", strategy_choices, GG_CFG_RELOAD, "account selection"),
     I("ACCOUNT_MAX_CONCURRENCY", account_max_concurrency, "0", 0, 100000, GG_CFG_RELOAD, "streams per account (0 = unlimited)"),
     I("SESSION_TTL", session_ttl, "3600", 0, 86400 * 30, GG_CFG_RELOAD, "seconds a conversation keeps its upstream session"),
+    I("SESSION_CACHE_MAX", session_cache_max, "16384", 0, 4000000, 0, "conversations kept in memory (256 bytes each; older ones are read back from the store)"),
     S("MODEL_MAP", model_map, NULL, GG_CFG_RELOAD, "extra aliases, e.g. gpt-4o=gemini-2.5-flash,o1=gemini-2.5-pro"),
     I("COOLDOWN_429", cooldown_429, "60", 1, 86400, GG_CFG_RELOAD, "first cooldown after a 429, doubled per repeat"),
     I("COOLDOWN_429_MAX", cooldown_429_max, "7200", 1, 86400 * 7, GG_CFG_RELOAD, "longest 429 cooldown"),

@@ -49,6 +49,7 @@ struct settings {
     int strategy;
     int64_t account_max_concurrency;
     int64_t session_ttl;
+    int64_t session_cache_max;  /* SESSION_CACHE_MAX: conversations kept in memory (sessions.h) */
     char *model_map;
     int64_t cooldown_429, cooldown_429_max, cooldown_error;
     int64_t up_connect_timeout, up_first_byte_timeout, up_idle_timeout, up_total_timeout;

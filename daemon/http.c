@@ -21,6 +21,14 @@
 #include "gg_util.h"
 #include "http_static.h"
 
+/* MHD's per-connection pool holds the request head (parsed in place) and
+ * the response's write buffer; MHD touches all of it (it zeroes what a
+ * shrink frees), so it costs its full size per open stream.  20 KiB keeps
+ * request heads of about 9 KiB (an 8 KiB Cookie or Authorization plus the
+ * usual headers; larger heads get 431) and chunked writes of up to ~20 KiB;
+ * request bodies never live there (they go to http_req.body). */
+#define HTTP_CONN_POOL (20 * 1024)
+
 static struct MHD_Daemon *_Atomic daemon_h;
 static uint16_t bound_port;
 static char bound_host[64];
@@ -699,7 +707,7 @@ int http_start(const struct http_route *table, size_t n)
                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg.max_connections,
                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg.per_ip_connections,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg.connection_timeout,
-                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_POOL,
                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
                                 MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
                                 MHD_OPTION_END);

@@ -283,6 +283,7 @@ int main(int argc, char **argv)
             reload();
         }
         config_reap();
+        sessions_expire();
         reqlog_tick();
         int64_t now = gg_now_ms();
         if (now - last_purge > 3600 * 1000) {

@@ -22,7 +22,7 @@
 #include "sessions.h"
 #include "upstream.h"
 
-#define SSE_BLOCK 16384
+#define SSE_BLOCK 4096 /* MHD callocs it per response; used only without chunking (HTTP/1.0): BENCHMARKS.md section 3 */
 
 enum MHD_Result exch_http_reply_error(struct http_req *r, const struct exch_dialect *d, const struct exch_error *e)
 {
