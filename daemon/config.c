@@ -73,7 +73,7 @@ static const struct gg_cfg_entry table[] = {
     I("UPSTREAM_TOTAL_TIMEOUT", up_total_timeout, "900", 1, 86400, 0, "seconds for a whole upstream exchange"),
     B("TLS_VERIFY", tls_verify, "true", 0, "verify upstream TLS certificates"),
     S("CA_BUNDLE", ca_bundle, NULL, 0, "CA bundle file for upstream TLS"),
-    I("THREADS", threads, "0", 0, 64, 0, "HTTP worker threads (0 = number of CPUs)"),
+    I("THREADS", threads, "0", 0, 64, 0, "HTTP worker threads (0 = the CPUs this process may run on, at most 8)"),
     I("UPSTREAM_LOOPS", upstream_loops, "0", 0, 64, 0, "upstream event loop threads (0 = number of CPUs this process may use)"),
     B("UPSTREAM_GZIP_STREAMS", up_gzip_streams, "false", 0, "ask the upstream for gzip on streamed answers too (costs ~40 KiB of inflate state per stream)"),
     I("MAX_CONNECTIONS", max_connections, "16000", 16, 1000000, 0, "client connections accepted at once"),

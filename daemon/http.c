@@ -694,7 +694,7 @@ int http_start(const struct http_route *table, size_t n)
     }
     long threads = cfg.threads;
     if (threads <= 0) {
-        threads = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = config_cpus();    /* the CPUs this process may run on (taskset, cpusets) */
         if (threads < 1)
             threads = 1;
         if (threads > 8)
