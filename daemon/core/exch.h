@@ -267,6 +267,11 @@ struct exch_dialect {
     void (*result_body)(const struct exch_ctx *x, const struct exch_result *res, struct gg_buf *out);
     void (*result_deleted)(const char *id, struct gg_buf *out);
     void (*result_missing)(const char *id, const char *param, struct exch_error *err);
+    /* Optional (NULL = none): called with the kept result's body (as
+     * result_body rendered it) when a request continues it, before the
+     * query is built; completes the request from it where the client may
+     * leave things out (a function_call_output naming only its call_id). */
+    void (*continue_result)(struct exch_request *req, const char *body, size_t len);
 };
 
 /* Releases everything but req->opts (the dialect's opts_free does that);

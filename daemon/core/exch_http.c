@@ -287,6 +287,11 @@ static bool find_continued(struct http_req *r, struct call *c, const char *key_i
         return false;
     }
     free(model);
+    char *body = NULL;
+    size_t n = 0;
+    if (d->continue_result && results_get(k, cid, &body, &n) == 0)
+        d->continue_result(&c->req, body, n);
+    free(body);
     if (aid >= 0 && sess) {
         c->pref_account = aid;
         c->pref_session = sess;

@@ -638,4 +638,5 @@ const struct exch_dialect dialect_responses = {
     .result_body = responses_object,
     .result_deleted = responses_deleted_body,
     .result_missing = responses_not_found,
+    .continue_result = responses_continued,
 };

@@ -595,3 +595,33 @@ out:
     }
     return rc;
 }
+
+/* A function_call_output continued through previous_response_id names only
+ * its call_id: the tool's name comes from the kept response's function_call
+ * items, so the model sees which tool answered. */
+void responses_continued(struct exch_request *req, const char *body, size_t len)
+{
+    bool missing = false;
+    for (size_t i = req->first_new; i < req->n_msgs; i++)
+        if (req->msgs[i].role == EXCH_TOOL && !req->msgs[i].name && req->msgs[i].tool_call_id)
+            missing = true;
+    if (!missing)
+        return;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *out = cJSON_GetObjectItemCaseSensitive(root, "output");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, out) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(it, "type");
+        const cJSON *cid = cJSON_GetObjectItemCaseSensitive(it, "call_id");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
+        if (!cJSON_IsString(type) || strcmp(type->valuestring, "function_call") != 0 || !cJSON_IsString(cid) ||
+            !cJSON_IsString(name))
+            continue;
+        for (size_t i = req->first_new; i < req->n_msgs; i++) {
+            struct exch_message *m = &req->msgs[i];
+            if (m->role == EXCH_TOOL && !m->name && m->tool_call_id && !strcmp(m->tool_call_id, cid->valuestring))
+                m->name = strdup(name->valuestring);   /* NULL on no memory: sent without a name, as before */
+        }
+    }
+    cJSON_Delete(root);
+}

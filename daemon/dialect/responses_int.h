@@ -34,5 +34,8 @@ struct resp_opts {
 
 int resp_parse(const struct exch_parse_in *in, struct exch_request *req, struct exch_error *err);
 void resp_opts_free(void *opts);
+/* continue_result hook: the names of function_call_output items that give
+ * only a call_id, from the continued response's function_call items. */
+void responses_continued(struct exch_request *req, const char *body, size_t len);
 
 #endif

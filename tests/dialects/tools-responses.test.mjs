@@ -33,12 +33,20 @@ test('function_call -> function_call_output (previous_response_id) -> answer, ca
     model: 'gemini-2.5-flash', tools: [WEATHER], previous_response_id: r1.id,
     input: [{ type: 'function_call_output', call_id: fc[0].call_id, output: '{"temp_c": 18}' }],
   });
-  // with previous_response_id the request carries no call, so the result has
-  // no tool name (the id is what ties it to the call the model made)
-  assert.equal(r2.output_text, 'Final answer. Tool results: ={"temp_c": 18};');
+  // with previous_response_id the request carries no call: the tool's name
+  // comes from the kept response's function_call item with that call_id
+  assert.equal(r2.output_text, 'Final answer. Tool results: get_weather={"temp_c": 18};');
   const q2 = (await streams(s)).at(-1);
   assert.equal(q2.session, q1.session);
-  assert.ok(q2.query_text.includes(`<tool_result call_id="${fc[0].call_id}">\n{"temp_c": 18}\n</tool_result>`), q2.query_text);
+  assert.ok(q2.query_text.includes(`<tool_result call_id="${fc[0].call_id}" name="get_weather">\n{"temp_c": 18}\n</tool_result>`), q2.query_text);
+  // an output for a call_id the kept response never made stays nameless
+  const r3 = await client.responses.create({
+    model: 'gemini-2.5-flash', tools: [WEATHER], previous_response_id: r2.id,
+    input: [{ type: 'function_call_output', call_id: 'call_unknown', output: 'x' }],
+  });
+  assert.equal(r3.status, 'completed');
+  const q3 = (await streams(s)).at(-1);
+  assert.ok(q3.query_text.includes('<tool_result call_id="call_unknown">\nx\n</tool_result>'), q3.query_text);
   assert.equal(markerOf(q2.query_text), markerOf(q1.query_text));
 });
 
