@@ -86,9 +86,12 @@ static struct tokc_slot *tokc_get(const struct call *c)
     return t;
 }
 
-/* c->answer is empty: count it from here (taking the slot) */
+/* c->answer is empty: count it from here (taking the slot), and hash it
+ * for the conversation key (chat calls; machine.c's up_complete_ok) */
 static void tokc_start(struct call *c)
 {
+    if (c->kind == CALL_CHAT)
+        exch_convhash_begin(&c->convkey, c->key_id, &c->req, c->req.n_msgs);
     struct tokc_slot *t = tokc_slot(c);
     if (!t)
         return;
@@ -103,6 +106,7 @@ static int answer_add(struct call *c, const char *s, size_t n)
     struct tokc_slot *t = tokc_get(c);
     if (gg_buf_add(&c->answer, s, n) != 0)
         return -1;
+    exch_convhash_feed(&c->convkey, c->answer.p, c->answer.len);
     if (t)
         exch_tokcount_feed(&t->tc, s, n);
     return 0;
