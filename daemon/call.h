@@ -33,6 +33,7 @@
 #include "exch.h"
 #include "exch_limits.h"
 #include "flatten.h"
+#include "tokens.h"
 #include "splitter.h"
 #include "tools.h"
 #include "xlate.h"
@@ -148,6 +149,7 @@ struct call {
     char inband_msg[256];
     struct gg_buf answer;               /* full answer text (conversation key, non-stream body) */
     struct exch_convhash convkey;       /* the conversation key of `answer`, hashed as it grows (answer.c) */
+    struct exch_tokcount answer_tok;    /* the running token count of `answer` (answer.c) */
     struct exch_limits lim;             /* stop sequences / max_tokens on the answer */
     struct gg_buf reasoning;            /* non-stream reasoning text */
     int64_t last_out_ms;                /* last byte queued to the client (pings) */
