@@ -116,6 +116,12 @@ void answer_release(struct call *c)
     pthread_mutex_unlock(&c->mu);
 }
 
+void answer_release_held(void)
+{
+    if (held)
+        answer_release(held);
+}
+
 /* Output was appended (c->mu held): resume the connection now, or at
  * answer_release when held and these are not the response's first bytes. */
 static void wake_out_locked(struct call *c, bool first)

@@ -583,11 +583,13 @@ static void *thread_main(void *arg)
             if (evs[i].events & EPOLLERR)
                 flags |= CURL_CSELECT_ERR;
             curl_multi_socket_action(L->multi, fd, flags, &running);
+            answer_release_held();      /* one client wake-up per socket read */
         }
         now = gg_mono_ms();
         if (L->curl_deadline >= 0 && now >= L->curl_deadline) {
             L->curl_deadline = -1;
             curl_multi_socket_action(L->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            answer_release_held();
         }
         drain_done();
         drain_commands();

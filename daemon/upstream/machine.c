@@ -47,6 +47,7 @@ void up_call_done(struct call *c)
     if (c->step == S_DONE)
         return;
     c->step = S_DONE;
+    answer_release(c);          /* not held past its end (answer.h) */
     free(c->stream_session);
     c->stream_session = NULL;
     up_release_account(c);
