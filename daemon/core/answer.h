@@ -61,7 +61,8 @@ void answer_cleanup(void);                                      /* at upstream s
  * without resuming c's HTTP connection, except the response's first bytes,
  * which are pushed at once; answer_release_held, which the loop calls
  * after every curl_multi_socket_action (one upstream socket read, however
- * many write callbacks it made), resumes it once when anything was
+ * many write callbacks it made) and after unpausing a transfer (libcurl
+ * may deliver kept data there), resumes it once when anything was
  * appended.  One call is held per upstream thread: holding another
  * releases the previous one; answer_release(c) releases c if it is the one
  * held (the end of a call, before its last reference goes).  The end of

@@ -284,8 +284,11 @@ static void drain_commands(void)
             c->upstream_paused = false;
             c->unpause_posted = false;
             pthread_mutex_unlock(&c->mu);
-            if (do_it && c->xfer)
+            if (do_it && c->xfer) {
+                /* libcurl may hand over the data it kept while paused right here */
                 curl_easy_pause(((struct xfer *)c->xfer)->easy, CURLPAUSE_CONT);
+                answer_release_held();
+            }
             call_put(c);
             break;
         }
