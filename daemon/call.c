@@ -43,6 +43,7 @@ void call_put(struct call *c)
     free(c->x.state);
     gg_buf_free(&c->out);
     gg_buf_free(&c->answer);
+    exch_convhash_free(&c->convkey);
     limits_free(&c->lim);
     for (size_t i = 0; c->file_url && i < c->n_files; i++)
         free(c->file_url[i]);

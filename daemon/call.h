@@ -32,6 +32,8 @@
 #include "gg_buf.h"
 #include "exch.h"
 #include "exch_limits.h"
+#include "flatten.h"
+#include "tokens.h"
 #include "splitter.h"
 #include "tools.h"
 #include "xlate.h"
@@ -146,6 +148,8 @@ struct call {
     char inband_status[48];
     char inband_msg[256];
     struct gg_buf answer;               /* full answer text (conversation key, non-stream body) */
+    struct exch_convhash convkey;       /* the conversation key of `answer`, hashed as it grows (answer.c) */
+    struct exch_tokcount answer_tok;    /* the running token count of `answer` (answer.c) */
     struct exch_limits lim;             /* stop sequences / max_tokens on the answer */
     struct gg_buf reasoning;            /* non-stream reasoning text */
     int64_t last_out_ms;                /* last byte queued to the client (pings) */

@@ -54,72 +54,40 @@ static void abort_oversized(struct call *c, const char *what)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* The running token count of c->answer: no pass over a long answer at its
- * end (answer_usage).  struct call has no room for the count, so each
- * upstream loop keeps a direct-mapped table; a slot counts a call's answer
- * while it is valid: the same call (pointer and chat id) and exactly
- * c->answer.len bytes counted.  A call whose slot went to another call (or
- * whose answer changed in a way the count did not see) is counted whole at
- * the end, as before: the result is the same either way. */
-#define TOKC_SLOTS 256
-struct tokc_slot {
-    const struct call *c;
-    char tag[sizeof(((struct call *)0)->chat_id)];
-    struct exch_tokcount tc;
-};
-static __thread struct tokc_slot *tokc;    /* TOKC_SLOTS, on first use; one table per upstream loop */
-
-static struct tokc_slot *tokc_slot(const struct call *c)
+/* c->answer is empty: count it (c->answer_tok: no pass over a long answer
+ * at its end, answer_usage) and hash it for the conversation key (chat
+ * calls; machine.c's up_complete_ok) from here */
+static void answer_start(struct call *c)
 {
-    if (!tokc && !(tokc = calloc(TOKC_SLOTS, sizeof(*tokc))))
-        return NULL;
-    uintptr_t h = (uintptr_t)c;
-    h ^= h >> 12;
-    return &tokc[(h >> 4) % TOKC_SLOTS];
-}
-
-static struct tokc_slot *tokc_get(const struct call *c)
-{
-    struct tokc_slot *t = tokc_slot(c);
-    if (!t || t->c != c || t->tc.len != c->answer.len || memcmp(t->tag, c->chat_id, sizeof(t->tag)) != 0)
-        return NULL;
-    return t;
-}
-
-/* c->answer is empty: count it from here (taking the slot) */
-static void tokc_start(struct call *c)
-{
-    struct tokc_slot *t = tokc_slot(c);
-    if (!t)
-        return;
-    t->c = c;
-    memcpy(t->tag, c->chat_id, sizeof(t->tag));
-    exch_tokcount_init(&t->tc);
+    if (c->kind == CALL_CHAT)
+        exch_convhash_begin(&c->convkey, c->key_id, &c->req, c->req.n_msgs);
+    exch_tokcount_init(&c->answer_tok);
 }
 
 /* Every append to c->answer goes through here (-1: above its cap). */
 static int answer_add(struct call *c, const char *s, size_t n)
 {
-    struct tokc_slot *t = tokc_get(c);
     if (gg_buf_add(&c->answer, s, n) != 0)
         return -1;
-    if (t)
-        exch_tokcount_feed(&t->tc, s, n);
+    exch_convhash_feed(&c->convkey, c->answer.p, c->answer.len);
+    exch_tokcount_feed(&c->answer_tok, s, n);
     return 0;
 }
 
+/* The running count when it covers exactly c->answer (it always should:
+ * every change goes through answer_start / answer_add), else the whole
+ * text counted now: the result is the same either way. */
 static int64_t answer_tokens(const struct call *c)
 {
-    const struct tokc_slot *t = tokc_get(c);
-    return t ? exch_tokcount_total(&t->tc) : exch_estimate_tokens(c->answer.p ? c->answer.p : "", c->answer.len);
+    if (c->answer_tok.len == c->answer.len)
+        return exch_tokcount_total(&c->answer_tok);
+    return exch_estimate_tokens(c->answer.p ? c->answer.p : "", c->answer.len);
 }
 
 void answer_cleanup(void)
 {
     gg_buf_free(&scratch);
     gg_buf_free(&released);
-    free(tokc);
-    tokc = NULL;
 }
 
 static __thread struct call *held;       /* wake-ups of this call deferred (answer_hold) */
@@ -146,6 +114,12 @@ void answer_release(struct call *c)
     pthread_mutex_lock(&c->mu);
     call_wake_locked(c);
     pthread_mutex_unlock(&c->mu);
+}
+
+void answer_release_held(void)
+{
+    if (held)
+        answer_release(held);
 }
 
 /* Output was appended (c->mu held): resume the connection now, or at
@@ -314,7 +288,7 @@ void answer_reset(struct call *c)
     /* a corrective retry in a stream continues after the text already sent */
     if (!(c->tool_fixing && streaming(c))) {
         gg_buf_reset(&c->answer);
-        tokc_start(c);
+        answer_start(c);
     }
     if (c->tst_on)
         tools_stream_free(&c->tst);
@@ -497,7 +471,7 @@ int answer_tools_settle(struct call *c)
         rc = tools_parse_reply(&c->tspec, c->answer.p ? c->answer.p : "", c->answer.len, &res);
         if (rc == 0) {
             gg_buf_reset(&c->answer);
-            tokc_start(c);
+            answer_start(c);
             if (answer_add(c, res.text.p ? res.text.p : "", res.text.len) != 0)
                 rc = -1;
         }

@@ -56,14 +56,19 @@ void answer_finish(struct call *c, enum exch_finish fin);
 /* `log_kind` is the error class for logs and metrics ("upstream", ...). */
 void answer_fail(struct call *c, const struct exch_error *e, const char *log_kind);
 void answer_cleanup(void);                                      /* at upstream shutdown */
-/* Batched client wake-ups (issue 14): between answer_hold(c) and
- * answer_release(c) (the elements of one upstream read) the answer's
- * events are appended without resuming c's HTTP connection, except the
- * response's first bytes, which are pushed at once; answer_release resumes
- * it once when anything was appended.  One call is held per upstream
- * thread: holding another releases the previous one.  The end of the
- * answer (answer_finish, answer_fail, an abort) wakes at once as before. */
+/* Batched client wake-ups (issue 14): while c is held (answer_hold, by
+ * the upstream loop's element callback) the answer's events are appended
+ * without resuming c's HTTP connection, except the response's first bytes,
+ * which are pushed at once; answer_release_held, which the loop calls
+ * after every curl_multi_socket_action (one upstream socket read, however
+ * many write callbacks it made) and after unpausing a transfer (libcurl
+ * may deliver kept data there), resumes it once when anything was
+ * appended.  One call is held per upstream thread: holding another
+ * releases the previous one; answer_release(c) releases c if it is the one
+ * held (the end of a call, before its last reference goes).  The end of
+ * the answer (answer_finish, answer_fail, an abort) wakes at once. */
 void answer_hold(struct call *c);
 void answer_release(struct call *c);
+void answer_release_held(void);
 
 #endif

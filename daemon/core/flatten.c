@@ -148,19 +148,8 @@ void exch_conv_key(const char *key_id, const struct exch_request *req, size_t up
     exch_conv_key_calls(key_id, req, upto, extra_answer, extra_len, NULL, 0, out);
 }
 
-void exch_conv_key_calls(const char *key_id, const struct exch_request *req, size_t upto, const char *extra_answer,
-                         size_t extra_len, const struct exch_tool_call *calls, size_t n_calls, char out[65])
+static void hash_prefix(EVP_MD_CTX *c, const char *key_id, const struct exch_request *req, size_t upto)
 {
-    static const char hex[] = "0123456789abcdef";
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (!c) {
-        /* no digest context: a random key that matches no conversation */
-        gg_random_hex(out, 32);
-        return;
-    }
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
     EVP_DigestUpdate(c, key_id ? key_id : "", strlen(key_id ? key_id : "") + 1);
     for (size_t i = 0; i < upto && i < req->n_msgs; i++) {
         const struct exch_message *m = &req->msgs[i];
@@ -169,14 +158,14 @@ void exch_conv_key_calls(const char *key_id, const struct exch_request *req, siz
         hash_text(c, m->text, strlen(m->text));
         hash_calls(c, m->tool_calls, m->n_tool_calls);
     }
-    if (extra_answer) {
-        char r = (char)('0' + EXCH_ASSISTANT);
-        EVP_DigestUpdate(c, &r, 1);
-        hash_text(c, extra_answer, extra_len);
-        hash_calls(c, calls, n_calls);
-    }
+}
+
+static void hex_digest(EVP_MD_CTX *c, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[32];
+    unsigned int mdlen = 0;
     EVP_DigestFinal_ex(c, md, &mdlen);
-    EVP_MD_CTX_free(c);
     for (int i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
@@ -184,3 +173,88 @@ void exch_conv_key_calls(const char *key_id, const struct exch_request *req, siz
     out[64] = '\0';
 }
 
+void exch_conv_key_calls(const char *key_id, const struct exch_request *req, size_t upto, const char *extra_answer,
+                         size_t extra_len, const struct exch_tool_call *calls, size_t n_calls, char out[65])
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c) {
+        /* no digest context: a random key that matches no conversation */
+        gg_random_hex(out, 32);
+        return;
+    }
+    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+    hash_prefix(c, key_id, req, upto);
+    if (extra_answer) {
+        char r = (char)('0' + EXCH_ASSISTANT);
+        EVP_DigestUpdate(c, &r, 1);
+        hash_text(c, extra_answer, extra_len);
+        hash_calls(c, calls, n_calls);
+    }
+    hex_digest(c, out);
+    EVP_MD_CTX_free(c);
+}
+
+void exch_convhash_begin(struct exch_convhash *h, const char *key_id, const struct exch_request *req, size_t upto)
+{
+    h->live = false;
+    if (!h->md && !(h->md = EVP_MD_CTX_new()))
+        return;
+    EVP_MD_CTX *c = h->md;
+    if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+        return;
+    hash_prefix(c, key_id, req, upto);
+    char r = (char)('0' + EXCH_ASSISTANT);
+    EVP_DigestUpdate(c, &r, 1);
+    h->upto = upto;
+    h->seen = h->fed = 0;
+    h->lead = false;
+    h->live = true;
+}
+
+/* hash_text's trimming, incrementally: answer[fed, seen) is whitespace
+ * not hashed yet (it is hashed only when non-space text follows it) */
+void exch_convhash_feed(struct exch_convhash *h, const char *answer, size_t len)
+{
+    if (!h->live || len <= h->seen) {
+        if (len < h->seen)
+            h->live = false;
+        return;
+    }
+    size_t i = h->seen;
+    h->seen = len;
+    if (!h->lead) {
+        /* leading whitespace is never hashed */
+        while (i < len && isspace((unsigned char)answer[i]))
+            i++;
+        if (i == len)
+            return;
+        h->lead = true;
+        h->fed = i;
+    }
+    size_t e = len;
+    while (e > i && isspace((unsigned char)answer[e - 1]))
+        e--;
+    if (e > i) {                /* non-space text: the held-back run goes with it */
+        EVP_DigestUpdate(h->md, answer + h->fed, e - h->fed);
+        h->fed = e;
+    }
+}
+
+bool exch_convhash_final(struct exch_convhash *h, size_t upto, size_t len, const struct exch_tool_call *calls,
+                         size_t n_calls, char out[65])
+{
+    if (!h->live || h->upto != upto || h->seen != len)
+        return false;
+    h->live = false;
+    EVP_DigestUpdate(h->md, "\0", 1);
+    hash_calls(h->md, calls, n_calls);
+    hex_digest(h->md, out);
+    return true;
+}
+
+void exch_convhash_free(struct exch_convhash *h)
+{
+    EVP_MD_CTX_free(h->md);
+    h->md = NULL;
+    h->live = false;
+}

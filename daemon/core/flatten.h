@@ -17,6 +17,19 @@
  * again when the client sends it back with the results; a message without
  * calls hashes as before.
  *
+ * exch_convhash_*: the same key as exch_conv_key_calls(key_id, req, upto,
+ * answer, len, calls, n) built while the answer grows, so that no pass over
+ * a long answer is left for its end.  begin() hashes the key id and the
+ * messages (again on a new attempt: the state is reused); feed() takes the
+ * whole answer so far (a prefix-extension of what it saw before) and
+ * hashes the new bytes, holding back a trailing whitespace run (the key
+ * hashes trimmed text) until more non-space text follows; final() writes
+ * the key and ends the state, or returns false (nothing written) when the
+ * state does not cover exactly that answer (not begun, another `upto`, a
+ * length it did not see, no memory): the caller then uses
+ * exch_conv_key_calls.  free() releases the digest context (idempotent;
+ * a zeroed struct is a valid, not-begun state).  Not thread-safe per state.
+ *
  * exch_flatten_tools() is exch_flatten() with the emulated tools of
  * docs/TOOLS.md: with a spec (NULL, or tool_choice none: plain flattening)
  * the tool instructions (tools_render_prompt) go after the system text,
@@ -42,6 +55,20 @@ int exch_flatten_tools(const struct exch_request *req, size_t from, bool include
                        const struct tools_spec *spec, struct gg_buf *out);
 void exch_conv_key_calls(const char *key_id, const struct exch_request *req, size_t upto, const char *extra_answer,
                          size_t extra_len, const struct exch_tool_call *calls, size_t n_calls, char out[65]);
+struct exch_convhash {
+    void *md;                   /* EVP_MD_CTX, NULL until begun */
+    size_t upto;                /* messages hashed before the answer */
+    size_t seen;                /* answer bytes looked at */
+    size_t fed;                 /* answer bytes hashed (to the last non-space) */
+    bool live;                  /* begun and not ended or failed */
+    bool lead;                  /* the answer's leading whitespace is behind */
+};
+
+void exch_convhash_begin(struct exch_convhash *h, const char *key_id, const struct exch_request *req, size_t upto);
+void exch_convhash_feed(struct exch_convhash *h, const char *answer, size_t len);
+bool exch_convhash_final(struct exch_convhash *h, size_t upto, size_t len, const struct exch_tool_call *calls,
+                         size_t n_calls, char out[65]);
+void exch_convhash_free(struct exch_convhash *h);
 void exch_conv_key(const char *key_id, const struct exch_request *req, size_t upto,
                    const char *extra_answer, size_t extra_len, char out[65]);
 

@@ -596,12 +596,33 @@ int oai_parse_chat(const char *body, size_t n, struct exch_request *req, struct 
 
 /* ---- response ------------------------------------------------------------ */
 
+#define LIT(b, s) gg_buf_add((b), (s), sizeof(s) - 1)
+#define CHUNK_PFX_MAX 320
+
 struct oai_state {
     bool fresh;     /* the role chunk went out and no delta since */
+    bool pfx_big;   /* the chunk prefix did not fit pfx: formatted each time */
+    size_t pfx_len; /* 0 = not built yet */
+    char pfx[CHUNK_PFX_MAX];    /* "data: {...,\"choices\":[", built once per stream */
 };
 
+/* The fixed head of every chunk: formatted once, then copied. */
 static void chunk_begin(const struct exch_ctx *x, struct gg_buf *b)
 {
+    struct oai_state *st = x->state;
+    if (st->pfx_len == 0 && !st->pfx_big) {
+        int k = snprintf(st->pfx, sizeof(st->pfx), "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\","
+                         "\"created\":%lld,\"model\":\"%s\",\"system_fingerprint\":null,\"choices\":[",
+                         x->id, (long long)x->created_s, x->model);
+        if (k > 0 && (size_t)k < sizeof(st->pfx))
+            st->pfx_len = (size_t)k;
+        else
+            st->pfx_big = true;
+    }
+    if (st->pfx_len) {
+        gg_buf_add(b, st->pfx, st->pfx_len);
+        return;
+    }
     gg_buf_printf(b, "data: {\"id\":\"%s\",\"object\":\"chat.completion.chunk\",\"created\":%lld,"
                   "\"model\":\"%s\",\"system_fingerprint\":null,\"choices\":[",
                   x->id, (long long)x->created_s, x->model);
@@ -609,20 +630,27 @@ static void chunk_begin(const struct exch_ctx *x, struct gg_buf *b)
 
 static void chunk_end(const struct exch_ctx *x, struct gg_buf *b)
 {
-    gg_buf_adds(b, "]");
     if (oai_include_usage(x->req))
-        gg_buf_adds(b, ",\"usage\":null");
-    gg_buf_adds(b, "}\n\n");
+        LIT(b, "],\"usage\":null}\n\n");
+    else
+        LIT(b, "]}\n\n");
 }
 
-static void delta(const struct exch_ctx *x, const char *field, const char *s, size_t n, struct gg_buf *b)
+/* `head` opens the delta object up to the string: {"index":0,"delta":{"FIELD": */
+static void delta(const struct exch_ctx *x, const char *head, size_t head_len, const char *s, size_t n,
+                  struct gg_buf *b)
 {
     chunk_begin(x, b);
-    gg_buf_printf(b, "{\"index\":0,\"delta\":{\"%s\":", field);
+    gg_buf_add(b, head, head_len);
     gg_buf_add_json_str(b, s, n);
-    gg_buf_adds(b, "},\"logprobs\":null,\"finish_reason\":null}");
-    chunk_end(x, b);
+    if (oai_include_usage(x->req))
+        LIT(b, "},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n");
+    else
+        LIT(b, "},\"logprobs\":null,\"finish_reason\":null}]}\n\n");
 }
+
+#define DELTA_CONTENT "{\"index\":0,\"delta\":{\"content\":"
+#define DELTA_REASONING "{\"index\":0,\"delta\":{\"reasoning_content\":"
 
 static void oai_begin(struct exch_ctx *x, struct gg_buf *out)
 {
@@ -637,9 +665,9 @@ static void oai_event(struct exch_ctx *x, const struct exch_event *ev, struct gg
 {
     struct oai_state *st = x->state;
     if (ev->kind == EXCH_EV_REASONING)
-        delta(x, "reasoning_content", ev->text, ev->len, out);
+        delta(x, DELTA_REASONING, sizeof(DELTA_REASONING) - 1, ev->text, ev->len, out);
     else if (ev->kind == EXCH_EV_TEXT)
-        delta(x, "content", ev->text, ev->len, out);
+        delta(x, DELTA_CONTENT, sizeof(DELTA_CONTENT) - 1, ev->text, ev->len, out);
     else if (ev->kind == EXCH_EV_TOOL_CALL_BEGIN || (ev->kind == EXCH_EV_TOOL_CALL_ARGS && ev->len)) {
         chunk_begin(x, out);
         gg_buf_adds(out, "{\"index\":0,\"delta\":");
@@ -675,7 +703,7 @@ static void oai_finish(struct exch_ctx *x, const struct exch_result *res, struct
     struct oai_state *st = x->state;
     if (x->req->stream) {
         if (st->fresh)
-            delta(x, "content", "", 0, out);
+            delta(x, DELTA_CONTENT, sizeof(DELTA_CONTENT) - 1, "", 0, out);
         chunk_begin(x, out);
         gg_buf_printf(out, "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"%s\"}",
                       finish_reason(res->finish));

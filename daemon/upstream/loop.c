@@ -284,8 +284,11 @@ static void drain_commands(void)
             c->upstream_paused = false;
             c->unpause_posted = false;
             pthread_mutex_unlock(&c->mu);
-            if (do_it && c->xfer)
+            if (do_it && c->xfer) {
+                /* libcurl may hand over the data it kept while paused right here */
                 curl_easy_pause(((struct xfer *)c->xfer)->easy, CURLPAUSE_CONT);
+                answer_release_held();
+            }
             call_put(c);
             break;
         }
@@ -583,11 +586,13 @@ static void *thread_main(void *arg)
             if (evs[i].events & EPOLLERR)
                 flags |= CURL_CSELECT_ERR;
             curl_multi_socket_action(L->multi, fd, flags, &running);
+            answer_release_held();      /* one client wake-up per socket read */
         }
         now = gg_mono_ms();
         if (L->curl_deadline >= 0 && now >= L->curl_deadline) {
             L->curl_deadline = -1;
             curl_multi_socket_action(L->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            answer_release_held();
         }
         drain_done();
         drain_commands();

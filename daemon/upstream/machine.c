@@ -47,6 +47,7 @@ void up_call_done(struct call *c)
     if (c->step == S_DONE)
         return;
     c->step = S_DONE;
+    answer_release(c);          /* not held past its end (answer.h) */
     free(c->stream_session);
     c->stream_session = NULL;
     up_release_account(c);
@@ -495,8 +496,10 @@ void up_complete_ok(struct call *c)
         return;
     if (c->kind == CALL_CHAT && c->session_name && c->acct) {
         char key[65];
-        exch_conv_key_calls(c->key_id, &c->req, c->req.n_msgs, c->answer.p ? c->answer.p : "", c->answer.len,
-                            c->tres.calls, c->tres.n_calls, key);
+        /* hashed as the answer grew (answer.c); whole only when that state lapsed */
+        if (!exch_convhash_final(&c->convkey, c->req.n_msgs, c->answer.len, c->tres.calls, c->tres.n_calls, key))
+            exch_conv_key_calls(c->key_id, &c->req, c->req.n_msgs, c->answer.p ? c->answer.p : "", c->answer.len,
+                                c->tres.calls, c->tres.n_calls, key);
         sessions_put(key, c->acct->id, c->session_name,
                      c->req.model.model ? c->req.model.model->id : "gemini-auto");
     }

@@ -116,17 +116,10 @@ static void sink_error(void *ctx, int code, const char *status, const char *mess
     snprintf(c->inband_msg, sizeof(c->inband_msg), "%s", message ? message : "");
 }
 
-/* The end of one upstream read's elements: the client is woken once. */
-static void feed_end(void *ctx)
-{
-    answer_release(ctx);
-}
-
 int up_on_element(void *ctx, const char *elem, size_t n)
 {
     struct call *c = ctx;
-    if (c->sp.end == feed_end)
-        answer_hold(c);     /* released by feed_end at the end of this split_feed */
+    answer_hold(c);     /* released once this socket read is handled (loop.c) */
     c->last_elem_ms = gg_mono_ms();
     if (xlate_element(&c->xl, elem, n) != 0)
         GG_WARN("[%s] unparsable upstream element (%zu bytes) skipped", c->request_id, n);
@@ -137,6 +130,5 @@ void up_sinks_init(struct call *c)
 {
     struct xlate_sink sink = {c, up_sink_text, sink_file, sink_session, sink_state, sink_error};
     xlate_init(&c->xl, &sink);
-    split_set_end(&c->sp, feed_end);
     xlate_set_inline(&c->xl, sink_inline);
 }

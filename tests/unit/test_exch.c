@@ -210,6 +210,42 @@ static void test_openai_stream_bytes(void)
     gg_buf_free(&out);
 }
 
+/* The chunk head is built once per stream (dialect state); one that does
+ * not fit the state's buffer (a very long model name) is formatted each
+ * time: the same bytes either way. */
+static void test_openai_chunk_prefix(void)
+{
+    for (int big = 0; big < 2; big++) {
+        struct exch_request req;
+        TT_EQ_INT(parse("{\"model\":\"gemini-2.5-flash\",\"stream\":true,"
+                        "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", &req), 0);
+        char model[600];
+        memset(model, 'm', sizeof(model) - 1);
+        model[big ? sizeof(model) - 1 : 16] = '\0';
+        const struct exch_dialect *d = &dialect_openai_chat;
+        struct exch_ctx x = {.req = &req, .id = "chatcmpl-y", .model = model, .created_s = 1700000001};
+        x.state = calloc(1, d->state_size);
+        struct gg_buf out, want;
+        gg_buf_init(&out, 1 << 16);
+        gg_buf_init(&want, 1 << 16);
+        d->begin(&x, &out);
+        struct exch_event ev = {.kind = EXCH_EV_TEXT, .text = "a\"b", .len = 3};
+        d->event(&x, &ev, &out);
+        d->event(&x, &ev, &out);
+        gg_buf_addc(&out, '\0');
+        for (int i = 0; i < 3; i++)
+            gg_buf_printf(&want, "data: {\"id\":\"chatcmpl-y\",\"object\":\"chat.completion.chunk\",\"created\":1700000001,"
+                          "\"model\":\"%s\",\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"delta\":{%s},"
+                          "\"logprobs\":null,\"finish_reason\":null}]}\n\n",
+                          model, i ? "\"content\":\"a\\\"b\"" : "\"role\":\"assistant\",\"content\":\"\"");
+        TT_EQ_STR(out.p, want.p);
+        free(x.state);
+        exch_request_free(&req);
+        gg_buf_free(&out);
+        gg_buf_free(&want);
+    }
+}
+
 /* A whole call through core/answer.c: events in, the dialect's bytes out,
  * the stop sequence applied on the way (streamed and not). */
 static struct call *answer_call(const char *body)
@@ -378,6 +414,7 @@ int main(void)
     TT_RUN(test_stop_split_across_events);
     TT_RUN(test_max_tokens);
     TT_RUN(test_openai_stream_bytes);
+    TT_RUN(test_openai_chunk_prefix);
     TT_RUN(test_answer_path);
     TT_RUN(test_ssrf_policy);
     TT_RUN(test_url_check);

@@ -1,0 +1,172 @@
+/* test_convkey.c -- the conversation key built while the answer grows
+ * (exch_convhash_*, core/flatten.c) against the whole-text key
+ * (exch_conv_key_calls): random, whitespace-heavy and CJK answers, fed in
+ * one piece, cut once at every position and cut at many random places,
+ * with and without tool calls; the lapsed states fall back (final false).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exch.h"
+#include "flatten.h"
+#include "tinytest.h"
+
+static uint64_t seed = 0x9e3779b97f4a7c15ull;
+
+static unsigned rnd(unsigned n)
+{
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return n ? (unsigned)(seed % n) : 0;
+}
+
+/* kind 0: mixed ASCII, 1: mostly whitespace, 2: CJK with whitespace */
+static size_t gen(char *buf, size_t cap, unsigned kind)
+{
+    static const char *const ws[] = {" ", "\t", "\n", "\r", "\v", "\f"};
+    static const char *const cjk[] = {"\xe4\xb8\xad", "\xe6\x96\x87", "\xe3\x80\x80", "\xf0\x9f\x98\x80", "\xc2\xa0"};
+    size_t n = 0, want = rnd((unsigned)cap);
+    while (n + 4 < cap && n < want) {
+        unsigned r = rnd(10);
+        const char *piece;
+        char one[2] = {0, 0};
+        if (kind == 1 ? r < 7 : r < 2)
+            piece = ws[rnd(6)];
+        else if (kind == 2 && r < 8)
+            piece = cjk[rnd(5)];
+        else {
+            one[0] = (char)(0x21 + rnd(94));
+            piece = one;
+        }
+        size_t k = strlen(piece);
+        memcpy(buf + n, piece, k);
+        n += k;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+static struct exch_message msgs[3];
+static struct exch_tool_call calls[2];
+static struct exch_request req;
+
+static void setup(void)
+{
+    static char t0[] = "  You are terse.\n", t1[] = "\tHello there \n", t2[] = "earlier answer";
+    static char n0[] = "lookup", n1[] = "fetch", id0[] = "c1", a0[] = "{}";
+    calls[0] = (struct exch_tool_call){.id = id0, .name = n0, .args_json = a0};
+    calls[1] = (struct exch_tool_call){.id = id0, .name = n1, .args_json = a0};
+    msgs[0] = (struct exch_message){.role = EXCH_SYSTEM, .text = t0};
+    msgs[1] = (struct exch_message){.role = EXCH_USER, .text = t1};
+    msgs[2] = (struct exch_message){.role = EXCH_ASSISTANT, .text = t2, .tool_calls = calls, .n_tool_calls = 1};
+    req.msgs = msgs;
+    req.n_msgs = 3;
+}
+
+/* the answer s[0, n) fed as the pieces ending at cuts[] (sorted), then n */
+static bool pieces_key(const char *s, size_t n, const size_t *cuts, size_t nc, size_t n_calls, char out[65])
+{
+    struct exch_convhash h = {0};
+    exch_convhash_begin(&h, "kid", &req, req.n_msgs);
+    for (size_t k = 0; k < nc; k++)
+        exch_convhash_feed(&h, s, cuts[k]);
+    exch_convhash_feed(&h, s, n);
+    bool ok = exch_convhash_final(&h, req.n_msgs, n, calls, n_calls, out);
+    exch_convhash_free(&h);
+    return ok;
+}
+
+static void test_convkey_pieces(void)
+{
+    enum { CAP = 200 };
+    char s[CAP + 8], want[65], got[65];
+    size_t bad = 0, runs = 0;
+    for (int round = 0; round < 600; round++) {
+        size_t n = gen(s, CAP, (unsigned)round % 3);
+        size_t nc_calls = (size_t)round % 3 == 0 ? 2 : 0;
+        exch_conv_key_calls("kid", &req, req.n_msgs, s, n, calls, nc_calls, want);
+        for (size_t k = 0; k <= n; k++) {
+            runs++;
+            if ((!pieces_key(s, n, &k, 1, nc_calls, got) || strcmp(got, want) != 0) && bad++ == 0)
+                fprintf(stderr, "key differs: round %d, cut at %zu of %zu\n", round, k, n);
+        }
+        for (int r = 0; r < 20; r++) {
+            size_t cuts[12], nc = 1 + rnd(12);
+            for (size_t k = 0; k < nc; k++)
+                cuts[k] = rnd((unsigned)n + 1);
+            for (size_t a = 1; a < nc; a++)
+                for (size_t b = a; b > 0 && cuts[b - 1] > cuts[b]; b--) {
+                    size_t t = cuts[b];
+                    cuts[b] = cuts[b - 1];
+                    cuts[b - 1] = t;
+                }
+            runs++;
+            if ((!pieces_key(s, n, cuts, nc, nc_calls, got) || strcmp(got, want) != 0) && bad++ == 0)
+                fprintf(stderr, "key differs: round %d, %zu random cuts\n", round, nc);
+        }
+    }
+    TT_EQ_INT(bad, 0);
+    TT_CHECK(runs > 10000);
+}
+
+static void test_convkey_fixed(void)
+{
+    char want[65], got[65];
+    static const char *const answers[] = {"", "   ", " \n\t", "a", "  a  ", "a \n b\n\n", "\xe4\xb8\xad \xe6\x96\x87 "};
+    for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+        const char *a = answers[i];
+        exch_conv_key_calls("kid", &req, req.n_msgs, a, strlen(a), NULL, 0, want);
+        TT_CHECK(pieces_key(a, strlen(a), NULL, 0, 0, got));
+        TT_EQ_STR(got, want);
+    }
+    /* the trimmed answer: whitespace around it does not change the key */
+    char k1[65], k2[65];
+    exch_conv_key_calls("kid", &req, req.n_msgs, "x y", 3, NULL, 0, k1);
+    TT_CHECK(pieces_key("\n x y \t", 7, NULL, 0, 0, k2));
+    TT_EQ_STR(k1, k2);
+    /* the next turn's history finds the key stored after this one */
+    struct exch_message m4[4];
+    memcpy(m4, msgs, sizeof(msgs));
+    char ans[] = "the answer";
+    m4[3] = (struct exch_message){.role = EXCH_ASSISTANT, .text = ans};
+    struct exch_request next = {.msgs = m4, .n_msgs = 4};
+    exch_conv_key("kid", &next, 4, NULL, 0, want);
+    TT_CHECK(pieces_key(ans, strlen(ans), NULL, 0, 0, got));
+    TT_EQ_STR(got, want);
+}
+
+/* states that do not cover the answer: final() refuses, the caller hashes whole */
+static void test_convkey_lapsed(void)
+{
+    char out[65] = "";
+    struct exch_convhash h = {0};
+    TT_CHECK(!exch_convhash_final(&h, req.n_msgs, 0, NULL, 0, out));        /* never begun */
+    exch_convhash_begin(&h, "kid", &req, req.n_msgs);
+    exch_convhash_feed(&h, "abc", 3);
+    TT_CHECK(!exch_convhash_final(&h, req.n_msgs, 4, NULL, 0, out));        /* a length it did not see */
+    TT_CHECK(!exch_convhash_final(&h, 2, 3, NULL, 0, out));                 /* other messages */
+    exch_convhash_feed(&h, "ab", 2);                                       /* shrank: lapsed */
+    TT_CHECK(!exch_convhash_final(&h, req.n_msgs, 2, NULL, 0, out));
+    exch_convhash_begin(&h, "kid", &req, req.n_msgs);                      /* reused: a new attempt */
+    exch_convhash_feed(&h, "abc", 3);
+    TT_CHECK(exch_convhash_final(&h, req.n_msgs, 3, NULL, 0, out));
+    char want[65];
+    exch_conv_key_calls("kid", &req, req.n_msgs, "abc", 3, NULL, 0, want);
+    TT_EQ_STR(out, want);
+    TT_CHECK(!exch_convhash_final(&h, req.n_msgs, 3, NULL, 0, out));        /* ended */
+    exch_convhash_free(&h);
+    exch_convhash_free(&h);
+    TT_CHECK(h.md == NULL);
+}
+
+int main(void)
+{
+    setup();
+    TT_RUN(test_convkey_fixed);
+    TT_RUN(test_convkey_pieces);
+    TT_RUN(test_convkey_lapsed);
+    return TT_REPORT();
+}
