@@ -100,6 +100,16 @@ stop_gw() {
 }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# sockets of gemgated, and of those the client (to its port) and upstream (to the fake) connections
+sock_counts() {
+    local socks clients=? upstream=?
+    socks=$(find /proc/"$GG_PID"/fd -lname 'socket:*' 2>/dev/null | wc -l)
+    if command -v ss >/dev/null 2>&1; then
+        clients=$(ss -Htn state established "( sport = :$GW_PORT )" 2>/dev/null | wc -l)
+        upstream=$(ss -Htn state established "( dport = :$FAKE_PORT )" 2>/dev/null | wc -l)
+    fi
+    echo "socks=$socks clients=$clients upstream=$upstream"
+}
 
 # profile NAME SECONDS: perf record of gemgated in the background (no-op without perf)
 PERF_OK=0 PROF_PIDS=
@@ -268,7 +278,7 @@ if [ "$SOAK_MIN" -gt 0 ]; then
     : >"$RES/soak.env"
     for i in $(seq 1 "$SOAK_MIN"); do
         lg soak.jsonl "minute $i" gw --rate 1000 --duration 60 --conns 2048 --msg "$MSG" --timeout 30 --drain 30
-        echo "minute$i rss_kb=$(rss_kb "$GG_PID") fds=$(ls /proc/"$GG_PID"/fd | wc -l)" >>"$RES/soak.env"
+        echo "minute$i rss_kb=$(rss_kb "$GG_PID") fds=$(ls /proc/"$GG_PID"/fd | wc -l) $(sock_counts)" >>"$RES/soak.env"
     done
     stop_gw
 fi
