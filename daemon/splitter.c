@@ -22,11 +22,6 @@ void split_init(struct splitter *s, size_t max_element)
     gg_buf_init(&s->elem, max_element);
 }
 
-void split_set_end(struct splitter *s, split_end_cb end)
-{
-    s->end = end;
-}
-
 void split_free(struct splitter *s)
 {
     gg_buf_free(&s->elem);
@@ -153,9 +148,5 @@ static int feed(struct splitter *s, const char *data, size_t n, split_cb cb, voi
 
 int split_feed(struct splitter *s, const char *data, size_t n, split_cb cb, void *ctx)
 {
-    size_t before = s->elements;
-    int rc = feed(s, data, n, cb, ctx);
-    if (s->end && s->elements != before)
-        s->end(ctx);
-    return rc;
+    return feed(s, data, n, cb, ctx);
 }

@@ -31,7 +31,6 @@ enum { SPLIT_ERR_SIZE = -2, SPLIT_ERR_SYNTAX = -3 };
 enum { SPLIT_COMPLETE = 0, SPLIT_TRUNCATED = 1 };
 
 typedef int (*split_cb)(void *ctx, const char *elem, size_t n);
-typedef void (*split_end_cb)(void *ctx);
 
 struct splitter {
     int state;          /* internal */
@@ -39,14 +38,9 @@ struct splitter {
     bool in_str, esc, bare;
     size_t elements;    /* elements emitted so far */
     struct gg_buf elem;
-    split_end_cb end;   /* see split_set_end; NULL = none */
 };
 
 void split_init(struct splitter *s, size_t max_element);
-/* `end` is called with the feed's ctx as the last thing of every
- * split_feed() that handed over at least one element, whatever it returns:
- * the end of a batch (the relay wakes the client once per batch). */
-void split_set_end(struct splitter *s, split_end_cb end);
 int split_feed(struct splitter *s, const char *data, size_t n, split_cb cb, void *ctx);
 int split_finish(const struct splitter *s);
 void split_free(struct splitter *s);
