@@ -619,8 +619,12 @@ void responses_continued(struct exch_request *req, const char *body, size_t len)
             continue;
         for (size_t i = req->first_new; i < req->n_msgs; i++) {
             struct exch_message *m = &req->msgs[i];
-            if (m->role == EXCH_TOOL && !m->name && m->tool_call_id && !strcmp(m->tool_call_id, cid->valuestring))
-                m->name = strdup(name->valuestring);   /* NULL on no memory: sent without a name, as before */
+            if (m->role == EXCH_TOOL && !m->name && m->tool_call_id && !strcmp(m->tool_call_id, cid->valuestring)) {
+                char *nm = strdup(name->valuestring);
+                if (!nm)
+                    break;      /* no memory: the result goes without a name, as it would have */
+                m->name = nm;
+            }
         }
     }
     cJSON_Delete(root);
