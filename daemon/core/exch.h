@@ -268,9 +268,9 @@ struct exch_dialect {
     void (*result_deleted)(const char *id, struct gg_buf *out);
     void (*result_missing)(const char *id, const char *param, struct exch_error *err);
     /* Optional (NULL = none): called with the kept result's body (as
-     * result_body rendered it) when a request continues it, before the
-     * query is built; completes the request from it where the client may
-     * leave things out (a function_call_output naming only its call_id). */
+     * result_body rendered it) when a request continues it and one of its
+     * new tool results has a call id but no tool name, before the query is
+     * built; fills those names from the kept result's calls. */
     void (*continue_result)(struct exch_request *req, const char *body, size_t len);
 };
 

@@ -269,6 +269,16 @@ static void effective_key(const struct http_req *r, const char *key_id, char out
         snprintf(out, 24, "%s", key_id);
 }
 
+/* Does this turn carry a tool result without the tool's name (only its call
+ * id)?  Only then is the kept result's body copied out for continue_result. */
+static bool nameless_tool_result(const struct exch_request *req)
+{
+    for (size_t i = req->first_new; i < req->n_msgs; i++)
+        if (req->msgs[i].role == EXCH_TOOL && !req->msgs[i].name && req->msgs[i].tool_call_id)
+            return true;
+    return false;
+}
+
 /* A request that continues a kept result (previous_response_id): its
  * account and session.  false (and *err filled) when the id is unknown to
  * this key. */
@@ -287,11 +297,13 @@ static bool find_continued(struct http_req *r, struct call *c, const char *key_i
         return false;
     }
     free(model);
-    char *body = NULL;
-    size_t n = 0;
-    if (d->continue_result && results_get(k, cid, &body, &n) == 0)
-        d->continue_result(&c->req, body, n);
-    free(body);
+    if (d->continue_result && nameless_tool_result(&c->req)) {
+        char *body = NULL;
+        size_t n = 0;
+        if (results_get(k, cid, &body, &n) == 0)
+            d->continue_result(&c->req, body, n);
+        free(body);
+    }
     if (aid >= 0 && sess) {
         c->pref_account = aid;
         c->pref_session = sess;

@@ -601,12 +601,6 @@ out:
  * items, so the model sees which tool answered. */
 void responses_continued(struct exch_request *req, const char *body, size_t len)
 {
-    bool missing = false;
-    for (size_t i = req->first_new; i < req->n_msgs; i++)
-        if (req->msgs[i].role == EXCH_TOOL && !req->msgs[i].name && req->msgs[i].tool_call_id)
-            missing = true;
-    if (!missing)
-        return;
     cJSON *root = cJSON_ParseWithLength(body, len);
     const cJSON *out = cJSON_GetObjectItemCaseSensitive(root, "output");
     const cJSON *it;
