@@ -90,7 +90,7 @@ void sb_json_str(struct sbuf *b, const char *s)
 
 
 struct lg_opt opt = {
-    .target = T_GW, .conns = 1024, .stream = true, .gzip = true, .msg = "hi",
+    .target = T_GW, .conns = 1024, .stream = true, .gzip = false, .msg = "hi",
     .model = "gemini-2.5-flash", .marker = "\xe6\x98\xa5\xe7\x9c\xa0" /* 春眠 */,
     .timeout = 60, .drain = 30, .label = "", .prime_conns = 32,
 };

@@ -10,6 +10,8 @@
  *              conversation; JWT signed here with daemon/jwt.c)
  *   direct-sa  straight to the fake: widgetStreamAssist only, on one session
  *              created at start (what gemgated does for a continuing one)
+ * The direct targets ask for what gemgated asks by default: no gzip
+ * (--gzip 1 asks for it, and the answers are inflated here).
  *
  * Open loop (--rate R): request i is due at t0 + i/R; latency is measured
  * from that due time, so a late send or a queue for a free connection counts

@@ -58,6 +58,7 @@ struct settings {
     int64_t threads;
     int64_t upstream_loops;
     bool up_gzip_streams;
+    bool up_gzip_answers;
     int64_t max_connections, per_ip_connections, connection_timeout, request_timeout;
     char *metrics_key;
     char *cors_origins;

@@ -195,6 +195,7 @@ static void dump_req(struct jw *w, const struct rec_req *r)
     jw_str(w, r->file_ids[i]);
   jw_arr_end(w);
   jw_kstr(w, "model_id", r->model_id);
+  jw_kbool(w, "gzip", r->gzip);
   jw_key(w, "tools_spec");
   if(r->tools_spec)
     jw_raw(w, r->tools_spec, strlen(r->tools_spec));

@@ -35,6 +35,7 @@ struct rec_req {
   uint64_t at_ms;
   int done;
   int disconnected;
+  int gzip;                /* the answer went out gzip-encoded */
   uint64_t bytes_sent;
   size_t text_bytes;       /* accounted size */
 };

@@ -995,6 +995,8 @@ void h_stream(struct conn *c)
                     Z_DEFAULT_STRATEGY) == Z_OK) {
       j->gzip = 1;
       j->zinit = 1;
+      if(r)
+        r->gzip = 1;
     }
   }
   if(!zscratch.max)
