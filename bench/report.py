@@ -99,9 +99,11 @@ for k, lab in [('cpu', 'CPU'), ('cores', 'cores'), ('mem', 'memory'), ('kernel',
     w(f'| {lab} | {m.get(k, "?")} |')
 w('\ngemgated runs with `LOG_LEVEL=warn PING_INTERVAL=0 ACCOUNT_MAX_CONCURRENCY=0` and the default `THREADS` and '
   '`UPSTREAM_LOOPS` (one MHD worker and one upstream event loop per core), a fresh SQLite '
-  '`DATA_DIR`, one account (the fake\'s demo account); the fake with `--quiet`. The gateway asks the upstream for gzip '
-  'on non-streaming calls only (`UPSTREAM_GZIP_STREAMS=false`: streamed answers come uncompressed, which saves the '
-  'inflate state per stream); the direct path always asks for gzip and inflates.\n')
+  '`DATA_DIR`, one account (the fake\'s demo account); the fake with `--quiet`. By default the gateway asks the upstream for '
+  'no gzip (`UPSTREAM_GZIP_STREAMS=false`, `UPSTREAM_GZIP_ANSWERS=false`: no inflate state per stream, no '
+  'inflating of short answers), and the direct path asks for the same (loadgen `--gzip 0`), so both make the fake '
+  'do the same work. Until commit d0246e9 the direct path asked for gzip while the gateway\'s streams did not: the '
+  'fake then spent its CPU compressing on the direct path only, which flattered the gateway\'s relay ratios (section 4).\n')
 TARGETS_AT = len(L)
 
 # ------------------------------------------------------------------ targets
@@ -128,7 +130,7 @@ w('## 1. Added latency (open loop)\n')
 w('Requests are scheduled at a fixed rate; latency runs from the *scheduled* send time to the end of the '
   'response (so a stall is charged to every request it delays: no coordinated omission), µs resolution, exact '
   'percentiles over all samples. Each request is a streaming chat completion `{"stream":true, "messages":[{"role":"user","content":"hi"}]}`; '
-  'the fake answers with its default 2 thought elements and 4 answer fragments, no delay, gzip. '
+  'the fake answers with its default 2 thought elements and 4 answer fragments, no delay, no gzip. '
   'TTFT = time to the first answer-content byte (the first `content` delta through the gateway; the first '
   'non-thought fragment in the inflated upstream JSON direct).\n')
 w('- **direct** = the load generator does what the gateway does for a new conversation: `widgetCreateSession` then '
@@ -205,7 +207,7 @@ w('**Why %s and not 10,000.** The hard `RLIMIT_NOFILE` here is %s per process. g
 # ------------------------------------------------------------------ 4
 w('## 4. Relay throughput of long streamed answers\n')
 w('Closed loop, each request a 5 MB ASCII answer (`fragments=5000,fragment_bytes=1000`, no thoughts, '
-  'batched ~64 KiB chunks, gzip). Answer MB/s = completed answers × 5 MB / time (1 MB = 10⁶ bytes). '
+  'batched ~64 KiB chunks, no gzip on either path). Answer MB/s = completed answers × 5 MB / time (1 MB = 10⁶ bytes). '
   'Through the gateway the client receives OpenAI SSE chunks, so its wire bytes exceed the answer bytes.\n')
 w('| connections | path | completed | answer MB/s | client-side body MB/s | gemgated CPU s | fake CPU s |\n|---:|---|---|---:|---:|---:|---:|')
 for k, x in rel.items():
@@ -401,7 +403,7 @@ if s1k and s1kn:
     notes.append(
         f'**Memory per stream.** {per_stream_kb(s1k):.0f} KB/stream at 1,000 streams, '
         f'{per_stream_kb(s1kn):.0f} KB in the `nogzip` row (the fake refuses gzip outright): the same, because '
-        'streamed answers no longer ask for gzip (`UPSTREAM_GZIP_STREAMS=false`, no zlib inflate state per stream). '
+        'streamed answers do not ask for gzip (`UPSTREAM_GZIP_STREAMS=false`, no zlib inflate state per stream). '
         'What a stream holds: MHD\'s per-connection pool (20 KiB, all of it resident), libcurl\'s easy handle with its '
         '8 KiB receive buffer, `struct call` (~6 KiB zeroed; its file and media arrays only when used), the splitter '
         'element buffer and `call->out`. After a burst, upstream loop 0 calls `malloc_trim(0)` once no call has been '
@@ -521,8 +523,8 @@ if thp or g2:
         + (f'Here: {cpu_us(g2):.0f} µs of gemgated CPU per request on shared cores' if g2 else '')
         + (f', {cpu_us(thp):.0f} µs pinned' if thp else '') +
         '. What is left (DWARF profile of the closed loop): ~57% of the gateway\'s samples are inside '
-        '`curl_multi_socket_action` (libcurl and the kernel), ~6% inflating the gzip\'d non-streaming answers, ~13% the '
-        'MHD side. With the gateway pinned to one core that core is the limit: 1e6 / (µs per request) bounds the '
+        '`curl_multi_socket_action` (libcurl and the kernel) and ~13% the MHD side; inflating gzip\'d non-streaming '
+        'answers took another ~8% until they stopped asking for gzip (`UPSTREAM_GZIP_ANSWERS=false`). With the gateway pinned to one core that core is the limit: 1e6 / (µs per request) bounds the '
         'pinned rate'
         + (f'; 90% of the pinned direct rate ({thrp["direct"]["rps"]:.0f} req/s) needs at most '
            f'{1e6 / (0.9 * thrp["direct"]["rps"]):.0f} µs per request, against {cpu_us(thp):.0f} now'
