@@ -4,10 +4,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "gg_scan.h"
 
@@ -195,4 +198,13 @@ char *gg_utf8_sanitize(char *str)
         }
     }
     return str;
+}
+
+void gg_thread_role(const char *name, bool background)
+{
+    char n[16];
+    snprintf(n, sizeof(n), "%s", name);
+    (void)pthread_setname_np(pthread_self(), n);
+    if (background)
+        (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);   /* Linux: per thread */
 }

@@ -37,6 +37,11 @@ bool gg_utf8_valid(const char *s, size_t n);
  * valid sequence becomes '?', and an incomplete sequence at the end (a cut
  * made by a size-capped printf) is dropped.  Returns s. */
 char *gg_utf8_sanitize(char *s);
+/* Name the calling thread (shown by top -H, ps -L, gdb; at most 15 bytes
+ * are kept) and, when background is true, lower its CPU priority (nice +10,
+ * this thread only) so that request-path threads win the cores it shares
+ * with them.  Best effort: failures are ignored. */
+void gg_thread_role(const char *name, bool background);
 /* Length of the longest prefix of s[0..n) that does not end inside a
  * multi-byte UTF-8 sequence (the rest must wait for more bytes). */
 size_t gg_utf8_complete_prefix(const char *s, size_t n);

@@ -13,6 +13,7 @@
 
 #include "gg_log.h"
 #include "gg_time.h"
+#include "gg_util.h"
 #include "leasetab.h"
 #include "pool.h"
 #include "store.h"
@@ -169,6 +170,7 @@ static void apply_notification(const char *payload)
 static void *thread_main(void *arg)
 {
     (void)arg;
+    gg_thread_role("gg-cluster", true);
     PGconn *c = NULL;
     int64_t backoff = 250, last_reconcile = 0;
     while (!stopping) {

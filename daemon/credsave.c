@@ -109,6 +109,7 @@ static void save_row(const struct job *j)
 static void *worker(void *arg)
 {
     (void)arg;
+    gg_thread_role("gg-creds", true);
     pthread_mutex_lock(&mu);
     for (;;) {
         while (qn == 0 && !stopping)

@@ -341,6 +341,7 @@ int keys_store_sync(void)
 static void *sync_thread(void *arg)
 {
     (void)arg;
+    gg_thread_role("gg-keys", true);
     pthread_mutex_lock(&thr_mu);
     while (!thr_stop) {
         struct timespec ts;

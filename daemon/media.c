@@ -512,6 +512,7 @@ static void *resolve_main(void *vp)
 {
     struct resolve_job *j = vp;
     struct media_resolved *res = &j->res;
+    gg_thread_role("gg-resolve", false);
     struct addrinfo hints, *ai = NULL;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;

@@ -115,6 +115,7 @@ static uint64_t write_batch(struct storeq *q, struct store_rec *b, size_t n)
 static void *writer(void *arg)
 {
     struct storeq *q = arg;
+    gg_thread_role("gg-store", true);   /* a flush must not delay requests */
 
     pthread_mutex_lock(&q->mu);
     for (;;) {

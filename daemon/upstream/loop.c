@@ -552,6 +552,9 @@ static void *thread_main(void *arg)
 {
     struct up_loop *L = arg;
     cur = L;
+    char tn[16];
+    snprintf(tn, sizeof(tn), "gg-loop-%d", L->idx);
+    gg_thread_role(tn, false);
     int64_t last_tick = 0, idle_since = 0;
     struct epoll_event evs[256];
     while (!stop_flag) {

@@ -1,9 +1,14 @@
 /* test_core.c -- unit tests of the gateway's pure pieces: splitter (any
  * chunking), translator, JWT (fixed vector), base64, UTF-8 helpers, history
  * flattening, conversation keys, token estimator, request validation,
- * import and .env parsers. */
+ * import and .env parsers, thread roles. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -464,6 +469,38 @@ static void test_import(void)
     import_free(e, n);
 }
 
+/* gg_thread_role names the calling thread and lowers only its priority. */
+static void *role_thread(void *arg)
+{
+    int *out = arg;
+    gg_thread_role("gg-test-role-long-name", true);
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)gettid());
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(comm, sizeof(comm), f))
+            comm[0] = 0;
+        fclose(f);
+    }
+    out[0] = strcmp(comm, "gg-test-role-lo\n") == 0;       /* 15 bytes kept */
+    errno = 0;
+    out[1] = getpriority(PRIO_PROCESS, (id_t)gettid());
+    return NULL;
+}
+
+static void test_thread_role(void)
+{
+    int out[2] = {0, -1};
+    errno = 0;
+    int before = getpriority(PRIO_PROCESS, (id_t)gettid());
+    pthread_t t;
+    TT_EQ_INT(pthread_create(&t, NULL, role_thread, out), 0);
+    pthread_join(t, NULL);
+    TT_CHECK(out[0]);
+    TT_EQ_INT(out[1], before + 10 > 19 ? 19 : before + 10);
+    TT_EQ_INT(getpriority(PRIO_PROCESS, (id_t)gettid()), before);   /* this thread untouched */
+}
+
 int main(void)
 {
     TT_RUN(test_splitter_chunkings);
@@ -479,5 +516,6 @@ int main(void)
     TT_RUN(test_buf_cap);
     TT_RUN(test_env);
     TT_RUN(test_import);
+    TT_RUN(test_thread_role);
     return TT_REPORT();
 }
