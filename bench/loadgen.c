@@ -645,6 +645,10 @@ static void dump_raw(void)
 int main(int argc, char **argv)
 {
     parse_args(argc, argv);
+    if (opt.npids < 4) {        /* its own CPU too: the third process on the cores */
+        opt.pids[opt.npids] = (int)getpid();
+        opt.pid_names[opt.npids++] = "loadgen";
+    }
     signal(SIGPIPE, SIG_IGN);
     if (opt.dump && !(dump_f = fopen(opt.dump, "w")))
         die("cannot open --dump file");

@@ -37,6 +37,7 @@ m, idle = env('machine.env'), env('idle.env')
 lat, thr, rel, st = jl('latency.jsonl'), jl('throughput.jsonl'), jl('relay.jsonl'), jl('streams.jsonl')
 latp, thrp, burst, soak = jl('latency-pinned.jsonl'), jl('throughput-pinned.jsonl'), jl('burst.jsonl'), jl('soak.jsonl')
 scal = jl('scaling.jsonl')
+relp = jl('relay-pinned.jsonl')
 
 
 def perf_txt(name):
@@ -209,10 +210,12 @@ w('## 4. Relay throughput of long streamed answers\n')
 w('Closed loop, each request a 5 MB ASCII answer (`fragments=5000,fragment_bytes=1000`, no thoughts, '
   'batched ~64 KiB chunks, no gzip on either path). Answer MB/s = completed answers × 5 MB / time (1 MB = 10⁶ bytes). '
   'Through the gateway the client receives OpenAI SSE chunks, so its wire bytes exceed the answer bytes.\n')
-w('| connections | path | completed | answer MB/s | client-side body MB/s | gemgated CPU s | fake CPU s |\n|---:|---|---|---:|---:|---:|---:|')
+w('| connections | path | completed | answer MB/s | client-side body MB/s | gemgated CPU s | fake CPU s | load generator CPU s |\n'
+  '|---:|---|---|---:|---:|---:|---:|---:|')
 for k, x in rel.items():
+    lgs = x['procs'].get('loadgen', {}).get('cpu_s')
     w(f'| {k.split("c=")[1]} | {k.split()[0]} | {okfail(x)} | {x["answer_MBps"]:.1f} | {x["body_MBps"]:.1f} | '
-      f'{x["procs"]["gw"]["cpu_s"]:.1f} | {x["procs"]["fake"]["cpu_s"]:.1f} |')
+      f'{x["procs"]["gw"]["cpu_s"]:.1f} | {x["procs"]["fake"]["cpu_s"]:.1f} | {"—" if lgs is None else f"{lgs:.1f}"} |')
 for c in ('1', '4'):
     a, b = rel.get(f'direct c={c}'), rel.get(f'gw c={c}')
     if a and b and a['answer_MBps']:
@@ -264,6 +267,14 @@ if latp or thrp:
         w(f'\nClosed loop, 64 connections, non-streaming: direct {a["rps"]:.0f} req/s, gateway {b["rps"]:.0f} req/s '
           f'(**{b["rps"] / max(a["rps"], 1) * 100:.0f}%** of direct).\n')
         summary['pinned_short_pct_of_direct'] = b['rps'] / max(a['rps'], 1) * 100
+    a, b = relp.get('direct c=1'), relp.get('gw c=1')
+    if a and b and a['answer_MBps']:
+        lgc = lambda r: r['procs'].get('loadgen', {}).get('cpu_s')
+        w(f'Relay of 5 MB answers, 1 connection: direct {a["answer_MBps"]:.0f} MB/s (fake {a["procs"]["fake"]["cpu_s"]:.1f} s'
+          + (f', load generator {lgc(a):.1f} s' if lgc(a) is not None else '') + ' of CPU on their one core), '
+          f'gateway {b["answer_MBps"]:.0f} MB/s (gemgated {b["procs"]["gw"]["cpu_s"]:.1f} s of CPU on its own core) '
+          f'(**{b["answer_MBps"] / a["answer_MBps"] * 100:.0f}%** of direct).\n')
+        summary['pinned_relay_pct_of_direct'] = b['answer_MBps'] / a['answer_MBps'] * 100
 
 # ------------------------------------------------------------------ 6 burst
 if benv:
@@ -588,6 +599,10 @@ for c in ('1', '4'):
     if a and b and a['answer_MBps']:
         pct = b['answer_MBps'] / a['answer_MBps'] * 100
         t(f'| relay of long answers ≥ 80% of direct ({c} conn.) | {pct:.0f}% ({b["answer_MBps"]:.0f} vs {a["answer_MBps"]:.0f} MB/s) | {yes(pct >= 80)} |')
+a, b = relp.get('direct c=1'), relp.get('gw c=1')
+if a and b and a['answer_MBps']:
+    pct = b['answer_MBps'] / a['answer_MBps'] * 100
+    t(f'| relay of long answers ≥ 80% of direct (1 conn., pinned) | {pct:.0f}% ({b["answer_MBps"]:.0f} vs {a["answer_MBps"]:.0f} MB/s) | {yes(pct >= 80)} |')
 if s1k:
     kb = per_stream_kb(s1k)
     t(f'| ≤ 64 KB RSS per concurrent stream (1,000 streams) | {kb:.0f} KB | {yes(kb <= 64)} |')

@@ -4,8 +4,9 @@
 #   bench/run.sh            full run (~7 minutes), writes docs/BENCHMARKS.md
 #   bench/run.sh --quick    1-2 minute version (shorter phases, fewer rates)
 #
-# Besides the shared-core runs, phases 1-2 are repeated with the gateway
-# pinned to its own core and the load generator + fake on the others
+# Besides the shared-core runs, phases 1-2 (and the one-connection relay) are
+# repeated with the gateway pinned to its own core and the load generator +
+# fake on the others
 # (taskset), a 1,000-stream burst measures RSS before / at peak / 10 s after,
 # streams are opened up to the descriptor limit (raised to the hard limit;
 # as root, to 70,000 with prlimit, for 20,000 streams), and a soak runs at
@@ -191,6 +192,10 @@ for t in direct gw; do
     lg throughput.jsonl "$t" "$t" --closed --conns 64 --duration "$TD" --stream 0 --msg "$MSG" --timeout 30
 done
 
+# the relay scenario (phase 4, and pinned in 1b): 5 MB answers of 1,000-byte fragments
+ANSWER='Lorem%20ipsum%20dolor%20sit%20amet%2C%20consectetur%20adipiscing%20elit%2C%20sed%20do%20eiusmod%20tempor.%20'
+RFRAG=5000; RBYTES=1000
+RMSG="relay [[fake:nothoughts,fragments=$RFRAG,fragment_bytes=$RBYTES,answer=$ANSWER]]"
 # ---------------------------------------------------------------- 1b/2b. the same, pinned
 if [ -n "$PIN_GW" ]; then
     echo "bench: 1b/2b. latency and throughput with the gateway on its own core" >&2
@@ -212,6 +217,10 @@ if [ -n "$PIN_GW" ]; then
     for t in direct gw; do
         lg throughput-pinned.jsonl "$t" "$t" --closed --conns 64 --duration "$TD" --stream 0 --msg "$MSG" --timeout 30
     done
+    for t in direct gw; do    # relay: the gateway's own core against the fake + load generator on theirs
+        lg relay-pinned.jsonl "$t c=1" "$t" --closed --conns 1 --duration "$RD" --msg "$RMSG" \
+            --marker Lorem --answer-bytes $((RFRAG * RBYTES)) --timeout 60 --drain 60
+    done
     stop_gw
     kill -TERM "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null || true
     FAKE_PIN= GW_PIN= LG_PIN=
@@ -221,9 +230,6 @@ fi
 
 # ---------------------------------------------------------------- 4. relay throughput
 echo "bench: 4. relay of long answers" >&2
-ANSWER='Lorem%20ipsum%20dolor%20sit%20amet%2C%20consectetur%20adipiscing%20elit%2C%20sed%20do%20eiusmod%20tempor.%20'
-RFRAG=5000; RBYTES=1000
-RMSG="relay [[fake:nothoughts,fragments=$RFRAG,fragment_bytes=$RBYTES,answer=$ANSWER]]"
 for c in 1 4; do
     for t in direct gw; do
         [ "$t $c" = "gw 1" ] && profile relay "$RD"
