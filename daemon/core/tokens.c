@@ -99,6 +99,79 @@ static size_t ascii_words8(const unsigned char *s, size_t i, size_t n, uint64_t 
 #if defined(__SSE2__) && !defined(TOKENS_PORTABLE)
 #include <emmintrin.h>
 
+static inline uint64_t popcount64(uint64_t v)      /* SWAR: no popcnt in the baseline ISA */
+{
+    v = v - ((v >> 1) & 0x5555555555555555ull);
+    v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (v * ONES) >> 56;
+}
+
+/* x in [lo, hi] for 16 bytes all < 0x80: one add moves hi to 127 (the
+ * bytes above it wrap negative), one signed compare checks the floor. */
+static inline __m128i in16(__m128i v, char lo, char hi)
+{
+    return _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(127 - hi))), _mm_set1_epi8((char)(127 - hi + lo - 1)));
+}
+
+/* Byte classes of 16 bytes (all < 0x80) as 16-bit masks. */
+static inline void classes16(__m128i v, uint64_t *alnum, uint64_t *space)
+{
+    __m128i letter = in16(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+    __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), in16(v, '\t', '\r'));
+    *alnum = (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, in16(v, '0', '9')));
+    *space = (unsigned)_mm_movemask_epi8(sp);
+}
+
+/* 64 bytes a block as bit masks (bit j = byte j).  The run carried in and
+ * the one it continues into close together; the run reaching the block's
+ * end is carried out; every run in between counts its bytes at offsets
+ * 0, 4, 8, ... from its start (= (len + 3) / 4), found by moving the run
+ * starts 4 bytes at a time while the run goes on. */
+static size_t ascii_words64(const unsigned char *s, size_t i, size_t n, uint64_t *run_, uint64_t *tok_,
+                            uint64_t *pun_)
+{
+    uint64_t run = *run_, tok = *tok_, pun = *pun_;
+    while (n - i >= 64) {
+        __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16));
+        __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 32));
+        __m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 48));
+        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3))))
+            break;                                      /* non-ASCII: the 16-byte loop finds it */
+        uint64_t a0, a1, a2, a3, w0, w1, w2, w3;
+        classes16(v0, &a0, &w0);
+        classes16(v1, &a1, &w1);
+        classes16(v2, &a2, &w2);
+        classes16(v3, &a3, &w3);
+        uint64_t A = a0 | a1 << 16 | a2 << 32 | a3 << 48;
+        uint64_t W = w0 | w1 << 16 | w2 << 32 | w3 << 48;
+        i += 64;
+        pun += popcount64(~(A | W));
+        if (A == ~0ull) {
+            run += 64;
+            continue;
+        }
+        unsigned lead = ctz64(~A);                      /* the carried run goes on for lead bytes */
+        tok += (run + lead + 3) >> 2;
+        unsigned end = 64 - (unsigned)__builtin_clzll(~A); /* after the last non-alphanumeric byte */
+        uint64_t mid = A & ~((1ull << lead) - 1);
+        if (end < 64)
+            mid &= (1ull << end) - 1;
+        run = 64 - end;
+        uint64_t starts = mid & ~(mid << 1);
+        uint64_t four = mid & (mid << 1) & (mid << 2) & (mid << 3);
+        uint64_t marks = starts, cur = starts;
+        while ((cur = (cur << 4) & four) != 0)
+            marks |= cur;
+        tok += popcount64(marks);
+    }
+    *run_ = run;
+    *tok_ = tok;
+    *pun_ = pun;
+    return i;
+}
+
 /* 16 bytes a vector, no branch per run: the first run end of a vector
  * closes the run carried in; for every later end j the run before it is j
  * minus the previous end's index + 1, found for all lanes at once as a
@@ -106,6 +179,7 @@ static size_t ascii_words8(const unsigned char *s, size_t i, size_t n, uint64_t 
 static size_t ascii_words(const unsigned char *s, size_t i, size_t n, uint64_t *run_, uint64_t *tok_,
                           uint64_t *pun_)
 {
+    i = ascii_words64(s, i, n, run_, tok_, pun_);
     const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi8(1);
     const __m128i idx0 = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m128i idx1 = _mm_add_epi8(idx0, one);

@@ -249,6 +249,33 @@ static void test_estimate_random(void)
     free(t);
 }
 
+/* Long alphanumeric runs (the 64-byte block path: a run filling whole
+ * blocks, ending at every offset of one, carried across blocks). */
+static const char k_sep[4] = {' ', ',', '\n', '-'};
+
+static void test_estimate_long_runs(void)
+{
+    static char t[600];
+    size_t bad = 0;
+    for (size_t a = 1; a <= 200; a++) {
+        for (size_t b = 0; b <= 140; b += 7) {
+            size_t n = 0;
+            for (size_t k = 0; k < a; k++)
+                t[n++] = (char)('a' + k % 26);
+            t[n++] = (k_sep[b % 4]);
+            for (size_t k = 0; k < b; k++)
+                t[n++] = (char)('0' + k % 10);
+            t[n++] = ' ';
+            for (size_t k = 0; k < 130; k++)
+                t[n++] = k % 9 == 8 ? '.' : 'Z';
+            for (size_t off = 0; off < 8; off++)
+                if (exch_estimate_tokens(t + off, n - off) != ref_estimate(t + off, n - off) && bad++ == 0)
+                    fprintf(stderr, "long runs differ: a=%zu b=%zu off=%zu\n", a, b, off);
+        }
+    }
+    TT_EQ_INT(bad, 0);
+}
+
 static int64_t pieces_estimate(const char *s, size_t n, const size_t *cuts, size_t ncuts)
 {
     struct exch_tokcount t;
@@ -575,6 +602,7 @@ int main(void)
 {
     TT_RUN(test_estimate_fixed);
     TT_RUN(test_estimate_random);
+    TT_RUN(test_estimate_long_runs);
     TT_RUN(test_estimate_pieces);
     TT_RUN(test_json_str_random);
     TT_RUN(test_json_str_cap);
