@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,19 @@ char *gg_utf8_sanitize(char *str)
         }
     }
     return str;
+}
+
+bool gg_thread_idle(bool idle)
+{
+    struct sched_param sp = {.sched_priority = 0};
+    int rc = pthread_setschedparam(pthread_self(), idle ? SCHED_IDLE : SCHED_OTHER, &sp);
+    if (rc != 0) {
+        errno = rc;
+        return false;
+    }
+    if (!idle)
+        (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+    return true;
 }
 
 void gg_thread_role(const char *name, bool background)

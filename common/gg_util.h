@@ -42,6 +42,12 @@ char *gg_utf8_sanitize(char *s);
  * this thread only) so that request-path threads win the cores it shares
  * with them.  Best effort: failures are ignored. */
 void gg_thread_role(const char *name, bool background);
+/* Put the calling thread in the idle scheduling class (SCHED_IDLE: it runs
+ * only on CPU time no other thread wants, and never preempts one) or back
+ * to the normal one at nice +10.  Leaving the idle class needs CAP_SYS_NICE
+ * or an RLIMIT_NICE of at least 10 (systemd: LimitNICE=+10).  Returns false
+ * when the kernel refuses (errno set); the class is then unchanged. */
+bool gg_thread_idle(bool idle);
 /* Length of the longest prefix of s[0..n) that does not end inside a
  * multi-byte UTF-8 sequence (the rest must wait for more bytes). */
 size_t gg_utf8_complete_prefix(const char *s, size_t n);

@@ -4,6 +4,7 @@
  * import and .env parsers, thread roles. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,12 +486,15 @@ static void *role_thread(void *arg)
     out[0] = strcmp(comm, "gg-test-role-lo\n") == 0;       /* 15 bytes kept */
     errno = 0;
     out[1] = getpriority(PRIO_PROCESS, (id_t)gettid());
+    /* the idle class and back (leaving it needs CAP_SYS_NICE / RLIMIT_NICE) */
+    out[2] = gg_thread_idle(true) && sched_getscheduler(0) == SCHED_IDLE;
+    out[3] = gg_thread_idle(false) ? sched_getscheduler(0) == SCHED_OTHER : errno == EPERM ? 2 : 0;
     return NULL;
 }
 
 static void test_thread_role(void)
 {
-    int out[2] = {0, -1};
+    int out[4] = {0, -1, 0, 0};
     errno = 0;
     int before = getpriority(PRIO_PROCESS, (id_t)gettid());
     pthread_t t;
@@ -499,6 +503,9 @@ static void test_thread_role(void)
     TT_CHECK(out[0]);
     TT_EQ_INT(out[1], before + 10 > 19 ? 19 : before + 10);
     TT_EQ_INT(getpriority(PRIO_PROCESS, (id_t)gettid()), before);   /* this thread untouched */
+    TT_CHECK(out[2]);
+    TT_CHECK(out[3] != 0);                      /* back to normal, or refused for lack of privilege */
+    TT_EQ_INT(sched_getscheduler(0), SCHED_OTHER);
 }
 
 int main(void)
