@@ -510,7 +510,7 @@ if latp.get('direct@1000') and latp.get('gw@1000'):
         'gateway at 1,000 req/s its 200 ms flushes had been the periodic p99 outliers, at nice 0, +10 and even +19 '
         '(measured by hand: 25-40 requests above 1.2 ms in 8 s at nice +10/+19, 3-4 in the idle class). Here the pinned '
         f'added p99 at 1,000 req/s is {ms(diff(latp["direct@1000"], latp["gw@1000"], "latency_us", "p99"))} ms '
-        '(1.29 ms in the run before, at nice 0). The threads are named (`gg-loop-N`, `gg-store`, ...).')
+        '(1.29 ms in the run before, with the writer at nice +10). The threads are named (`gg-loop-N`, `gg-store`, ...).')
 rprof = perf_txt('relay')
 if ra and rb and ra['answer_MBps']:
     moved.append(
