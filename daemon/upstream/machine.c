@@ -499,7 +499,7 @@ void up_complete_ok(struct call *c)
     if (c->kind == CALL_CHAT && c->session_name && c->acct) {
         char key[65];
         /* hashed as the answer grew (answer.c); whole only when that state lapsed */
-        if (!exch_convhash_final(&c->convkey, c->req.n_msgs, c->answer.len, c->tres.calls, c->tres.n_calls, key))
+        if (!exch_convhash_final(&c->convkey, c->answer.p, c->req.n_msgs, c->answer.len, c->tres.calls, c->tres.n_calls, key))
             exch_conv_key_calls(c->key_id, &c->req, c->req.n_msgs, c->answer.p ? c->answer.p : "", c->answer.len,
                                 c->tres.calls, c->tres.n_calls, key);
         sessions_put(key, c->acct->id, c->session_name,

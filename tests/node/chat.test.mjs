@@ -429,3 +429,32 @@ test('max_completion_tokens caps the answer; completion_tokens = answer + reason
   assert.equal(nt.usage.completion_tokens_details.reasoning_tokens, 0);
   assert.equal(nt.usage.completion_tokens, 2);
 });
+
+// Answers above 1 KiB go into the conversation key as a keyed polynomial
+// hash computed while they stream (core/uhash.c): the next turn must still
+// find the upstream session, and an answer changed by one character must not.
+test('a long streamed answer continues its upstream session; a changed one does not', async () => {
+  await resetAccounts();
+  const unit = 'Ünïcödé 中文 😀 long answer line.\n';
+  const ask = `long turn [[fake:nothoughts,fragments=40,fragment_bytes=97,answer=${encodeURIComponent(unit)}]]`;
+  const stream = await client.chat.completions.create({ model: 'gemini-auto', stream: true, messages: [{ role: 'user', content: ask }] });
+  let answer = '';
+  for await (const ch of stream) answer += ch.choices[0]?.delta?.content || '';
+  assert.ok(Buffer.byteLength(answer) > 3000, `a long answer (${Buffer.byteLength(answer)} bytes)`);
+  const streams = async () => (await s.fake('GET', '/__fake/record')).requests.filter((q) => q.endpoint === 'stream');
+  const s1 = (await streams()).at(-1);
+  const next = (a, q) => client.chat.completions.create({ model: 'gemini-auto',
+    messages: [{ role: 'user', content: ask }, { role: 'assistant', content: a }, { role: 'user', content: q }] });
+  // the mapping is stored when the answer ends: poll until the turn reuses it
+  await waitFor(async () => { await next(answer, 'and then?'); return (await streams()).at(-1).session === s1.session; },
+    5000, 'the next turn on the same upstream session');
+  const s2 = (await streams()).at(-1);
+  assert.equal(s2.query_text, 'and then?', 'only the new message is sent');
+  // one character changed in the middle: another conversation, replayed whole
+  const mid = answer.length >> 1;
+  const changed = answer.slice(0, mid) + (answer[mid] === 'x' ? 'y' : 'x') + answer.slice(mid + 1);
+  await next(changed, 'changed history');
+  const s3 = (await streams()).at(-1);
+  assert.notEqual(s3.session, s1.session, 'a changed answer is another conversation');
+  assert.match(s3.query_text, /long turn[\s\S]*changed history/);
+});
