@@ -308,7 +308,7 @@ if soak:
     w('One open-loop minute after another on one gateway process; RSS and open descriptors after each minute.\n')
     w('Sockets are counted after each minute, when that minute\'s load generator has exited: client = '
       'established connections to gemgated\'s port, upstream = established connections to the fake (libcurl\'s '
-      'cache of idle connections, `CURLMOPT_MAXCONNECTS` 256 per loop, each closed after 118 s unused); '
+      'cache of idle connections, capped per loop at its recent peak of active calls plus a quarter and 2, at most 256, each closed after 118 s unused); '
       'other = descriptors that are not sockets.\n')
     w('| minute | ok | req/s | p50 ms | p99 ms | RSS MB | fds | sockets: client / upstream | other fds |\n'
       '|---:|---|---:|---:|---:|---:|---:|---|---:|')
@@ -548,12 +548,15 @@ if soak:
             + ', '.join(f'{e.get("fds", "?")} ({e.get("socks", "?")} sockets: {e.get("clients", "?")} client, '
                         f'{e.get("upstream", "?")} upstream)' for e in sk)
             + '. The load generator has exited when they are counted (no client sockets), and everything that is not '
-            'a socket stays the same: what moves is libcurl\'s cache of idle upstream connections. It follows the peak '
-            'concurrency of the last two minutes (a latency spike opens more; libcurl reuses the oldest idle one first, '
-            'so the surplus stays unused and is closed 118 s later, or at once above 256 per loop). Bounded, not '
-            'leaked, but not flat either. Capping it lower would close connections still in use by the cache\'s own '
-            'count (libcurl 7.88 counts busy connections against `CURLMOPT_MAXCONNECTS`), and a shorter idle age would '
-            'cost a new TLS handshake to Google on every request of a quiet gateway, so both stay as they are.')
+            'a socket stays the same: what moves is libcurl\'s cache of idle upstream connections. Its cap '
+            '(`CURLMOPT_MAXCONNECTS`, which libcurl 7.88 applies to busy and idle connections together) follows each '
+            'loop\'s peak of active calls over the last 5-10 s, plus a quarter and 2 (`conn_cap_watch` in '
+            '`upstream/loop.c`): it rises with the load at once, so no connection a growing load needs is closed, and '
+            'falls back within two windows, so the surplus of a latency spike is closed as the next transfers finish. '
+            'Until then the cap was a fixed 256 per loop, and because libcurl rotates through its idle connections, '
+            'every spike\'s surplus stayed open for as long as light traffic kept touching it (34 -> 65 descriptors in '
+            'the 5-minute soak of 20261201T221110Z). A quiet gateway keeps 2 idle connections per loop for up to '
+            '118 s, so it does not pay a new TLS handshake to Google on every request.\n')
 thp = thrp.get('gw')
 g2 = thr.get('gw')
 if thp or g2:

@@ -57,6 +57,9 @@ struct up_loop {
     struct call **pc;
     size_t pcap;
     struct up_loop_auth auth;    /* oxsrf.c: sign-ins in flight, key cache */
+    int peak_now, peak_prev;     /* most active calls in this and the last window */
+    int64_t peak_since;          /* this window's start, monotonic ms */
+    long conn_cap;               /* CURLMOPT_MAXCONNECTS as last set */
 };
 
 #define MAX_LOOPS 64
@@ -65,6 +68,9 @@ struct up_loop {
 #define TRIM_PEAK_MIN 256        /* under steady load: trim once the active count ... */
 #define TRIM_PEAK_FRACTION 8     /* ... stays below peak / 8 ... */
 #define TRIM_CALM_MS 2000        /* ... for this long after a pile-up of at least TRIM_PEAK_MIN */
+#define CONN_WINDOW_MS 5000      /* the connection cap follows the peak of the last 5-10 s ... */
+#define CONN_SPARE 2             /* ... plus a quarter and this many, ... */
+#define CONN_CAP_MAX 256         /* ... up to this many per loop */
 
 static struct up_loop *loops;
 static int n_loops;
@@ -540,6 +546,35 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socket
     return 0;
 }
 
+/* libcurl keeps a finished transfer's connection for reuse while the loop
+ * holds fewer than CURLMOPT_MAXCONNECTS connections, busy ones included;
+ * above it, each returned connection closes the oldest idle one.  A fixed
+ * cap either closes connections about to be reused (low) or keeps the idle
+ * sockets of the largest pile-up since start (high: they all stay in use
+ * now and then, so they never reach libcurl's idle age).  The cap follows
+ * the recent peak of active calls instead: it rises with the active count
+ * at once (no connection of a growing load is closed) and falls back to
+ * the load within two windows. */
+static void conn_cap_watch(struct up_loop *L, int64_t now)
+{
+    bool rolled = now - L->peak_since >= CONN_WINDOW_MS;
+    if (L->active_n <= L->peak_now && !rolled)
+        return;
+    if (L->active_n > L->peak_now)
+        L->peak_now = L->active_n;
+    int peak = L->peak_now > L->peak_prev ? L->peak_now : L->peak_prev;
+    if (rolled) {               /* lower only when a window ends */
+        L->peak_prev = L->peak_now;
+        L->peak_now = L->active_n;
+        L->peak_since = now;
+    }
+    long cap = peak + peak / 4 + CONN_SPARE;   /* a quarter: calls with a second transfer */
+    if (cap > CONN_CAP_MAX)
+        cap = CONN_CAP_MAX;
+    if (cap != L->conn_cap && curl_multi_setopt(L->multi, CURLMOPT_MAXCONNECTS, cap) == CURLM_OK)
+        L->conn_cap = cap;
+}
+
 static int timer_cb(CURLM *m, long timeout_ms, void *userp)
 {
     (void)m;
@@ -601,6 +636,7 @@ static void *thread_main(void *arg)
         drain_commands();
         if (L->active_n > TRIM_BUSY_ABOVE && !trim_pending)
             atomic_store(&trim_pending, true);
+        conn_cap_watch(L, now);
         if (L->active_n && now - last_tick >= TICK_MS) {
             tick();
             last_tick = now;
@@ -670,9 +706,9 @@ static int loop_init(struct up_loop *L)
     if (!L->multi)
         return -1;
     curl_multi_setopt(L->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-    /* idle connections kept for reuse: bounded, or idle sockets pile up next
-     * to thousands of live streams and exhaust the descriptor limit */
-    curl_multi_setopt(L->multi, CURLMOPT_MAXCONNECTS, 256L);
+    /* connections kept for reuse: conn_cap_watch moves this with the load */
+    L->conn_cap = CONN_CAP_MAX;
+    curl_multi_setopt(L->multi, CURLMOPT_MAXCONNECTS, L->conn_cap);
     L->ep = epoll_create1(EPOLL_CLOEXEC);
     L->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (L->ep < 0 || L->wake_fd < 0)

@@ -2,6 +2,7 @@
 // loops still share one getoxsrf per account, and every call completes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startStack, waitFor } from '../lib/stack.mjs';
 
 let s;
@@ -16,7 +17,7 @@ async function chat(body, stream = false) {
 const oxsrfCount = async () => (await s.fake('GET', '/__fake/record')).getoxsrf.length;
 
 before(async () => {
-  s = await startStack({ env: { UPSTREAM_LOOPS: '4', EXPIRY_WATCH_IDLE: '0', PING_INTERVAL: '0' } });
+  s = await startStack({ env: { UPSTREAM_LOOPS: '4', EXPIRY_WATCH_IDLE: '0', PING_INTERVAL: '0', PER_IP_CONNECTIONS: '0', ACCOUNT_MAX_CONCURRENCY: '0' } });
 });
 after(async () => { await s?.stop(); });
 
@@ -48,4 +49,26 @@ test('the gateway reports its calls across loops and drains to zero', async () =
     assert.ok(line, 'gemgate_active_streams is exported');
     return Number(line.split(' ').pop()) === 0;
   }, 5000, 'active streams back to 0');
+});
+
+// libcurl keeps finished transfers' connections while a loop holds fewer
+// than CURLMOPT_MAXCONNECTS; that cap follows the loops' recent peak of
+// active calls (loop.c conn_cap_watch), so the sockets of a pile-up are not
+// kept for as long as light traffic keeps touching them.
+function upstreamSockets() {
+  const port = Number(new URL(s.fakeUrl).port).toString(16).toUpperCase().padStart(4, '0');
+  const rows = readFileSync(`/proc/${s.gw.pid}/net/tcp`, 'utf8').split('\n').slice(1);
+  // established (01) connections whose remote end is the fake: the gateway's side
+  return rows.filter((l) => { const f = l.trim().split(/\s+/); return f[3] === '01' && f[2]?.endsWith(':' + port); }).length;
+}
+
+test('after a pile-up, idle upstream connections shrink back to what the load needs', async () => {
+  const rs = await Promise.all(Array.from({ length: 64 }, (_, i) => chat(say(`pile ${i} [[fake:delay_ms=300]]`), i % 2 === 0)));
+  assert.ok(rs.every((r) => r.status === 200));
+  const piled = upstreamSockets();
+  assert.ok(piled >= 32, `the pile-up left its connections open for reuse (${piled})`);
+  // light traffic, one call at a time: the cap follows it down within two 5 s windows
+  await waitFor(async () => (await chat(say('steady'))).status === 200 && upstreamSockets() <= 12, 25000,
+    'upstream connections back to a few per loop');
+  assert.equal((await chat(say('still served'))).status, 200);
 });
