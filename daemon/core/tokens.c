@@ -114,13 +114,22 @@ static inline __m128i in16(__m128i v, char lo, char hi)
     return _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(127 - hi))), _mm_set1_epi8((char)(127 - hi + lo - 1)));
 }
 
-/* Byte classes of 16 bytes (all < 0x80) as 16-bit masks. */
-static inline void classes16(__m128i v, uint64_t *alnum, uint64_t *space)
+/* Byte classes of 16 bytes (all < 0x80): 0xFF lanes where alphanumeric,
+ * where white space. */
+static inline void classes_v(__m128i v, __m128i *alnum, __m128i *space)
 {
     __m128i letter = in16(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
-    __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), in16(v, '\t', '\r'));
-    *alnum = (unsigned)_mm_movemask_epi8(_mm_or_si128(letter, in16(v, '0', '9')));
-    *space = (unsigned)_mm_movemask_epi8(sp);
+    *alnum = _mm_or_si128(letter, in16(v, '0', '9'));
+    *space = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), in16(v, '\t', '\r'));
+}
+
+/* The same as 16-bit masks. */
+static inline void classes16(__m128i v, uint64_t *alnum, uint64_t *space)
+{
+    __m128i a, w;
+    classes_v(v, &a, &w);
+    *alnum = (unsigned)_mm_movemask_epi8(a);
+    *space = (unsigned)_mm_movemask_epi8(w);
 }
 
 /* 64 bytes a block as bit masks (bit j = byte j).  The run carried in and
@@ -189,16 +198,8 @@ static size_t ascii_words(const unsigned char *s, size_t i, size_t n, uint64_t *
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
         if (_mm_movemask_epi8(v))
             break;
-        /* all bytes < 0x80: signed compares are plain ones */
-        __m128i low = _mm_or_si128(v, _mm_set1_epi8(0x20));
-        __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(low, _mm_set1_epi8('a' - 1)),
-                                       _mm_cmplt_epi8(low, _mm_set1_epi8('z' + 1)));
-        __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-                                      _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-        __m128i space = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
-                                     _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('\t' - 1)),
-                                                   _mm_cmplt_epi8(v, _mm_set1_epi8('\r' + 1))));
-        __m128i alnum = _mm_or_si128(letter, digit);
+        __m128i alnum, space;
+        classes_v(v, &alnum, &space);
         pacc = _mm_add_epi64(pacc, _mm_sad_epu8(_mm_andnot_si128(_mm_or_si128(alnum, space), one), zero));
         unsigned ends = ~(unsigned)_mm_movemask_epi8(alnum) & 0xFFFFu;
         i += 16;
