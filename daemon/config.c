@@ -98,6 +98,7 @@ static const struct gg_cfg_entry table[] = {
     S("PUBLIC_URL", public_url, NULL, GG_CFG_RELOAD, "base URL for /images/ links (default: http://<Host header>)"),
     I("SHUTDOWN_GRACE", shutdown_grace, "20", 0, 3600, 0, "seconds streams may finish after SIGTERM"),
     I("STOREQ_CAPACITY", storeq_capacity, "50000", 100, 10000000, 0, "queued store writes before dropping"),
+    I("MALLOC_TCACHE_MAX", malloc_tcache_max, "256", 0, 4096, 0, "largest block each thread's malloc cache keeps, bytes (glibc.malloc.tcache_max, set by re-executing once at start; 0 = glibc's 1032)"),
     I("COOLDOWN_OVERLOADED", cooldown_overloaded, "10", 1, 86400, GG_CFG_RELOAD, "cooldown after a 429 LLM_OVERLOADED (capped by COOLDOWN_429)"),
     I("MODEL_UNAVAILABLE_TTL", model_unavailable_ttl, "600", 0, 86400 * 7, GG_CFG_RELOAD, "seconds a model the upstream rejected as unknown answers 404 before it is tried again"),
     I("EXPIRY_WATCH_IDLE", expiry_watch_idle, "1800", 0, 86400 * 7, GG_CFG_RELOAD, "probe accounts idle this many seconds with getoxsrf (0 = off)"),

@@ -75,6 +75,7 @@ struct settings {
     char *public_url;
     int64_t shutdown_grace;
     int64_t storeq_capacity;
+    int64_t malloc_tcache_max;
     /* upstream fidelity (issue 18) */
     int64_t cooldown_overloaded, model_unavailable_ttl, expiry_watch_idle;
     int64_t image_poll_timeout, up_video_idle_timeout;

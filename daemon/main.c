@@ -164,6 +164,40 @@ static void register_metrics(void)
     metrics_register_text(toolcall_metrics);    /* gemgate_tool_* (emulated tools) */
 }
 
+/* glibc reads its malloc tunables only at exec: set glibc.malloc.tcache_max
+ * (MALLOC_TCACHE_MAX) by executing this binary once more.  The HTTP worker
+ * threads free strings of every size up to 1 KiB; glibc's per-thread cache
+ * keeps 7 of each size class, and those blocks, scattered over the arena,
+ * keep ~1 MB of its pages resident after a burst that malloc_trim cannot
+ * return.  Skipped when the operator's GLIBC_TUNABLES names the tunable
+ * (which also ends the re-execution), under valgrind and the sanitizers;
+ * when exec fails gemgated runs on with glibc's default. */
+static void alloc_tune(char **argv)
+{
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    const char *old = getenv("GLIBC_TUNABLES"), *pre = getenv("LD_PRELOAD");
+    if (cfg.malloc_tcache_max <= 0 || (old && strstr(old, "glibc.malloc.tcache_max")) ||
+        (pre && strstr(pre, "vgpreload")))
+        return;
+    char v[1024];
+    int n = snprintf(v, sizeof(v), "glibc.malloc.tcache_max=%lld%s%s", (long long)cfg.malloc_tcache_max,
+                     old && *old ? ":" : "", old ? old : "");
+    char *keep = old ? strdup(old) : NULL;
+    if (n < 0 || (size_t)n >= sizeof(v) || (old && !keep) || setenv("GLIBC_TUNABLES", v, 1) != 0) {
+        free(keep);
+        return;
+    }
+    execv("/proc/self/exe", argv);
+    if (keep)
+        setenv("GLIBC_TUNABLES", keep, 1);
+    else
+        unsetenv("GLIBC_TUNABLES");
+    free(keep);
+#else
+    (void)argv;
+#endif
+}
+
 int main(int argc, char **argv)
 {
     bool check_only = false, reencrypt = false, new_admin_key = false;
@@ -205,6 +239,7 @@ int main(int argc, char **argv)
         printf("configuration ok\n");
         return 0;
     }
+    alloc_tune(argv);
     auth_harden_process(".env"); /* sec: no core dumps, .env mode check */
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();

@@ -41,3 +41,34 @@ test('threads are named; the store writer is idle-class, the request path normal
   for (const x of t.filter((y) => ['gg-creds', 'gg-keys', 'gg-cluster'].includes(y.comm)))
     assert.equal(x.nice, 10, `${x.comm} at nice +10`);
 });
+
+// MALLOC_TCACHE_MAX: glibc reads GLIBC_TUNABLES only at exec, so gemgated
+// executes itself once more with the tunable added (main.c alloc_tune).
+// Sanitizer builds bring their own allocator and skip it.
+const environ = (pid) => Object.fromEntries(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean)
+  .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const sanitized = (pid) => /lib(asan|tsan)/.test(readFileSync(`/proc/${pid}/maps`, 'utf8'));
+
+test('MALLOC_TCACHE_MAX reaches glibc through one re-execution; an operator tunable wins', async () => {
+  if (sanitized(s.gw.pid)) {
+    assert.equal(environ(s.gw.pid).GLIBC_TUNABLES, undefined, 'sanitizer builds do not re-execute');
+    return;
+  }
+  // the default, in the running daemon (same pid: the exec replaced the image)
+  assert.equal(environ(s.gw.pid).GLIBC_TUNABLES, 'glibc.malloc.tcache_max=256');
+  const other = async (env, want) => {
+    const t = await startStack({ env });
+    try {
+      assert.equal((await fetch(t.url + '/healthz')).status, 200);
+      assert.equal(environ(t.gw.pid).GLIBC_TUNABLES, want, JSON.stringify(env));
+    } finally { await t.stop(); }
+  };
+  await other({ MALLOC_TCACHE_MAX: '0' }, undefined);
+  // glibc 2.36 cuts the string /proc shows at its first ':' while parsing it
+  const t = await startStack({ env: { MALLOC_TCACHE_MAX: '128', GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' } });
+  try {
+    const v = environ(t.gw.pid).GLIBC_TUNABLES;
+    assert.ok(['glibc.malloc.tcache_max=128', 'glibc.malloc.tcache_max=128:glibc.malloc.arena_max=4'].includes(v), v);
+  } finally { await t.stop(); }
+  await other({ GLIBC_TUNABLES: 'glibc.malloc.tcache_max=512' }, 'glibc.malloc.tcache_max=512');
+});
