@@ -124,7 +124,7 @@ int exch_flatten(const struct exch_request *req, size_t from, bool include_syste
 }
 
 /* A trimmed text goes into the key as itself up to LONG_TEXT bytes (the
- * keys of earlier versions), longer as "\x01U" + its uhash: a fifth of
+ * keys of earlier versions), longer as "\x01U" + its uhash: under half of
  * SHA-256's time per byte over a long answer. */
 #define LONG_TEXT 1024
 

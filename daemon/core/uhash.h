@@ -10,7 +10,7 @@
  * public constants: the result only ever goes into the SHA-256 of a
  * conversation key (core/flatten.c) next to the client's key id, so a
  * crafted collision can only join two of the crafting client's own
- * conversations.  About 5x the speed of SHA-256 with SHA-NI.
+ * conversations.  About 2.5x the speed of SHA-256 with SHA-NI.
  *
  * Streaming use: uhash_init, then uhash_blocks over the text in order (it
  * consumes only whole 28-byte blocks and returns how many bytes it took:
