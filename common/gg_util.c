@@ -201,6 +201,12 @@ char *gg_utf8_sanitize(char *str)
     return str;
 }
 
+/* Background threads run at this nice value (Linux: per thread). */
+static void background_nice(void)
+{
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+}
+
 bool gg_thread_idle(bool idle)
 {
     struct sched_param sp = {.sched_priority = 0};
@@ -210,7 +216,7 @@ bool gg_thread_idle(bool idle)
         return false;
     }
     if (!idle)
-        (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+        background_nice();
     return true;
 }
 
@@ -220,5 +226,5 @@ void gg_thread_role(const char *name, bool background)
     snprintf(n, sizeof(n), "%s", name);
     (void)pthread_setname_np(pthread_self(), n);
     if (background)
-        (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);   /* Linux: per thread */
+        background_nice();
 }

@@ -52,24 +52,24 @@ static uint64_t mul_p(uint64_t a, uint64_t b)
     return reduce(MUL(a, b));
 }
 
-static uint64_t word(const unsigned char *p)    /* 7 bytes at p, 8 readable */
+static uint64_t load_le64(const unsigned char *p)
 {
     uint64_t v;
     memcpy(&v, p, 8);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     v = __builtin_bswap64(v);
 #endif
-    return v & W56;
+    return v;
+}
+
+static uint64_t word(const unsigned char *p)    /* 7 bytes at p, 8 readable */
+{
+    return load_le64(p) & W56;
 }
 
 static uint64_t word_hi(const unsigned char *p)  /* 7 bytes at p+1, p..p+8 readable */
 {
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v >> 8;
+    return load_le64(p) >> 8;
 }
 
 void uhash_init(struct uhash *u)
